@@ -1,0 +1,126 @@
+/**
+ * Set-Cookie helpers with secure defaults: `__Host-session; HttpOnly; Secure; SameSite=Lax;
+ * Path=/`. The `__Host-` prefix makes the browser refuse the cookie unless it is Secure,
+ * host-only and for `/`, which stops a sibling subdomain from planting a session cookie.
+ */
+import { TesseraConfigError } from "./errors.js";
+
+/** Cookie settings of `createSessions`. */
+export interface CookieOptions {
+  /**
+   * Cookie name. Default `__Host-session` when secure, `session` otherwise, and
+   * `__Secure-session` when a `domain` is set.
+   */
+  name?: string;
+  /** Send only over HTTPS. Default `true`; set `false` for plain-http development. */
+  secure?: boolean;
+  /** Default `"lax"`. */
+  sameSite?: "lax" | "strict" | "none";
+  /** Default `/`. */
+  path?: string;
+  /** Share the cookie with subdomains. Off by default (host-only is safer). */
+  domain?: string;
+}
+
+/** Cookie helpers bound to one configuration (`sessions.cookie`). */
+export interface SessionCookie {
+  /** The cookie name in use. */
+  readonly name: string;
+  /**
+   * A `Set-Cookie` value carrying `token`. `expiresAt` (the session's `expiresAt`) sets
+   * `Max-Age`; without it, `Max-Age` is the idle timeout.
+   */
+  serialize(token: string, expiresAt?: Date | number): string;
+  /** A `Set-Cookie` value that deletes the cookie (logout, invalid session). */
+  blank(): string;
+  /** The session cookie's value from a `Cookie` request header, or `null`. */
+  parse(cookieHeader: string | null | undefined): string | null;
+}
+
+const NAME_PATTERN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const MAX_COOKIE_HEADER = 16 * 1024;
+
+/** Builds the cookie helpers; throws `TesseraConfigError` for unsafe or impossible settings. */
+export function createSessionCookie(
+  options: CookieOptions,
+  idleTimeoutSeconds: number,
+  now: () => number,
+): SessionCookie {
+  const secure = options.secure ?? true;
+  const sameSite = options.sameSite ?? "lax";
+  const path = options.path ?? "/";
+  const domain = options.domain;
+  const name =
+    options.name ?? (!secure ? "session" : domain ? "__Secure-session" : "__Host-session");
+
+  if (!NAME_PATTERN.test(name))
+    throw new TesseraConfigError(`cookie.name "${name}" is not a valid cookie name`);
+  if (!["lax", "strict", "none"].includes(sameSite)) {
+    throw new TesseraConfigError(`cookie.sameSite must be "lax", "strict" or "none"`);
+  }
+  if (sameSite === "none" && !secure) {
+    throw new TesseraConfigError(
+      `cookie.sameSite "none" requires cookie.secure (browsers drop it otherwise)`,
+    );
+  }
+  if (name.startsWith("__Host-") && (!secure || path !== "/" || domain)) {
+    throw new TesseraConfigError(`a "__Host-" cookie must be secure, with path "/" and no domain`);
+  }
+  if (name.startsWith("__Secure-") && !secure) {
+    throw new TesseraConfigError(`a "__Secure-" cookie must be secure`);
+  }
+  if (!path.startsWith("/") || /[;\r\n]/.test(path))
+    throw new TesseraConfigError(`cookie.path must start with "/"`);
+  if (domain !== undefined && !/^[A-Za-z0-9.-]+$/.test(domain)) {
+    throw new TesseraConfigError(`cookie.domain "${domain}" is not a host name`);
+  }
+
+  const attributes =
+    `; Path=${path}` +
+    (domain ? `; Domain=${domain}` : "") +
+    "; HttpOnly" +
+    (secure ? "; Secure" : "") +
+    `; SameSite=${sameSite === "lax" ? "Lax" : sameSite === "strict" ? "Strict" : "None"}`;
+
+  return {
+    name,
+    serialize(token, expiresAt) {
+      const until = expiresAt instanceof Date ? expiresAt.getTime() : expiresAt;
+      const maxAge =
+        until === undefined ? idleTimeoutSeconds : Math.max(0, Math.floor((until - now()) / 1000));
+      return `${name}=${token}; Max-Age=${maxAge}${attributes}`;
+    },
+    blank() {
+      return `${name}=; Max-Age=0${attributes}`;
+    },
+    parse(cookieHeader) {
+      if (typeof cookieHeader !== "string" || cookieHeader.length > MAX_COOKIE_HEADER) return null;
+      let start = 0;
+      while (start < cookieHeader.length) {
+        let end = cookieHeader.indexOf(";", start);
+        if (end === -1) end = cookieHeader.length;
+        const eq = cookieHeader.indexOf("=", start);
+        if (eq !== -1 && eq < end && cookieHeader.slice(start, eq).trim() === name) {
+          let value = cookieHeader.slice(eq + 1, end).trim();
+          if (value.length >= 2 && value.startsWith('"') && value.endsWith('"'))
+            value = value.slice(1, -1);
+          return value;
+        }
+        start = end + 1;
+      }
+      return null;
+    },
+  };
+}
+
+const BEARER_PATTERN = /^Bearer +([A-Za-z0-9._~+/=-]+) *$/i;
+
+/**
+ * The token of an `Authorization: Bearer <token>` header, or `null`. Oversized headers are
+ * ignored without running a pattern over them.
+ */
+export function parseBearer(authorization: string | null | undefined): string | null {
+  if (typeof authorization !== "string" || authorization.length > 512) return null;
+  const match = BEARER_PATTERN.exec(authorization);
+  return match ? match[1]! : null;
+}

@@ -1,0 +1,51 @@
+/** Stable codes of every error Tessera throws. */
+export type TesseraErrorCode = "config" | "store-unavailable" | "conflict" | "invalid-argument";
+
+/**
+ * Base class of every error thrown through Tessera's public API. Branch on `code`, not on
+ * the message. The original error, if any, is kept as `cause`.
+ */
+export class TesseraError extends Error {
+  readonly code: TesseraErrorCode;
+
+  constructor(code: TesseraErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "TesseraError";
+    this.code = code;
+  }
+}
+
+/** Invalid options given to `createSessions` (or to a store/integration factory). */
+export class TesseraConfigError extends TesseraError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("config", message, options);
+    this.name = "TesseraConfigError";
+  }
+}
+
+/**
+ * The session store failed, timed out or answered nonsense. Never means "no session":
+ * integrations answer 503, not 401.
+ */
+export class StoreUnavailableError extends TesseraError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("store-unavailable", message, options);
+    this.name = "StoreUnavailableError";
+  }
+}
+
+/** A write kept losing its compare-and-swap race (extreme contention on one session). */
+export class SessionConflictError extends TesseraError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("conflict", message, options);
+    this.name = "SessionConflictError";
+  }
+}
+
+/** An argument to a public method has the wrong type or shape (e.g. an empty user id). */
+export class InvalidArgumentError extends TesseraError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("invalid-argument", message, options);
+    this.name = "InvalidArgumentError";
+  }
+}

@@ -1,0 +1,43 @@
+/** Security and lifecycle events, for audit logs and anomaly alerts. */
+import type { SessionClientInfo } from "./session.js";
+
+/** Every event type Tessera emits. */
+export type SessionEventType =
+  | "session.created"
+  | "session.rotated"
+  | "session.revoked"
+  | "session.expired"
+  | "session.reuse_detected"
+  | "session.binding_mismatch"
+  | "session.invalid_secret";
+
+/** One event. Never carries a token, a secret or a secret hash. */
+export interface SessionEvent {
+  type: SessionEventType;
+  /** The session concerned; `null` for a `revokeAll` (see `count`). */
+  sessionId: string | null;
+  userId: string | null;
+  at: Date;
+  /** The client of the request that caused the event, if there was one. */
+  client: SessionClientInfo | null;
+  /** For `binding_mismatch`: `"soft"` (accepted) or `"strict"` (refused). For `revoked`: `"revoke"`, `"revoke-all"` or `"reuse"`. */
+  detail?: string;
+  /** For a `revokeAll`: how many sessions were removed. */
+  count?: number;
+}
+
+/** Receives events. Errors it throws (or rejections it returns) are swallowed: auditing never breaks a login. */
+export type SessionEventHandler = (event: SessionEvent) => void | Promise<void>;
+
+/** Calls the handler, isolating the session lifecycle from its failures. */
+export function emitEvent(handler: SessionEventHandler | undefined, event: SessionEvent): void {
+  if (!handler) return;
+  try {
+    const result = handler(event);
+    if (result && typeof (result as Promise<void>).then === "function") {
+      (result as Promise<void>).then(undefined, () => {});
+    }
+  } catch {
+    // An audit sink failing must not turn into a failed request.
+  }
+}

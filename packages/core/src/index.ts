@@ -1,0 +1,40 @@
+export {
+  type BindingComparator,
+  type BindingMode,
+  type BindingOptions,
+  type BindingVerdict,
+  type ClientInfo,
+  ipPrefix,
+  parseUserAgent,
+  type UserAgentFingerprint,
+  userAgentFingerprint,
+} from "./binding.js";
+export { type CookieOptions, parseBearer, type SessionCookie } from "./cookie.js";
+export {
+  InvalidArgumentError,
+  SessionConflictError,
+  StoreUnavailableError,
+  TesseraConfigError,
+  TesseraError,
+  type TesseraErrorCode,
+} from "./errors.js";
+export type { SessionEvent, SessionEventHandler, SessionEventType } from "./events.js";
+export { MemoryStore, type MemoryStoreOptions } from "./memory-store.js";
+export type { RotationOptions, SessionsOptions } from "./options.js";
+export type {
+  DeviceSession,
+  Register,
+  Session,
+  SessionClientInfo,
+  SessionData,
+} from "./session.js";
+export {
+  type CreatedSession,
+  createSessions,
+  type InvalidReason,
+  type Sessions,
+  type TokenSource,
+  type ValidateResult,
+} from "./sessions.js";
+export type { SessionRecord, SessionStore, StoredClient } from "./store.js";
+export { hashSecret, parseToken, TOKEN_LENGTH } from "./token.js";

@@ -1,0 +1,99 @@
+/**
+ * An in-process store: correct (compare-and-swap, per-user index, expiry) but not shared
+ * between processes and not persistent. For tests and single-process development.
+ */
+import type { SessionRecord, SessionStore } from "./store.js";
+
+/** Options of `MemoryStore`. */
+export interface MemoryStoreOptions {
+  /** Clock used for expiry, in milliseconds. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** A `SessionStore` kept in memory. Records are copied in and out, never shared. */
+export class MemoryStore implements SessionStore {
+  readonly #records = new Map<string, SessionRecord>();
+  readonly #byUser = new Map<string, Set<string>>();
+  readonly #now: () => number;
+
+  /** Creates an empty store. */
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Number of records held, expired ones included until touched (for tests and metrics). */
+  get size(): number {
+    return this.#records.size;
+  }
+
+  #live(id: string): SessionRecord | undefined {
+    const record = this.#records.get(id);
+    if (record && record.expiresAt <= this.#now()) {
+      this.#remove(record);
+      return undefined;
+    }
+    return record;
+  }
+
+  #remove(record: SessionRecord): void {
+    this.#records.delete(record.id);
+    const ids = this.#byUser.get(record.userId);
+    ids?.delete(record.id);
+    if (ids?.size === 0) this.#byUser.delete(record.userId);
+  }
+
+  /** Inserts a record; rejects if its id is taken. */
+  async create(record: SessionRecord): Promise<void> {
+    if (this.#live(record.id)) throw new Error(`session ${record.id} already exists`);
+    this.#records.set(record.id, structuredClone(record));
+    const ids = this.#byUser.get(record.userId) ?? new Set<string>();
+    ids.add(record.id);
+    this.#byUser.set(record.userId, ids);
+  }
+
+  /** Reads a live record. */
+  async get(id: string): Promise<SessionRecord | null> {
+    const record = this.#live(id);
+    return record ? structuredClone(record) : null;
+  }
+
+  /** Compare-and-swap on `version`. */
+  async update(record: SessionRecord, expectedVersion: number): Promise<boolean> {
+    const stored = this.#live(record.id);
+    if (!stored || stored.version !== expectedVersion || stored.userId !== record.userId)
+      return false;
+    this.#records.set(record.id, structuredClone(record));
+    return true;
+  }
+
+  /** Removes a record if present. */
+  async delete(id: string): Promise<void> {
+    const record = this.#records.get(id);
+    if (record) this.#remove(record);
+  }
+
+  /** Live records of one user. */
+  async listByUser(userId: string): Promise<SessionRecord[]> {
+    const ids = [...(this.#byUser.get(userId) ?? [])];
+    const records: SessionRecord[] = [];
+    for (const id of ids) {
+      const record = this.#live(id);
+      if (record) records.push(structuredClone(record));
+    }
+    return records;
+  }
+
+  /** Removes a user's records except `exceptId`. */
+  async deleteByUser(userId: string, exceptId?: string): Promise<number> {
+    let removed = 0;
+    for (const id of [...(this.#byUser.get(userId) ?? [])]) {
+      if (id === exceptId) continue;
+      const record = this.#live(id);
+      if (record) {
+        this.#remove(record);
+        removed++;
+      }
+    }
+    return removed;
+  }
+}

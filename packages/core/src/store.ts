@@ -1,0 +1,89 @@
+/**
+ * The storage contract. A store only stores: every policy decision (expiry, rotation, reuse
+ * detection, binding) is made in core, so a new store is a few dozen lines and cannot get
+ * security wrong by itself.
+ */
+
+/** What a session remembers about the client that created or last moved it. */
+export interface StoredClient {
+  /** Full client IP as seen by the integration (shown in device lists; the binding uses its prefix). */
+  ip?: string;
+  /**
+   * User-agent fingerprint `family/major/os` (e.g. `chrome/131/macos`), not the raw header:
+   * small, and stable across browser updates.
+   */
+  ua?: string;
+  /** Application-chosen device identifier, if any. */
+  deviceId?: string;
+}
+
+/**
+ * One session as a store keeps it. Plain JSON-serialisable data; all times are Unix epoch
+ * milliseconds. It never contains a secret: only SHA-256 hashes (base64url, no padding).
+ */
+export interface SessionRecord {
+  /** Stable public session id (the part of the token before the dot). */
+  id: string;
+  userId: string;
+  /** Bumped by core on every write; stores use it for compare-and-swap. */
+  version: number;
+  /** SHA-256 of the current secret. */
+  secretHash: string;
+  /** SHA-256 of the secret that was current before the last rotation (accepted inside grace). */
+  previousSecretHash: string | null;
+  /**
+   * Random nonce of the last rotation while its new secret is unconfirmed (no request has
+   * presented it yet). The new secret is derived from the previous secret and this nonce, so a
+   * holder of the previous secret can be re-sent the same new token. `null` once confirmed.
+   */
+  rotationNonce: string | null;
+  /** Hashes of secrets retired before `previousSecretHash`, newest first, for reuse detection. */
+  retiredSecretHashes: string[];
+  /** Application data (JSON). */
+  data: Record<string, unknown>;
+  createdAt: number;
+  /** Last full authentication (login or step-up). */
+  authenticatedAt: number;
+  /** The session counts as fresh for sensitive actions until this time. */
+  freshUntil: number;
+  /** Last time activity was written (accurate to half the idle window, by design). */
+  lastActiveAt: number;
+  /** Last rotation of the secret (creation counts as one). */
+  rotatedAt: number;
+  /**
+   * When the session dies unless extended: the idle expiry, never later than
+   * `absoluteExpiresAt`. Stores use this for native expiry (TTL).
+   */
+  expiresAt: number;
+  /** Hard end of the session, whatever the activity. */
+  absoluteExpiresAt: number;
+  client: StoredClient;
+}
+
+/**
+ * The six operations a session store provides. Implementations must be safe under
+ * concurrency across processes: `update` is a compare-and-swap on `version`.
+ *
+ * Expired records (`expiresAt` in the past by the store's clock) must not be returned by
+ * `get` or `listByUser`; they may be deleted natively (TTL) or filtered on read.
+ * Any failure to reach the backing service must reject; core turns it into
+ * `StoreUnavailableError`.
+ */
+export interface SessionStore {
+  /** Inserts a new record. Rejects if a record with the same id exists. */
+  create(record: SessionRecord): Promise<void>;
+  /** Reads one record, or `null` if absent or expired. */
+  get(id: string): Promise<SessionRecord | null>;
+  /**
+   * Replaces the record if its stored `version` equals `expectedVersion` (core has already set
+   * `record.version = expectedVersion + 1`). Resolves `false` when the race was lost or the
+   * record is gone, `true` when written.
+   */
+  update(record: SessionRecord, expectedVersion: number): Promise<boolean>;
+  /** Removes a record; resolves even if it did not exist. */
+  delete(id: string): Promise<void>;
+  /** All live records of one user, in any order. O(sessions of that user). */
+  listByUser(userId: string): Promise<SessionRecord[]>;
+  /** Removes all records of one user except `exceptId`; resolves to the number removed. */
+  deleteByUser(userId: string, exceptId?: string): Promise<number>;
+}

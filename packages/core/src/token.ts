@@ -1,0 +1,118 @@
+/**
+ * Session tokens: `<id>.<secret>`, both random, lowercase base32 (URL-, cookie- and
+ * case-folding-safe). The id (120 bits) names the session; the secret (160 bits) proves
+ * possession and rotates. Only SHA-256 of a secret is ever stored.
+ */
+import { hmac } from "@oslojs/crypto/hmac";
+import { SHA256, sha256 } from "@oslojs/crypto/sha2";
+import { constantTimeEqual } from "@oslojs/crypto/subtle";
+import {
+  decodeBase64urlIgnorePadding,
+  encodeBase32LowerCaseNoPadding,
+  encodeBase64urlNoPadding,
+} from "@oslojs/encoding";
+
+/** Bytes of randomness in a session id (120 bits, OWASP ASVS 5.0 V7.2.3 asks for >= 120). */
+export const ID_BYTES = 15;
+/** Bytes of randomness in a secret (160 bits, ASVS asks for >= 128). */
+export const SECRET_BYTES = 20;
+/** Base32 characters of an id: 15 bytes -> 24 characters, no padding. */
+export const ID_LENGTH = 24;
+/** Base32 characters of a secret: 20 bytes -> 32 characters, no padding. */
+export const SECRET_LENGTH = 32;
+/** Total token length: id, dot, secret (57 characters). */
+export const TOKEN_LENGTH = ID_LENGTH + 1 + SECRET_LENGTH;
+
+const TOKEN_PATTERN = /^[a-z2-7]{24}\.[a-z2-7]{32}$/;
+const ID_PATTERN = /^[a-z2-7]{24}$/;
+
+/** A token split into its parts. */
+export interface ParsedToken {
+  id: string;
+  secret: string;
+}
+
+/** Fresh random bytes from the platform CSPRNG (Web Crypto, present on every runtime). */
+export function randomBytes(length: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  crypto.getRandomValues(bytes);
+  return bytes;
+}
+
+/** A new random session id. */
+export function generateSessionId(): string {
+  return encodeBase32LowerCaseNoPadding(randomBytes(ID_BYTES));
+}
+
+/** A new random secret. */
+export function generateSecret(): string {
+  return encodeBase32LowerCaseNoPadding(randomBytes(SECRET_BYTES));
+}
+
+/** Joins an id and a secret into the token a client holds. */
+export function formatToken(id: string, secret: string): string {
+  return `${id}.${secret}`;
+}
+
+/**
+ * Splits a token, or returns `null` for anything that is not exactly the token format.
+ * Checks the length before running any pattern, so input of any size costs O(1).
+ */
+export function parseToken(token: unknown): ParsedToken | null {
+  if (typeof token !== "string" || token.length !== TOKEN_LENGTH) return null;
+  if (!TOKEN_PATTERN.test(token)) return null;
+  return { id: token.slice(0, ID_LENGTH), secret: token.slice(ID_LENGTH + 1) };
+}
+
+/** Whether a string has the shape of a session id (used to reject junk before a store call). */
+export function isSessionId(id: unknown): id is string {
+  return typeof id === "string" && id.length === ID_LENGTH && ID_PATTERN.test(id);
+}
+
+function asciiBytes(text: string): Uint8Array {
+  // Tokens are validated ASCII; a direct copy is cheaper than TextEncoder on the hot path.
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+/** SHA-256 of a secret, raw bytes (synchronous: a few µs, no async hop on the hot path). */
+export function hashSecretBytes(secret: string): Uint8Array {
+  return sha256(asciiBytes(secret));
+}
+
+/** SHA-256 of a secret as stored: base64url without padding (43 characters). */
+export function hashSecret(secret: string): string {
+  return encodeBase64urlNoPadding(hashSecretBytes(secret));
+}
+
+/**
+ * Constant-time check of a secret's hash against a stored hash. A stored value that is not
+ * valid base64url simply does not match.
+ */
+export function secretHashMatches(secretHash: Uint8Array, storedHash: string | null): boolean {
+  if (storedHash === null || storedHash.length !== 43) return false;
+  let stored: Uint8Array;
+  try {
+    stored = decodeBase64urlIgnorePadding(storedHash);
+  } catch {
+    return false;
+  }
+  return constantTimeEqual(secretHash, stored);
+}
+
+/** A new random rotation nonce (128 bits, base64url). */
+export function generateRotationNonce(): string {
+  return encodeBase64urlNoPadding(randomBytes(16));
+}
+
+/**
+ * The secret that replaces `previousSecret` in the rotation identified by `nonce`:
+ * HMAC-SHA256(previousSecret, nonce), truncated to 160 bits. Deterministic, so every holder
+ * of the previous secret can be re-sent the same new token while the rotation is unconfirmed,
+ * yet the store (which keeps only the nonce and hashes) cannot compute it.
+ */
+export function deriveRotatedSecret(previousSecret: string, nonce: string): string {
+  const mac = hmac(SHA256, asciiBytes(previousSecret), asciiBytes(nonce));
+  return encodeBase32LowerCaseNoPadding(mac.subarray(0, SECRET_BYTES));
+}
