@@ -1,0 +1,126 @@
+import { describe, expect, it } from "vitest";
+import {
+  compareBinding,
+  ipPrefix,
+  parseUserAgent,
+  type ResolvedBinding,
+  toStoredClient,
+  userAgentFingerprint,
+} from "../src/binding.js";
+
+const CHROME_MAC_131 =
+  "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+const CHROME_MAC_132 = CHROME_MAC_131.replace("Chrome/131.0.0.0", "Chrome/132.0.6834.83");
+const FIREFOX_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+const SAFARI_IOS =
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
+const EDGE_WINDOWS =
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.70";
+const CHROME_ANDROID =
+  "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.104 Mobile Safari/537.36";
+
+describe("IP prefix", () => {
+  it.each([
+    ["203.0.113.77", "203.0.113.0/24"],
+    ["::ffff:203.0.113.77", "203.0.113.0/24"],
+    ["2001:db8:85a3:1234:8a2e:370:7334:1", "2001:db8:85a3:1234::/64"],
+    ["2001:db8::1", "2001:db8:0:0::/64"],
+    ["[2001:db8::1]", "2001:db8:0:0::/64"],
+    ["fe80::1%eth0", "fe80:0:0:0::/64"],
+    ["::1", "0:0:0:0::/64"],
+  ])("maps %s to %s", (ip, prefix) => {
+    expect(ipPrefix(ip)).toBe(prefix);
+  });
+
+  it("honours custom prefix lengths", () => {
+    expect(ipPrefix("203.0.113.77", 16)).toBe("203.0.0.0/16");
+    expect(ipPrefix("203.0.113.77", 32)).toBe("203.0.113.77/32");
+    expect(ipPrefix("2001:db8:85a3:1234:8a2e:370:7334:1", 24, 48)).toBe("2001:db8:85a3::/48");
+  });
+
+  it.each(["", "localhost", "1.2.3", "256.1.1.1", "1:2:3", "1::2::3", "01234::"])(
+    "returns undefined for %j",
+    (ip) => {
+      expect(ipPrefix(ip)).toBeUndefined();
+    },
+  );
+});
+
+describe("user-agent fingerprint", () => {
+  it.each([
+    [CHROME_MAC_131, "chrome/131/macos"],
+    [FIREFOX_LINUX, "firefox/133/linux"],
+    [SAFARI_IOS, "safari/18/ios"],
+    [EDGE_WINDOWS, "edge/131/windows"],
+    [CHROME_ANDROID, "chrome/131/android"],
+    ["curl/8.5.0", "curl/8/other"],
+    ["", undefined],
+  ])("fingerprints %s", (ua, fingerprint) => {
+    expect(userAgentFingerprint(ua)).toBe(fingerprint);
+  });
+
+  it("survives absurd input", () => {
+    expect(parseUserAgent("\u0000".repeat(5000)).family).toBe("unknown");
+    expect(userAgentFingerprint(`Chrome/${"9".repeat(400)}`)).toBe("chrome/0/other");
+  });
+});
+
+describe("binding comparison", () => {
+  const modes = (overrides: Partial<ResolvedBinding> = {}): ResolvedBinding => ({
+    ip: "soft",
+    userAgent: "soft",
+    deviceId: "strict",
+    ipv4Prefix: 24,
+    ipv6Prefix: 64,
+    compare: undefined,
+    ...overrides,
+  });
+  const recorded = toStoredClient({
+    ip: "203.0.113.7",
+    userAgent: CHROME_MAC_131,
+    deviceId: "phone-1",
+  });
+
+  it("matches the same client, a neighbour in the same /24 and a browser update", () => {
+    const current = toStoredClient({
+      ip: "203.0.113.200",
+      userAgent: CHROME_MAC_132,
+      deviceId: "phone-1",
+    });
+    expect(compareBinding(modes(), recorded, current)).toBe("match");
+  });
+
+  it("notes a new network or browser as a soft change", () => {
+    expect(compareBinding(modes(), recorded, { ...recorded, ip: "198.51.100.1" })).toBe("changed");
+    expect(
+      compareBinding(modes(), recorded, { ...recorded, ua: userAgentFingerprint(FIREFOX_LINUX) }),
+    ).toBe("changed");
+  });
+
+  it("treats a browser downgrade and a missing user-agent as a change", () => {
+    const old = toStoredClient({ userAgent: CHROME_MAC_131.replace("131", "120") });
+    expect(compareBinding(modes(), { ...recorded }, { ...recorded, ua: old.ua })).toBe("changed");
+    const { ua: _ua, ...withoutUa } = recorded;
+    expect(compareBinding(modes(), recorded, withoutUa)).toBe("changed");
+  });
+
+  it("rejects on a strict field and on a different device id", () => {
+    expect(
+      compareBinding(modes({ ip: "strict" }), recorded, { ...recorded, ip: "198.51.100.1" }),
+    ).toBe("reject");
+    expect(compareBinding(modes(), recorded, { ...recorded, deviceId: "laptop-9" })).toBe("reject");
+  });
+
+  it("ignores fields set to off and fields never recorded", () => {
+    const off = modes({ ip: "off", userAgent: "off", deviceId: "off" });
+    expect(compareBinding(off, recorded, {})).toBe("match");
+    expect(
+      compareBinding(modes(), {}, toStoredClient({ ip: "1.1.1.1", userAgent: FIREFOX_LINUX })),
+    ).toBe("match");
+  });
+
+  it("lets a custom comparator decide", () => {
+    const compare = () => "reject" as const;
+    expect(compareBinding(modes({ compare }), recorded, recorded)).toBe("reject");
+  });
+});

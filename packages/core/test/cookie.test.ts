@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+import { createSessionCookie, parseBearer } from "../src/cookie.js";
+import { TesseraConfigError } from "../src/errors.js";
+
+const at = 1_700_000_000_000;
+const now = () => at;
+
+describe("session cookie", () => {
+  it("defaults to __Host-session; HttpOnly; Secure; SameSite=Lax; Path=/", () => {
+    const cookie = createSessionCookie({}, 1800, now);
+    expect(cookie.name).toBe("__Host-session");
+    expect(cookie.serialize("tok")).toBe(
+      "__Host-session=tok; Max-Age=1800; Path=/; HttpOnly; Secure; SameSite=Lax",
+    );
+  });
+
+  it("sets Max-Age to the time left until the given expiry", () => {
+    const cookie = createSessionCookie({}, 1800, now);
+    expect(cookie.serialize("tok", new Date(at + 90_500))).toContain("Max-Age=90;");
+    expect(cookie.serialize("tok", at - 5000)).toContain("Max-Age=0;");
+  });
+
+  it("uses the plain name `session` without Secure for http development", () => {
+    const cookie = createSessionCookie({ secure: false }, 60, now);
+    expect(cookie.name).toBe("session");
+    expect(cookie.serialize("tok")).toBe("session=tok; Max-Age=60; Path=/; HttpOnly; SameSite=Lax");
+  });
+
+  it("uses __Secure- when a domain is shared", () => {
+    const cookie = createSessionCookie({ domain: "example.com" }, 60, now);
+    expect(cookie.name).toBe("__Secure-session");
+    expect(cookie.serialize("t")).toContain("; Domain=example.com;");
+  });
+
+  it("blanks the cookie with the same attributes", () => {
+    expect(createSessionCookie({}, 60, now).blank()).toBe(
+      "__Host-session=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax",
+    );
+  });
+
+  it.each([
+    [{ name: "__Host-x", secure: false }],
+    [{ name: "__Host-x", path: "/app" }],
+    [{ secure: false, sameSite: "none" as const }],
+    [{ name: "bad name" }],
+    [{ name: "__Secure-x", secure: false }],
+    [{ path: "relative" }],
+    [{ domain: "evil.com; HttpOnly" }],
+    [{ sameSite: "sometimes" as never }],
+  ])("refuses unsafe or impossible settings %j", (options) => {
+    expect(() => createSessionCookie(options, 60, now)).toThrow(TesseraConfigError);
+  });
+
+  it("reads its value from a Cookie header among others", () => {
+    const cookie = createSessionCookie({}, 60, now);
+    expect(cookie.parse("a=1; __Host-session=abc.def; b=2")).toBe("abc.def");
+    expect(cookie.parse('__Host-session="quoted"')).toBe("quoted");
+    expect(cookie.parse("session=abc")).toBeNull();
+    expect(cookie.parse("")).toBeNull();
+    expect(cookie.parse(undefined)).toBeNull();
+    expect(cookie.parse(`x=${"a".repeat(20_000)}`)).toBeNull();
+  });
+});
+
+describe("bearer tokens", () => {
+  it("reads Authorization: Bearer <token>, case-insensitively", () => {
+    expect(parseBearer("Bearer abc.def")).toBe("abc.def");
+    expect(parseBearer("bearer   abc.def")).toBe("abc.def");
+  });
+
+  it("ignores other schemes, junk and oversized headers", () => {
+    expect(parseBearer("Basic dXNlcjpwYXNz")).toBeNull();
+    expect(parseBearer("Bearer")).toBeNull();
+    expect(parseBearer("Bearer a b")).toBeNull();
+    expect(parseBearer(`Bearer ${"a".repeat(600)}`)).toBeNull();
+    expect(parseBearer(null)).toBeNull();
+  });
+});

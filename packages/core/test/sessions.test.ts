@@ -1,0 +1,656 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  createSessions,
+  InvalidArgumentError,
+  MemoryStore,
+  SessionConflictError,
+  type SessionEvent,
+  type SessionRecord,
+  type SessionStore,
+  type SessionsOptions,
+  StoreUnavailableError,
+  TesseraConfigError,
+  TesseraError,
+} from "../src/index.js";
+
+const MINUTE = 60_000;
+const CHROME =
+  "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+const FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+const HOME = { ip: "203.0.113.7", userAgent: CHROME };
+
+/**
+ * A MemoryStore that counts calls per method. The sessions run on a fake clock set ahead of real
+ * time; the store keeps real time, like Redis or Postgres would, so expiry decisions are core's.
+ */
+function setup(overrides: Partial<SessionsOptions> = {}) {
+  const clock = { now: Date.now() + 365 * 24 * 60 * MINUTE };
+  const inner = new MemoryStore();
+  const calls: Record<string, number> = {};
+  const store = new Proxy(inner, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        calls[String(property)] = (calls[String(property)] ?? 0) + 1;
+        return value.apply(target, args);
+      };
+    },
+  });
+  const events: SessionEvent[] = [];
+  const sessions = createSessions({
+    store,
+    idleTimeout: 30 * 60,
+    absoluteTimeout: 24 * 60 * 60,
+    rotation: { interval: 5 * 60, grace: 30 },
+    binding: { ip: "soft", userAgent: "soft" },
+    freshFor: 10 * 60,
+    onEvent: (event) => {
+      events.push(event);
+    },
+    now: () => clock.now,
+    ...overrides,
+  });
+  const resetCalls = () => {
+    for (const key of Object.keys(calls)) delete calls[key];
+  };
+  return { sessions, clock, store: inner, calls, resetCalls, events };
+}
+
+async function rotateOnce(ctx: ReturnType<typeof setup>, token: string) {
+  ctx.clock.now += 5 * MINUTE;
+  const result = await ctx.sessions.validate(token, HOME);
+  if (!result.ok || !result.token) throw new Error("expected a rotation");
+  return result.token;
+}
+
+describe("createSessions configuration", () => {
+  const store = new MemoryStore();
+  it.each<[string, Partial<SessionsOptions>]>([
+    ["idle longer than absolute", { idleTimeout: 100, absoluteTimeout: 50 }],
+    ["grace equal to interval", { rotation: { interval: 60, grace: 60 } }],
+    ["grace longer than interval", { rotation: { interval: 60, grace: 90 } }],
+    ["negative idle", { idleTimeout: -1 }],
+    ["zero absolute", { absoluteTimeout: 0 }],
+    ["NaN freshFor", { freshFor: Number.NaN }],
+    ["negative interval", { rotation: { interval: -5 } }],
+    ["infinite grace", { rotation: { interval: 0, grace: Number.POSITIVE_INFINITY } }],
+    ["unknown binding mode", { binding: { ip: "loose" as never } }],
+    ["bad ipv4 prefix", { binding: { ipv4Prefix: 33 } }],
+    ["negative store timeout", { storeTimeout: -1 }],
+    ["string timeout", { idleTimeout: "30" as never }],
+  ])("throws TesseraConfigError for %s", (_, options) => {
+    expect(() => createSessions({ store, ...options })).toThrow(TesseraConfigError);
+  });
+
+  it("throws TesseraConfigError without a store, or with something that is not one", () => {
+    expect(() => createSessions({} as SessionsOptions)).toThrow(TesseraConfigError);
+    expect(() => createSessions({ store: { get() {} } as never })).toThrow(/no create\(\) method/);
+  });
+
+  it("accepts any grace when rotating on every validate", () => {
+    expect(() => createSessions({ store, rotation: { interval: 0, grace: 10 } })).not.toThrow();
+  });
+
+  it("has secure defaults", () => {
+    const sessions = createSessions({ store });
+    expect(sessions.cookie.name).toBe("__Host-session");
+  });
+});
+
+describe("create", () => {
+  it("returns a fresh session view and a token, and fires session.created", async () => {
+    const ctx = setup();
+    const { session, token } = await ctx.sessions.create({
+      userId: "u1",
+      data: { role: "member" },
+      client: HOME,
+    });
+    expect(token.startsWith(`${session.id}.`)).toBe(true);
+    expect(session).toMatchObject({
+      userId: "u1",
+      data: { role: "member" },
+      fresh: true,
+      bindingChanged: false,
+      client: { ip: "203.0.113.7", ipPrefix: "203.0.113.0/24", browser: "chrome 131", os: "macos" },
+    });
+    expect(session.expiresAt.getTime()).toBe(ctx.clock.now + 30 * MINUTE);
+    expect(session.absoluteExpiresAt.getTime()).toBe(ctx.clock.now + 24 * 60 * MINUTE);
+    expect(JSON.stringify(session)).not.toContain(token.split(".")[1]);
+    expect(ctx.events.map((e) => e.type)).toEqual(["session.created"]);
+  });
+
+  it("refuses a missing user id and non-object data with InvalidArgumentError", async () => {
+    const { sessions } = setup();
+    await expect(sessions.create({ userId: "" })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(sessions.create({} as never)).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(sessions.create({ userId: "u", data: [] as never })).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    await expect(sessions.create({ userId: "u", data: cyclic })).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
+  });
+
+  it("copies data, so later changes by the caller do not leak into the session", async () => {
+    const { sessions } = setup();
+    const data = { role: "member" };
+    const { token } = await sessions.create({ userId: "u", data });
+    data.role = "admin";
+    expect(await sessions.validate(token)).toMatchObject({ session: { data: { role: "member" } } });
+  });
+});
+
+describe("validate: hot path", () => {
+  it("costs exactly one store read and no write when nothing is due", async () => {
+    const ctx = setup();
+    const { token } = await ctx.sessions.create({ userId: "u", client: HOME });
+    ctx.clock.now += MINUTE;
+    ctx.resetCalls();
+    expect(await ctx.sessions.validate(token, HOME)).toMatchObject({ ok: true, token: null });
+    expect(ctx.calls).toEqual({ get: 1 });
+  });
+
+  it("writes the idle extension only once less than half the idle window remains", async () => {
+    const ctx = setup({ rotation: { interval: 60 * 60, grace: 30 } });
+    const created = ctx.clock.now;
+    const { token } = await ctx.sessions.create({ userId: "u" });
+    ctx.clock.now = created + 15 * MINUTE; // exactly half remains
+    ctx.resetCalls();
+    expect(await ctx.sessions.validate(token)).toMatchObject({ ok: true, token: null });
+    expect(ctx.calls.update).toBeUndefined();
+    ctx.clock.now = created + 15 * MINUTE + 1;
+    const extended = await ctx.sessions.validate(token);
+    expect(ctx.calls.update).toBe(1);
+    // The cookie is re-sent so its Max-Age follows the new expiry.
+    expect(extended).toMatchObject({ ok: true, token });
+    if (!extended.ok) throw new Error("unreachable");
+    expect(extended.session.expiresAt.getTime()).toBe(ctx.clock.now + 30 * MINUTE);
+  });
+});
+
+describe("validate: refusals", () => {
+  it("answers malformed without touching the store, for any input", async () => {
+    const ctx = setup();
+    ctx.resetCalls();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string(),
+          fc.string({ unit: "grapheme" }),
+          fc.string({ unit: fc.constantFrom(".", "a", "7") }),
+        ),
+        async (input) => {
+          const result = await ctx.sessions.validate(input);
+          expect(result.ok).toBe(false);
+        },
+      ),
+      { numRuns: 300 },
+    );
+    for (const input of ["x".repeat(1_000_000), null, undefined, 12, {}, "a.b"]) {
+      expect(await ctx.sessions.validate(input)).toEqual({ ok: false, reason: "malformed" });
+    }
+    expect(ctx.calls).toEqual({});
+  });
+
+  it("answers not-found for a well-formed token of no session", async () => {
+    const { sessions } = setup();
+    expect(await sessions.validate(`${"a".repeat(24)}.${"b".repeat(32)}`)).toEqual({
+      ok: false,
+      reason: "not-found",
+    });
+  });
+
+  it("answers invalid-secret for a guess, fires an event and keeps the session alive", async () => {
+    const ctx = setup();
+    const { session, token } = await ctx.sessions.create({ userId: "u" });
+    const guess = `${session.id}.${"q".repeat(32)}`;
+    expect(await ctx.sessions.validate(guess)).toEqual({ ok: false, reason: "invalid-secret" });
+    expect(ctx.events.at(-1)).toMatchObject({
+      type: "session.invalid_secret",
+      sessionId: session.id,
+      userId: "u",
+    });
+    expect((await ctx.sessions.validate(token)).ok).toBe(true);
+  });
+});
+
+describe("validate: timeouts (time travel, to the millisecond)", () => {
+  it("expires after idleTimeout without activity", async () => {
+    const ctx = setup();
+    const created = ctx.clock.now;
+    const a = await ctx.sessions.create({ userId: "u" });
+    const b = await ctx.sessions.create({ userId: "u" });
+    ctx.clock.now = created + 30 * MINUTE - 1;
+    expect((await ctx.sessions.validate(a.token)).ok).toBe(true);
+    ctx.clock.now = created + 30 * MINUTE;
+    expect(await ctx.sessions.validate(b.token)).toEqual({ ok: false, reason: "expired" });
+    expect(ctx.events.at(-1)).toMatchObject({ type: "session.expired", sessionId: b.session.id });
+    expect(ctx.store.size).toBe(1); // the expired record was deleted
+  });
+
+  it("expires at absoluteTimeout however active the session is, and rotation never extends it", async () => {
+    const ctx = setup({ idleTimeout: 60 * 60, absoluteTimeout: 2 * 60 * 60 });
+    const created = ctx.clock.now;
+    let { token } = await ctx.sessions.create({ userId: "u" });
+    while (ctx.clock.now < created + 2 * 60 * MINUTE - 10 * MINUTE) {
+      ctx.clock.now += 10 * MINUTE;
+      const result = await ctx.sessions.validate(token);
+      if (!result.ok) throw new Error(`refused early: ${result.reason}`);
+      expect(result.session.absoluteExpiresAt.getTime()).toBe(created + 2 * 60 * MINUTE);
+      expect(result.session.expiresAt.getTime()).toBeLessThanOrEqual(created + 2 * 60 * MINUTE);
+      token = result.token ?? token;
+    }
+    ctx.clock.now = created + 2 * 60 * MINUTE - 1;
+    const last = await ctx.sessions.validate(token);
+    expect(last.ok).toBe(true);
+    token = (last.ok && last.token) || token;
+    ctx.clock.now = created + 2 * 60 * MINUTE;
+    expect(await ctx.sessions.validate(token)).toEqual({ ok: false, reason: "expired" });
+  });
+
+  it("is fresh for freshFor after login, and again after reauthenticated", async () => {
+    const ctx = setup();
+    const created = ctx.clock.now;
+    const { session, token } = await ctx.sessions.create({ userId: "u" });
+    ctx.clock.now = created + 10 * MINUTE - 1;
+    expect(await ctx.sessions.validate(token)).toMatchObject({ session: { fresh: true } });
+    ctx.clock.now = created + 10 * MINUTE;
+    const stale = await ctx.sessions.validate(token);
+    expect(stale).toMatchObject({ session: { fresh: false } });
+    const stepped = await ctx.sessions.reauthenticated(session.id);
+    expect(stepped).toMatchObject({ fresh: true });
+    expect(stepped?.authenticatedAt.getTime()).toBe(ctx.clock.now);
+    const current = (stale.ok && stale.token) || token;
+    expect(await ctx.sessions.validate(current)).toMatchObject({ session: { fresh: true } });
+  });
+});
+
+describe("validate: rotation", () => {
+  it("rotates once the interval has passed, not a millisecond before", async () => {
+    const ctx = setup();
+    const created = ctx.clock.now;
+    const { token } = await ctx.sessions.create({ userId: "u" });
+    ctx.clock.now = created + 5 * MINUTE - 1;
+    expect(await ctx.sessions.validate(token)).toMatchObject({ ok: true, token: null });
+    ctx.clock.now = created + 5 * MINUTE;
+    const rotated = await ctx.sessions.validate(token);
+    expect(rotated.ok && rotated.token).toMatch(/^[a-z2-7]{24}\.[a-z2-7]{32}$/);
+    expect(rotated.ok && rotated.token?.split(".")[0]).toBe(token.split(".")[0]); // the id is stable
+    expect(ctx.events.filter((e) => e.type === "session.rotated")).toHaveLength(1);
+  });
+
+  it("re-sends the same new token to the previous secret while the rotation is unconfirmed", async () => {
+    const ctx = setup();
+    const { token } = await ctx.sessions.create({ userId: "u" });
+    const rotated = await rotateOnce(ctx, token);
+    // The response carrying `rotated` was lost: the browser comes back with the old cookie.
+    ctx.clock.now += 30_000 - 1;
+    expect(await ctx.sessions.validate(token, HOME)).toMatchObject({ ok: true, token: rotated });
+    expect(ctx.events.filter((e) => e.type === "session.rotated")).toHaveLength(1);
+  });
+
+  it("accepts the previous secret inside grace without a new token once the new one was presented", async () => {
+    const ctx = setup();
+    const { token } = await ctx.sessions.create({ userId: "u" });
+    const rotated = await rotateOnce(ctx, token);
+    expect(await ctx.sessions.validate(rotated, HOME)).toMatchObject({ ok: true, token: null });
+    ctx.clock.now += 30_000 - 1;
+    expect(await ctx.sessions.validate(token, HOME)).toMatchObject({ ok: true, token: null });
+  });
+
+  it("refuses a secret retired before the grace window as reuse and revokes the session", async () => {
+    const ctx = setup();
+    const { session, token } = await ctx.sessions.create({ userId: "u" });
+    const rotated = await rotateOnce(ctx, token);
+    expect((await ctx.sessions.validate(rotated, HOME)).ok).toBe(true);
+    ctx.clock.now += 30_000;
+    expect(await ctx.sessions.validate(token, HOME)).toEqual({ ok: false, reason: "reused" });
+    expect(ctx.events.map((e) => e.type)).toContain("session.reuse_detected");
+    expect(ctx.events.at(-1)).toMatchObject({
+      type: "session.revoked",
+      sessionId: session.id,
+      detail: "reuse",
+    });
+    // Both holders are out: the attacker and the victim must log in again.
+    expect(await ctx.sessions.validate(rotated, HOME)).toEqual({ ok: false, reason: "not-found" });
+  });
+
+  it("detects reuse of older secrets kept in the retired ring", async () => {
+    const ctx = setup();
+    const { token: first } = await ctx.sessions.create({ userId: "u" });
+    let current = first;
+    for (let i = 0; i < 3; i++) {
+      current = await rotateOnce(ctx, current);
+      expect((await ctx.sessions.validate(current, HOME)).ok).toBe(true);
+    }
+    expect(await ctx.sessions.validate(first, HOME)).toEqual({ ok: false, reason: "reused" });
+  });
+
+  it("rotates on every validate with interval 0", async () => {
+    const ctx = setup({ rotation: { interval: 0, grace: 5 } });
+    let { token } = await ctx.sessions.create({ userId: "u" });
+    const seen = new Set([token]);
+    for (let i = 0; i < 5; i++) {
+      ctx.clock.now += 1;
+      const result = await ctx.sessions.validate(token);
+      if (!result.ok || !result.token) throw new Error("expected a new token");
+      token = result.token;
+      seen.add(token);
+    }
+    expect(seen.size).toBe(6);
+  });
+
+  it("rotate() forces a new secret at once", async () => {
+    const ctx = setup();
+    const { token } = await ctx.sessions.create({ userId: "u" });
+    const forced = await ctx.sessions.rotate(token);
+    expect(forced.ok && forced.token).toBeTruthy();
+    expect(forced.ok && forced.token).not.toBe(token);
+    expect(await ctx.sessions.rotate("junk")).toEqual({ ok: false, reason: "malformed" });
+  });
+
+  it("lets exactly one of many parallel requests rotate and gives all of them the same token", async () => {
+    const ctx = setup();
+    const { token } = await ctx.sessions.create({ userId: "u" });
+    ctx.clock.now += 5 * MINUTE;
+    const results = await Promise.all(
+      Array.from({ length: 60 }, () => ctx.sessions.validate(token)),
+    );
+    expect(new Set(results.map((r) => r.ok && r.token)).size).toBe(1);
+    expect(results.every((r) => r.ok && r.token)).toBe(true);
+    expect(ctx.events.filter((e) => e.type === "session.rotated")).toHaveLength(1);
+  });
+});
+
+describe("validate: binding", () => {
+  it("accepts a soft change, marks bindingChanged, drops freshness and remembers the new client", async () => {
+    const ctx = setup();
+    const { token } = await ctx.sessions.create({ userId: "u", client: HOME });
+    const moved = { ip: "198.51.100.20", userAgent: CHROME };
+    const result = await ctx.sessions.validate(token, moved);
+    expect(result).toMatchObject({
+      ok: true,
+      session: { bindingChanged: true, fresh: false, client: { ip: "198.51.100.20" } },
+    });
+    expect(ctx.events.at(-1)).toMatchObject({ type: "session.binding_mismatch", detail: "soft" });
+    const again = await ctx.sessions.validate(token, moved);
+    expect(again).toMatchObject({ ok: true, session: { bindingChanged: false, fresh: false } });
+  });
+
+  it("keeps the binding across a neighbouring IP and a browser update", async () => {
+    const ctx = setup();
+    const { token } = await ctx.sessions.create({ userId: "u", client: HOME });
+    const result = await ctx.sessions.validate(token, {
+      ip: "203.0.113.99",
+      userAgent: CHROME.replace("Chrome/131.0.0.0", "Chrome/133.0.1.2"),
+    });
+    expect(result).toMatchObject({ ok: true, session: { bindingChanged: false, fresh: true } });
+  });
+
+  it("refuses a strict mismatch with binding-mismatch and does not revoke", async () => {
+    const ctx = setup({ binding: { userAgent: "strict" } });
+    const { token } = await ctx.sessions.create({ userId: "u", client: HOME });
+    expect(await ctx.sessions.validate(token, { ip: HOME.ip, userAgent: FIREFOX })).toEqual({
+      ok: false,
+      reason: "binding-mismatch",
+    });
+    expect(ctx.events.at(-1)).toMatchObject({ type: "session.binding_mismatch", detail: "strict" });
+    expect((await ctx.sessions.validate(token, HOME)).ok).toBe(true);
+  });
+
+  it("binds a device id later and then requires it", async () => {
+    const ctx = setup();
+    const { session, token } = await ctx.sessions.create({ userId: "u" });
+    expect(await ctx.sessions.bind(session.id, { deviceId: "phone-1" })).toMatchObject({
+      client: { deviceId: "phone-1" },
+    });
+    expect((await ctx.sessions.validate(token, { deviceId: "phone-1" })).ok).toBe(true);
+    expect(await ctx.sessions.validate(token, { deviceId: "laptop" })).toEqual({
+      ok: false,
+      reason: "binding-mismatch",
+    });
+    expect(() => ctx.sessions.bind(session.id, {} as never)).toThrow(InvalidArgumentError);
+  });
+
+  it("uses a custom comparator when given", async () => {
+    const seen: unknown[] = [];
+    const ctx = setup({
+      binding: {
+        compare: (recorded, current) => {
+          seen.push([recorded, current]);
+          return current.ip === "10.0.0.1" ? "reject" : "match";
+        },
+      },
+    });
+    const { token } = await ctx.sessions.create({ userId: "u", client: HOME });
+    expect((await ctx.sessions.validate(token, { ip: "1.1.1.1" })).ok).toBe(true);
+    expect(await ctx.sessions.validate(token, { ip: "10.0.0.1" })).toEqual({
+      ok: false,
+      reason: "binding-mismatch",
+    });
+    expect(seen[0]).toEqual([{ ip: HOME.ip, ua: "chrome/131/macos" }, { ip: "1.1.1.1" }]);
+  });
+});
+
+describe("management", () => {
+  it("update replaces data (or maps it) and every later validate sees it", async () => {
+    const ctx = setup();
+    const { session, token } = await ctx.sessions.create({
+      userId: "u",
+      data: { role: "member", n: 1 },
+    });
+    expect(await ctx.sessions.update(session.id, { role: "admin" })).toMatchObject({
+      data: { role: "admin" },
+    });
+    await ctx.sessions.update(session.id, (data) => ({ ...data, n: 2 }));
+    expect(await ctx.sessions.validate(token)).toMatchObject({
+      session: { data: { role: "admin", n: 2 } },
+    });
+    expect(await ctx.sessions.update("z".repeat(24), {})).toBeNull();
+    expect(await ctx.sessions.update("not an id", {})).toBeNull();
+  });
+
+  it("revoke ends one session on the very next validate", async () => {
+    const ctx = setup();
+    const a = await ctx.sessions.create({ userId: "u" });
+    const b = await ctx.sessions.create({ userId: "u" });
+    expect(await ctx.sessions.revoke(a.session.id)).toBe(true);
+    expect(await ctx.sessions.revoke(a.session.id)).toBe(false);
+    expect(await ctx.sessions.revoke("nonsense")).toBe(false);
+    expect(await ctx.sessions.validate(a.token)).toEqual({ ok: false, reason: "not-found" });
+    expect((await ctx.sessions.validate(b.token)).ok).toBe(true);
+    expect(ctx.events.find((e) => e.type === "session.revoked")).toMatchObject({
+      sessionId: a.session.id,
+      detail: "revoke",
+    });
+  });
+
+  it("revokeAll logs out the other devices, keeps the excepted one and leaves other users alone", async () => {
+    const ctx = setup();
+    const mine = await Promise.all([1, 2, 3].map(() => ctx.sessions.create({ userId: "u" })));
+    const theirs = await ctx.sessions.create({ userId: "other" });
+    ctx.resetCalls();
+    expect(await ctx.sessions.revokeAll("u", { except: mine[0]!.session.id })).toBe(2);
+    expect(ctx.calls).toEqual({ deleteByUser: 1 });
+    expect((await ctx.sessions.validate(mine[0]!.token)).ok).toBe(true);
+    expect(await ctx.sessions.validate(mine[1]!.token)).toEqual({ ok: false, reason: "not-found" });
+    expect((await ctx.sessions.validate(theirs.token)).ok).toBe(true);
+    expect(ctx.events.find((e) => e.type === "session.revoked")).toMatchObject({
+      sessionId: null,
+      userId: "u",
+      count: 2,
+      detail: "revoke-all",
+    });
+    expect(await ctx.sessions.revokeAll("u")).toBe(1);
+  });
+
+  it("lists the user's devices, most recently active first, marking the current one", async () => {
+    const ctx = setup();
+    const phone = await ctx.sessions.create({
+      userId: "u",
+      client: { ip: "198.51.100.1", userAgent: FIREFOX },
+    });
+    ctx.clock.now += MINUTE;
+    const laptop = await ctx.sessions.create({ userId: "u", client: HOME });
+    await ctx.sessions.create({ userId: "someone-else" });
+    const list = await ctx.sessions.list("u", { current: phone.session.id });
+    expect(list.map((s) => [s.id, s.current, s.client.browser])).toEqual([
+      [laptop.session.id, false, "chrome 131"],
+      [phone.session.id, true, "firefox 133"],
+    ]);
+    expect(await ctx.sessions.list("nobody")).toEqual([]);
+    await expect(ctx.sessions.list("")).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+
+  it("find looks a live session up by id", async () => {
+    const ctx = setup();
+    const { session } = await ctx.sessions.create({ userId: "u" });
+    expect(await ctx.sessions.find(session.id)).toMatchObject({ id: session.id, userId: "u" });
+    expect(await ctx.sessions.find("x")).toBeNull();
+    ctx.clock.now += 31 * MINUTE;
+    expect(await ctx.sessions.find(session.id)).toBeNull();
+  });
+
+  it("reads the token from the cookie first, then from a bearer header", () => {
+    const { sessions } = setup();
+    expect(
+      sessions.tokenFrom({ cookie: "__Host-session=abc", authorization: "Bearer def" }),
+    ).toEqual({
+      token: "abc",
+      source: "cookie",
+    });
+    expect(sessions.tokenFrom({ authorization: "Bearer def" })).toEqual({
+      token: "def",
+      source: "bearer",
+    });
+    expect(sessions.tokenFrom({})).toBeNull();
+  });
+});
+
+describe("events", () => {
+  it("carry session id, user id, time and client, and never a token or secret", async () => {
+    const ctx = setup();
+    const { token } = await ctx.sessions.create({ userId: "u", client: HOME });
+    const rotated = await rotateOnce(ctx, token);
+    await ctx.sessions.validate(rotated, { ip: "198.51.100.1", userAgent: CHROME });
+    for (const event of ctx.events) {
+      expect(event.at).toBeInstanceOf(Date);
+      expect(event.userId).toBe("u");
+      expect(event.sessionId).toBe(token.split(".")[0]);
+      expect(event.client).toMatchObject({ ipPrefix: expect.any(String) });
+    }
+    const serialized = JSON.stringify(ctx.events);
+    for (const issued of [token, rotated]) expect(serialized).not.toContain(issued.split(".")[1]);
+  });
+
+  it("never let a failing handler break the lifecycle", async () => {
+    for (const onEvent of [
+      () => {
+        throw new Error("audit sink down");
+      },
+      () => Promise.reject(new Error("audit sink down")),
+    ]) {
+      const { sessions } = setup({ onEvent });
+      const { token } = await sessions.create({ userId: "u" });
+      expect((await sessions.validate(token)).ok).toBe(true);
+    }
+  });
+});
+
+describe("store failures", () => {
+  const record = (): SessionRecord => ({
+    id: "a".repeat(24),
+    userId: "u",
+    version: 1,
+    secretHash: "x".repeat(43),
+    previousSecretHash: null,
+    rotationNonce: null,
+    retiredSecretHashes: [],
+    data: {},
+    createdAt: 0,
+    authenticatedAt: 0,
+    freshUntil: 0,
+    lastActiveAt: 0,
+    rotatedAt: 0,
+    expiresAt: Date.now() + MINUTE,
+    absoluteExpiresAt: Date.now() + MINUTE,
+    client: {},
+  });
+  const token = `${"a".repeat(24)}.${"b".repeat(32)}`;
+  const broken = (overrides: Partial<SessionStore>): SessionStore => ({
+    create: async () => {},
+    get: async () => null,
+    update: async () => true,
+    delete: async () => {},
+    listByUser: async () => [],
+    deleteByUser: async () => 0,
+    ...overrides,
+  });
+
+  it("wraps a thrown error in StoreUnavailableError with the cause kept", async () => {
+    const cause = new Error("ECONNREFUSED");
+    const sessions = createSessions({ store: broken({ get: () => Promise.reject(cause) }) });
+    const error = await sessions.validate(token).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect(error).toMatchObject({
+      code: "store-unavailable",
+      name: "StoreUnavailableError",
+      cause,
+    });
+  });
+
+  it("wraps a synchronous throw too", async () => {
+    const sessions = createSessions({
+      store: broken({
+        get: () => {
+          throw new TypeError("boom");
+        },
+      }),
+    });
+    await expect(sessions.validate(token)).rejects.toBeInstanceOf(StoreUnavailableError);
+  });
+
+  it("gives up on a store that hangs past storeTimeout", async () => {
+    const sessions = createSessions({
+      store: broken({ get: () => new Promise(() => {}) }),
+      storeTimeout: 50,
+    });
+    await expect(sessions.validate(token)).rejects.toThrow(/did not answer get within 50 ms/);
+  });
+
+  it("treats a nonsensical answer as unavailable, never as a session", async () => {
+    for (const get of [
+      async () => ({ id: "someone-else" }),
+      async () => "yes",
+      async () => ({ ...record(), id: "b".repeat(24) }),
+    ]) {
+      const sessions = createSessions({ store: broken({ get: get as never }) });
+      await expect(sessions.validate(token)).rejects.toBeInstanceOf(StoreUnavailableError);
+    }
+    const sessions = createSessions({ store: broken({ listByUser: async () => [null] as never }) });
+    await expect(sessions.list("u")).rejects.toBeInstanceOf(StoreUnavailableError);
+  });
+
+  it("reports endless compare-and-swap losses as SessionConflictError", async () => {
+    const ctx = setup();
+    const { sessions, store } = ctx;
+    const { token: real } = await sessions.create({ userId: "u" });
+    const stored = await store.get(real.split(".")[0]!);
+    const alwaysLosing = createSessions({
+      store: broken({ get: async () => structuredClone(stored), update: async () => false }),
+      rotation: { interval: 0, grace: 1 },
+      now: () => ctx.clock.now,
+    });
+    await expect(alwaysLosing.validate(real)).rejects.toBeInstanceOf(SessionConflictError);
+  });
+
+  it("throws only TesseraError subclasses from the public API", async () => {
+    const sessions = createSessions({ store: broken({ get: () => Promise.reject("a string") }) });
+    const error = await sessions.validate(token).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TesseraError);
+  });
+});

@@ -1,0 +1,115 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  deriveRotatedSecret,
+  formatToken,
+  generateSecret,
+  generateSessionId,
+  hashSecret,
+  hashSecretBytes,
+  isSessionId,
+  parseToken,
+  secretHashMatches,
+  TOKEN_LENGTH,
+} from "../src/token.js";
+
+describe("token format", () => {
+  it("issues cookie-safe tokens of at most 64 characters with >= 120-bit ids and >= 128-bit secrets", () => {
+    const token = formatToken(generateSessionId(), generateSecret());
+    expect(token).toMatch(/^[a-z2-7]{24}\.[a-z2-7]{32}$/);
+    expect(token.length).toBe(TOKEN_LENGTH);
+    expect(TOKEN_LENGTH).toBeLessThanOrEqual(64);
+    // 24 base32 characters carry 120 bits, 32 carry 160 bits.
+    expect(24 * 5).toBeGreaterThanOrEqual(120);
+    expect(32 * 5).toBeGreaterThanOrEqual(128);
+  });
+
+  it("never repeats an id or a secret", () => {
+    const ids = new Set(Array.from({ length: 2000 }, generateSessionId));
+    const secrets = new Set(Array.from({ length: 2000 }, generateSecret));
+    expect(ids.size).toBe(2000);
+    expect(secrets.size).toBe(2000);
+  });
+
+  it("splits a well-formed token into id and secret", () => {
+    const id = generateSessionId();
+    const secret = generateSecret();
+    expect(parseToken(`${id}.${secret}`)).toEqual({ id, secret });
+  });
+
+  it.each([
+    ["empty", ""],
+    ["no dot", "a".repeat(57)],
+    ["uppercase", `${"A".repeat(24)}.${"a".repeat(32)}`],
+    ["base32 digits out of range", `${"1".repeat(24)}.${"a".repeat(32)}`],
+    ["short secret", `${"a".repeat(24)}.${"a".repeat(31)}`],
+    ["long secret", `${"a".repeat(24)}.${"a".repeat(33)}`],
+    ["two dots", `${"a".repeat(24)}..${"a".repeat(31)}`],
+    ["trailing newline", `${"a".repeat(24)}.${"a".repeat(31)}\n`],
+  ])("rejects a malformed token (%s)", (_, token) => {
+    expect(parseToken(token)).toBeNull();
+  });
+
+  it("rejects non-strings without throwing", () => {
+    for (const value of [undefined, null, 42, {}, [], Symbol("x"), () => "x"]) {
+      expect(parseToken(value)).toBeNull();
+    }
+  });
+
+  it("never throws on arbitrary input, including huge, unicode and dot-heavy strings", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.string({ unit: "grapheme", maxLength: 200 }),
+          fc.string({ unit: fc.constantFrom(".", "a", "z", "2", "7", "=", "%"), maxLength: 120 }),
+          fc.string({ minLength: 10_000, maxLength: 20_000 }),
+        ),
+        (input) => {
+          const parsed = parseToken(input);
+          if (parsed) expect(`${parsed.id}.${parsed.secret}`).toBe(input);
+        },
+      ),
+    );
+  });
+
+  it("recognises session ids", () => {
+    expect(isSessionId(generateSessionId())).toBe(true);
+    expect(isSessionId("short")).toBe(false);
+    expect(isSessionId(7)).toBe(false);
+  });
+});
+
+describe("secret hashing", () => {
+  it("stores SHA-256 as 43 base64url characters that do not contain the secret", () => {
+    const secret = generateSecret();
+    const hash = hashSecret(secret);
+    expect(hash).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(hash).not.toContain(secret);
+  });
+
+  it("matches its own hash and nothing else", () => {
+    const secret = generateSecret();
+    const hash = hashSecret(secret);
+    expect(secretHashMatches(hashSecretBytes(secret), hash)).toBe(true);
+    expect(secretHashMatches(hashSecretBytes(generateSecret()), hash)).toBe(false);
+    expect(secretHashMatches(hashSecretBytes(secret), null)).toBe(false);
+    expect(secretHashMatches(hashSecretBytes(secret), "not base64url!")).toBe(false);
+    expect(secretHashMatches(hashSecretBytes(secret), "*".repeat(43))).toBe(false);
+  });
+});
+
+describe("rotated secret derivation", () => {
+  it("is deterministic for the same previous secret and nonce", () => {
+    const previous = generateSecret();
+    expect(deriveRotatedSecret(previous, "nonce-1")).toBe(deriveRotatedSecret(previous, "nonce-1"));
+  });
+
+  it("differs per nonce and per previous secret, and keeps the secret format", () => {
+    const previous = generateSecret();
+    const a = deriveRotatedSecret(previous, "nonce-1");
+    expect(a).toMatch(/^[a-z2-7]{32}$/);
+    expect(deriveRotatedSecret(previous, "nonce-2")).not.toBe(a);
+    expect(deriveRotatedSecret(generateSecret(), "nonce-1")).not.toBe(a);
+  });
+});
