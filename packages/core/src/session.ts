@@ -58,8 +58,25 @@ export interface DeviceSession extends Session {
   current: boolean;
 }
 
-/** Derives the public client view from the stored form. */
+const clientViewCache = new Map<string, SessionClientInfo>();
+const CLIENT_VIEW_CACHE_SIZE = 512;
+
+/**
+ * Derives the public client view from the stored form. Memoised (a copy is returned), since the
+ * same client is seen on every request of a session and parsing its IP is on the hot path.
+ */
 export function clientView(client: SessionRecord["client"]): SessionClientInfo {
+  const key = `${client.ip ?? ""}|${client.ua ?? ""}|${client.deviceId ?? ""}`;
+  let view = clientViewCache.get(key);
+  if (!view) {
+    view = deriveClientView(client);
+    if (clientViewCache.size >= CLIENT_VIEW_CACHE_SIZE) clientViewCache.clear();
+    clientViewCache.set(key, view);
+  }
+  return { ...view };
+}
+
+function deriveClientView(client: SessionRecord["client"]): SessionClientInfo {
   const view: SessionClientInfo = {};
   if (client.ip !== undefined) {
     view.ip = client.ip;

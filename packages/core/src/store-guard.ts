@@ -5,18 +5,52 @@
 import { StoreUnavailableError, TesseraError } from "./errors.js";
 import type { SessionRecord, SessionStore } from "./store.js";
 
-function withTimeout<T>(promise: Promise<T>, ms: number, operation: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new StoreUnavailableError(`session store did not answer ${operation} within ${ms} ms`),
-        ),
-      ms,
-    );
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+/**
+ * Deadlines for store calls, served by one shared timer rather than one timer per call: a timer
+ * per validate costs more than the rest of the hot path's bookkeeping together.
+ */
+function createWatchdog(ms: number) {
+  const pending = new Set<{ deadline: number; fail: () => void }>();
+  let armed = false;
+  const arm = (delay: number) => {
+    armed = true;
+    const timer = setTimeout(sweep, delay);
+    // Where timers can be unreferenced (Node, Bun), an idle watchdog must not keep the process alive.
+    (timer as { unref?: () => void }).unref?.();
+  };
+  function sweep() {
+    armed = false;
+    const at = Date.now();
+    for (const entry of pending) {
+      // Entries are inserted in deadline order (same timeout for all), so the first live one is next.
+      if (entry.deadline > at) return arm(entry.deadline - at);
+      pending.delete(entry);
+      entry.fail();
+    }
+  }
+  return function watch<T>(promise: Promise<T>, operation: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const entry = {
+        deadline: Date.now() + ms,
+        fail: () =>
+          reject(
+            new StoreUnavailableError(`session store did not answer ${operation} within ${ms} ms`),
+          ),
+      };
+      pending.add(entry);
+      if (!armed) arm(ms);
+      promise.then(
+        (value) => {
+          pending.delete(entry);
+          resolve(value);
+        },
+        (error: unknown) => {
+          pending.delete(entry);
+          reject(error);
+        },
+      );
+    });
+  };
 }
 
 function isRecord(value: unknown, id?: string): value is SessionRecord {
@@ -45,10 +79,11 @@ export interface GuardedStore {
 
 /** Wraps `store` with error mapping and a per-call timeout (`timeoutMs` 0 = none). */
 export function guardStore(store: SessionStore, timeoutMs: number): GuardedStore {
+  const watch = timeoutMs > 0 ? createWatchdog(timeoutMs) : null;
   async function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
     try {
       const pending = run();
-      return await (timeoutMs > 0 ? withTimeout(pending, timeoutMs, operation) : pending);
+      return await (watch ? watch(pending, operation) : pending);
     } catch (error) {
       if (error instanceof TesseraError) throw error;
       throw new StoreUnavailableError(`session store failed during ${operation}`, { cause: error });

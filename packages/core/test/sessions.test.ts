@@ -622,6 +622,21 @@ describe("store failures", () => {
     await expect(sessions.validate(token)).rejects.toThrow(/did not answer get within 50 ms/);
   });
 
+  it("times out every hung call, also when calls overlap and come one after another", async () => {
+    let calls = 0;
+    const sessions = createSessions({
+      store: broken({
+        get: () => (++calls % 2 === 0 ? Promise.resolve(null) : new Promise(() => {})),
+      }),
+      storeTimeout: 40,
+    });
+    const first = sessions.validate(token); // hangs
+    const second = await sessions.validate(token); // answers
+    expect(second).toEqual({ ok: false, reason: "not-found" });
+    await expect(first).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(sessions.validate(token)).rejects.toBeInstanceOf(StoreUnavailableError); // hangs again
+  });
+
   it("treats a nonsensical answer as unavailable, never as a session", async () => {
     for (const get of [
       async () => ({ id: "someone-else" }),

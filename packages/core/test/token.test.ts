@@ -113,3 +113,16 @@ describe("rotated secret derivation", () => {
     expect(deriveRotatedSecret(generateSecret(), "nonce-1")).not.toBe(a);
   });
 });
+
+describe("digest encoding", () => {
+  it("matches @oslojs/encoding's base64url for every length and byte value", async () => {
+    const { encodeBase64urlNoPadding } = await import("@oslojs/encoding");
+    const { encodeDigest } = await import("../src/token.js");
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 70 }), (bytes) => {
+        expect(encodeDigest(bytes)).toBe(encodeBase64urlNoPadding(bytes));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
