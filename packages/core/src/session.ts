@@ -105,7 +105,8 @@ export function sessionView(record: SessionRecord, now: number, bindingChanged =
     lastActiveAt: new Date(record.lastActiveAt),
     expiresAt: new Date(Math.min(record.expiresAt, record.absoluteExpiresAt)),
     absoluteExpiresAt: new Date(record.absoluteExpiresAt),
-    fresh: now < record.freshUntil,
+    // A client that moved (soft binding) is never fresh, even before the change is written.
+    fresh: !bindingChanged && now < record.freshUntil,
     client: clientView(record.client),
     bindingChanged,
   };

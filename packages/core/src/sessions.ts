@@ -192,7 +192,8 @@ export function createSessions(options: SessionsOptions): Sessions {
     }
     if (moved) {
       const draft = change();
-      draft.client = { ...record.client, ...moved };
+      // Remember the client as it is now, so the change is reported once, not on every request.
+      draft.client = moved;
       draft.freshUntil = Math.min(record.freshUntil, at); // a moved client must step up again
     }
     const extendedExpiry = Math.min(at + config.idleMs, record.absoluteExpiresAt);

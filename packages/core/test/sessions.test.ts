@@ -381,6 +381,14 @@ describe("validate: binding", () => {
     expect(again).toMatchObject({ ok: true, session: { bindingChanged: false, fresh: false } });
   });
 
+  it("is not fresh on a request from a moved client that still carries the previous secret", async () => {
+    const ctx = setup();
+    const { token } = await ctx.sessions.create({ userId: "u", client: HOME });
+    await rotateOnce(ctx, token);
+    const moved = await ctx.sessions.validate(token, { ip: "198.51.100.20", userAgent: CHROME });
+    expect(moved).toMatchObject({ ok: true, session: { bindingChanged: true, fresh: false } });
+  });
+
   it("keeps the binding across a neighbouring IP and a browser update", async () => {
     const ctx = setup();
     const { token } = await ctx.sessions.create({ userId: "u", client: HOME });
