@@ -19,6 +19,18 @@ export {
   type TesseraErrorCode,
 } from "./errors.js";
 export type { SessionEvent, SessionEventHandler, SessionEventType } from "./events.js";
+export {
+  type CrossSiteRefusal,
+  createOriginCheck,
+  type GuardRefusal,
+  guardSession,
+  type OriginCheck,
+  type OriginFacts,
+  type RequestSession,
+  ROTATED_TOKEN_HEADER,
+  readRequestSession,
+  type SessionFacts,
+} from "./http.js";
 export { MemoryStore, type MemoryStoreOptions } from "./memory-store.js";
 export type { RotationOptions, SessionsOptions } from "./options.js";
 export type {
