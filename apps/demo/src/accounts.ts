@@ -1,0 +1,142 @@
+/**
+ * Demo accounts: usernames and scrypt password hashes (node:crypto, OWASP parameters). The
+ * first account created is the admin, who may read every security event.
+ */
+import { randomBytes, randomUUID, scrypt, timingSafeEqual } from "node:crypto";
+import type { AppDatabase } from "./database.js";
+
+/** An account as the pages see it. */
+export interface Account {
+  id: string;
+  username: string;
+  isAdmin: boolean;
+}
+
+// OWASP Password Storage Cheat Sheet: scrypt N=2^17, r=8, p=1.
+const COST = { N: 2 ** 17, r: 8, p: 1, maxmem: 256 * 1024 * 1024 };
+const KEY_LENGTH = 32;
+
+function derive(password: string, salt: Buffer, cost = COST): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    scrypt(password.normalize("NFKC"), salt, KEY_LENGTH, cost, (error, key) =>
+      error ? reject(error) : resolve(key),
+    );
+  });
+}
+
+async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await derive(password, salt);
+  return `scrypt$${COST.N}$${COST.r}$${COST.p}$${salt.toString("base64url")}$${key.toString("base64url")}`;
+}
+
+async function passwordMatches(password: string, stored: string): Promise<boolean> {
+  const [scheme, n, r, p, salt, key] = stored.split("$");
+  if (scheme !== "scrypt" || !salt || !key) return false;
+  const expected = Buffer.from(key, "base64url");
+  const actual = await derive(password, Buffer.from(salt, "base64url"), {
+    ...COST,
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+  });
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+/** Why a sign-up was refused, in words for the page. */
+export class SignupRefused extends Error {
+  override name = "SignupRefused";
+}
+
+const USERNAME = /^[a-z0-9_-]{3,32}$/;
+
+interface UserRow {
+  id: string;
+  username: string;
+  password_hash: string;
+  is_admin: boolean;
+}
+
+const toAccount = (row: UserRow): Account => ({
+  id: row.id,
+  username: row.username,
+  isAdmin: row.is_admin,
+});
+
+/** Account operations over the demo database. */
+export function createAccounts(database: AppDatabase) {
+  // Hash of a random password, compared against when the username is unknown, so a wrong
+  // username takes as long as a wrong password (no account discovery by timing).
+  const decoy = hashPassword(randomUUID());
+
+  return {
+    /** Creates an account; throws `SignupRefused` with a readable reason. */
+    async signUp(username: string, password: string): Promise<Account> {
+      const name = username.trim().toLowerCase();
+      if (!USERNAME.test(name)) {
+        throw new SignupRefused("Usernames are 3 to 32 letters, digits, _ or -.");
+      }
+      if (password.length < 8 || password.length > 256) {
+        throw new SignupRefused("Passwords are 8 to 256 characters.");
+      }
+      const hash = await hashPassword(password);
+      const { rows } = await database.query<UserRow>(
+        `INSERT INTO demo_users (id, username, password_hash, is_admin)
+         VALUES ($1, $2, $3, NOT EXISTS (SELECT 1 FROM demo_users))
+         ON CONFLICT (username) DO NOTHING
+         RETURNING id, username, password_hash, is_admin`,
+        [randomUUID(), name, hash],
+      );
+      const row = rows[0];
+      if (!row) throw new SignupRefused("That username is taken.");
+      return toAccount(row);
+    },
+
+    /** The account if the password is right, else `null` (same answer for unknown users). */
+    async logIn(username: string, password: string): Promise<Account | null> {
+      const name = username.trim().toLowerCase();
+      const { rows } = USERNAME.test(name)
+        ? await database.query<UserRow>(
+            "SELECT id, username, password_hash, is_admin FROM demo_users WHERE username = $1",
+            [name],
+          )
+        : { rows: [] };
+      const row = rows[0];
+      const ok = await passwordMatches(password.slice(0, 256), row?.password_hash ?? (await decoy));
+      return row && ok ? toAccount(row) : null;
+    },
+
+    /** Checks the password of a known account (step-up). */
+    async checkPassword(userId: string, password: string): Promise<boolean> {
+      const { rows } = await database.query<UserRow>(
+        "SELECT password_hash FROM demo_users WHERE id = $1",
+        [userId],
+      );
+      const stored = rows[0]?.password_hash ?? (await decoy);
+      return (await passwordMatches(password.slice(0, 256), stored)) && rows.length === 1;
+    },
+
+    /** Replaces the password. */
+    async changePassword(userId: string, password: string): Promise<void> {
+      if (password.length < 8 || password.length > 256) {
+        throw new SignupRefused("Passwords are 8 to 256 characters.");
+      }
+      await database.query("UPDATE demo_users SET password_hash = $2 WHERE id = $1", [
+        userId,
+        await hashPassword(password),
+      ]);
+    },
+
+    /** Reads an account by id. */
+    async find(userId: string): Promise<Account | null> {
+      const { rows } = await database.query<UserRow>(
+        "SELECT id, username, password_hash, is_admin FROM demo_users WHERE id = $1",
+        [userId],
+      );
+      return rows[0] ? toAccount(rows[0]) : null;
+    },
+  };
+}
+
+/** The account operations. */
+export type Accounts = ReturnType<typeof createAccounts>;

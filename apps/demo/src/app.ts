@@ -1,0 +1,261 @@
+/**
+ * The demo's routes. Every capability of Tessera is reachable from a page: log in (a fresh
+ * session), devices (list, revoke one, log out everywhere else), step-up before a sensitive
+ * action, the rotation sign, and the admin's event log.
+ */
+import { type Session, type Sessions, TesseraError } from "@tessera/core";
+import { login, logout, logoutEverywhere, type TesseraEnv, tessera } from "@tessera/hono";
+import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { secureHeaders } from "hono/secure-headers";
+import { type Account, type Accounts, SignupRefused } from "./accounts.js";
+import type { Audit } from "./audit.js";
+import {
+  accountPage,
+  devicesPage,
+  errorPage,
+  eventsPage,
+  landingPage,
+  type Notice,
+  securityPage,
+} from "./views.js";
+
+/** What the app needs. */
+export interface DemoDependencies {
+  sessions: Sessions;
+  accounts: Accounts;
+  audit: Audit;
+  /** Shown on the account page, e.g. "PGlite (embedded, ./data)". */
+  storeName: string;
+  /** Reads the client IP of a request (the Node server's socket address). */
+  clientIp: (c: Context) => string | undefined;
+}
+
+/** Session data the demo keeps: enough to render a page without reading the account. */
+interface DemoSessionData {
+  username: string;
+  admin: boolean;
+}
+
+const ENDED: Record<string, string> = {
+  "not-found": "Your session has ended (it was revoked or timed out). Please log in again.",
+  expired: "Your session expired. Please log in again.",
+  reused:
+    "Your session was ended because an old copy of its cookie was used again: someone else may have had it. Please log in again.",
+  "binding-mismatch": "Your session is bound to another device. Please log in again.",
+  "invalid-secret": "Your session cookie was not valid. Please log in again.",
+  malformed: "Your session cookie was not valid. Please log in again.",
+};
+
+const MESSAGES: Record<string, Notice> = {
+  "logged-out": { kind: "info", text: "You are logged out." },
+  revoked: { kind: "info", text: "That device was logged out." },
+  "others-revoked": { kind: "info", text: "Every other device was logged out." },
+  confirmed: { kind: "info", text: "Password confirmed: sensitive actions are open for a while." },
+  "password-changed": {
+    kind: "info",
+    text: "Password changed. Your other devices were logged out.",
+  },
+};
+
+function accountOf(session: Session): Account {
+  const data = session.data as Partial<DemoSessionData>;
+  return { id: session.userId, username: data.username ?? "?", isAdmin: data.admin === true };
+}
+
+function field(body: Record<string, unknown>, name: string): string {
+  const value = body[name];
+  return typeof value === "string" ? value : "";
+}
+
+/** Builds the Hono app. */
+export function createDemoApp(deps: DemoDependencies) {
+  const { sessions, accounts, audit } = deps;
+  const app = new Hono<TesseraEnv & { Variables: { startedAt: number } }>();
+
+  app.use(secureHeaders());
+  app.use(
+    bodyLimit({
+      maxSize: 16 * 1024,
+      onError: (c) => c.html(errorPage(null, "Too large", "That request was too large."), 413),
+    }),
+  );
+  app.use(async (c, next) => {
+    c.set("startedAt", Date.now());
+    await next();
+  });
+  app.use(tessera(sessions, { clientIp: deps.clientIp }));
+
+  const notice = (c: Context): Notice[] => {
+    const key = c.req.query("m");
+    const message = key ? MESSAGES[key] : undefined;
+    return message ? [message] : [];
+  };
+
+  /** The signed-in account, or a redirect to the start page saying why the session ended. */
+  const signedIn = (c: Context<TesseraEnv>) => {
+    const session = c.var.session;
+    if (session) return { session, account: accountOf(session) };
+    const reason = c.var.tessera.reason;
+    return { redirect: c.redirect(reason ? `/?ended=${encodeURIComponent(reason)}` : "/") };
+  };
+
+  app.get("/", (c) => {
+    if (c.var.session) return c.redirect("/account");
+    const ended = c.req.query("ended") ?? c.var.tessera.reason;
+    const notices = notice(c);
+    if (ended && ENDED[ended]) notices.push({ kind: "warn", text: ENDED[ended] });
+    return c.html(landingPage(notices));
+  });
+
+  app.post("/signup", async (c) => {
+    const body = await c.req.parseBody();
+    try {
+      const account = await accounts.signUp(field(body, "username"), field(body, "password"));
+      await login(c, account.id, { username: account.username, admin: account.isAdmin });
+      return c.redirect("/account", 303);
+    } catch (error) {
+      if (!(error instanceof SignupRefused)) throw error;
+      return c.html(landingPage([{ kind: "error", text: error.message }]), 400);
+    }
+  });
+
+  app.post("/login", async (c) => {
+    const body = await c.req.parseBody();
+    const username = field(body, "username");
+    const account = await accounts.logIn(username, field(body, "password"));
+    if (!account) {
+      return c.html(
+        landingPage([{ kind: "error", text: "Wrong username or password." }], username.slice(0, 64)),
+        401,
+      );
+    }
+    await login(c, account.id, { username: account.username, admin: account.isAdmin });
+    return c.redirect("/account", 303);
+  });
+
+  app.post("/logout", async (c) => {
+    await logout(c);
+    return c.redirect("/?m=logged-out", 303);
+  });
+
+  app.get("/account", async (c) => {
+    const found = signedIn(c);
+    if ("redirect" in found) return found.redirect;
+    const { session, account } = found;
+    return c.html(
+      accountPage(
+        account,
+        session,
+        {
+          rotatedNow: audit.rotatedSince(session.id, c.var.startedAt),
+          rotations: await audit.rotations(session.id),
+          storeName: deps.storeName,
+        },
+        notice(c),
+      ),
+    );
+  });
+
+  app.get("/devices", async (c) => {
+    const found = signedIn(c);
+    if ("redirect" in found) return found.redirect;
+    const devices = await sessions.list(found.session.userId, { current: found.session.id });
+    return c.html(devicesPage(found.account, devices, notice(c)));
+  });
+
+  app.post("/devices/:id/revoke", async (c) => {
+    const found = signedIn(c);
+    if ("redirect" in found) return found.redirect;
+    const id = c.req.param("id");
+    // Only the owner may end a session: look it up among the user's own.
+    const own = await sessions.list(found.session.userId);
+    if (!own.some((device) => device.id === id)) {
+      return c.html(errorPage(found.account, "Not found", "No such device on your account."), 404);
+    }
+    await sessions.revoke(id);
+    return c.redirect("/devices?m=revoked", 303);
+  });
+
+  app.post("/devices/revoke-others", async (c) => {
+    const found = signedIn(c);
+    if ("redirect" in found) return found.redirect;
+    await logoutEverywhere(c, { keepCurrent: true });
+    return c.redirect("/devices?m=others-revoked", 303);
+  });
+
+  app.get("/security", (c) => {
+    const found = signedIn(c);
+    if ("redirect" in found) return found.redirect;
+    return c.html(securityPage(found.account, found.session, notice(c)));
+  });
+
+  app.post("/security/confirm", async (c) => {
+    const found = signedIn(c);
+    if ("redirect" in found) return found.redirect;
+    const body = await c.req.parseBody();
+    if (!(await accounts.checkPassword(found.session.userId, field(body, "password")))) {
+      return c.html(
+        securityPage(found.account, found.session, [
+          { kind: "error", text: "Wrong password." },
+        ]),
+        401,
+      );
+    }
+    await sessions.reauthenticated(found.session.id);
+    return c.redirect("/security?m=confirmed", 303);
+  });
+
+  app.post("/security/password", async (c) => {
+    const found = signedIn(c);
+    if ("redirect" in found) return found.redirect;
+    if (!found.session.fresh) {
+      return c.html(
+        securityPage(found.account, found.session, [
+          { kind: "warn", text: "Please confirm your password first." },
+        ]),
+        403,
+      );
+    }
+    const body = await c.req.parseBody();
+    try {
+      await accounts.changePassword(found.session.userId, field(body, "password"));
+    } catch (error) {
+      if (!(error instanceof SignupRefused)) throw error;
+      return c.html(
+        securityPage(found.account, found.session, [{ kind: "error", text: error.message }]),
+        400,
+      );
+    }
+    await logoutEverywhere(c, { keepCurrent: true });
+    return c.redirect("/security?m=password-changed", 303);
+  });
+
+  app.get("/admin/events", async (c) => {
+    const found = signedIn(c);
+    if ("redirect" in found) return found.redirect;
+    if (!found.account.isAdmin) {
+      return c.html(
+        errorPage(found.account, "Forbidden", "Only the admin can read every event."),
+        403,
+      );
+    }
+    return c.html(eventsPage(found.account, await audit.latest(100)));
+  });
+
+  app.notFound((c) =>
+    c.html(errorPage(null, "Not found", "There is no page at this address."), 404),
+  );
+  app.onError((error, c) => {
+    if (error instanceof TesseraError && error.code === "store-unavailable") {
+      return c.html(
+        errorPage(null, "Unavailable", "The session store is unreachable. Try again soon."),
+        503,
+      );
+    }
+    console.error("request failed:", error instanceof Error ? error.message : error);
+    return c.html(errorPage(null, "Error", "Something went wrong on our side."), 500);
+  });
+
+  return app;
+}

@@ -1,0 +1,56 @@
+/** The demo's settings, read from the environment with clear errors for bad values. */
+import { fileURLToPath } from "node:url";
+
+/** Parsed settings. */
+export interface DemoConfig {
+  port: number;
+  host: string;
+  store: "pglite" | "redis" | "postgres" | "dynamodb";
+  dataDir: string;
+  redisUrl: string;
+  databaseUrl: string;
+  dynamodbEndpoint: string | undefined;
+  dynamodbTable: string;
+  idleTimeout: number;
+  absoluteTimeout: number;
+  rotationInterval: number;
+  rotationGrace: number;
+  freshFor: number;
+  secureCookies: boolean;
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new Error(`${name} must be a whole number >= 0, got "${raw}"`);
+  }
+  return value;
+}
+
+/** Reads the settings; throws with the variable's name when one is invalid. */
+export function readConfig(env: NodeJS.ProcessEnv): DemoConfig {
+  const store = (env.STORE ?? "pglite").toLowerCase();
+  if (store !== "pglite" && store !== "redis" && store !== "postgres" && store !== "dynamodb") {
+    throw new Error(`STORE must be pglite, redis, postgres or dynamodb, got "${env.STORE}"`);
+  }
+  return {
+    port: integer(env, "PORT", 3000),
+    host: env.HOST ?? "127.0.0.1",
+    store,
+    dataDir: env.DATA_DIR ?? fileURLToPath(new URL("../data", import.meta.url)),
+    redisUrl: env.REDIS_URL ?? "redis://127.0.0.1:6379",
+    databaseUrl: env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test",
+    dynamodbEndpoint: env.DYNAMODB_ENDPOINT,
+    dynamodbTable: env.DYNAMODB_TABLE ?? "tessera-demo-sessions",
+    idleTimeout: integer(env, "TESSERA_IDLE_TIMEOUT", 30 * 60),
+    absoluteTimeout: integer(env, "TESSERA_ABSOLUTE_TIMEOUT", 12 * 60 * 60),
+    rotationInterval: integer(env, "TESSERA_ROTATION_INTERVAL", 60),
+    rotationGrace: integer(env, "TESSERA_ROTATION_GRACE", 10),
+    freshFor: integer(env, "TESSERA_FRESH_FOR", 5 * 60),
+    // Browsers treat http://localhost as a secure context, so Secure + __Host- cookies work
+    // there; set SECURE_COOKIES=false to reach the demo over plain http on another host.
+    secureCookies: env.SECURE_COOKIES !== "false",
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * Starts the demo: `PORT` (default 3000), `STORE` = pglite (default, embedded, persisted in
+ * `DATA_DIR`) | redis (`REDIS_URL`) | postgres (`DATABASE_URL`) | dynamodb (`DYNAMODB_ENDPOINT`,
+ * `DYNAMODB_TABLE`). Prints the store in use and the URL.
+ */
+import { serve } from "@hono/node-server";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import { createSessions } from "@tessera/core";
+import { createAccounts } from "./accounts.js";
+import { createDemoApp } from "./app.js";
+import { createAudit } from "./audit.js";
+import { readConfig } from "./config.js";
+import { openStore } from "./stores.js";
+
+const config = readConfig(process.env);
+const opened = await openStore(config);
+const audit = createAudit(opened.database);
+const sessions = createSessions({
+  store: opened.store,
+  idleTimeout: config.idleTimeout,
+  absoluteTimeout: config.absoluteTimeout,
+  rotation: { interval: config.rotationInterval, grace: config.rotationGrace },
+  binding: { ip: "soft", userAgent: "soft" },
+  freshFor: config.freshFor,
+  cookie: { secure: config.secureCookies },
+  onEvent: audit.record,
+});
+const app = createDemoApp({
+  sessions,
+  accounts: createAccounts(opened.database),
+  audit,
+  storeName: opened.name,
+  clientIp: (c) => getConnInfo(c).remote.address,
+});
+
+const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+  console.log(`Tessera demo: sessions in ${opened.name}`);
+  console.log(`Tessera demo: listening on http://localhost:${info.port}`);
+});
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    server.close();
+    audit
+      .flush()
+      .then(() => opened.close())
+      .finally(() => process.exit(0));
+  });
+}
