@@ -73,12 +73,14 @@ export interface RedisProcess {
 }
 
 /**
- * Starts redis-server on `port` (or a fresh free port) with `extra` arguments, waits until it
+ * Starts redis-server in `dir` on `port` (or a fresh free port) with `extra` arguments, waits until it
  * answers PING, and retries on another free port if the chosen one was taken meanwhile.
  */
-export async function startRedis(
-  options: { dir: string; port?: number; extra?: string[] } = { dir: tmpdir() },
-): Promise<RedisProcess> {
+export async function startRedis(options: {
+  dir: string;
+  port?: number;
+  extra?: string[];
+}): Promise<RedisProcess> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = options.port ?? (await freePort());
     const logfile = join(options.dir, `redis-${port}.log`);

@@ -170,6 +170,27 @@ describe.runIf(sharedUp)("RedisStore on a single Redis (127.0.0.1:6379)", () => 
       expect(await store.listByUser(record.userId)).toHaveLength(1);
     });
 
+    it("works on a client that has its own ioredis keyPrefix", async () => {
+      const prefixed = new Redis({
+        host: "127.0.0.1",
+        port: SHARED_PORT,
+        keyPrefix: `${prefix}kp:`,
+      });
+      try {
+        const inner = new RedisStore({ client: prefixed });
+        const record = makeRecord();
+        await inner.create(record);
+        expect(await client.exists(`${prefix}kp:tessera:s:{${record.id}}`)).toBe(1);
+        expect(await client.exists(`${prefix}kp:tessera:u:{${record.userId}}`)).toBe(1);
+        expect(await inner.update({ ...record, version: 2 }, 1)).toBe(true);
+        expect(await inner.listByUser(record.userId)).toHaveLength(1);
+        expect(await inner.deleteByUser(record.userId)).toBe(1);
+        expect(await inner.get(record.id)).toBeNull();
+      } finally {
+        await prefixed.quit();
+      }
+    });
+
     it("uses `tessera:` as the default prefix", () => {
       const plain = new RedisStore({ client });
       expect(plain.sessionKey("abc")).toBe("tessera:s:{abc}");
