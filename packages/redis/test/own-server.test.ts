@@ -111,7 +111,7 @@ describe.runIf(present)("RedisStore on a redis-server of its own", () => {
     const sessions = createSessions({ store });
     const { token } = await sessions.create({ userId: "carol" });
 
-    const asleep = admin.call("DEBUG", "SLEEP", "1");
+    const asleep = admin.call("DEBUG", "SLEEP", "2");
     await sleep(100); // let the server start sleeping before asking
     await expect(sessions.validate(token)).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(store.get(makeRecord().id)).rejects.toBeInstanceOf(StoreUnavailableError);
