@@ -129,56 +129,72 @@ export function resolveLayout(layout: TableLayout): ResolvedLayout {
   return resolved;
 }
 
-/**
- * The `CreateTable` input for a sessions table with this layout: string keys, the user index
- * projecting keys only (updates then never write to the index), on-demand billing. TTL is not
- * part of `CreateTable`; enable it on `ttlAttribute` (`createTable` does).
- */
-export function tableDefinition(layout: TableLayout): CreateTableCommandInput {
-  const l = resolveLayout(layout);
-  const attributes = [l.partitionKey, l.sortKey, l.userKey, l.userSortKey].filter(
-    (attribute): attribute is string => attribute !== undefined,
-  );
-  return {
-    TableName: l.tableName,
-    BillingMode: "PAY_PER_REQUEST",
-    AttributeDefinitions: attributes.map((attribute) => ({
-      AttributeName: attribute,
-      AttributeType: "S",
-    })),
-    KeySchema: [
-      { AttributeName: l.partitionKey, KeyType: "HASH" },
-      ...(l.sortKey ? [{ AttributeName: l.sortKey, KeyType: "RANGE" as const }] : []),
-    ],
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: l.indexName,
-        KeySchema: [
-          { AttributeName: l.userKey, KeyType: "HASH" },
-          ...(l.userSortKey ? [{ AttributeName: l.userSortKey, KeyType: "RANGE" as const }] : []),
-        ],
-        Projection: { ProjectionType: "KEYS_ONLY" },
-      },
-    ],
+/** A key element of a table or index schema. */
+export interface KeyElement {
+  AttributeName: string;
+  KeyType: "HASH" | "RANGE";
+}
+
+/** The sessions table as a CloudFormation `AWS::DynamoDB::Table` resource. */
+export interface CloudFormationTable {
+  Type: "AWS::DynamoDB::Table";
+  Properties: {
+    TableName: string;
+    BillingMode: "PAY_PER_REQUEST";
+    AttributeDefinitions: { AttributeName: string; AttributeType: "S" }[];
+    KeySchema: KeyElement[];
+    GlobalSecondaryIndexes: {
+      IndexName: string;
+      KeySchema: KeyElement[];
+      Projection: { ProjectionType: "KEYS_ONLY" };
+    }[];
+    TimeToLiveSpecification: { AttributeName: string; Enabled: true };
   };
 }
 
 /**
- * The same table as an `AWS::DynamoDB::Table` CloudFormation resource, TTL included, for
- * templates, CDK `CfnTable` or SAM. `JSON.stringify` it, or paste the YAML from the README.
+ * The sessions table with this layout as a CloudFormation resource, TTL included, for
+ * templates, CDK `CfnTable` or SAM: string keys, the user index projecting keys only (updates
+ * then never write to the index), on-demand billing. `JSON.stringify` it, or paste the YAML
+ * from the README.
  */
-export function cloudFormationTable(layout: TableLayout) {
+export function cloudFormationTable(layout: TableLayout): CloudFormationTable {
   const l = resolveLayout(layout);
-  const definition = tableDefinition(layout);
+  const attributes = [l.partitionKey, l.sortKey, l.userKey, l.userSortKey].filter(
+    (attribute): attribute is string => attribute !== undefined,
+  );
+  const keySchema = (hash: string, range: string | undefined): KeyElement[] => [
+    { AttributeName: hash, KeyType: "HASH" },
+    ...(range ? [{ AttributeName: range, KeyType: "RANGE" as const }] : []),
+  ];
   return {
     Type: "AWS::DynamoDB::Table",
     Properties: {
-      TableName: definition.TableName,
-      BillingMode: definition.BillingMode,
-      AttributeDefinitions: definition.AttributeDefinitions,
-      KeySchema: definition.KeySchema,
-      GlobalSecondaryIndexes: definition.GlobalSecondaryIndexes,
+      TableName: l.tableName,
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: attributes.map((attribute) => ({
+        AttributeName: attribute,
+        AttributeType: "S",
+      })),
+      KeySchema: keySchema(l.partitionKey, l.sortKey),
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: l.indexName,
+          KeySchema: keySchema(l.userKey, l.userSortKey),
+          Projection: { ProjectionType: "KEYS_ONLY" },
+        },
+      ],
       TimeToLiveSpecification: { AttributeName: l.ttlAttribute, Enabled: true },
     },
-  } as const;
+  };
+}
+
+/**
+ * The `CreateTable` input for a sessions table with this layout: the same table as
+ * `cloudFormationTable`, without TTL, which is not part of `CreateTable` (enable it on
+ * `ttlAttribute` afterwards; `createTable` does).
+ */
+export function tableDefinition(layout: TableLayout): CreateTableCommandInput {
+  const { TimeToLiveSpecification: _ttl, ...table } = cloudFormationTable(layout).Properties;
+  return table;
 }

@@ -13,8 +13,8 @@ import {
   QueryCommand,
 } from "@aws-sdk/client-dynamodb";
 import {
-  type SessionRecord,
   SessionConflictError,
+  type SessionRecord,
   type SessionStore,
   StoreUnavailableError,
   TesseraConfigError,
@@ -331,7 +331,10 @@ export class DynamoDBStore implements SessionStore {
         // Exponential backoff with jitter, as DynamoDB asks for unprocessed keys.
         await sleep(Math.min(1000, 20 * 2 ** attempt) * (0.5 + Math.random() / 2));
       }
-      let result: { Responses?: Record<string, Item[]>; UnprocessedKeys?: Record<string, { Keys?: Item[] }> };
+      let result: {
+        Responses?: Record<string, Item[]>;
+        UnprocessedKeys?: Record<string, { Keys?: Item[] }>;
+      };
       try {
         result = await this.#client.send(
           new BatchGetItemCommand({

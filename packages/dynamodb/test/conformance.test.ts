@@ -8,8 +8,8 @@ const client = makeClient();
 afterAll(() => client.destroy());
 
 /** The raw item under a key, read past the store (null when there is none). */
-const rawReader = (key: (id: string) => Record<string, { S: string }>, tableName: string) =>
-  async (id: string) => {
+const rawReader =
+  (key: (id: string) => Record<string, { S: string }>, tableName: string) => async (id: string) => {
     const { Item } = await client.send(
       new GetItemCommand({ TableName: tableName, Key: key(id), ConsistentRead: true }),
     );
@@ -21,9 +21,13 @@ const dedicated: TableLayout = { tableName: uniqueTableName("conformance") };
 beforeAll(async () => {
   await createTable(client, { ...dedicated, pollInterval: 10 });
 });
-runStoreConformance("DynamoDBStore (dedicated table)", () => new DynamoDBStore({ client, ...dedicated }), {
-  rawRead: rawReader((id) => ({ pk: { S: `session#${id}` } }), dedicated.tableName),
-});
+runStoreConformance(
+  "DynamoDBStore (dedicated table)",
+  () => new DynamoDBStore({ client, ...dedicated }),
+  {
+    rawRead: rawReader((id) => ({ pk: { S: `session#${id}` } }), dedicated.tableName),
+  },
+);
 
 // An existing single table shared with other entities: composite key, generic index names.
 const shared: TableLayout = {
