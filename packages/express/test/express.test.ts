@@ -84,6 +84,7 @@ async function start(
     sessions?: Partial<SessionsOptions>;
     store?: SessionStore;
     configure?: (app: ReturnType<ExpressFactory>) => void;
+    routes?: (app: ReturnType<ExpressFactory>) => void;
   } = {},
 ): Promise<Setup> {
   const clock = { now: Date.now() };
@@ -105,6 +106,7 @@ async function start(
     next();
   });
   app.use(tessera(sessions, config.options));
+  config.routes?.(app);
   app.get("/public", (req, res) => {
     res.json({ user: req.session?.userId ?? null });
   });
@@ -124,6 +126,7 @@ async function start(
     res.json({
       user: session.userId,
       id: session.id,
+      data: session.data,
       fresh: session.fresh,
       ip: session.client.ip,
       source: req.tessera.source,
@@ -174,13 +177,18 @@ describe.each(frameworks)("%s", (_name, express) => {
     it("logs in with a cookie and shows the user on the next request", async () => {
       const { client } = await start(express, kind);
       const alice = uniqueUser("alice");
-      const login = await client.post("/login", { json: { user: alice } });
+      const login = await client.post("/login", { json: { user: alice, data: { role: "admin" } } });
       expect(login.cookie("session")).toMatch(
         /^session=[a-z2-7.]{57}; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Lax$/,
       );
       const me = await client.get("/me");
       expect(me.status).toBe(200);
-      expect(me.body).toMatchObject({ user: alice, fresh: true, source: "cookie" });
+      expect(me.body).toMatchObject({
+        user: alice,
+        data: { role: "admin" },
+        fresh: true,
+        source: "cookie",
+      });
       expect(me.cookie("session")).toBeUndefined(); // nothing rotated: no cookie written
     });
 
@@ -308,6 +316,33 @@ describe.each(frameworks)("%s", (_name, express) => {
       expect(login.status).toBe(200);
     });
 
+    it("answers refusals through onCrossSite and onRefused when given", async () => {
+      const { client } = await start(express, kind, {
+        options: {
+          onCrossSite: (refusal, _req, res) => {
+            res.status(400).send(`refused: ${refusal}`);
+          },
+        },
+        routes: (app) => {
+          app.get(
+            "/account",
+            requireSession({
+              onRefused: (refusal, _req, res) => res.redirect(`/login?status=${refusal.status}`),
+            }),
+            (_req, res) => {
+              res.send("account");
+            },
+          );
+        },
+      });
+      const attack = await client.post("/logout", { headers: { origin: "https://evil.test" } });
+      expect(attack.status).toBe(400);
+      expect(attack.body).toBe("refused: cross-site");
+      const response = await fetch(`${client.base}/account`, { redirect: "manual" });
+      expect(response.status).toBe(302);
+      expect(response.headers.get("location")).toBe("/login?status=401");
+    });
+
     it("answers 403 after freshFor has passed on requireFresh routes, 401 without a session", async () => {
       const { client, clock } = await start(express, kind);
       expect((await client.post("/transfer")).status).toBe(401);
@@ -365,9 +400,10 @@ describe.each(frameworks)("%s", (_name, express) => {
     });
 
     it("revokes the session a request already had when it logs in again (no fixation)", async () => {
-      const { client } = await start(express, kind);
+      const { client, clock } = await start(express, kind);
       await client.post("/login", { json: { user: uniqueUser("mallory") } });
       const planted = client.jar.get("session")!;
+      clock.now += (INTERVAL + 1) * 1000; // the old session rotates on this very request
       const victim = uniqueUser("victim");
       const login = await client.post("/login", { json: { user: victim } });
       expect(login.cookies.filter((line) => line.startsWith("session="))).toHaveLength(1);

@@ -78,6 +78,7 @@ async function start(
     options?: TesseraOptions;
     sessions?: Partial<SessionsOptions>;
     store?: SessionStore;
+    configure?: (app: Hono) => void;
   } = {},
 ): Promise<Setup> {
   const clock = { now: Date.now() };
@@ -98,6 +99,7 @@ async function start(
     await next();
   });
   app.use(tessera(sessions, config.options));
+  config.configure?.(app);
   app.get("/public", (c) => c.json({ user: c.var.session?.userId ?? null }));
   app.get("/theme", (c) => {
     setCookie(c, "theme", "dark");
@@ -105,8 +107,8 @@ async function start(
   });
   app.get("/raw", () => new Response("a raw response", { headers: { "x-raw": "1" } }));
   app.post("/login", async (c) => {
-    const body = await c.req.json<{ user: string }>();
-    const { session, token } = await login(c, body.user);
+    const body = await c.req.json<{ user: string; data?: { role: string } }>();
+    const { session, token } = await login(c, body.user, body.data);
     return c.json({ user: session.userId, token });
   });
   app.get("/me", requireSession(), (c) => {
@@ -114,6 +116,7 @@ async function start(
     return c.json({
       user: session.userId,
       id: session.id,
+      data: session.data,
       fresh: session.fresh,
       ip: session.client.ip ?? null,
       source: c.var.tessera.source,
@@ -149,14 +152,20 @@ describe.each(kinds)("Hono on @hono/node-server, $name", (kind) => {
   it("logs in with a cookie and shows the user on the next request", async () => {
     const { client } = await start(kind);
     const alice = uniqueUser("alice");
-    const login = await client.post("/login", { json: { user: alice } });
+    const login = await client.post("/login", { json: { user: alice, data: { role: "admin" } } });
     expect(login.cookie("session")).toMatch(
       /^session=[a-z2-7.]{57}; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Lax$/,
     );
     expect(login.cookie("early")).toBe("early=1; Path=/");
     const me = await client.get("/me");
     expect(me.status).toBe(200);
-    expect(me.body).toMatchObject({ user: alice, fresh: true, source: "cookie", ip: "127.0.0.1" });
+    expect(me.body).toMatchObject({
+      user: alice,
+      data: { role: "admin" },
+      fresh: true,
+      source: "cookie",
+      ip: "127.0.0.1",
+    });
     expect(me.cookie("session")).toBeUndefined(); // nothing rotated: no cookie written
   });
 
@@ -295,6 +304,24 @@ describe.each(kinds)("Hono on @hono/node-server, $name", (kind) => {
     expect(login.status).toBe(200);
   });
 
+  it("answers refusals through onCrossSite and onRefused when given", async () => {
+    const { client } = await start(kind, {
+      options: { onCrossSite: (c, refusal) => c.text(`refused: ${refusal}`, 400) },
+      configure: (app) => {
+        const toLogin = requireSession({
+          onRefused: (c, refusal) => c.redirect(`/login?status=${refusal.status}`),
+        });
+        app.get("/account", toLogin, (c) => c.text("account"));
+      },
+    });
+    const attack = await client.post("/logout", { headers: { origin: "https://evil.test" } });
+    expect(attack.status).toBe(400);
+    expect(attack.body).toBe("refused: cross-site");
+    const response = await fetch(`${client.base}/account`, { redirect: "manual" });
+    expect(response.status).toBe(302);
+    expect(response.headers.get("location")).toBe("/login?status=401");
+  });
+
   it("answers 403 after freshFor has passed on requireFresh routes, 401 without a session", async () => {
     const { client, clock } = await start(kind);
     expect((await client.post("/transfer")).status).toBe(401);
@@ -351,9 +378,10 @@ describe.each(kinds)("Hono on @hono/node-server, $name", (kind) => {
   });
 
   it("revokes the session a request already had when it logs in again (no fixation)", async () => {
-    const { client } = await start(kind);
+    const { client, clock } = await start(kind);
     await client.post("/login", { json: { user: uniqueUser("mallory") } });
     const planted = client.jar.get("session")!;
+    clock.now += (INTERVAL + 1) * 1000; // the old session rotates on this very request
     const victim = uniqueUser("victim");
     const login = await client.post("/login", { json: { user: victim } });
     expect(login.cookies.filter((line) => line.startsWith("session="))).toHaveLength(1);
