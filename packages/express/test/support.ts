@@ -17,6 +17,7 @@ export async function connectRedis(): Promise<Redis | null> {
     maxRetriesPerRequest: 1,
     retryStrategy: () => null,
   });
+  redis.on("error", () => {}); // failures surface through the awaited calls below
   try {
     await redis.connect();
     await redis.ping();
