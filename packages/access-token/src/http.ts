@@ -3,14 +3,9 @@
  * JWK Set endpoint, and the bearer guard of a downstream service. Each step computes a plain answer
  * (status, headers, body); the Web, Express and Hono entries only read the request and write it.
  */
-import {
-  type ClientInfo,
-  type Session,
-  type Sessions,
-  StoreUnavailableError,
-  TesseraConfigError,
-} from "@tessera/core";
+import { type ClientInfo, type Session, type Sessions, TesseraConfigError } from "@tessera/core";
 import type { AccessTokenClaims } from "./claims.js";
+import { isTesseraError } from "./errors.js";
 import type { AccessTokens } from "./issuer.js";
 import type { Verifier } from "./verifier.js";
 
@@ -157,7 +152,7 @@ export async function answerTokenRequest(
   try {
     result = await sessions.validate(found.token, request.client);
   } catch (error) {
-    if (error instanceof StoreUnavailableError) {
+    if (isTesseraError(error, "store-unavailable")) {
       return answer(503, { error: "temporarily_unavailable" });
     }
     throw error;
@@ -277,7 +272,7 @@ export async function guardRequest(
       ]),
     };
   } catch (error) {
-    if (error instanceof StoreUnavailableError) {
+    if (isTesseraError(error, "store-unavailable")) {
       return { ok: false, answer: answer(503, { error: "temporarily_unavailable" }) };
     }
     throw error;

@@ -3,7 +3,7 @@
  * leaves optional is on here: algorithms pinned per key, no key material taken from the token,
  * `crit` refused, every claim required and checked, and a typed reason for each refusal.
  */
-import { StoreUnavailableError, TesseraConfigError, TesseraError } from "@tessera/core";
+import { StoreUnavailableError, TesseraConfigError } from "@tessera/core";
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import {
   ACCESS_TOKEN_TYPE,
@@ -11,6 +11,7 @@ import {
   MAX_ID_CLAIM_LENGTH,
   type SessionLike,
 } from "./claims.js";
+import { isTesseraError } from "./errors.js";
 import { checkAudience } from "./issuer.js";
 import {
   ACCESS_TOKEN_ALGORITHMS,
@@ -374,7 +375,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       try {
         revoked = await isRevoked(claims.sid, claims);
       } catch (cause) {
-        if (cause instanceof TesseraError) throw cause;
+        if (isTesseraError(cause)) throw cause;
         throw new StoreUnavailableError("the revocation check failed", { cause });
       }
       // Anything but an explicit `false` counts as revoked: a broken hook must fail closed.

@@ -26,7 +26,7 @@ describe("the built package", () => {
     expect(output).toContain("sensitive call after logout: revoked");
   });
 
-  it("works from CommonJS, every entry, on this Node (require of the ESM-only jose)", () => {
+  it("works from CommonJS, every entry, on this Node (require of the ESM-only jose), beside an ESM core", () => {
     expect(existsSync(`${here}dist/index.cjs`), "build @tessera/access-token first").toBe(true);
     const output = run(
       "commonjs.cjs",
@@ -45,6 +45,24 @@ describe("the built package", () => {
         }
         console.log("adapters", typeof express.requireAccessToken, typeof hono.requireAccessToken);
         try { createAccessTokens({ keys: [] }); } catch (e) { console.log("error", e instanceof TesseraConfigError); }
+
+        // An app on core's ESM build: its errors are another class than the ones required here.
+        const esmCore = await import("@tessera/core");
+        console.log("two copies", esmCore.StoreUnavailableError !== require("@tessera/core").StoreUnavailableError);
+        const { tokenEndpoint } = require("@tessera/access-token");
+        class DownStore extends esmCore.MemoryStore {
+          get() { return Promise.reject(new Error("ECONNREFUSED")); }
+        }
+        const sessions = esmCore.createSessions({ store: new DownStore() });
+        const key = await generateSigningKey();
+        const tokens = createAccessTokens({ keys: [key], issuer: "https://i.example", audience: "a" });
+        const response = await tokenEndpoint({ sessions, tokens })(
+          new Request("http://s.example/token", {
+            method: "POST",
+            headers: { authorization: "Bearer " + "a".repeat(24) + "." + "b".repeat(32) },
+          }),
+        );
+        console.log("outage answered", response.status);
       })();
       `,
     );
@@ -54,6 +72,8 @@ describe("the built package", () => {
       "HS256 u1",
       "adapters function function",
       "error true",
+      "two copies true",
+      "outage answered 503",
     ]);
   });
 });
