@@ -204,3 +204,36 @@ export function guardSession(
   if (needFresh && !found.session.fresh) return { status: 403, body: { error: "not-fresh" } };
   return null;
 }
+
+/** The answer to an unsafe request refused by the origin check (CSRF). */
+export interface CrossSiteAnswer {
+  status: 403;
+  body: { error: "cross-site-request"; reason: CrossSiteRefusal };
+}
+
+/** The status and JSON body every integration answers a refused cross-site request with. */
+export function crossSiteAnswer(refusal: CrossSiteRefusal): CrossSiteAnswer {
+  return { status: 403, body: { error: "cross-site-request", reason: refusal } };
+}
+
+/** The answer to a request whose session could not be checked or written: the store failed. */
+export interface StoreFailureAnswer {
+  status: 503;
+  body: { error: "store-unavailable" };
+}
+
+/**
+ * `{ status: 503, body }` when `error` is a store outage (`StoreUnavailableError`) or a write
+ * that kept losing its race (`SessionConflictError`), else `null` (some other error: let the
+ * application handle it). Decided by `name` and `code`, not `instanceof`, so errors thrown by
+ * another copy of `@tessera/core` (ESM next to CJS, two installed versions) are recognised too.
+ * The body says nothing of the cause: outage details are for logs, not for clients.
+ */
+export function storeFailureAnswer(error: unknown): StoreFailureAnswer | null {
+  if (typeof error !== "object" || error === null) return null;
+  const { name, code } = error as { name?: unknown; code?: unknown };
+  const isStoreFailure =
+    (name === "StoreUnavailableError" && code === "store-unavailable") ||
+    (name === "SessionConflictError" && code === "conflict");
+  return isStoreFailure ? { status: 503, body: { error: "store-unavailable" } } : null;
+}

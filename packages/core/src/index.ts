@@ -20,8 +20,10 @@ export {
 } from "./errors.js";
 export type { SessionEvent, SessionEventHandler, SessionEventType } from "./events.js";
 export {
+  type CrossSiteAnswer,
   type CrossSiteRefusal,
   createOriginCheck,
+  crossSiteAnswer,
   type GuardRefusal,
   guardSession,
   type OriginCheck,
@@ -30,6 +32,8 @@ export {
   ROTATED_TOKEN_HEADER,
   readRequestSession,
   type SessionFacts,
+  type StoreFailureAnswer,
+  storeFailureAnswer,
 } from "./http.js";
 export { MemoryStore, type MemoryStoreOptions } from "./memory-store.js";
 export type { RotationOptions, SessionsOptions } from "./options.js";

@@ -2,9 +2,14 @@ import { describe, expect, it } from "vitest";
 import {
   createOriginCheck,
   createSessions,
+  crossSiteAnswer,
   guardSession,
+  InvalidArgumentError,
   MemoryStore,
   readRequestSession,
+  SessionConflictError,
+  StoreUnavailableError,
+  storeFailureAnswer,
   TesseraConfigError,
 } from "../src/index.js";
 
@@ -177,5 +182,41 @@ describe("guardSession", () => {
       status: 403,
       body: { error: "not-fresh" },
     });
+  });
+});
+
+describe("crossSiteAnswer", () => {
+  it("answers 403 with the refusal reason", () => {
+    expect(crossSiteAnswer("opaque-origin")).toEqual({
+      status: 403,
+      body: { error: "cross-site-request", reason: "opaque-origin" },
+    });
+  });
+});
+
+describe("storeFailureAnswer", () => {
+  const unavailable = { status: 503, body: { error: "store-unavailable" } };
+
+  it("answers 503 for a store outage and for a write that kept losing its race", () => {
+    expect(storeFailureAnswer(new StoreUnavailableError("down"))).toEqual(unavailable);
+    expect(storeFailureAnswer(new SessionConflictError("busy"))).toEqual(unavailable);
+  });
+
+  it("recognises the errors of another copy of core by name and code", () => {
+    const foreign = Object.assign(new Error("down"), {
+      name: "StoreUnavailableError",
+      code: "store-unavailable",
+    });
+    expect(storeFailureAnswer(foreign)).toEqual(unavailable);
+  });
+
+  it("leaves every other error to the application", () => {
+    expect(storeFailureAnswer(new InvalidArgumentError("bad"))).toBeNull();
+    expect(storeFailureAnswer(new TesseraConfigError("bad"))).toBeNull();
+    expect(storeFailureAnswer(Object.assign(new Error("x"), { code: "conflict" }))).toBeNull();
+    expect(storeFailureAnswer(new Error("store-unavailable"))).toBeNull();
+    expect(storeFailureAnswer("StoreUnavailableError")).toBeNull();
+    expect(storeFailureAnswer(null)).toBeNull();
+    expect(storeFailureAnswer(undefined)).toBeNull();
   });
 });

@@ -1,0 +1,137 @@
+/**
+ * The token endpoint, JWK Set endpoint and bearer guard on the Web `Request`/`Response` API:
+ * usable as they are in Hono, Next.js route handlers, Deno, Bun, workers and any fetch-style server.
+ */
+import type { ClientInfo } from "@tessera/core";
+import type { AccessTokenClaims } from "./claims.js";
+import {
+  type AccessTokenGuardOptions,
+  answerJwksRequest,
+  answerTokenRequest,
+  checkGuardOptions,
+  checkJwksEndpoint,
+  checkTokenEndpointOptions,
+  guardRequest,
+  type HttpAnswer,
+  type TokenEndpointOptions,
+} from "./http.js";
+import type { AccessTokens } from "./issuer.js";
+import type { Verifier } from "./verifier.js";
+
+/** Options of the Web `tokenEndpoint`. */
+export interface WebTokenEndpointOptions extends TokenEndpointOptions {
+  /**
+   * The client of a request, as passed to `sessions.create` at login. The Web API has no peer
+   * address, so the default is `{ userAgent }` only: pass the IP here if your sessions bind it,
+   * or a soft binding will see every token request as a move.
+   */
+  client?: (request: Request) => ClientInfo;
+}
+
+/** The verified claims, or the `Response` (401/503) to send instead. */
+export type AccessTokenGuardResult =
+  | { ok: true; claims: AccessTokenClaims }
+  | { ok: false; response: Response };
+
+/** Builds a Web `Response` from an answer. */
+export function toResponse(answer: HttpAnswer, method = "GET"): Response {
+  const headers = new Headers();
+  for (const [name, value] of answer.headers) headers.append(name, value);
+  return new Response(method.toUpperCase() === "HEAD" ? null : answer.body, {
+    status: answer.status,
+    headers,
+  });
+}
+
+/** The client of a request as far as the Web API shows it: the user agent. */
+export function userAgentOnly(request: Request): ClientInfo {
+  const userAgent = request.headers.get("user-agent");
+  return userAgent ? { userAgent } : {};
+}
+
+function hostOf(request: Request): string | null {
+  try {
+    return new URL(request.url).host;
+  } catch {
+    return request.headers.get("host");
+  }
+}
+
+/**
+ * A `POST` handler that trades the request's session (cookie or bearer) for an access token:
+ * 200 `{ access_token, token_type: "Bearer", expires_in }`. See the README for every status.
+ *
+ * ```ts
+ * app.post("/auth/token", (c) => exchange(c.req.raw));
+ * const exchange = tokenEndpoint({ sessions, tokens, client: (req) => ({ ip, userAgent }) });
+ * ```
+ */
+export function tokenEndpoint(
+  options: WebTokenEndpointOptions,
+): (request: Request, client?: ClientInfo) => Promise<Response> {
+  checkTokenEndpointOptions(options);
+  const clientOf = options.client ?? userAgentOnly;
+  return async function tokenEndpoint(request, client) {
+    const result = await answerTokenRequest(options, {
+      method: request.method,
+      header: (name) => request.headers.get(name),
+      host: hostOf(request),
+      client: client ?? clientOf(request),
+    });
+    return toResponse(result, request.method);
+  };
+}
+
+/**
+ * A `GET` handler serving the issuer's public JWK Set (`/.well-known/jwks.json`), cacheable for
+ * `maxAge` seconds (default 300). Keep `maxAge` below the wait of the rotation procedure.
+ */
+export function jwksEndpoint(
+  tokens: AccessTokens,
+  options: { maxAge?: number } = {},
+): (request: Request) => Response {
+  const maxAge = checkJwksEndpoint(tokens, options.maxAge);
+  return function jwksEndpoint(request) {
+    return toResponse(answerJwksRequest(tokens, request.method, maxAge), request.method);
+  };
+}
+
+/**
+ * Verifies the `Authorization: Bearer` access token of a request, for a downstream service.
+ *
+ * ```ts
+ * const guard = accessTokenGuard(verifier);
+ * const auth = await guard(request);
+ * if (!auth.ok) return auth.response;
+ * ```
+ */
+export function accessTokenGuard(
+  verifier: Verifier,
+  options: AccessTokenGuardOptions = {},
+): (request: Request) => Promise<AccessTokenGuardResult> {
+  checkGuardOptions(verifier, options);
+  return async function accessTokenGuard(request) {
+    const outcome = await guardRequest(verifier, request.headers.get("authorization"), options);
+    if (outcome.ok) return outcome;
+    return { ok: false, response: toResponse(outcome.answer, request.method) };
+  };
+}
+
+/**
+ * Wraps a fetch-style handler so it runs only with a valid access token, receiving its claims.
+ *
+ * ```ts
+ * export default { fetch: withAccessToken(verifier, (request, claims) => Response.json({ user: claims.sub })) };
+ * ```
+ */
+export function withAccessToken(
+  verifier: Verifier,
+  handler: (request: Request, claims: AccessTokenClaims) => Response | Promise<Response>,
+  options: AccessTokenGuardOptions = {},
+): (request: Request) => Promise<Response> {
+  const guard = accessTokenGuard(verifier, options);
+  return async function withAccessToken(request) {
+    const auth = await guard(request);
+    return auth.ok ? handler(request, auth.claims) : auth.response;
+  };
+}

@@ -1,0 +1,50 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { MemoryStore, type SessionRecord } from "@tessera/core";
+
+/** Splits a compact JWT and decodes its JSON parts. */
+export function decodeJwt(token: string) {
+  const [header, payload, signature] = token.split(".");
+  const json = (part: string | undefined) =>
+    JSON.parse(Buffer.from(part ?? "", "base64url").toString("utf8")) as Record<string, unknown>;
+  return { header: json(header), payload: json(payload), signature: signature ?? "" };
+}
+
+/** Base64url of the JSON of `value`, as a JWT part. */
+export function part(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString("base64url");
+}
+
+/** Listens on a loopback port chosen by the system; resolves to the base URL and a closer. */
+export async function listen(server: Server): Promise<{ url: string; close: () => Promise<void> }> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
+/** A MemoryStore whose reads fail while `down` is set: a session store outage. */
+export class OutageStore extends MemoryStore {
+  down = false;
+
+  override get(id: string): Promise<SessionRecord | null> {
+    if (this.down) return Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:6379"));
+    return super.get(id);
+  }
+}
+
+/** The value of the session cookie in a Set-Cookie header, or null. */
+export function cookieValue(setCookie: string | null, name: string): string | null {
+  if (!setCookie) return null;
+  const match = new RegExp(`(?:^|, )${name.replace(/[-_]/g, "\\$&")}=([^;]*)`).exec(setCookie);
+  return match ? (match[1] ?? null) : null;
+}

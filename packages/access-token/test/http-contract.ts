@@ -1,0 +1,285 @@
+/**
+ * The behaviour every HTTP entry (Web, Express 4 and 5, Hono) must show, over real HTTP. Each
+ * framework's test mounts the same routes on a real server listening on a loopback port:
+ *
+ *   POST /login               creates a session for "alice" (the app's own login)
+ *   POST /auth/token          tokenEndpoint
+ *   GET  /.well-known/jwks.json  jwksEndpoint
+ *   GET  /api/me              requireAccessToken, answers { sub, sid, role }
+ *   POST /api/pay             requireAccessToken with checkRevocation
+ */
+import {
+  type BindingOptions,
+  createSessions,
+  type Sessions,
+  type SessionsOptions,
+} from "@tessera/core";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  type AccessTokenJwk,
+  type AccessTokens,
+  createAccessTokens,
+  createVerifier,
+  generateSigningKey,
+  sessionRevocation,
+  type TokenEndpointOptions,
+  type Verifier,
+} from "../src/index.js";
+import { cookieValue, OutageStore } from "./helpers.js";
+
+export interface AppDeps {
+  sessions: Sessions;
+  tokens: AccessTokens;
+  verifier: Verifier;
+  endpoint: Pick<TokenEndpointOptions, "claims" | "allowedOrigins">;
+}
+
+export type StartApp = (deps: AppDeps) => Promise<{ url: string; close: () => Promise<void> }>;
+
+const issuer = "https://auth.example.com";
+const audience = "orders-api";
+const COOKIE = "__Host-session";
+
+export function describeHttpContract(name: string, start: StartApp) {
+  describe(`${name}: token endpoint and downstream guard over HTTP`, () => {
+    let clock = Date.now();
+    let store: OutageStore;
+    let key: AccessTokenJwk;
+    let url: string;
+    let close: (() => Promise<void>) | undefined;
+
+    async function stop() {
+      const closing = close;
+      close = undefined;
+      await closing?.();
+    }
+
+    async function boot(
+      options: { binding?: BindingOptions; rotation?: SessionsOptions["rotation"] } = {},
+    ) {
+      await stop();
+      store = new OutageStore({ now: () => clock });
+      const sessions = createSessions({
+        store,
+        now: () => clock,
+        rotation: options.rotation ?? { interval: 300, grace: 30 },
+        ...(options.binding ? { binding: options.binding } : {}),
+      });
+      key ??= await generateSigningKey("EdDSA");
+      const tokens = createAccessTokens({ keys: [key], issuer, audience, now: () => clock });
+      const verifier = createVerifier({
+        jwks: tokens.jwks(),
+        issuer,
+        audience,
+        now: () => clock,
+        isRevoked: sessionRevocation(sessions),
+      });
+      const endpoint = {
+        claims: (session: { data: Record<string, unknown> }) => ({ role: session.data["role"] }),
+        allowedOrigins: ["https://app.example.com"],
+      } as AppDeps["endpoint"];
+      ({ url, close } = await start({ sessions, tokens, verifier, endpoint }));
+    }
+
+    async function login(headers: Record<string, string> = {}) {
+      const response = await fetch(`${url}/login`, { method: "POST", headers });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { token: string };
+      return body.token;
+    }
+
+    function exchange(headers: Record<string, string>, method = "POST") {
+      return fetch(`${url}/auth/token`, { method, headers });
+    }
+
+    async function accessToken(sessionToken: string): Promise<string> {
+      const response = await exchange({ cookie: `${COOKIE}=${sessionToken}` });
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { access_token: string }).access_token;
+    }
+
+    beforeEach(async () => {
+      clock = Date.now();
+      await boot();
+    });
+
+    afterEach(stop);
+
+    it("trades a session cookie for a Bearer access token that the service accepts", async () => {
+      const session = await login();
+      const response = await exchange({ cookie: `theme=dark; ${COOKIE}=${session}` });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("cache-control")).toBe("no-store");
+      expect(response.headers.get("set-cookie")).toBeNull(); // nothing was due
+      const body = (await response.json()) as Record<string, unknown>;
+      expect(body).toEqual({
+        access_token: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
+        token_type: "Bearer",
+        expires_in: 300,
+      });
+      const me = await fetch(`${url}/api/me`, {
+        headers: { authorization: `Bearer ${body["access_token"]}` },
+      });
+      expect(me.status).toBe(200);
+      expect(await me.json()).toMatchObject({ sub: "alice", role: "member" });
+    });
+
+    it("trades a bearer session token too (mobile and CLI clients)", async () => {
+      const session = await login();
+      const response = await exchange({ authorization: `Bearer ${session}` });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as Record<string, unknown>;
+      expect(typeof body["access_token"]).toBe("string");
+      expect(body["session_token"]).toBeUndefined();
+    });
+
+    it("sends the rotated session cookie along with the access token", async () => {
+      const session = await login();
+      clock += 301_000;
+      const response = await exchange({ cookie: `${COOKIE}=${session}` });
+      expect(response.status).toBe(200);
+      const rotated = cookieValue(response.headers.get("set-cookie"), COOKIE);
+      expect(rotated).toMatch(/^[a-z2-7]{24}\.[a-z2-7]{32}$/);
+      expect(rotated).not.toBe(session);
+      expect((await exchange({ cookie: `${COOKIE}=${rotated}` })).status).toBe(200);
+    });
+
+    it("returns the rotated session token in the body to a bearer client", async () => {
+      const session = await login();
+      clock += 301_000;
+      const response = await exchange({ authorization: `Bearer ${session}` });
+      const body = (await response.json()) as Record<string, unknown>;
+      expect(body["session_token"]).toMatch(/^[a-z2-7]{24}\.[a-z2-7]{32}$/);
+      expect(response.headers.get("set-cookie")).toBeNull();
+      const next = await exchange({ authorization: `Bearer ${body["session_token"]}` });
+      expect(next.status).toBe(200);
+    });
+
+    it("answers 401 without a session, and 401 with a cleared cookie for an invalid one", async () => {
+      const none = await exchange({});
+      expect(none.status).toBe(401);
+      expect(await none.json()).toEqual({ error: "session_required" });
+      const forged = await exchange({ cookie: `${COOKIE}=${"a".repeat(24)}.${"b".repeat(32)}` });
+      expect(forged.status).toBe(401);
+      expect(await forged.json()).toEqual({ error: "invalid_session" });
+      expect(forged.headers.get("set-cookie")).toMatch(/^__Host-session=; Max-Age=0/);
+    });
+
+    it("refuses a revoked session at once", async () => {
+      const session = await login();
+      await fetch(`${url}/logout`, { method: "POST", headers: { cookie: `${COOKIE}=${session}` } });
+      expect((await exchange({ cookie: `${COOKIE}=${session}` })).status).toBe(401);
+    });
+
+    it("answers 405 to anything but POST", async () => {
+      const session = await login();
+      const response = await exchange({ cookie: `${COOKIE}=${session}` }, "GET");
+      expect(response.status).toBe(405);
+      expect(response.headers.get("allow")).toBe("POST");
+    });
+
+    it("refuses a cross-site request carrying the cookie, but not an allowed origin or a bearer", async () => {
+      const session = await login();
+      const cookie = `${COOKIE}=${session}`;
+      const crossSite = await exchange({ cookie, "sec-fetch-site": "cross-site" });
+      expect(crossSite.status).toBe(403);
+      expect(await crossSite.json()).toEqual({ error: "cross_site_request" });
+      const sameSite = await exchange({ cookie, "sec-fetch-site": "same-site" });
+      expect(sameSite.status).toBe(403);
+      const evilOrigin = await exchange({ cookie, origin: "https://evil.example" });
+      expect(evilOrigin.status).toBe(403);
+      expect((await exchange({ cookie, origin: "null" })).status).toBe(403);
+      const sameOrigin = await exchange({ cookie, origin: url, "sec-fetch-site": "same-origin" });
+      expect(sameOrigin.status).toBe(200);
+      const ownHost = await exchange({ cookie, origin: url });
+      expect(ownHost.status).toBe(200);
+      const allowed = await exchange({
+        cookie,
+        origin: "https://app.example.com",
+        "sec-fetch-site": "cross-site",
+      });
+      expect(allowed.status).toBe(200);
+      const bearer = await exchange({
+        authorization: `Bearer ${session}`,
+        "sec-fetch-site": "cross-site",
+      });
+      expect(bearer.status).toBe(200);
+    });
+
+    it("answers 503, not 401, while the session store is down", async () => {
+      const session = await login();
+      store.down = true;
+      const response = await exchange({ cookie: `${COOKIE}=${session}` });
+      expect(response.status).toBe(503);
+      expect(await response.json()).toEqual({ error: "temporarily_unavailable" });
+      expect(response.headers.get("set-cookie")).toBeNull();
+    });
+
+    it("passes the client's IP and user agent to validate, so a strict binding holds", async () => {
+      await boot({ binding: { ip: "strict", userAgent: "strict" } });
+      const firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+      const session = await login({ "user-agent": firefox });
+      const cookie = `${COOKIE}=${session}`;
+      expect((await exchange({ cookie, "user-agent": firefox })).status).toBe(200);
+      const chrome =
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+      expect((await exchange({ cookie, "user-agent": chrome })).status).toBe(401);
+    });
+
+    it("guards the service: 401 with a Bearer challenge without a token or with a bad one", async () => {
+      const missing = await fetch(`${url}/api/me`);
+      expect(missing.status).toBe(401);
+      expect(missing.headers.get("www-authenticate")).toBe('Bearer realm="orders"');
+      const bad = await fetch(`${url}/api/me`, { headers: { authorization: "Bearer a.b.c" } });
+      expect(bad.status).toBe(401);
+      expect(bad.headers.get("www-authenticate")).toBe(
+        'Bearer realm="orders", error="invalid_token", error_description="malformed"',
+      );
+      expect(await bad.json()).toEqual({ error: "invalid_token", reason: "malformed" });
+      const basic = await fetch(`${url}/api/me`, { headers: { authorization: "Basic YTpi" } });
+      expect(basic.status).toBe(401);
+    });
+
+    it("refuses an expired access token", async () => {
+      const token = await accessToken(await login());
+      clock += (300 + 31) * 1000;
+      const response = await fetch(`${url}/api/me`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(response.status).toBe(401);
+      expect(await response.json()).toMatchObject({ reason: "expired" });
+    });
+
+    it("lets a sensitive route refuse the token of a revoked session, which other routes still take", async () => {
+      const session = await login();
+      const token = await accessToken(session);
+      const auth = { authorization: `Bearer ${token}` };
+      expect((await fetch(`${url}/api/pay`, { method: "POST", headers: auth })).status).toBe(200);
+      await fetch(`${url}/logout`, { method: "POST", headers: { cookie: `${COOKIE}=${session}` } });
+      const pay = await fetch(`${url}/api/pay`, { method: "POST", headers: auth });
+      expect(pay.status).toBe(401);
+      expect(await pay.json()).toMatchObject({ reason: "revoked" });
+      expect((await fetch(`${url}/api/me`, { headers: auth })).status).toBe(200);
+    });
+
+    it("answers 503 on a sensitive route while the revocation check cannot reach the store", async () => {
+      const token = await accessToken(await login());
+      store.down = true;
+      const auth = { authorization: `Bearer ${token}` };
+      expect((await fetch(`${url}/api/pay`, { method: "POST", headers: auth })).status).toBe(503);
+    });
+
+    it("serves the public JWK Set, cacheable, and nothing else", async () => {
+      const response = await fetch(`${url}/.well-known/jwks.json`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toBe("application/jwk-set+json");
+      expect(response.headers.get("cache-control")).toBe("public, max-age=300");
+      const jwks = (await response.json()) as { keys: Array<Record<string, unknown>> };
+      expect(jwks.keys).toHaveLength(1);
+      expect(jwks.keys[0]).toMatchObject({ kid: key.kid, alg: "EdDSA", use: "sig" });
+      expect(jwks.keys[0]).not.toHaveProperty("d");
+    });
+  });
+}
+
+export { audience, issuer };

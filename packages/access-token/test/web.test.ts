@@ -1,0 +1,51 @@
+import { createAdaptorServer } from "@hono/node-server";
+import { accessTokenGuard, jwksEndpoint, tokenEndpoint, withAccessToken } from "../src/index.js";
+import { listen } from "./helpers.js";
+import { describeHttpContract } from "./http-contract.js";
+
+describeHttpContract("Web Request/Response", async ({ sessions, tokens, verifier, endpoint }) => {
+  const exchange = tokenEndpoint({ sessions, tokens, ...endpoint });
+  const jwks = jwksEndpoint(tokens);
+  const me = withAccessToken(
+    verifier,
+    (_request, claims) => Response.json({ sub: claims.sub, sid: claims.sid, role: claims["role"] }),
+    { realm: "orders" },
+  );
+  const sensitive = accessTokenGuard(verifier, { checkRevocation: true, realm: "orders" });
+
+  const server = createAdaptorServer({
+    fetch: async (request, env: { incoming: { socket: { remoteAddress?: string } } }) => {
+      const path = new URL(request.url).pathname;
+      const client = {
+        ip: env.incoming.socket.remoteAddress,
+        userAgent: request.headers.get("user-agent") ?? undefined,
+      };
+      if (path === "/login") {
+        const { session, token } = await sessions.create({
+          userId: "alice",
+          data: { role: "member" },
+          client,
+        });
+        return Response.json(
+          { token },
+          { headers: { "set-cookie": sessions.cookie.serialize(token, session.expiresAt) } },
+        );
+      }
+      if (path === "/logout") {
+        const found = sessions.tokenFrom({ cookie: request.headers.get("cookie") });
+        const id = found?.token.split(".")[0];
+        if (id) await sessions.revoke(id);
+        return new Response(null, { status: 204 });
+      }
+      if (path === "/auth/token") return exchange(request, client);
+      if (path === "/.well-known/jwks.json") return jwks(request);
+      if (path === "/api/me") return me(request);
+      if (path === "/api/pay") {
+        const auth = await sensitive(request);
+        return auth.ok ? Response.json({ paid: true, by: auth.claims.sub }) : auth.response;
+      }
+      return new Response("not found", { status: 404 });
+    },
+  });
+  return listen(server as import("node:http").Server);
+});

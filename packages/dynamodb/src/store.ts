@@ -1,0 +1,352 @@
+/**
+ * `DynamoDBStore`: one item per session keyed by its id, a keys-only global secondary index by
+ * user for list and revokeAll, a TTL attribute for native expiry plus a read-side expiry check
+ * (DynamoDB deletes expired items late), and compare-and-swap writes conditioned on `version`.
+ */
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+} from "@aws-sdk/client-dynamodb";
+import {
+  SessionConflictError,
+  type SessionRecord,
+  type SessionStore,
+  StoreUnavailableError,
+  TesseraConfigError,
+  TesseraError,
+} from "@tessera/core";
+import { fromItem, type Item, idOf, keyOf, toItem } from "./item.js";
+import { type ResolvedLayout, resolveLayout, type TableLayout } from "./layout.js";
+
+/** Options of `DynamoDBStore`: the table layout plus the client and tuning knobs. */
+export interface DynamoDBStoreOptions extends TableLayout {
+  /**
+   * An AWS SDK v3 `DynamoDBClient`. Its retry settings (`maxAttempts`, `retryMode`) decide how
+   * long a throttled or unreachable DynamoDB is retried before the store gives up.
+   */
+  client: DynamoDBClient;
+  /**
+   * Items per page when querying the user index (`Limit`). Default: none, DynamoDB's own 1 MB
+   * pages (several thousand sessions).
+   */
+  pageSize?: number;
+  /** Requests in flight at once for one `listByUser` or `deleteByUser`. Default 8. */
+  concurrency?: number;
+  /** Clock in milliseconds for the read-side expiry check. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** DynamoDB's limit of keys per `BatchGetItem`. */
+const BATCH_GET_LIMIT = 100;
+/** Retries of keys DynamoDB returns as unprocessed (it does so under load) before giving up. */
+const UNPROCESSED_RETRIES = 8;
+
+function isConditionFailure(error: unknown): boolean {
+  // By name, not `instanceof`: an application may load two copies of the SDK.
+  return error instanceof Error && error.name === "ConditionalCheckFailedException";
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Runs `task` over `items` with at most `limit` in flight; the first failure rejects. */
+async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const index = next++;
+      try {
+        results[index] = await task(items[index] as T);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+function positiveInteger(value: unknown, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
+    throw new TesseraConfigError(`${what} must be a positive integer`);
+  }
+  return value;
+}
+
+/**
+ * A `SessionStore` on Amazon DynamoDB (or anything speaking its API: DynamoDB Local, dynalite).
+ * Reads that decide validity are strongly consistent; writes are conditional. See the README
+ * for the table design, capacity costs and the Global Tables caveat.
+ */
+export class DynamoDBStore implements SessionStore {
+  readonly #client: DynamoDBClient;
+  readonly #layout: ResolvedLayout;
+  readonly #pageSize: number | undefined;
+  readonly #concurrency: number;
+  readonly #now: () => number;
+
+  /** Checks the options; throws `TesseraConfigError` on unusable ones. Sends no request. */
+  constructor(options: DynamoDBStoreOptions) {
+    if (!options || typeof options !== "object") {
+      throw new TesseraConfigError("DynamoDBStore needs options: { client, tableName }");
+    }
+    if (!options.client || typeof options.client.send !== "function") {
+      throw new TesseraConfigError("DynamoDBStore needs `client`: a DynamoDBClient");
+    }
+    if (options.now !== undefined && typeof options.now !== "function") {
+      throw new TesseraConfigError("now must be a function returning epoch milliseconds");
+    }
+    this.#client = options.client;
+    this.#layout = resolveLayout(options);
+    this.#pageSize = positiveInteger(options.pageSize, "pageSize");
+    this.#concurrency = positiveInteger(options.concurrency, "concurrency") ?? 8;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The table this store uses. */
+  get tableName(): string {
+    return this.#layout.tableName;
+  }
+
+  #unavailable(operation: string, error: unknown): TesseraError {
+    if (error instanceof TesseraError) return error;
+    const name = error instanceof Error ? error.name : "unknown error";
+    const hint =
+      name === "ResourceNotFoundException" ? " (no such table or index: see createTable)" : "";
+    return new StoreUnavailableError(
+      `DynamoDB ${operation} on table "${this.#layout.tableName}" failed: ${name}${hint}`,
+      { cause: error },
+    );
+  }
+
+  /**
+   * Inserts a session item. The condition lets a new session take the id of an item that has
+   * expired but that DynamoDB's TTL has not deleted yet. Rejects with `SessionConflictError`
+   * when a live session holds the id.
+   */
+  async create(record: SessionRecord): Promise<void> {
+    const l = this.#layout;
+    try {
+      await this.#client.send(
+        new PutItemCommand({
+          TableName: l.tableName,
+          Item: toItem(l, record),
+          ConditionExpression: "attribute_not_exists(#key) OR #expiresAt <= :now",
+          ExpressionAttributeNames: { "#key": l.partitionKey, "#expiresAt": "expiresAt" },
+          ExpressionAttributeValues: { ":now": { N: String(this.#now()) } },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) {
+        throw new SessionConflictError(`session id ${record.id} is already taken`, {
+          cause: error,
+        });
+      }
+      throw this.#unavailable("PutItem (create)", error);
+    }
+  }
+
+  /**
+   * Reads a session with a strongly consistent `GetItem` (1 read unit for an item under 4 KB),
+   * so a rotation or revocation made through any server is seen at once. Items past
+   * `expiresAt` are `null` even while they still sit in the table.
+   */
+  async get(id: string): Promise<SessionRecord | null> {
+    const l = this.#layout;
+    let item: Item | undefined;
+    try {
+      const result = await this.#client.send(
+        new GetItemCommand({ TableName: l.tableName, Key: keyOf(l, id), ConsistentRead: true }),
+      );
+      item = result.Item;
+    } catch (error) {
+      throw this.#unavailable("GetItem", error);
+    }
+    if (!item) return null;
+    const record = fromItem(l, item);
+    return record.expiresAt > this.#now() ? record : null;
+  }
+
+  /**
+   * Compare-and-swap: replaces the item only if its `version` is `expectedVersion`, it has not
+   * expired and it belongs to the same user. A failed condition is a lost race and resolves
+   * `false`, never an error.
+   */
+  async update(record: SessionRecord, expectedVersion: number): Promise<boolean> {
+    const l = this.#layout;
+    try {
+      await this.#client.send(
+        new PutItemCommand({
+          TableName: l.tableName,
+          Item: toItem(l, record),
+          ConditionExpression: "#version = :expected AND #expiresAt > :now AND #user = :user",
+          ExpressionAttributeNames: {
+            "#version": "version",
+            "#expiresAt": "expiresAt",
+            "#user": l.userKey,
+          },
+          ExpressionAttributeValues: {
+            ":expected": { N: String(expectedVersion) },
+            ":now": { N: String(this.#now()) },
+            ":user": { S: l.userPrefix + record.userId },
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw this.#unavailable("PutItem (update)", error);
+    }
+  }
+
+  /** Deletes a session item; deleting a missing one succeeds. */
+  async delete(id: string): Promise<void> {
+    const l = this.#layout;
+    try {
+      await this.#client.send(new DeleteItemCommand({ TableName: l.tableName, Key: keyOf(l, id) }));
+    } catch (error) {
+      throw this.#unavailable("DeleteItem", error);
+    }
+  }
+
+  /**
+   * A user's live sessions: the ids come from the user index (eventually consistent: a session
+   * created a moment ago may be missing), the items from strongly consistent `BatchGetItem`s,
+   * so what is listed is current and nothing deleted is listed.
+   */
+  async listByUser(userId: string): Promise<SessionRecord[]> {
+    const l = this.#layout;
+    const ids = await this.#sessionIdsOf(userId);
+    const chunks: string[][] = [];
+    for (let i = 0; i < ids.length; i += BATCH_GET_LIMIT) {
+      chunks.push(ids.slice(i, i + BATCH_GET_LIMIT));
+    }
+    const pages = await mapLimit(chunks, this.#concurrency, (chunk) => this.#batchGet(chunk));
+    const now = this.#now();
+    return pages
+      .flat()
+      .map((item) => fromItem(l, item))
+      .filter((record) => record.expiresAt > now && record.userId === userId);
+  }
+
+  /**
+   * Deletes a user's sessions but `exceptId`: the ids come from the user index, each item goes
+   * with a `DeleteItem` conditioned on the user and returning the old item, so the count is
+   * exact (live sessions this call removed) even when two revokeAll calls race.
+   */
+  async deleteByUser(userId: string, exceptId?: string): Promise<number> {
+    const l = this.#layout;
+    const ids = (await this.#sessionIdsOf(userId)).filter((id) => id !== exceptId);
+    const now = this.#now();
+    const removed = await mapLimit(ids, this.#concurrency, async (id) => {
+      try {
+        const result = await this.#client.send(
+          new DeleteItemCommand({
+            TableName: l.tableName,
+            Key: keyOf(l, id),
+            ConditionExpression: "#user = :user",
+            ExpressionAttributeNames: { "#user": l.userKey },
+            ExpressionAttributeValues: { ":user": { S: l.userPrefix + userId } },
+            ReturnValues: "ALL_OLD",
+          }),
+        );
+        const expiresAt = Number(result.Attributes?.expiresAt?.N);
+        return expiresAt > now;
+      } catch (error) {
+        // Gone already (another revocation, TTL) or reused by another user: nothing to count.
+        if (isConditionFailure(error)) return false;
+        throw this.#unavailable("DeleteItem (deleteByUser)", error);
+      }
+    });
+    return removed.filter(Boolean).length;
+  }
+
+  /** Session ids under one user in the index, every page of them. */
+  async #sessionIdsOf(userId: string): Promise<string[]> {
+    const l = this.#layout;
+    const names: Record<string, string> = { "#user": l.userKey, "#key": l.partitionKey };
+    const values: Record<string, AttributeValue> = { ":user": { S: l.userPrefix + userId } };
+    let condition = "#user = :user";
+    if (l.userSortKey && l.keyPrefix) {
+      // In an index shared with other entities, read only the session entries.
+      condition += " AND begins_with(#userSort, :keyPrefix)";
+      names["#userSort"] = l.userSortKey;
+      values[":keyPrefix"] = { S: l.keyPrefix };
+    }
+    const ids = new Set<string>();
+    let startKey: Item | undefined;
+    do {
+      let page: { Items?: Item[]; LastEvaluatedKey?: Item };
+      try {
+        page = await this.#client.send(
+          new QueryCommand({
+            TableName: l.tableName,
+            IndexName: l.indexName,
+            KeyConditionExpression: condition,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ProjectionExpression: "#key",
+            ExclusiveStartKey: startKey,
+            Limit: this.#pageSize,
+          }),
+        );
+      } catch (error) {
+        throw this.#unavailable("Query (user index)", error);
+      }
+      for (const key of page.Items ?? []) {
+        const id = idOf(l, key);
+        if (id !== null) ids.add(id);
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return [...ids];
+  }
+
+  /** Strongly consistent `BatchGetItem` of up to 100 ids, retrying unprocessed keys. */
+  async #batchGet(ids: string[]): Promise<Item[]> {
+    const l = this.#layout;
+    const items: Item[] = [];
+    let keys = ids.map((id) => keyOf(l, id));
+    for (let attempt = 0; keys.length > 0; attempt++) {
+      if (attempt > UNPROCESSED_RETRIES) {
+        throw new StoreUnavailableError(
+          `DynamoDB BatchGetItem on table "${l.tableName}" left ${keys.length} keys unprocessed after ${UNPROCESSED_RETRIES} retries`,
+        );
+      }
+      if (attempt > 0) {
+        // Exponential backoff with jitter, as DynamoDB asks for unprocessed keys.
+        await sleep(Math.min(1000, 20 * 2 ** attempt) * (0.5 + Math.random() / 2));
+      }
+      let result: {
+        Responses?: Record<string, Item[]>;
+        UnprocessedKeys?: Record<string, { Keys?: Item[] }>;
+      };
+      try {
+        result = await this.#client.send(
+          new BatchGetItemCommand({
+            RequestItems: { [l.tableName]: { Keys: keys, ConsistentRead: true } },
+          }),
+        );
+      } catch (error) {
+        throw this.#unavailable("BatchGetItem", error);
+      }
+      items.push(...(result.Responses?.[l.tableName] ?? []));
+      keys = result.UnprocessedKeys?.[l.tableName]?.Keys ?? [];
+    }
+    return items;
+  }
+}

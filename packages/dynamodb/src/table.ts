@@ -1,0 +1,183 @@
+/**
+ * `createTable`: makes the sessions table (or checks an existing one) and enables TTL, for
+ * development, tests and scripts. Production tables usually come from infrastructure code:
+ * `tableDefinition` and `cloudFormationTable` describe the same table.
+ */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  type DynamoDBClient,
+  type TableDescription,
+  UpdateTimeToLiveCommand,
+} from "@aws-sdk/client-dynamodb";
+import { StoreUnavailableError, TesseraConfigError, TesseraError } from "@tessera/core";
+import { type ResolvedLayout, resolveLayout, type TableLayout, tableDefinition } from "./layout.js";
+
+/** Options of `createTable`: the table layout plus what to do about TTL and waiting. */
+export interface CreateTableOptions extends TableLayout {
+  /** Enable DynamoDB TTL on `ttlAttribute`. Default `true`. */
+  ttl?: boolean;
+  /** Milliseconds to wait for the table and index to become `ACTIVE`. Default 600 000. */
+  timeout?: number;
+  /** Milliseconds between status polls while waiting. Default 1000. */
+  pollInterval?: number;
+}
+
+/** What `createTable` did. */
+export interface CreateTableResult {
+  /** `false` when a table with a matching layout already existed. */
+  created: boolean;
+  /**
+   * `enabled` now, `already-enabled` before, `off` when asked not to, or `unsupported` when the
+   * endpoint does not implement `UpdateTimeToLive` (some local emulators); expiry is still
+   * enforced on every read, items are just never deleted natively.
+   */
+  ttl: "enabled" | "already-enabled" | "off" | "unsupported";
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : "unknown error";
+}
+
+function failure(operation: string, tableName: string, error: unknown): TesseraError {
+  if (error instanceof TesseraError) return error;
+  return new StoreUnavailableError(
+    `DynamoDB ${operation} on table "${tableName}" failed: ${errorName(error)}`,
+    { cause: error },
+  );
+}
+
+async function describe(
+  client: DynamoDBClient,
+  tableName: string,
+): Promise<TableDescription | null> {
+  try {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return Table ?? null;
+  } catch (error) {
+    if (errorName(error) === "ResourceNotFoundException") return null;
+    throw failure("DescribeTable", tableName, error);
+  }
+}
+
+/** Throws `TesseraConfigError` naming the first way an existing table differs from the layout. */
+function checkLayout(table: TableDescription, l: ResolvedLayout): void {
+  const keySchema = (schema: { AttributeName?: string; KeyType?: string }[] | undefined) =>
+    (schema ?? []).map((key) => `${key.AttributeName}:${key.KeyType}`).join(",");
+  const types = new Map(
+    (table.AttributeDefinitions ?? []).map((a) => [a.AttributeName, a.AttributeType]),
+  );
+  const expectedKeys = [`${l.partitionKey}:HASH`, ...(l.sortKey ? [`${l.sortKey}:RANGE`] : [])];
+  if (keySchema(table.KeySchema) !== expectedKeys.join(",")) {
+    throw new TesseraConfigError(
+      `table "${l.tableName}" has key schema [${keySchema(table.KeySchema)}], the layout expects [${expectedKeys.join(",")}]`,
+    );
+  }
+  const index = table.GlobalSecondaryIndexes?.find((gsi) => gsi.IndexName === l.indexName);
+  const expectedIndex = [`${l.userKey}:HASH`, ...(l.userSortKey ? [`${l.userSortKey}:RANGE`] : [])];
+  if (!index) {
+    throw new TesseraConfigError(
+      `table "${l.tableName}" has no global secondary index "${l.indexName}" on [${expectedIndex.join(",")}]; add it (UpdateTable) or set userIndex`,
+    );
+  }
+  if (keySchema(index.KeySchema) !== expectedIndex.join(",")) {
+    throw new TesseraConfigError(
+      `index "${l.indexName}" has key schema [${keySchema(index.KeySchema)}], the layout expects [${expectedIndex.join(",")}]`,
+    );
+  }
+  for (const attribute of [l.partitionKey, l.sortKey, l.userKey, l.userSortKey]) {
+    if (attribute && types.get(attribute) !== "S") {
+      throw new TesseraConfigError(`key attribute "${attribute}" must be of type S (string)`);
+    }
+  }
+}
+
+function isActive(table: TableDescription, indexName: string): boolean {
+  const index = table.GlobalSecondaryIndexes?.find((gsi) => gsi.IndexName === indexName);
+  return table.TableStatus === "ACTIVE" && index?.IndexStatus === "ACTIVE";
+}
+
+/**
+ * Creates the sessions table described by `tableDefinition(options)` if it does not exist, waits
+ * until it and its user index are `ACTIVE`, and enables TTL. On an existing table it checks the
+ * key schema and the index instead, and throws `TesseraConfigError` if they do not match.
+ */
+export async function createTable(
+  client: DynamoDBClient,
+  options: CreateTableOptions,
+): Promise<CreateTableResult> {
+  if (!client || typeof client.send !== "function") {
+    throw new TesseraConfigError("createTable needs a DynamoDBClient");
+  }
+  const l = resolveLayout(options);
+  const timeout = options.timeout ?? 600_000;
+  const pollInterval = options.pollInterval ?? 1000;
+  for (const [value, what] of [
+    [timeout, "timeout"],
+    [pollInterval, "pollInterval"],
+  ] as const) {
+    if (!Number.isFinite(value) || value < 0) {
+      throw new TesseraConfigError(`${what} must be a non-negative number of milliseconds`);
+    }
+  }
+
+  let created = false;
+  let table = await describe(client, l.tableName);
+  if (table) {
+    checkLayout(table, l);
+  } else {
+    try {
+      const result = await client.send(new CreateTableCommand(tableDefinition(options)));
+      table = result.TableDescription ?? null;
+      created = true;
+    } catch (error) {
+      // Someone else created it in between: check theirs like any existing table.
+      if (errorName(error) !== "ResourceInUseException") {
+        throw failure("CreateTable", l.tableName, error);
+      }
+      table = await describe(client, l.tableName);
+      if (table) checkLayout(table, l);
+    }
+  }
+
+  const deadline = Date.now() + timeout;
+  while (!table || !isActive(table, l.indexName)) {
+    if (Date.now() >= deadline) {
+      throw new StoreUnavailableError(
+        `table "${l.tableName}" or its index "${l.indexName}" was not ACTIVE within ${timeout} ms`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollInterval));
+    table = await describe(client, l.tableName);
+  }
+
+  if (options.ttl === false) return { created, ttl: "off" };
+  let current: { TimeToLiveStatus?: string; AttributeName?: string } | undefined;
+  try {
+    const result = await client.send(new DescribeTimeToLiveCommand({ TableName: l.tableName }));
+    current = result.TimeToLiveDescription;
+  } catch (error) {
+    throw failure("DescribeTimeToLive", l.tableName, error);
+  }
+  if (current?.TimeToLiveStatus === "ENABLED" || current?.TimeToLiveStatus === "ENABLING") {
+    if (current.AttributeName !== l.ttlAttribute) {
+      throw new TesseraConfigError(
+        `table "${l.tableName}" already has TTL on "${current.AttributeName}"; set ttlAttribute to it`,
+      );
+    }
+    return { created, ttl: "already-enabled" };
+  }
+  try {
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: l.tableName,
+        TimeToLiveSpecification: { AttributeName: l.ttlAttribute, Enabled: true },
+      }),
+    );
+  } catch (error) {
+    if (errorName(error) === "UnknownOperationException") return { created, ttl: "unsupported" };
+    throw failure("UpdateTimeToLive", l.tableName, error);
+  }
+  return { created, ttl: "enabled" };
+}

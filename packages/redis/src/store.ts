@@ -1,0 +1,260 @@
+/**
+ * `RedisStore`: Tessera sessions in Redis or Redis Cluster through an ioredis client.
+ *
+ * One string key per session (`<prefix>s:{<id>}`) with native expiry at the record's
+ * `expiresAt`, and one sorted set per user (`<prefix>u:{<userId>}`) of session ids scored by
+ * expiry, for `listByUser` and `deleteByUser` without SCAN. Every command and script touches a
+ * single key, so nothing depends on two keys sharing a hash slot; the order of the steps keeps
+ * the index a superset of the user's live sessions (see the README).
+ */
+import {
+  InvalidArgumentError,
+  SessionConflictError,
+  type SessionRecord,
+  type SessionStore,
+  StoreUnavailableError,
+  TesseraConfigError,
+  TesseraError,
+} from "@tessera/core";
+import type { Cluster, Redis } from "ioredis";
+import { decode, encode, header, storedUserId } from "./codec.js";
+import { createDeadline, type Deadline } from "./deadline.js";
+import { DELETE_OWNED, INDEX_ADD, INDEX_READ, runScript, SWAP } from "./scripts.js";
+
+/** Options of `RedisStore`. */
+export interface RedisStoreOptions {
+  /**
+   * An ioredis `Redis` or `Cluster` client, owned by the caller: the store never connects,
+   * disconnects or reconfigures it. See the README for recommended client options.
+   */
+  client: Redis | Cluster;
+  /** Prepended to every key, to share a Redis with other data or other apps. Default `tessera:`. */
+  prefix?: string;
+  /**
+   * Milliseconds the store waits for any one Redis round trip before rejecting with
+   * `StoreUnavailableError`, whatever the client's own retry and queueing settings. `0` leaves
+   * timing to the client and to core's `storeTimeout`. Default 1000.
+   */
+  commandTimeout?: number;
+}
+
+const TIME_FIELDS = [
+  "createdAt",
+  "authenticatedAt",
+  "freshUntil",
+  "lastActiveAt",
+  "rotatedAt",
+  "expiresAt",
+  "absoluteExpiresAt",
+] as const;
+
+function checkString(name: string, value: unknown): asserts value is string {
+  if (typeof value !== "string" || value.length === 0) {
+    throw new InvalidArgumentError(`${name} must be a non-empty string`);
+  }
+}
+
+function checkRecord(record: SessionRecord): void {
+  if (!record || typeof record !== "object") {
+    throw new InvalidArgumentError("a session record must be an object");
+  }
+  checkString("record.id", record.id);
+  checkString("record.userId", record.userId);
+  checkString("record.secretHash", record.secretHash);
+  if (!Number.isSafeInteger(record.version)) {
+    throw new InvalidArgumentError("record.version must be an integer");
+  }
+  for (const field of TIME_FIELDS) {
+    if (typeof record[field] !== "number" || !Number.isFinite(record[field])) {
+      throw new InvalidArgumentError(`record.${field} must be a finite number of milliseconds`);
+    }
+  }
+}
+
+/** Redis wants an integer, positive PXAT; rounding up never expires a session early. */
+function expiryOf(record: SessionRecord): number {
+  return Math.max(1, Math.ceil(record.expiresAt));
+}
+
+/** A `SessionStore` on Redis (single node, Sentinel-managed or Cluster) through ioredis. */
+export class RedisStore implements SessionStore {
+  readonly #client: Redis | Cluster;
+  readonly #prefix: string;
+  readonly #timeoutMs: number;
+  readonly #deadline: Deadline;
+
+  /** Checks the options; throws `TesseraConfigError` on a missing client or a bad option. */
+  constructor(options: RedisStoreOptions) {
+    if (!options || typeof options !== "object") {
+      throw new TesseraConfigError("RedisStore needs an options object { client }");
+    }
+    const client = options.client as unknown as Record<string, unknown> | undefined;
+    if (
+      !client ||
+      typeof client !== "object" ||
+      typeof client.get !== "function" ||
+      typeof client.evalsha !== "function"
+    ) {
+      throw new TesseraConfigError("RedisStore needs options.client: an ioredis Redis or Cluster");
+    }
+    const prefix = options.prefix ?? "tessera:";
+    if (typeof prefix !== "string") throw new TesseraConfigError("prefix must be a string");
+    const timeout = options.commandTimeout ?? 1000;
+    if (typeof timeout !== "number" || !Number.isFinite(timeout) || timeout < 0) {
+      throw new TesseraConfigError("commandTimeout must be a number of milliseconds >= 0");
+    }
+    this.#client = options.client;
+    this.#prefix = prefix;
+    this.#timeoutMs = timeout;
+    this.#deadline = createDeadline(timeout);
+  }
+
+  /** The Redis key holding session `id` (a string; its hash tag is the id). */
+  sessionKey(id: string): string {
+    return `${this.#prefix}s:{${id}}`;
+  }
+
+  /** The Redis key of `userId`'s index (a sorted set of session ids; its hash tag is the user). */
+  indexKey(userId: string): string {
+    return `${this.#prefix}u:{${userId}}`;
+  }
+
+  /**
+   * Runs one round trip under the deadline. Every failure leaves as a Tessera error, so direct
+   * callers get the same typed errors as core does.
+   */
+  async #call<T>(command: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await this.#deadline(
+        run(),
+        () =>
+          new StoreUnavailableError(`Redis did not answer ${command} within ${this.#timeoutMs} ms`),
+      );
+    } catch (error) {
+      if (error instanceof TesseraError) throw error;
+      const reason = error instanceof Error ? `: ${error.message}` : "";
+      throw new StoreUnavailableError(`Redis ${command} failed${reason}`, { cause: error });
+    }
+  }
+
+  #decode(id: string, stored: string): SessionRecord {
+    try {
+      return decode(id, stored);
+    } catch (error) {
+      throw new StoreUnavailableError(`session ${id} is stored in a form this store cannot read`, {
+        cause: error,
+      });
+    }
+  }
+
+  /** Adds (or raises) the index entry before the session key is written: see the README. */
+  #index(record: SessionRecord, expiry: number): Promise<unknown> {
+    return this.#call("index add", () =>
+      runScript(this.#client, INDEX_ADD, this.indexKey(record.userId), [record.id, expiry]),
+    );
+  }
+
+  /** Live session ids in a user's index, after dropping entries whose sessions have expired. */
+  async #indexedIds(userId: string): Promise<string[]> {
+    const ids = await this.#call("index read", () =>
+      runScript(this.#client, INDEX_READ, this.indexKey(userId), []),
+    );
+    if (!Array.isArray(ids) || !ids.every((id) => typeof id === "string")) {
+      throw new StoreUnavailableError("Redis answered an index read with something not a list");
+    }
+    return ids;
+  }
+
+  /** Inserts a session; rejects with `SessionConflictError` if the id is taken. */
+  async create(record: SessionRecord): Promise<void> {
+    checkRecord(record);
+    const expiry = expiryOf(record);
+    const value = encode(record);
+    await this.#index(record, expiry);
+    const created = await this.#call("SET", () =>
+      this.#client.set(this.sessionKey(record.id), value, "PXAT", expiry, "NX"),
+    );
+    if (created === null) {
+      throw new SessionConflictError(`a session with id ${record.id} already exists`);
+    }
+  }
+
+  /** Reads a session with one GET; `null` when absent or expired (Redis expired the key). */
+  async get(id: string): Promise<SessionRecord | null> {
+    checkString("id", id);
+    const stored = await this.#call("GET", () => this.#client.get(this.sessionKey(id)));
+    return stored === null ? null : this.#decode(id, stored);
+  }
+
+  /** Compare-and-swap on `version` (a Lua script on the session key); moves the native expiry. */
+  async update(record: SessionRecord, expectedVersion: number): Promise<boolean> {
+    checkRecord(record);
+    if (!Number.isSafeInteger(expectedVersion)) {
+      throw new InvalidArgumentError("expectedVersion must be an integer");
+    }
+    const expiry = expiryOf(record);
+    const value = encode(record);
+    await this.#index(record, expiry);
+    const written = await this.#call("compare-and-swap", () =>
+      runScript(this.#client, SWAP, this.sessionKey(record.id), [
+        header(record.userId, expectedVersion),
+        value,
+        expiry,
+      ]),
+    );
+    return written === 1;
+  }
+
+  /** Deletes a session (GETDEL) and then its index entry; resolves if it did not exist. */
+  async delete(id: string): Promise<void> {
+    checkString("id", id);
+    const stored = await this.#call("GETDEL", () => this.#client.getdel(this.sessionKey(id)));
+    const userId = stored === null ? null : storedUserId(stored);
+    if (userId !== null) {
+      await this.#call("ZREM", () => this.#client.zrem(this.indexKey(userId), id));
+    }
+  }
+
+  /** The user's live sessions: one index read, then one GET per indexed id (MGET on one node). */
+  async listByUser(userId: string): Promise<SessionRecord[]> {
+    checkString("userId", userId);
+    const ids = await this.#indexedIds(userId);
+    if (ids.length === 0) return [];
+    const keys = ids.map((id) => this.sessionKey(id));
+    const client = this.#client;
+    const values = await this.#call("GET", () =>
+      client.isCluster
+        ? Promise.all(keys.map((key) => client.get(key)))
+        : (client as Redis).mget(keys),
+    );
+    const records: SessionRecord[] = [];
+    values.forEach((stored, i) => {
+      if (stored === null) return; // expired or deleted since the index read
+      const record = this.#decode(ids[i]!, stored);
+      // An entry left by a refused create may name another user's session: never list it.
+      if (record.userId === userId) records.push(record);
+    });
+    return records;
+  }
+
+  /**
+   * Deletes the user's sessions except `exceptId`, each with a script that checks the owner, then
+   * their index entries. Resolves to the number deleted.
+   */
+  async deleteByUser(userId: string, exceptId?: string): Promise<number> {
+    checkString("userId", userId);
+    const ids = (await this.#indexedIds(userId)).filter((id) => id !== exceptId);
+    if (ids.length === 0) return 0;
+    const owner = header(userId);
+    const results = await this.#call("delete", () =>
+      Promise.all(
+        ids.map((id) => runScript(this.#client, DELETE_OWNED, this.sessionKey(id), [owner])),
+      ),
+    );
+    const deleted = ids.filter((_, i) => results[i] === 1);
+    if (deleted.length > 0) {
+      await this.#call("ZREM", () => this.#client.zrem(this.indexKey(userId), ...deleted));
+    }
+    return deleted.length;
+  }
+}
