@@ -11,6 +11,8 @@ export interface NextCookie {
   name: string;
   value: string;
   maxAge: number;
+  /** Set (to the epoch) only on a deleting cookie; see `toNextCookie`. */
+  expires?: Date;
   path: string;
   domain?: string;
   httpOnly: boolean;
@@ -58,5 +60,9 @@ export function toNextCookie(setCookie: string): NextCookie {
         break;
     }
   }
+  // Next.js drops a zero Max-Age when it copies cookies between its jars (falsy values are
+  // compacted away), which would turn a deleting cookie into an empty session cookie. An
+  // Expires in the past survives the copy, as in Next's own `cookies().delete()`.
+  if (cookie.maxAge <= 0) cookie.expires = new Date(0);
   return cookie;
 }

@@ -6,7 +6,7 @@
  * cover: a per-process random key by default, or a shared `secret` when the proxy and the render
  * run in different processes.
  */
-import { type Session, TesseraConfigError } from "@tessera/core";
+import { type InvalidReason, type Session, TesseraConfigError } from "@tessera/core";
 
 /** Request header carrying the proxy's signed verdict to server components and actions. */
 export const FORWARDED_SESSION_HEADER = "x-tessera-session";
@@ -94,6 +94,8 @@ interface WireSession {
 interface WirePayload {
   /** The validated session, or `null`: the proxy found none. */
   s: WireSession | null;
+  /** Why a presented token was refused, or `null`. */
+  r: InvalidReason | null;
   /** Issued at, epoch milliseconds. */
   t: number;
 }
@@ -132,11 +134,15 @@ function fromWire(wire: WireSession): Session {
 
 /** Signs the proxy's verdict (`null` = no session) for the forwarded request header. */
 export async function signForwardedSession(
-  session: Session | null,
+  found: { session: Session | null; reason: InvalidReason | null },
   key: CryptoKey,
   now: number = Date.now(),
 ): Promise<string> {
-  const payload: WirePayload = { s: session ? toWire(session) : null, t: now };
+  const payload: WirePayload = {
+    s: found.session ? toWire(found.session) : null,
+    r: found.reason,
+    t: now,
+  };
   const body = toBase64Url(encoder.encode(JSON.stringify(payload)));
   const mac = await crypto.subtle.sign("HMAC", key, encoder.encode(CONTEXT + body));
   return `${VERSION}.${body}.${toBase64Url(new Uint8Array(mac))}`;
@@ -144,8 +150,8 @@ export async function signForwardedSession(
 
 /** What the render learns from the forwarded header. */
 export type ForwardedVerdict =
-  /** The proxy ran for this request; `session` is what it found. */
-  | { status: "verified"; session: Session | null }
+  /** The proxy ran for this request; `session` is what it found, `reason` why it refused one. */
+  | { status: "verified"; session: Session | null; reason: InvalidReason | null }
   /** No header: the proxy did not run for this request (matcher) or was bypassed. */
   | { status: "missing" }
   /** A header the proxy of this deployment did not sign (forged, stale, or another key). */
@@ -155,6 +161,7 @@ function isWirePayload(value: unknown): value is WirePayload {
   if (!value || typeof value !== "object") return false;
   const payload = value as WirePayload;
   if (typeof payload.t !== "number") return false;
+  if (payload.r !== null && typeof payload.r !== "string") return false;
   if (payload.s === null) return true;
   const s = payload.s;
   return (
@@ -200,5 +207,9 @@ export async function readForwardedSession(
   }
   if (!isWirePayload(payload)) return { status: "invalid" };
   if (now - payload.t > MAX_AGE_MS || payload.t - now > MAX_SKEW_MS) return { status: "invalid" };
-  return { status: "verified", session: payload.s ? fromWire(payload.s) : null };
+  return {
+    status: "verified",
+    session: payload.s ? fromWire(payload.s) : null,
+    reason: payload.r,
+  };
 }

@@ -6,11 +6,15 @@ import {
   createOriginCheck,
   type OriginCheck,
   parseToken,
-  type Session,
   type Sessions,
   TesseraConfigError,
 } from "@tessera/core";
-import { FORWARDED_SESSION_HEADER, forwardKey, readForwardedSession } from "./forward.js";
+import {
+  FORWARDED_SESSION_HEADER,
+  type ForwardedVerdict,
+  forwardKey,
+  readForwardedSession,
+} from "./forward.js";
 import { type ClientResolver, defaultClient, type HeaderReader, sessionFacts } from "./request.js";
 
 /** Options shared by `tesseraProxy`, `withSession` and `tesseraServer`; give each the same. */
@@ -72,7 +76,7 @@ export async function forwardedSession(
   sessions: Sessions,
   headers: HeaderReader,
   resolved: ResolvedNextOptions,
-): Promise<{ status: "verified"; session: Session | null } | { status: "missing" | "invalid" }> {
+): Promise<ForwardedVerdict> {
   const verdict = await readForwardedSession(
     headers.get(FORWARDED_SESSION_HEADER),
     await resolved.key,

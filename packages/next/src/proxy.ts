@@ -73,7 +73,7 @@ export function tesseraProxy(sessions: Sessions, options: TesseraProxyOptions = 
     const requestHeaders = new Headers(request.headers);
     requestHeaders.set(
       FORWARDED_SESSION_HEADER,
-      await signForwardedSession(found.session, await resolved.key),
+      await signForwardedSession(found, await resolved.key),
     );
     const custom = handle
       ? await handle(request, { session: found.session, requestHeaders })

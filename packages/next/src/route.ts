@@ -78,7 +78,8 @@ export function withSession<Context = unknown>(
     try {
       const forwarded = await forwardedSession(sessions, request.headers, resolved);
       if (forwarded.status === "verified") {
-        session = forwarded.session; // the proxy already rotated and set the cookie
+        // The proxy already rotated the session and set the cookie.
+        ({ session, reason } = forwarded);
       } else {
         const found = await readRequestSession(
           sessions,
