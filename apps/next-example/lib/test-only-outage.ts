@@ -19,9 +19,7 @@ export function setTestOutage(down: boolean): void {
 export function withTestOutageSwitch(store: SessionStore): SessionStore {
   if (!testHooksEnabled) return store;
   const guard = <T>(call: () => Promise<T>): Promise<T> =>
-    state.tesseraExampleOutage
-      ? Promise.reject(new Error("simulated outage (test hook)"))
-      : call();
+    state.tesseraExampleOutage ? Promise.reject(new Error("simulated outage (test hook)")) : call();
   return {
     create: (record) => guard(() => store.create(record)),
     get: (id) => guard(() => store.get(id)),

@@ -62,7 +62,9 @@ describe("next-example over HTTP", () => {
     const byCookie = await fetch(`${base}/api/me`, withCookie(token));
     // fresh: the proxy saw the same client (IP, browser) as the login did.
     expect(await byCookie.json()).toMatchObject({ userId: "alice", sessionId, fresh: true });
-    const byBearer = await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${token}` } });
+    const byBearer = await fetch(`${base}/api/me`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(await byBearer.json()).toMatchObject({ userId: "alice", sessionId });
     const anonymous = await fetch(`${base}/api/me`);
     expect(anonymous.status).toBe(401);
@@ -87,7 +89,9 @@ describe("next-example over HTTP", () => {
   it("hands bearer clients their rotated token in the tessera-token header", async () => {
     const { token, sessionId } = await apiLogin();
     await pause(2_200);
-    const response = await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${token}` } });
+    const response = await fetch(`${base}/api/me`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(response.status).toBe(200);
     const rotated = response.headers.get("tessera-token");
     expect(rotated).toMatch(new RegExp(`^${sessionId}\\.`));

@@ -13,7 +13,8 @@ export function LoginForm() {
       </p>
       <p>
         <label>
-          Password <input name="password" type="password" autoComplete="current-password" required />
+          Password{" "}
+          <input name="password" type="password" autoComplete="current-password" required />
         </label>
       </p>
       {error ? <p role="alert">{error}</p> : null}
