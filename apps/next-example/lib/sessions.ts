@@ -2,12 +2,8 @@
 import { createSessions } from "@tessera/core";
 import { store } from "./store";
 
-function seconds(name: string, fallback: number): number {
-  const value = Number(process.env[name]);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-}
-
-const interval = seconds("TESSERA_ROTATION_INTERVAL", 5 * 60);
+// Rotate every 5 minutes; the end-to-end tests shorten this to 2 seconds through the env.
+const interval = Number(process.env.TESSERA_ROTATION_INTERVAL) || 5 * 60;
 
 export const sessions = createSessions({
   store,
@@ -15,6 +11,5 @@ export const sessions = createSessions({
   absoluteTimeout: 24 * 60 * 60,
   rotation: { interval, grace: Math.min(30, interval / 2) },
   freshFor: 10 * 60,
-  // `__Host-session`, Secure: browsers accept Secure cookies from http://localhost too.
-  cookie: { secure: process.env.TESSERA_COOKIE_SECURE !== "false" },
+  // The default `__Host-session` cookie is Secure: browsers keep it on HTTPS and on localhost.
 });
