@@ -6,7 +6,12 @@
  * cover: a per-process random key by default, or a shared `secret` when the proxy and the render
  * run in different processes.
  */
-import { type InvalidReason, type Session, TesseraConfigError } from "@tessera/core";
+import {
+  InvalidArgumentError,
+  type InvalidReason,
+  type Session,
+  TesseraConfigError,
+} from "@tessera/core";
 
 /** Request header carrying the proxy's signed verdict to server components and actions. */
 export const FORWARDED_SESSION_HEADER = "x-tessera-session";
@@ -21,6 +26,8 @@ const MAX_AGE_MS = 60_000;
 /** Clock difference tolerated when the proxy runs on another machine (shared secret). */
 const MAX_SKEW_MS = 5_000;
 const MIN_SECRET_LENGTH = 32;
+/** Upper bound of a header value; a session this large means `session.data` is misused. */
+const MAX_VALUE_LENGTH = 16 * 1024;
 const PROCESS_KEY = Symbol.for("@tessera/next:forward-key");
 
 const encoder = new TextEncoder();
@@ -132,7 +139,10 @@ function fromWire(wire: WireSession): Session {
   };
 }
 
-/** Signs the proxy's verdict (`null` = no session) for the forwarded request header. */
+/**
+ * Signs the proxy's verdict (`null` = no session) for the forwarded request header. Throws
+ * `InvalidArgumentError` when the session (its `data`) is too large for a header.
+ */
 export async function signForwardedSession(
   found: { session: Session | null; reason: InvalidReason | null },
   key: CryptoKey,
@@ -144,6 +154,11 @@ export async function signForwardedSession(
     t: now,
   };
   const body = toBase64Url(encoder.encode(JSON.stringify(payload)));
+  if (body.length > MAX_VALUE_LENGTH - 100) {
+    throw new InvalidArgumentError(
+      "session too large to forward to the render (over 16 KB): keep session.data small",
+    );
+  }
   const mac = await crypto.subtle.sign("HMAC", key, encoder.encode(CONTEXT + body));
   return `${VERSION}.${body}.${toBase64Url(new Uint8Array(mac))}`;
 }
@@ -184,7 +199,7 @@ export async function readForwardedSession(
   now: number = Date.now(),
 ): Promise<ForwardedVerdict> {
   if (value === null || value === undefined) return { status: "missing" };
-  if (value.length > 16 * 1024) return { status: "invalid" };
+  if (value.length > MAX_VALUE_LENGTH) return { status: "invalid" };
   const [version, body, mac, extra] = value.split(".");
   if (version !== VERSION || body === undefined || mac === undefined || extra !== undefined) {
     return { status: "invalid" };

@@ -1,4 +1,4 @@
-import { TesseraConfigError } from "@tessera/core";
+import { InvalidArgumentError, TesseraConfigError } from "@tessera/core";
 import { describe, expect, it, vi } from "vitest";
 import { forwardKey, readForwardedSession, signForwardedSession } from "../src/forward.js";
 import { setup } from "./helpers.js";
@@ -89,6 +89,14 @@ describe("forwarded session header", () => {
       ["verify"],
     );
     expect(await readForwardedSession(value, elsewhere)).toMatchObject({ status: "verified" });
+  });
+
+  it("refuses to forward a session whose data does not fit in a header", async () => {
+    const session = await aSession();
+    const huge = { ...session, data: { blob: "x".repeat(13_000) } };
+    await expect(
+      signForwardedSession({ session: huge, reason: null }, await forwardKey()),
+    ).rejects.toThrow(InvalidArgumentError);
   });
 
   it("refuses a secret shorter than 32 characters", () => {
