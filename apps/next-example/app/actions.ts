@@ -4,7 +4,7 @@
  * alone); Next.js has already compared the Origin with the Host before running them.
  */
 import { redirect } from "next/navigation";
-import { getSession, login, logout, logoutEverywhere, requireSession } from "@/lib/auth";
+import { login, logout, logoutEverywhere, requireSession } from "@/lib/auth";
 import { sessions } from "@/lib/sessions";
 import { checkCredentials } from "@/lib/users";
 
@@ -34,8 +34,4 @@ export async function revokeDeviceAction(form: FormData): Promise<void> {
     await sessions.revoke(id);
   }
   redirect(id === session.id ? "/login" : "/devices");
-}
-
-export async function whoAmI(): Promise<string | null> {
-  return (await getSession())?.userId ?? null;
 }

@@ -7,6 +7,7 @@ import type { ClientInfo, OriginFacts } from "@tessera/core";
 
 /** Read-only header access shared by `Request.headers` and `next/headers`' `headers()`. */
 export interface HeaderReader {
+  /** The header's value (several joined by ", "), or `null` when absent. */
   get(name: string): string | null;
 }
 
