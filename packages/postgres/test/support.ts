@@ -1,0 +1,26 @@
+/** Shared by the test files: the server and schema of this run, and a few helpers. */
+import pg from "pg";
+import { describe, inject } from "vitest";
+
+/** This run's server URL and schema, or null when no server is reachable (outside CI only). */
+export const server = inject("postgres");
+
+/** `describe` that is skipped (loudly, see global-setup) when there is no PostgreSQL server. */
+export const describeServer = describe.skipIf(server === null);
+
+/** A node-postgres pool on the test server with a small connection budget (the server is shared). */
+export function testPool(config: pg.PoolConfig = {}): pg.Pool {
+  const pool = new pg.Pool({ connectionString: server?.url, max: 4, ...config });
+  // An idle client whose connection dies emits "error" on the pool; the pool replaces it.
+  pool.on("error", () => {});
+  return pool;
+}
+
+/** `"schema"."table"` for raw SQL in tests. */
+export function qualified(table: string): string {
+  return `"${server?.schema}"."${table}"`;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
