@@ -1,0 +1,29 @@
+import { runStoreConformance } from "@tessera/store-test";
+import { drizzle } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
+import { afterAll, beforeAll } from "vitest";
+import { PostgresStore, sessionsTable } from "../src/index.js";
+import { describeServer, qualified, server } from "./support.js";
+
+describeServer("on a real PostgreSQL server through postgres.js", () => {
+  const client = postgres(server?.url ?? "", { max: 4, onnotice: () => {} });
+  const db = drizzle({ client });
+  const table = sessionsTable("conformance_postgres_js", { schema: server?.schema });
+
+  beforeAll(async () => {
+    await new PostgresStore({ db, table }).migrate();
+  });
+  afterAll(async () => {
+    await client.end();
+  });
+
+  runStoreConformance("PostgresStore (postgres.js)", () => new PostgresStore({ db, table }), {
+    rawRead: async (id) => {
+      const rows = await client.unsafe(
+        `select * from ${qualified("conformance_postgres_js")} where id = $1`,
+        [id],
+      );
+      return rows[0] ?? null;
+    },
+  });
+});
