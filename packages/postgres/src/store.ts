@@ -9,7 +9,9 @@ import {
   type SessionStore,
   SessionConflictError,
   type StoredClient,
+  StoreUnavailableError,
   TesseraConfigError,
+  TesseraError,
 } from "@tessera/core";
 import { and, eq, gt, inArray, is, lte, ne, sql } from "drizzle-orm";
 import {
@@ -167,6 +169,29 @@ function fingerprint(text: string): string {
 /** The column names `migrate()` knows how to create, by property. */
 const STANDARD_COLUMN_NAMES = getTableConfig(sessions).columns.map((c) => c.name);
 
+/**
+ * The driver's own error. drizzle wraps driver errors in an error whose message lists every
+ * parameter of the statement (user data, hashes, nonces): unwrapped so none of it reaches logs.
+ */
+function driverError(error: unknown): unknown {
+  if (error instanceof Error && "query" in error && "params" in error && error.cause) {
+    return error.cause;
+  }
+  return error;
+}
+
+/** Runs one store operation; a driver failure becomes `StoreUnavailableError`, cause chained. */
+async function guarded<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof TesseraError) throw error;
+    const cause = driverError(error);
+    const reason = cause instanceof Error ? `: ${cause.message}` : "";
+    throw new StoreUnavailableError(`PostgresStore.${operation} failed${reason}`, { cause });
+  }
+}
+
 function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
@@ -186,8 +211,11 @@ function build(db: AnyPgDatabase, table: SessionsTable, named: boolean) {
   const values = mutablePlaceholders();
   // drizzle binds a placeholder in `set` to its column's encoder at run time (jsonb, timestamptz,
   // text[]), exactly as in `values`; only its types leave placeholders out of `set`.
-  type Set = PgUpdateSetSource<SessionsTable>;
-  const replace = { userId: ph("userId"), ...values } as unknown as Set;
+  // On conflict, the incoming row's own values: no second copy of every parameter.
+  const replace: PgUpdateSetSource<SessionsTable> = {};
+  for (const column of ["userId", ...MUTABLE_COLUMNS] as const) {
+    replace[column] = sql`excluded.${sql.identifier(t[column].name)}`;
+  }
   return {
     get: prepare(
       "get",
@@ -213,7 +241,7 @@ function build(db: AnyPgDatabase, table: SessionsTable, named: boolean) {
       "update",
       db
         .update(t)
-        .set(values as unknown as Set)
+        .set(values as unknown as PgUpdateSetSource<SessionsTable>)
         .where(
           and(
             eq(t.id, ph("id")),
@@ -277,8 +305,8 @@ function build(db: AnyPgDatabase, table: SessionsTable, named: boolean) {
  * - Rows past `expires_at` (by the store's clock) are never returned nor updated; remove them
  *   with `deleteExpired()` from a cron job.
  *
- * Driver errors are passed through as rejections; `createSessions` turns them into
- * `StoreUnavailableError`.
+ * Every driver failure rejects with `StoreUnavailableError`, the driver's error as `cause`
+ * (without drizzle's wrapper, whose message lists the statement's parameters).
  */
 export class PostgresStore implements SessionStore {
   /** The drizzle table this store reads and writes. */
@@ -325,66 +353,82 @@ export class PostgresStore implements SessionStore {
       config.name,
       config.schema === undefined ? {} : { schema: config.schema },
     );
-    await this.#db.transaction(async (tx) => {
-      await tx.execute(sql`select pg_advisory_xact_lock(hashtext('tessera.migrate'))`);
-      for (const statement of statements) await tx.execute(sql.raw(statement));
-    });
+    await guarded("migrate", () =>
+      this.#db.transaction(async (tx) => {
+        await tx.execute(sql`select pg_advisory_xact_lock(hashtext('tessera.migrate'))`);
+        for (const statement of statements) await tx.execute(sql.raw(statement));
+      }),
+    );
   }
 
-  /** Inserts a record; rejects with `SessionConflictError` if a live record has the same id. */
-  async create(record: SessionRecord): Promise<void> {
-    const rows = await this.#q.create.execute({
-      id: record.id,
-      userId: record.userId,
-      ...mutableValues(record),
-      now: iso(this.#now()),
+  /**
+   * Inserts a record; rejects with `SessionConflictError` if a live record has the same id (an
+   * expired row with that id is replaced).
+   */
+  create(record: SessionRecord): Promise<void> {
+    return guarded("create", async () => {
+      const rows = await this.#q.create.execute({
+        id: record.id,
+        userId: record.userId,
+        ...mutableValues(record),
+        now: iso(this.#now()),
+      });
+      if (rows.length === 0) throw new SessionConflictError(`session ${record.id} already exists`);
     });
-    if (rows.length === 0) throw new SessionConflictError(`session ${record.id} already exists`);
   }
 
   /** Reads a live record by id: one primary-key `SELECT`. */
-  async get(id: string): Promise<SessionRecord | null> {
-    const [row] = await this.#q.get.execute({ id, now: iso(this.#now()) });
-    return row ? toRecord(row) : null;
+  get(id: string): Promise<SessionRecord | null> {
+    return guarded("get", async () => {
+      const [row] = await this.#q.get.execute({ id, now: iso(this.#now()) });
+      return row ? toRecord(row) : null;
+    });
   }
 
   /** Compare-and-swap: writes only if the stored version is `expectedVersion` and the row is live. */
-  async update(record: SessionRecord, expectedVersion: number): Promise<boolean> {
-    const rows = await this.#q.update.execute({
-      id: record.id,
-      userId: record.userId,
-      expectedVersion,
-      ...mutableValues(record),
-      now: iso(this.#now()),
+  update(record: SessionRecord, expectedVersion: number): Promise<boolean> {
+    return guarded("update", async () => {
+      const rows = await this.#q.update.execute({
+        id: record.id,
+        userId: record.userId,
+        expectedVersion,
+        ...mutableValues(record),
+        now: iso(this.#now()),
+      });
+      return rows.length > 0;
     });
-    return rows.length > 0;
   }
 
   /** Removes a record; resolves whether or not it existed. */
-  async delete(id: string): Promise<void> {
-    await this.#q.delete.execute({ id });
+  delete(id: string): Promise<void> {
+    return guarded("delete", async () => {
+      await this.#q.delete.execute({ id });
+    });
   }
 
   /** The user's live records, through the `user_id` index. */
-  async listByUser(userId: string): Promise<SessionRecord[]> {
-    const rows = await this.#q.listByUser.execute({ userId, now: iso(this.#now()) });
-    return rows.map(toRecord);
+  listByUser(userId: string): Promise<SessionRecord[]> {
+    return guarded("listByUser", async () => {
+      const rows = await this.#q.listByUser.execute({ userId, now: iso(this.#now()) });
+      return rows.map(toRecord);
+    });
   }
 
   /** Removes the user's records except `exceptId`; resolves to the number of live ones removed. */
-  async deleteByUser(userId: string, exceptId?: string): Promise<number> {
-    const rows =
-      exceptId === undefined
-        ? await this.#q.deleteByUser.execute({ userId })
-        : await this.#q.deleteByUserExcept.execute({ userId, exceptId });
-    const now = this.#now();
-    return rows.filter((row) => row.expiresAt.getTime() > now).length;
+  deleteByUser(userId: string, exceptId?: string): Promise<number> {
+    return guarded("deleteByUser", async () => {
+      const rows =
+        exceptId === undefined
+          ? await this.#q.deleteByUser.execute({ userId })
+          : await this.#q.deleteByUserExcept.execute({ userId, exceptId });
+      const now = this.#now();
+      return rows.filter((row) => row.expiresAt.getTime() > now).length;
+    });
   }
 
   /**
    * Deletes every expired row, in batches, and resolves to how many went. Expired rows are never
-   * returned anyway; this only reclaims space. Run it from a cron job (every few minutes to once
-   * a day, depending on login volume).
+   * returned anyway; this only reclaims space. Run it from a cron job (see the README).
    */
   async deleteExpired(options: DeleteExpiredOptions = {}): Promise<number> {
     const batchSize = options.batchSize ?? 1000;
@@ -392,11 +436,13 @@ export class PostgresStore implements SessionStore {
       throw new InvalidArgumentError("deleteExpired: batchSize must be a positive integer");
     }
     const now = iso(this.#now());
-    let deleted = 0;
-    for (;;) {
-      const rows = await this.#q.deleteExpired.execute({ now, batchSize });
-      deleted += rows.length;
-      if (rows.length < batchSize) return deleted;
-    }
+    return guarded("deleteExpired", async () => {
+      let deleted = 0;
+      for (;;) {
+        const rows = await this.#q.deleteExpired.execute({ now, batchSize });
+        deleted += rows.length;
+        if (rows.length < batchSize) return deleted;
+      }
+    });
   }
 }
