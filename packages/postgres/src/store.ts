@@ -5,9 +5,9 @@
  */
 import {
   InvalidArgumentError,
+  SessionConflictError,
   type SessionRecord,
   type SessionStore,
-  SessionConflictError,
   type StoredClient,
   StoreUnavailableError,
   TesseraConfigError,

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { createSessions, SessionConflictError, TesseraConfigError } from "@tessera/core";
 import { makeRecord } from "@tessera/store-test";
-import { getTableConfig, integer, jsonb, pgSchema, text, timestamp } from "drizzle-orm/pg-core";
 import { drizzle } from "drizzle-orm/node-postgres";
+import { getTableConfig, integer, jsonb, pgSchema, text, timestamp } from "drizzle-orm/pg-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   createTableSql,
