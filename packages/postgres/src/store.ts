@@ -27,8 +27,7 @@ import { createTableStatements, type SessionsTable, sessions } from "./schema.js
  * A drizzle database on any Postgres driver: `drizzle-orm/node-postgres`,
  * `drizzle-orm/postgres-js`, `drizzle-orm/pglite`, and the other pg-core drivers.
  */
-// biome-ignore lint/suspicious/noExplicitAny: the schema generic differs per application; the store never reads it.
-export type AnyPgDatabase = PgDatabase<PgQueryResultHKT, any>;
+export type AnyPgDatabase = PgDatabase<PgQueryResultHKT, Record<string, unknown>>;
 
 /** Options of `PostgresStore`. */
 export interface PostgresStoreOptions {

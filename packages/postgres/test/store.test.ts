@@ -284,6 +284,33 @@ describeServer("the table: SQL, drizzle definition and custom tables", () => {
     ]);
   });
 
+  it("gives drizzle-kit the very table createTableSql creates", async () => {
+    const describeTable = async (name: string) => {
+      const { rows: columns } = await pool.query(
+        `select a.attname, format_type(a.atttypid, a.atttypmod) as type, a.attnotnull,
+           pg_get_expr(d.adbin, d.adrelid) as default
+         from pg_attribute a left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+         where a.attrelid = $1::regclass and a.attnum > 0 and not a.attisdropped order by a.attnum`,
+        [qualified(name)],
+      );
+      const { rows: indexes } = await pool.query(
+        "select indexdef from pg_indexes where schemaname = $1 and tablename = $2 order by indexname",
+        [schema, name],
+      );
+      return { columns, indexes: indexes.map((i) => i.indexdef.replaceAll(name, "<table>")) };
+    };
+    const { generateDrizzleJson, generateMigration } = await import("drizzle-kit/api");
+    const migration = await generateMigration(
+      generateDrizzleJson({}),
+      generateDrizzleJson({ sessions: sessionsTable("kit_made", { schema }) }),
+    );
+    for (const statement of migration) {
+      if (!statement.startsWith("CREATE SCHEMA")) await pool.query(statement);
+    }
+    await pool.query(createTableSql("sql_made", { schema }));
+    expect(await describeTable("kit_made")).toEqual(await describeTable("sql_made"));
+  });
+
   it("ships the default table as a plain SQL migration file", () => {
     const file = readFileSync(
       new URL("../migrations/0000_tessera_sessions.sql", import.meta.url),

@@ -6,7 +6,9 @@ import { describe, inject } from "vitest";
 export const server = inject("postgres");
 
 /** `describe` that is skipped (loudly, see global-setup) when there is no PostgreSQL server. */
-export const describeServer = describe.skipIf(server === null);
+export function describeServer(name: string, body: () => void): void {
+  describe.skipIf(server === null)(name, body);
+}
 
 /** A node-postgres pool on the test server with a small connection budget (the server is shared). */
 export function testPool(config: pg.PoolConfig = {}): pg.Pool {
