@@ -8,16 +8,22 @@ import { drizzle } from "drizzle-orm/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PostgresStore } from "../src/index.js";
 
-// Each PGlite instance compiles PostgreSQL's WASM (seconds on a busy machine): this file makes three.
-describe("on PGlite (embedded, in-process)", () => {
-  const client = new PGlite();
+// PGlite persisted in a local data folder: the demo's embedded default. Starting PGlite compiles
+// PostgreSQL's WASM (and runs initdb on a new folder): seconds of CPU, so this file starts it
+// only twice, and allows for a loaded machine.
+describe("on PGlite (embedded, in-process, persisted in a data folder)", {
+  timeout: 90_000,
+}, () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "tessera-pglite-"));
+  let client = new PGlite(dataDir);
   const db = drizzle({ client });
 
   beforeAll(async () => {
     await new PostgresStore({ db }).migrate();
-  });
+  }, 90_000);
   afterAll(async () => {
-    await client.close();
+    if (!client.closed) await client.close();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   runStoreConformance("PostgresStore (PGlite)", () => new PostgresStore({ db }), {
@@ -39,32 +45,24 @@ describe("on PGlite (embedded, in-process)", () => {
       /^select .* from "sessions" where \("sessions"\."id" = \$1 and "sessions"\."expires_at" > \$2\)$/,
     );
   });
-});
 
-describe("on PGlite persisted in a local data folder (the demo's embedded default)", () => {
-  it("creates the table on first start, keeps sessions across restarts, fails closed when shut", async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), "tessera-pglite-"));
-    try {
-      const first = new PGlite(dataDir);
-      const store = new PostgresStore({ db: drizzle({ client: first }) });
-      await store.migrate();
-      const { token } = await createSessions({ store }).create({ userId: "alice" });
-      await first.close();
+  it("keeps sessions across a restart, and fails closed once shut", async () => {
+    const { token } = await createSessions({ store: new PostgresStore({ db }) }).create({
+      userId: "alice",
+    });
+    await client.close();
 
-      const second = new PGlite(dataDir);
-      const reopened = new PostgresStore({ db: drizzle({ client: second }) });
-      await reopened.migrate(); // on every start: a no-op once the table exists
-      const sessions = createSessions({ store: reopened });
-      expect(await sessions.validate(token)).toMatchObject({
-        ok: true,
-        session: { userId: "alice" },
-      });
+    client = new PGlite(dataDir);
+    const reopened = new PostgresStore({ db: drizzle({ client }) });
+    await reopened.migrate(); // on every start: a no-op once the table exists
+    const sessions = createSessions({ store: reopened });
+    expect(await sessions.validate(token)).toMatchObject({
+      ok: true,
+      session: { userId: "alice" },
+    });
 
-      await second.close();
-      await expect(sessions.validate(token)).rejects.toBeInstanceOf(StoreUnavailableError);
-      await expect(reopened.get("any")).rejects.toBeInstanceOf(StoreUnavailableError);
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+    await client.close();
+    await expect(sessions.validate(token)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(reopened.get("any")).rejects.toBeInstanceOf(StoreUnavailableError);
   });
 });
