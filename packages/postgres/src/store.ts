@@ -210,6 +210,7 @@ function build(db: AnyPgDatabase, table: SessionsTable, named: boolean) {
   const values = mutablePlaceholders();
   // drizzle binds a placeholder in `set` to its column's encoder at run time (jsonb, timestamptz,
   // text[]), exactly as in `values`; only its types leave placeholders out of `set`.
+  const assign = values as unknown as PgUpdateSetSource<SessionsTable>;
   // On conflict, the incoming row's own values: no second copy of every parameter.
   const replace: PgUpdateSetSource<SessionsTable> = {};
   for (const column of ["userId", ...MUTABLE_COLUMNS] as const) {
@@ -240,7 +241,7 @@ function build(db: AnyPgDatabase, table: SessionsTable, named: boolean) {
       "update",
       db
         .update(t)
-        .set(values as unknown as PgUpdateSetSource<SessionsTable>)
+        .set(assign)
         .where(
           and(
             eq(t.id, ph("id")),

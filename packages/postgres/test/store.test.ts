@@ -166,6 +166,36 @@ describeServer("PostgresStore on PostgreSQL: the SQL it runs", () => {
   });
 });
 
+describeServer("prepared statements on node-postgres", () => {
+  const prepared = async (preparedStatements: boolean) => {
+    const pool = testPool({ max: 1 });
+    try {
+      const db = drizzle({ client: pool });
+      const table = sessionsTable("prepared", { schema });
+      const store = new PostgresStore({ db, table, preparedStatements });
+      await store.migrate();
+      const sessions = createSessions({ store });
+      const { token } = await sessions.create({ userId: "prepared" });
+      expect((await sessions.validate(token)).ok).toBe(true);
+      const { rows } = await pool.query("select name from pg_prepared_statements order by name");
+      return rows.map((row) => row.name as string);
+    } finally {
+      await pool.end();
+    }
+  };
+
+  it("names the store's statements so the server parses and plans them once per connection", async () => {
+    const names = await prepared(true);
+    expect(names).toHaveLength(2);
+    expect(names[0]).toMatch(/^tessera_create_[0-9a-z]+$/);
+    expect(names[1]).toMatch(/^tessera_get_[0-9a-z]+$/);
+  });
+
+  it("prepares nothing by name with preparedStatements: false (for transaction-mode poolers)", async () => {
+    expect(await prepared(false)).toEqual([]);
+  });
+});
+
 describeServer("deleteExpired (for cron jobs)", () => {
   const pool = testPool();
   const db = drizzle({ client: pool });
