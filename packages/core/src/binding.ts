@@ -138,6 +138,9 @@ const FAMILY_RULES: Array<[RegExp, string]> = [
   [/\bSamsungBrowser\/(\d+)/, "samsung"],
   [/\b(?:Firefox|FxiOS)\/(\d+)/, "firefox"],
   [/\bCriOS\/(\d+)/, "chrome"],
+  // Automation (Puppeteer, Playwright) is its own family: a cookie moved from a person's Chrome
+  // into a headless browser counts as a change of client.
+  [/\bHeadlessChrome\/(\d+)/, "headless-chrome"],
   [/\bChromium\/(\d+)/, "chromium"],
   [/\bChrome\/(\d+)/, "chrome"],
   [/\bVersion\/(\d+)[^ ]* (?:Mobile\/\S+ )?Safari\//, "safari"],

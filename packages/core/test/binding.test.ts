@@ -47,6 +47,19 @@ describe("IP prefix", () => {
 });
 
 describe("user-agent fingerprint", () => {
+  it("tells headless Chrome (automation) apart from a person's Chrome", () => {
+    const headless =
+      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36";
+    const person =
+      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
+    expect(parseUserAgent(headless)).toEqual({
+      family: "headless-chrome",
+      major: 156,
+      os: "linux",
+    });
+    expect(userAgentFingerprint(headless)).not.toBe(userAgentFingerprint(person));
+  });
+
   it.each([
     [CHROME_MAC_131, "chrome/131/macos"],
     [FIREFOX_LINUX, "firefox/133/linux"],

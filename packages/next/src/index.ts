@@ -1,0 +1,15 @@
+export { FORWARDED_SESSION_HEADER } from "./forward.js";
+export type { TesseraNextOptions } from "./options.js";
+export {
+  type ProxyContext,
+  type TesseraProxy,
+  type TesseraProxyOptions,
+  tesseraProxy,
+} from "./proxy.js";
+export { type ClientResolver, defaultClient, type HeaderReader } from "./request.js";
+export {
+  type RouteSession,
+  type SessionRouteHandler,
+  type WithSessionOptions,
+  withSession,
+} from "./route.js";

@@ -1,0 +1,85 @@
+/** Shared fixtures: a session manager on a controllable clock, and a store that can fail. */
+import {
+  createSessions,
+  MemoryStore,
+  type SessionRecord,
+  type SessionStore,
+  type SessionsOptions,
+} from "@tessera/core";
+
+export const HOST = "app.example.com";
+export const ORIGIN = `https://${HOST}`;
+export const BROWSER = {
+  "user-agent":
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+  "x-forwarded-for": "203.0.113.7",
+};
+
+/** A MemoryStore that counts reads and can be switched into an outage. */
+export class ProbeStore implements SessionStore {
+  readonly inner = new MemoryStore();
+  reads = 0;
+  down = false;
+
+  #guard<T>(call: () => Promise<T>): Promise<T> {
+    return this.down ? Promise.reject(new Error("connection refused")) : call();
+  }
+  create(record: SessionRecord) {
+    return this.#guard(() => this.inner.create(record));
+  }
+  get(id: string) {
+    this.reads++;
+    return this.#guard(() => this.inner.get(id));
+  }
+  update(record: SessionRecord, expectedVersion: number) {
+    return this.#guard(() => this.inner.update(record, expectedVersion));
+  }
+  delete(id: string) {
+    return this.#guard(() => this.inner.delete(id));
+  }
+  listByUser(userId: string) {
+    return this.#guard(() => this.inner.listByUser(userId));
+  }
+  deleteByUser(userId: string, exceptId?: string) {
+    return this.#guard(() => this.inner.deleteByUser(userId, exceptId));
+  }
+}
+
+/** Sessions rotating every 60 s (grace 10 s) on a clock the test moves. */
+export function setup(overrides: Partial<SessionsOptions> = {}) {
+  const clock = { now: Date.now() };
+  const store = new ProbeStore();
+  const sessions = createSessions({
+    store,
+    rotation: { interval: 60, grace: 10 },
+    now: () => clock.now,
+    ...overrides,
+  });
+  const client = { ip: BROWSER["x-forwarded-for"], userAgent: BROWSER["user-agent"] };
+  const login = async (userId = "alice") => sessions.create({ userId, client });
+  const cookieHeader = (token: string) => `theme=dark; ${sessions.cookie.name}=${token}`;
+  return { sessions, store, clock, login, cookieHeader };
+}
+
+/**
+ * The request headers Next.js hands to the render after a proxy response: what
+ * `NextResponse.next({ request: { headers } })` encodes in `x-middleware-*` response headers.
+ */
+export function forwardedRequestHeaders(response: Response): Headers {
+  const names = response.headers.get("x-middleware-override-headers");
+  if (names === null) throw new Error("the proxy did not forward request headers");
+  const headers = new Headers();
+  for (const name of names.split(",")) {
+    const value = response.headers.get(`x-middleware-request-${name}`);
+    if (value !== null) headers.set(name, value);
+  }
+  return headers;
+}
+
+/** The session cookie values a response sets, in order ("" for a clearing cookie). */
+export function sessionCookies(response: Response, name: string): string[] {
+  return response.headers
+    .getSetCookie()
+    .filter((line) => line.startsWith(`${name}=`))
+    .map((line) => line.slice(name.length + 1).split(";")[0] ?? "");
+}

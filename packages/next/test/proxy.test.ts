@@ -1,0 +1,217 @@
+import { TesseraConfigError } from "@tessera/core";
+import { NextRequest, NextResponse } from "next/server.js";
+import { describe, expect, it } from "vitest";
+import { FORWARDED_SESSION_HEADER, tesseraProxy } from "../src/index.js";
+import { forwardedSession, resolveNextOptions } from "../src/options.js";
+import { BROWSER, forwardedRequestHeaders, ORIGIN, sessionCookies, setup } from "./helpers.js";
+
+function request(path: string, init: { method?: string; headers?: Record<string, string> } = {}) {
+  return new NextRequest(`${ORIGIN}${path}`, {
+    method: init.method ?? "GET",
+    headers: { host: "app.example.com", ...BROWSER, ...init.headers },
+  });
+}
+
+describe("tesseraProxy", () => {
+  it("validates once and forwards a signed verdict the render can verify", async () => {
+    const { sessions, store, login, cookieHeader } = setup();
+    const { session, token } = await login();
+    const proxy = tesseraProxy(sessions);
+    store.reads = 0;
+    const response = await proxy(request("/devices", { headers: { cookie: cookieHeader(token) } }));
+    expect(store.reads).toBe(1);
+    expect(response.headers.get("x-middleware-next")).toBe("1");
+    expect(response.headers.getSetCookie()).toEqual([]); // nothing due: no cookie
+    const forwarded = forwardedRequestHeaders(response);
+    expect(forwarded.get("cookie")).toBe(cookieHeader(token)); // other headers pass unchanged
+    const verdict = await forwardedSession(sessions, forwarded, resolveNextOptions(sessions));
+    expect(verdict).toMatchObject({ status: "verified", reason: null });
+    expect(verdict.status === "verified" && verdict.session).toMatchObject({
+      id: session.id,
+      userId: "alice",
+      fresh: true,
+    });
+    expect(store.reads).toBe(1); // reading the verdict costs no store call
+  });
+
+  it("sets the rotated cookie through NextResponse.cookies, so the render reads it too", async () => {
+    const { sessions, clock, login, cookieHeader } = setup();
+    const { session, token } = await login();
+    clock.now += 61_000;
+    const response = await tesseraProxy(sessions)(
+      request("/devices", { headers: { cookie: cookieHeader(token) } }),
+    );
+    const [rotated] = sessionCookies(response, sessions.cookie.name);
+    expect(rotated).toMatch(new RegExp(`^${session.id}\\.`));
+    expect(rotated).not.toBe(token);
+    expect(response.headers.get("x-middleware-set-cookie")).toContain(`=${rotated};`);
+    const line = response.headers.getSetCookie()[0]!;
+    expect(line).toMatch(/; Secure/);
+    expect(line).toMatch(/; HttpOnly/);
+    expect(line).toMatch(/; SameSite=lax/i);
+    expect(line).toMatch(/; Max-Age=604800;/); // the rotation also renewed the 7-day idle expiry
+  });
+
+  it("replaces a forwarded-session header sent by the client", async () => {
+    const { sessions } = setup();
+    const forged = "v1.e30.AAAA";
+    const response = await tesseraProxy(sessions)(
+      request("/devices", { headers: { [FORWARDED_SESSION_HEADER]: forged } }),
+    );
+    const forwarded = forwardedRequestHeaders(response);
+    expect(forwarded.get(FORWARDED_SESSION_HEADER)).not.toBe(forged);
+    const verdict = await forwardedSession(sessions, forwarded, resolveNextOptions(sessions));
+    expect(verdict).toEqual({ status: "verified", session: null, reason: null });
+  });
+
+  it("clears a cookie naming no live session and forwards why", async () => {
+    const { sessions, login, cookieHeader } = setup();
+    const { session, token } = await login();
+    await sessions.revoke(session.id);
+    const response = await tesseraProxy(sessions)(
+      request("/devices", { headers: { cookie: cookieHeader(token) } }),
+    );
+    expect(sessionCookies(response, sessions.cookie.name)).toEqual([""]);
+    expect(response.headers.getSetCookie()[0]).toMatch(/Expires=Thu, 01 Jan 1970/);
+    const verdict = await forwardedSession(
+      sessions,
+      forwardedRequestHeaders(response),
+      resolveNextOptions(sessions),
+    );
+    expect(verdict).toEqual({ status: "verified", session: null, reason: "not-found" });
+  });
+
+  it("sends bearer clients their rotated token in the tessera-token header", async () => {
+    const { sessions, clock, login } = setup();
+    const { session, token } = await login();
+    clock.now += 61_000;
+    const response = await tesseraProxy(sessions)(
+      request("/api/me", { headers: { authorization: `Bearer ${token}` } }),
+    );
+    expect(response.headers.get("tessera-token")).toMatch(new RegExp(`^${session.id}\\.`));
+    expect(response.headers.getSetCookie()).toEqual([]);
+  });
+
+  it("refuses a cross-site unsafe request with 403 before touching the store", async () => {
+    const { sessions, store, login, cookieHeader } = setup();
+    const { token } = await login();
+    store.reads = 0;
+    const proxy = tesseraProxy(sessions);
+    const forged = await proxy(
+      request("/settings", {
+        method: "POST",
+        headers: { cookie: cookieHeader(token), origin: "https://evil.test" },
+      }),
+    );
+    expect(forged.status).toBe(403);
+    expect(await forged.json()).toEqual({ error: "cross-site" });
+    expect(store.reads).toBe(0);
+    const sameSite = await proxy(
+      request("/settings", {
+        method: "POST",
+        headers: { cookie: cookieHeader(token), origin: ORIGIN, "sec-fetch-site": "same-origin" },
+      }),
+    );
+    expect(sameSite.headers.get("x-middleware-next")).toBe("1");
+  });
+
+  it("compares the Origin with X-Forwarded-Host first, like Next's server-action check", async () => {
+    const { sessions } = setup();
+    const proxy = tesseraProxy(sessions);
+    const behindProxy = await proxy(
+      request("/settings", {
+        method: "POST",
+        headers: {
+          host: "internal:3000",
+          "x-forwarded-host": "app.example.com",
+          origin: ORIGIN,
+        },
+      }),
+    );
+    expect(behindProxy.status).toBe(200);
+    const mismatch = await proxy(
+      request("/settings", { method: "POST", headers: { host: "internal:3000", origin: ORIGIN } }),
+    );
+    expect(mismatch.status).toBe(403);
+  });
+
+  it("accepts listed origins, and no check at all with csrf: false", async () => {
+    const { sessions } = setup();
+    const crossSite = request("/hook", {
+      method: "POST",
+      headers: { origin: "https://partner.test", "sec-fetch-site": "cross-site" },
+    });
+    expect((await tesseraProxy(sessions)(crossSite)).status).toBe(403);
+    const listed = tesseraProxy(sessions, { allowedOrigins: ["https://partner.test"] });
+    expect((await listed(crossSite)).status).toBe(200);
+    const unchecked = tesseraProxy(sessions, { csrf: false });
+    expect((await unchecked(crossSite)).status).toBe(200);
+  });
+
+  it("answers 503, not a logout, when the store is down, and keeps the cookie", async () => {
+    const { sessions, store, login, cookieHeader } = setup({ storeTimeout: 200 });
+    const { token } = await login();
+    store.down = true;
+    const response = await tesseraProxy(sessions)(
+      request("/devices", { headers: { cookie: cookieHeader(token) } }),
+    );
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({ error: "store-unavailable" });
+    expect(response.headers.getSetCookie()).toEqual([]);
+  });
+
+  it("lets `handle` answer (a redirect) and still delivers the rotated cookie", async () => {
+    const { sessions, clock, login, cookieHeader } = setup();
+    const { token } = await login();
+    clock.now += 61_000;
+    const proxy = tesseraProxy(sessions, {
+      handle: (req, { session }) =>
+        req.nextUrl.pathname === "/login" && session
+          ? NextResponse.redirect(new URL("/devices", req.url))
+          : undefined,
+    });
+    const response = await proxy(request("/login", { headers: { cookie: cookieHeader(token) } }));
+    expect(response.status).toBe(307);
+    expect(response.headers.get("location")).toBe(`${ORIGIN}/devices`);
+    expect(sessionCookies(response, sessions.cookie.name)).toHaveLength(1);
+  });
+
+  it("adds the cookie to an immutable Response returned by `handle`", async () => {
+    const { sessions, login, cookieHeader } = setup();
+    const { session, token } = await login();
+    await sessions.revoke(session.id);
+    const proxy = tesseraProxy(sessions, {
+      handle: () => Response.redirect(`${ORIGIN}/login`, 303),
+    });
+    const response = await proxy(request("/devices", { headers: { cookie: cookieHeader(token) } }));
+    expect(response.status).toBe(303);
+    expect(sessionCookies(response, sessions.cookie.name)).toEqual([""]);
+  });
+
+  it("passes `handle` the headers to forward for rewrites", async () => {
+    const { sessions, login, cookieHeader } = setup();
+    const { session, token } = await login();
+    const proxy = tesseraProxy(sessions, {
+      handle: (req, { requestHeaders }) =>
+        NextResponse.rewrite(new URL("/v2/devices", req.url), {
+          request: { headers: requestHeaders },
+        }),
+    });
+    const response = await proxy(request("/devices", { headers: { cookie: cookieHeader(token) } }));
+    const verdict = await forwardedSession(
+      sessions,
+      forwardedRequestHeaders(response),
+      resolveNextOptions(sessions),
+    );
+    expect(verdict.status === "verified" && verdict.session?.id).toBe(session.id);
+  });
+
+  it("rejects invalid options at construction", () => {
+    const { sessions } = setup();
+    expect(() => tesseraProxy(sessions, { secret: "short" })).toThrow(TesseraConfigError);
+    expect(() => tesseraProxy(sessions, { allowedOrigins: ["not an origin"] })).toThrow(
+      TesseraConfigError,
+    );
+    expect(() => tesseraProxy({} as never)).toThrow(TesseraConfigError);
+  });
+});
