@@ -4,7 +4,7 @@
  * action, the rotation sign, and the admin's event log.
  */
 import { type Session, type Sessions, TesseraError } from "@tessera/core";
-import { login, logout, logoutEverywhere, type TesseraEnv, tessera } from "@tessera/hono";
+import { login, logout, logoutEverywhere, tessera } from "@tessera/hono";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
@@ -30,6 +30,9 @@ export interface DemoDependencies {
   /** Reads the client IP of a request (the Node server's socket address). */
   clientIp: (c: Context) => string | undefined;
 }
+
+/** The demo's own context variables. */
+type DemoEnv = { Variables: { startedAt: number } };
 
 /** Session data the demo keeps: enough to render a page without reading the account. */
 interface DemoSessionData {
@@ -71,7 +74,8 @@ function field(body: Record<string, unknown>, name: string): string {
 /** Builds the Hono app. */
 export function createDemoApp(deps: DemoDependencies) {
   const { sessions, accounts, audit } = deps;
-  const app = new Hono<TesseraEnv & { Variables: { startedAt: number } }>();
+  // c.var.session and c.var.tessera are typed by @tessera/hono (ContextVariableMap).
+  const app = new Hono<DemoEnv>();
 
   app.use(secureHeaders());
   app.use(
@@ -93,7 +97,9 @@ export function createDemoApp(deps: DemoDependencies) {
   };
 
   /** The signed-in account, or a redirect to the start page saying why the session ended. */
-  const signedIn = (c: Context<TesseraEnv>) => {
+  const signedIn = (
+    c: Context<DemoEnv>,
+  ): { session: Session; account: Account } | { redirect: Response } => {
     const session = c.var.session;
     if (session) return { session, account: accountOf(session) };
     const reason = c.var.tessera.reason;
@@ -126,7 +132,10 @@ export function createDemoApp(deps: DemoDependencies) {
     const account = await accounts.logIn(username, field(body, "password"));
     if (!account) {
       return c.html(
-        landingPage([{ kind: "error", text: "Wrong username or password." }], username.slice(0, 64)),
+        landingPage(
+          [{ kind: "error", text: "Wrong username or password." }],
+          username.slice(0, 64),
+        ),
         401,
       );
     }
@@ -196,9 +205,7 @@ export function createDemoApp(deps: DemoDependencies) {
     const body = await c.req.parseBody();
     if (!(await accounts.checkPassword(found.session.userId, field(body, "password")))) {
       return c.html(
-        securityPage(found.account, found.session, [
-          { kind: "error", text: "Wrong password." },
-        ]),
+        securityPage(found.account, found.session, [{ kind: "error", text: "Wrong password." }]),
         401,
       );
     }

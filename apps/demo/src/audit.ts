@@ -40,7 +40,14 @@ export function createAudit(database: AppDatabase) {
         database
           .query(
             "INSERT INTO demo_events (at, type, session_id, user_id, detail, client) VALUES ($1, $2, $3, $4, $5, $6)",
-            [event.at, event.type, event.sessionId, event.userId, detail ?? null, describeClient(event)],
+            [
+              event.at,
+              event.type,
+              event.sessionId,
+              event.userId,
+              detail ?? null,
+              describeClient(event),
+            ],
           )
           .catch((error: unknown) => console.error("audit log write failed:", error)),
       );

@@ -8,8 +8,8 @@ import type { SessionStore } from "@tessera/core";
 import { createTable, DynamoDBStore } from "@tessera/dynamodb";
 import { PostgresStore } from "@tessera/postgres";
 import { RedisStore } from "@tessera/redis";
-import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { Redis } from "ioredis";
 import pg from "pg";
 import type { DemoConfig } from "./config.js";
@@ -51,10 +51,14 @@ export async function openStore(config: DemoConfig): Promise<OpenedStore> {
   }
 
   const embedded = await openEmbeddedDatabase(config.dataDir);
-  const folder = relative(process.cwd(), config.dataDir) || config.dataDir;
+  const nearby = relative(process.cwd(), config.dataDir);
+  const folder = nearby && !nearby.startsWith("..") ? nearby : config.dataDir;
 
   if (config.store === "redis") {
-    const client = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    const client = new Redis(config.redisUrl, {
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+    });
     await new Promise<void>((resolve, reject) => {
       client.once("ready", resolve);
       client.once("error", (error) =>

@@ -84,8 +84,8 @@ describe.skipIf(!haveChromium)("demo in a browser", () => {
   it("logs in with a session cookie that is HttpOnly, Secure, __Host- and SameSite=Lax", async () => {
     const { context, page } = await device();
     await signUp(page, "alice", "alice's long password");
-    expect(await page.locator("h2").first().innerText()).toContain("Signed in as alice");
-    expect((await page.getByTestId("fresh").innerText()).trim()).toBe("fresh");
+    expect(await page.locator("h2").first().textContent()).toContain("Signed in as alice");
+    expect((await page.getByTestId("fresh").textContent())?.trim()).toBe("fresh");
     const cookie = await sessionCookie(context);
     expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: "Lax", path: "/" });
     expect(cookie!.value.length).toBeLessThanOrEqual(64);
@@ -113,7 +113,9 @@ describe.skipIf(!haveChromium)("demo in a browser", () => {
 
     await laptop.page.click('a[href="/devices"]');
     await laptop.page.waitForURL((url) => url.pathname === "/");
-    expect(await laptop.page.locator(".notice.warn").innerText()).toContain("Your session has ended");
+    expect(await laptop.page.locator(".notice.warn").textContent()).toContain(
+      "Your session has ended",
+    );
     expect(await sessionCookie(laptop.context)).toBeUndefined();
 
     // "Log out everywhere else" from the phone ends every other session but its own.
@@ -136,7 +138,9 @@ describe.skipIf(!haveChromium)("demo in a browser", () => {
 
     await sleep(ROTATION_INTERVAL * 1000 + 200);
     await victim.page.goto(`${demo.url}/account`);
-    expect(await victim.page.locator(".notice.info").innerText()).toContain("rotated on this request");
+    expect(await victim.page.locator(".notice.info").textContent()).toContain(
+      "rotated on this request",
+    );
     const rotated = (await sessionCookie(victim.context))!;
     expect(rotated.value).not.toBe(stolen.value);
     expect(rotated.value.split(".")[0]).toBe(stolen.value.split(".")[0]);
@@ -148,7 +152,9 @@ describe.skipIf(!haveChromium)("demo in a browser", () => {
     await thief.context.addCookies([{ ...stolen, expires: -1 }]);
     await thief.page.goto(`${demo.url}/account`);
     await thief.page.waitForURL((url) => url.pathname === "/");
-    expect(await thief.page.locator(".notice.warn").innerText()).toContain("old copy of its cookie");
+    expect(await thief.page.locator(".notice.warn").textContent()).toContain(
+      "old copy of its cookie",
+    );
 
     // Both parties are out: the victim logs in again, as the page asks.
     await victim.page.goto(`${demo.url}/devices`);
@@ -168,21 +174,21 @@ describe.skipIf(!haveChromium)("demo in a browser", () => {
     const { context, page } = await device();
     await signUp(page, "bob", "bob's long password");
     await page.goto(`${demo.url}/security`);
-    expect((await page.locator("h2").innerText()).trim()).toBe("Change password");
+    expect((await page.locator("h2").textContent())?.trim()).toBe("Change password");
 
     await sleep(FRESH_FOR * 1000 + 300);
     await page.goto(`${demo.url}/security`);
-    expect((await page.locator("h2").innerText()).trim()).toBe("Confirm it is you");
+    expect((await page.locator("h2").textContent())?.trim()).toBe("Confirm it is you");
     await page.screenshot({ path: `${shots}step-up.png`, fullPage: true });
 
     await page.fill('form[action="/security/confirm"] input[name=password]', "wrong password");
     await page.click('form[action="/security/confirm"] button');
-    expect((await page.locator(".notice.error").innerText()).trim()).toBe("Wrong password.");
+    expect((await page.locator(".notice.error").textContent())?.trim()).toBe("Wrong password.");
 
     await page.fill('form[action="/security/confirm"] input[name=password]', "bob's long password");
     await page.click('form[action="/security/confirm"] button');
     await page.waitForURL("**/security?m=confirmed");
-    expect((await page.locator("h2").innerText()).trim()).toBe("Change password");
+    expect((await page.locator("h2").textContent())?.trim()).toBe("Change password");
     await page.fill('form[action="/security/password"] input[name=password]', "bob's new password");
     await page.click('form[action="/security/password"] button');
     await page.waitForURL("**/security?m=password-changed");

@@ -30,7 +30,10 @@ describe("demo over HTTP", () => {
   });
 
   it("signs up, sets a secure host-only session cookie and shows the account", async () => {
-    const signup = await fetch(`${demo.url}/signup`, form({ username: "carol", password: "correct horse" }));
+    const signup = await fetch(
+      `${demo.url}/signup`,
+      form({ username: "carol", password: "correct horse" }),
+    );
     expect(signup.status).toBe(303);
     const cookie = signup.headers.getSetCookie().find((c) => c.startsWith("__Host-session="));
     expect(cookie).toMatch(/HttpOnly/);
@@ -46,7 +49,10 @@ describe("demo over HTTP", () => {
 
   it("answers a wrong password and an unknown user with the same clear page", async () => {
     await fetch(`${demo.url}/signup`, form({ username: "dave", password: "a good password" }));
-    const wrong = await fetch(`${demo.url}/login`, form({ username: "dave", password: "nope nope" }));
+    const wrong = await fetch(
+      `${demo.url}/login`,
+      form({ username: "dave", password: "nope nope" }),
+    );
     const unknown = await fetch(`${demo.url}/login`, form({ username: "nobody", password: "x" }));
     for (const response of [wrong, unknown]) {
       expect(response.status).toBe(401);
@@ -59,7 +65,10 @@ describe("demo over HTTP", () => {
 
   it("refuses a taken username and a short password with a readable reason", async () => {
     await fetch(`${demo.url}/signup`, form({ username: "erin", password: "long enough" }));
-    const taken = await fetch(`${demo.url}/signup`, form({ username: "erin", password: "long enough" }));
+    const taken = await fetch(
+      `${demo.url}/signup`,
+      form({ username: "erin", password: "long enough" }),
+    );
     expect(taken.status).toBe(400);
     expect(await taken.text()).toContain("That username is taken.");
     const short = await fetch(`${demo.url}/signup`, form({ username: "frank", password: "short" }));
@@ -91,7 +100,10 @@ describe("demo over HTTP", () => {
   });
 
   it("refuses an oversized form with 413 and a cross-site form post with 403", async () => {
-    const huge = await fetch(`${demo.url}/login`, form({ username: "a", password: "x".repeat(40_000) }));
+    const huge = await fetch(
+      `${demo.url}/login`,
+      form({ username: "a", password: "x".repeat(40_000) }),
+    );
     expect(huge.status).toBe(413);
     expectNoStackTrace(await huge.text());
     const crossSite = await fetch(`${demo.url}/login`, {
