@@ -23,7 +23,6 @@ import {
   generateSecret,
   generateSessionId,
   hashSecret,
-  hashSecretBytes,
   isSessionId,
   parseToken,
   secretHashMatches,
@@ -148,7 +147,7 @@ export function createSessions(options: SessionsOptions): Sessions {
     });
   }
 
-  function matchSecret(record: SessionRecord, presented: Uint8Array, at: number): SecretMatch {
+  function matchSecret(record: SessionRecord, presented: string, at: number): SecretMatch {
     if (secretHashMatches(presented, record.secretHash)) return "current";
     if (secretHashMatches(presented, record.previousSecretHash)) {
       return at - record.rotatedAt < config.graceMs ? "previous" : "reused";
@@ -220,7 +219,7 @@ export function createSessions(options: SessionsOptions): Sessions {
     const parsed = parseToken(token);
     if (!parsed) return { ok: false, reason: "malformed" };
     let record = await store.get(parsed.id);
-    const presented = hashSecretBytes(parsed.secret);
+    const presented = hashSecret(parsed.secret);
     const current = toStoredClient(client);
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
       const at = now();

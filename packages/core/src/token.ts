@@ -5,7 +5,6 @@
  */
 import { hmac } from "@oslojs/crypto/hmac";
 import { SHA256, sha256 } from "@oslojs/crypto/sha2";
-import { constantTimeEqual } from "@oslojs/crypto/subtle";
 import { encodeBase32LowerCaseNoPadding, encodeBase64urlNoPadding } from "@oslojs/encoding";
 
 /** Bytes of randomness in a session id (120 bits, OWASP ASVS 5.0 V7.2.3 asks for >= 120). */
@@ -106,17 +105,18 @@ export function hashSecret(secret: string): string {
 }
 
 /**
- * The presented secret's stored-form hash as ASCII bytes, ready for constant-time comparison
- * against stored hashes (comparing encoded forms avoids decoding every stored hash).
+ * Constant-time check of a presented secret's hash (from `hashSecret`) against a stored hash.
+ * Both are 43-character base64url strings; every character is compared whatever the first
+ * difference (the same XOR-accumulate as `@oslojs/crypto`'s `constantTimeEqual`, on the encoded
+ * form directly, which spares two byte-array copies per check on the validate hot path).
  */
-export function hashSecretBytes(secret: string): Uint8Array {
-  return asciiBytes(hashSecret(secret));
-}
-
-/** Constant-time check of a presented secret's hash (from `hashSecretBytes`) against a stored hash. */
-export function secretHashMatches(secretHash: Uint8Array, storedHash: string | null): boolean {
-  if (typeof storedHash !== "string" || storedHash.length !== secretHash.length) return false;
-  return constantTimeEqual(secretHash, asciiBytes(storedHash));
+export function secretHashMatches(presentedHash: string, storedHash: string | null): boolean {
+  if (typeof storedHash !== "string" || storedHash.length !== presentedHash.length) return false;
+  let difference = 0;
+  for (let i = 0; i < presentedHash.length; i++) {
+    difference |= presentedHash.charCodeAt(i) ^ storedHash.charCodeAt(i);
+  }
+  return difference === 0;
 }
 
 /** A new random rotation nonce (128 bits, base64url). */
