@@ -3,6 +3,7 @@
  * own package (not part of @tessera/testing) because @tessera/core's tests use it and
  * @tessera/testing depends on @tessera/core.
  */
+import { fileURLToPath } from "node:url";
 import { EdgeVM } from "@edge-runtime/vm";
 import { build, type StdinOptions } from "esbuild";
 import { expect } from "vitest";
@@ -30,7 +31,7 @@ export async function runInEdgeRuntime({ entry, globalName, script }: EdgeRun): 
   const source =
     typeof entry === "object" && !(entry instanceof URL)
       ? { stdin: entry }
-      : { entryPoints: [entry instanceof URL ? entry.pathname : entry] };
+      : { entryPoints: [entry instanceof URL ? fileURLToPath(entry) : entry] };
   const bundle = await build({
     ...source,
     bundle: true,
