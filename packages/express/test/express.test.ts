@@ -10,7 +10,7 @@ import {
   type AppConfig,
   Client,
   downStore,
-  listen,
+  listenForTest,
   memoryKind,
   ROTATION_INTERVAL,
   type RunningApp,
@@ -23,7 +23,7 @@ import {
 } from "@tessera/testing";
 import express5, { type NextFunction, type Request, type Response } from "express";
 import express4 from "express4";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   requireFresh,
   requireSession,
@@ -39,11 +39,6 @@ const frameworks: Array<[string, ExpressFactory]> = [
 ];
 
 const kinds = await storeKinds("express");
-
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
 
 /** Express 4 does not route rejected promises to error handlers; wrap async routes for both. */
 const route =
@@ -124,9 +119,8 @@ async function start(
   app.use((error: Error, _req: Request, res: Response, _next: NextFunction) => {
     res.status(500).json({ appError: error.name });
   });
-  const server = await listen(createServer(app));
-  closers.push(server.close);
-  return { ...reference, client: new Client(server.url), url: server.url };
+  const url = await listenForTest(createServer(app));
+  return { ...reference, client: new Client(url), url };
 }
 
 describe.each(frameworks)("%s", (_name, express) => {
@@ -150,12 +144,11 @@ describe.each(frameworks)("%s", (_name, express) => {
       outer.use(tessera(setup.sessions));
       outer.use(tessera(setup.sessions));
       outer.use("/nested", inner);
-      const server = await listen(createServer(outer));
-      closers.push(server.close);
+      const url = await listenForTest(createServer(outer));
 
       const alice = uniqueUser("alice");
       await setup.client.post("/login", { json: { user: alice } });
-      const client = new Client(server.url);
+      const client = new Client(url);
       client.jar.set("session", setup.client.jar.get("session")!);
 
       const before = setup.calls.get;
@@ -264,9 +257,8 @@ describe.each(frameworks)("%s", (_name, express) => {
         seen = error;
         res.status(500).end();
       });
-      const server = await listen(createServer(app));
-      closers.push(server.close);
-      expect((await new Client(server.url).get("/me")).status).toBe(500);
+      const url = await listenForTest(createServer(app));
+      expect((await new Client(url).get("/me")).status).toBe(500);
       expect(seen).toBeInstanceOf(TesseraConfigError);
     });
 
@@ -283,9 +275,8 @@ describe.each(frameworks)("%s", (_name, express) => {
         seen = error;
         res.status(500).end();
       });
-      const server = await listen(createServer(app));
-      closers.push(server.close);
-      await new Client(server.url).get("/");
+      const url = await listenForTest(createServer(app));
+      await new Client(url).get("/");
       expect(seen).toBeInstanceOf(TesseraConfigError);
       expect(String(seen)).toMatch(/express-session/);
     });

@@ -10,7 +10,7 @@ import {
   type AppConfig,
   Client,
   downStore,
-  listen,
+  listenForTest,
   memoryKind,
   ROTATION_INTERVAL,
   type RunningApp,
@@ -23,7 +23,7 @@ import {
 } from "@tessera/testing";
 import { Hono } from "hono";
 import { setCookie } from "hono/cookie";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   login,
   logout,
@@ -37,16 +37,8 @@ import {
 
 const kinds = await storeKinds("hono");
 
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
-
-async function serve(app: Hono<any>) {
-  const server = await listen(createAdaptorServer({ fetch: app.fetch }) as never);
-  closers.push(server.close);
-  return server;
-}
+/** Serves `app` on @hono/node-server until the test finishes; resolves its base URL. */
+const serve = (app: Hono<any>) => listenForTest(createAdaptorServer({ fetch: app.fetch }) as never);
 
 /**
  * The reference app of @tessera/testing's scenarios, on Hono: public, guarded and fresh-only
@@ -99,8 +91,8 @@ async function start(
     throw new Error("an application bug");
   });
   app.onError((error, c) => c.json({ appError: error.name }, 500));
-  const server = await serve(app);
-  return { ...reference, client: new Client(server.url), url: server.url };
+  const url = await serve(app);
+  return { ...reference, client: new Client(url), url };
 }
 
 const sessionCookie = (line: string | undefined) => line?.split(";")[0]?.split("=")[1];
@@ -136,11 +128,11 @@ describe.each(kinds)("Hono on @hono/node-server, $name", (kind) => {
     outer.use(tessera(setup.sessions));
     outer.use(tessera(setup.sessions));
     outer.route("/nested", inner);
-    const server = await serve(outer);
+    const url = await serve(outer);
 
     const alice = uniqueUser("alice");
     await setup.client.post("/login", { json: { user: alice } });
-    const client = new Client(server.url);
+    const client = new Client(url);
     client.jar.set("session", setup.client.jar.get("session")!);
 
     for (const path of ["/nested/me", "/nested/fetched/me"]) {

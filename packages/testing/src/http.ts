@@ -1,6 +1,7 @@
 /** Real HTTP for integration tests: a server on a free loopback port and a browser-like client. */
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { onTestFinished } from "vitest";
 
 /** Starts `server` listening on a free loopback port; resolves its base URL and a closer. */
 export async function listen(server: Server): Promise<{ url: string; close: () => Promise<void> }> {
@@ -19,6 +20,16 @@ export async function listen(server: Server): Promise<{ url: string; close: () =
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * `listen` for the test that calls it: the server is closed when that test finishes, passed or
+ * failed. Resolves the server's base URL.
+ */
+export async function listenForTest(server: Server): Promise<string> {
+  const { url, close } = await listen(server);
+  onTestFinished(close);
+  return url;
 }
 
 /** One HTTP answer, read whole. */

@@ -2,7 +2,7 @@
  * @tessera/testing: what the Tessera packages' own test suites share. Private, never published;
  * consumers import this TypeScript source directly (vitest and tsc both read it).
  */
-export { type Answer, Client, listen, type RequestOptions } from "./http.js";
+export { type Answer, Client, listen, listenForTest, type RequestOptions } from "./http.js";
 export { startReadmeApp } from "./readme.js";
 export { connectRedis, dropPrefix, uniquePrefix } from "./redis.js";
 export {
