@@ -1,8 +1,8 @@
 import { createServer } from "node:http";
+import { listen } from "@tessera/testing";
 import express5 from "express";
 import express4 from "express4";
 import { jwksEndpoint, requireAccessToken, tokenEndpoint } from "../src/express.js";
-import { listen } from "./helpers.js";
 import { type AppDeps, describeHttpContract } from "./http-contract.js";
 
 function app(express: typeof express5, { sessions, tokens, verifier, endpoint }: AppDeps) {

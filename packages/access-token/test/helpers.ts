@@ -1,5 +1,3 @@
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { MemoryStore, type SessionRecord } from "@tessera/core";
 
 /** Splits a compact JWT and decodes its JSON parts. */
@@ -13,23 +11,6 @@ export function decodeJwt(token: string) {
 /** Base64url of the JSON of `value`, as a JWT part. */
 export function part(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString("base64url");
-}
-
-/** Listens on a loopback port chosen by the system; resolves to the base URL and a closer. */
-export async function listen(server: Server): Promise<{ url: string; close: () => Promise<void> }> {
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
-  };
 }
 
 /** A MemoryStore whose reads fail while `down` is set: a session store outage. */

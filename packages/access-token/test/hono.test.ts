@@ -1,8 +1,8 @@
 import type { Server } from "node:http";
 import { createAdaptorServer } from "@hono/node-server";
+import { listen } from "@tessera/testing";
 import { Hono } from "hono";
 import { jwksEndpoint, requireAccessToken, tokenEndpoint } from "../src/hono.js";
-import { listen } from "./helpers.js";
 import { describeHttpContract } from "./http-contract.js";
 
 describeHttpContract(

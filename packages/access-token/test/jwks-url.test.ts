@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { createAdaptorServer } from "@hono/node-server";
 import { StoreUnavailableError } from "@tessera/core";
+import { listen } from "@tessera/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   type AccessTokenJwk,
@@ -12,7 +13,6 @@ import {
   jwksEndpoint,
   type VerifierOptions,
 } from "../src/index.js";
-import { listen } from "./helpers.js";
 
 const issuer = "https://auth.example.com";
 const audience = "orders-api";

@@ -1,5 +1,4 @@
-import { EdgeVM } from "@edge-runtime/vm";
-import { build } from "esbuild";
+import { runInEdgeRuntime } from "@tessera/testing-edge";
 import { describe, expect, it } from "vitest";
 
 /**
@@ -9,52 +8,37 @@ import { describe, expect, it } from "vitest";
  */
 describe("runtime neutrality", () => {
   it("bundles without Node built-ins and issues and verifies every algorithm in an edge VM", async () => {
-    const bundle = await build({
-      entryPoints: [new URL("../src/index.ts", import.meta.url).pathname],
-      bundle: true,
-      write: false,
-      format: "iife",
+    const outcome = await runInEdgeRuntime({
+      entry: new URL("../src/index.ts", import.meta.url),
       globalName: "AccessToken",
-      platform: "neutral",
-      mainFields: ["module", "main"],
-      target: "es2022",
-      logLevel: "silent",
-    });
-    const code = bundle.outputFiles[0]!.text;
-    expect(code).not.toMatch(/require\(["']node:|from ["']node:/);
-
-    const vm = new EdgeVM();
-    expect(vm.evaluate("typeof process + typeof Buffer + typeof require")).toBe(
-      "undefinedundefinedundefined",
-    );
-    vm.evaluate(code);
-    const outcome = await vm.evaluate(`(async () => {
-      const { createAccessTokens, createVerifier, generateSigningKey, jwksEndpoint, withAccessToken } = AccessToken;
-      const out = {};
-      for (const alg of ["EdDSA", "ES256", "HS256"]) {
-        const key = await generateSigningKey(alg);
+      script: `
+        const { createAccessTokens, createVerifier, generateSigningKey, jwksEndpoint, withAccessToken } = AccessToken;
+        const out = {};
+        for (const alg of ["EdDSA", "ES256", "HS256"]) {
+          const key = await generateSigningKey(alg);
+          const tokens = createAccessTokens({ keys: [key], issuer: "https://edge.example", audience: "api" });
+          const token = await tokens.issue({ id: "edge-session", userId: "edge-user" });
+          const verifier = alg === "HS256"
+            ? createVerifier({ keys: [key], issuer: "https://edge.example", audience: "api" })
+            : createVerifier({ jwks: tokens.jwks(), issuer: "https://edge.example", audience: "api" });
+          const good = await verifier.verify(token);
+          const bad = await verifier.verify(token.slice(0, -4) + "AAAA");
+          out[alg] = [good.ok && good.claims.sub, bad.reason];
+        }
+        const key = await generateSigningKey();
         const tokens = createAccessTokens({ keys: [key], issuer: "https://edge.example", audience: "api" });
+        const jwks = await jwksEndpoint(tokens)(new Request("https://edge.example/jwks")).json();
+        const handler = withAccessToken(
+          createVerifier({ jwks, issuer: "https://edge.example", audience: "api" }),
+          (request, claims) => new Response(claims.sid),
+        );
         const token = await tokens.issue({ id: "edge-session", userId: "edge-user" });
-        const verifier = alg === "HS256"
-          ? createVerifier({ keys: [key], issuer: "https://edge.example", audience: "api" })
-          : createVerifier({ jwks: tokens.jwks(), issuer: "https://edge.example", audience: "api" });
-        const good = await verifier.verify(token);
-        const bad = await verifier.verify(token.slice(0, -4) + "AAAA");
-        out[alg] = [good.ok && good.claims.sub, bad.reason];
-      }
-      const key = await generateSigningKey();
-      const tokens = createAccessTokens({ keys: [key], issuer: "https://edge.example", audience: "api" });
-      const jwks = await jwksEndpoint(tokens)(new Request("https://edge.example/jwks")).json();
-      const handler = withAccessToken(
-        createVerifier({ jwks, issuer: "https://edge.example", audience: "api" }),
-        (request, claims) => new Response(claims.sid),
-      );
-      const token = await tokens.issue({ id: "edge-session", userId: "edge-user" });
-      const response = await handler(new Request("https://edge.example/api", { headers: { authorization: "Bearer " + token } }));
-      out.handler = [response.status, await response.text()];
-      return JSON.stringify(out);
-    })()`);
-    expect(JSON.parse(outcome)).toEqual({
+        const response = await handler(new Request("https://edge.example/api", { headers: { authorization: "Bearer " + token } }));
+        out.handler = [response.status, await response.text()];
+        return out;
+      `,
+    });
+    expect(outcome).toEqual({
       EdDSA: ["edge-user", "bad-signature"],
       ES256: ["edge-user", "bad-signature"],
       HS256: ["edge-user", "bad-signature"],

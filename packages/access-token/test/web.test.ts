@@ -1,6 +1,6 @@
 import { createAdaptorServer } from "@hono/node-server";
+import { listen } from "@tessera/testing";
 import { accessTokenGuard, jwksEndpoint, tokenEndpoint, withAccessToken } from "../src/index.js";
-import { listen } from "./helpers.js";
 import { describeHttpContract } from "./http-contract.js";
 
 describeHttpContract("Web Request/Response", async ({ sessions, tokens, verifier, endpoint }) => {

@@ -1,5 +1,4 @@
-import { EdgeVM } from "@edge-runtime/vm";
-import { build } from "esbuild";
+import { runInEdgeRuntime } from "@tessera/testing-edge";
 import { describe, expect, it } from "vitest";
 
 /**
@@ -9,40 +8,25 @@ import { describe, expect, it } from "vitest";
  */
 describe("runtime neutrality", () => {
   it("bundles without Node built-ins and runs create/validate/rotate/revoke in an edge VM", async () => {
-    const bundle = await build({
-      entryPoints: [new URL("../src/index.ts", import.meta.url).pathname],
-      bundle: true,
-      write: false,
-      format: "iife",
+    const outcome = await runInEdgeRuntime({
+      entry: new URL("../src/index.ts", import.meta.url),
       globalName: "Tessera",
-      platform: "neutral",
-      mainFields: ["module", "main"],
-      target: "es2022",
-      logLevel: "silent",
+      script: `
+        let now = Date.now();
+        const sessions = Tessera.createSessions({
+          store: new Tessera.MemoryStore(),
+          rotation: { interval: 60, grace: 5 },
+          now: () => now,
+        });
+        const { session, token } = await sessions.create({ userId: "edge-user", client: { ip: "203.0.113.1" } });
+        const first = await sessions.validate(token, { ip: "203.0.113.1" });
+        now += 61000;
+        const rotated = await sessions.validate(token, { ip: "203.0.113.1" });
+        await sessions.revoke(session.id);
+        const after = await sessions.validate(rotated.token, { ip: "203.0.113.1" });
+        return { first: first.ok, rotated: typeof rotated.token, after: after.reason };
+      `,
     });
-    const code = bundle.outputFiles[0]!.text;
-    expect(code).not.toMatch(/require\(["']node:|from ["']node:/);
-
-    const vm = new EdgeVM();
-    expect(vm.evaluate("typeof process + typeof Buffer + typeof require")).toBe(
-      "undefinedundefinedundefined",
-    );
-    vm.evaluate(code);
-    const outcome = await vm.evaluate(`(async () => {
-      let now = Date.now();
-      const sessions = Tessera.createSessions({
-        store: new Tessera.MemoryStore(),
-        rotation: { interval: 60, grace: 5 },
-        now: () => now,
-      });
-      const { session, token } = await sessions.create({ userId: "edge-user", client: { ip: "203.0.113.1" } });
-      const first = await sessions.validate(token, { ip: "203.0.113.1" });
-      now += 61000;
-      const rotated = await sessions.validate(token, { ip: "203.0.113.1" });
-      await sessions.revoke(session.id);
-      const after = await sessions.validate(rotated.token, { ip: "203.0.113.1" });
-      return JSON.stringify({ first: first.ok, rotated: typeof rotated.token, after: after.reason });
-    })()`);
-    expect(JSON.parse(outcome)).toEqual({ first: true, rotated: "string", after: "not-found" });
+    expect(outcome).toEqual({ first: true, rotated: "string", after: "not-found" });
   });
 });

@@ -1,18 +1,29 @@
 /**
- * @tessera/hono over real HTTP on @hono/node-server, against MemoryStore and a real Redis, with
- * requests sent by fetch to a listening server.
+ * @tessera/hono over real HTTP on @hono/node-server, against MemoryStore and a real Redis
+ * (RedisStore), with requests sent by fetch to a listening server. The behaviour every framework
+ * integration shares runs from @tessera/testing's scenarios on this file's reference app; the
+ * rest of the file is what is Hono's own.
  */
 import { createAdaptorServer } from "@hono/node-server";
+import { createSessions, type Sessions, TesseraConfigError } from "@tessera/core";
 import {
-  createSessions,
-  type SessionStore,
-  type Sessions,
-  type SessionsOptions,
-  TesseraConfigError,
-} from "@tessera/core";
+  type AppConfig,
+  Client,
+  downStore,
+  listenForTest,
+  memoryKind,
+  ROTATION_INTERVAL,
+  type RunningApp,
+  referenceSessions,
+  type StoreKind,
+  sessionScenarios,
+  storeKinds,
+  storeOutageScenarios,
+  uniqueUser,
+} from "@tessera/testing";
 import { Hono } from "hono";
 import { setCookie } from "hono/cookie";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   login,
   logout,
@@ -23,82 +34,29 @@ import {
   type TesseraOptions,
   tessera,
 } from "../src/index.js";
-import {
-  Client,
-  connectRedis,
-  counting,
-  downStore,
-  dropPrefix,
-  listen,
-  memoryKind,
-  redisKind,
-  type StoreKind,
-  uniqueUser,
-} from "./support.js";
 
-const redis = await connectRedis();
-const prefix = `tessera-hono-test:${Date.now().toString(36)}-${process.pid}:`;
-const kinds: StoreKind[] = [memoryKind, ...(redis ? [redisKind(redis, prefix)] : [])];
+const kinds = await storeKinds("hono");
 
-afterAll(async () => {
-  if (!redis) return;
-  await dropPrefix(redis, prefix);
-  await redis.quit();
-});
-
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
-
-const INTERVAL = 60;
-const FRESH_FOR = 600;
-
-async function serve(app: Hono<any>) {
-  const server = await listen(createAdaptorServer({ fetch: app.fetch }) as never);
-  closers.push(server.close);
-  return server;
-}
-
-interface Setup {
-  client: Client;
-  url: string;
-  sessions: Sessions;
-  clock: { now: number };
-  calls: ReturnType<typeof counting>["calls"];
-}
+/** Serves `app` on @hono/node-server until the test finishes; resolves its base URL. */
+const serve = (app: Hono<any>) => listenForTest(createAdaptorServer({ fetch: app.fetch }) as never);
 
 /**
- * The app under test: public, guarded and fresh-only routes, login/logout/logout-everywhere,
- * and a middleware before Tessera plus a route that set cookies of their own.
+ * The reference app of @tessera/testing's scenarios, on Hono: public, guarded and fresh-only
+ * routes, login/logout/logout-everywhere, and a middleware before Tessera plus a route that set
+ * cookies of their own.
  */
 async function start(
   kind: StoreKind,
-  config: {
-    options?: TesseraOptions;
-    sessions?: Partial<SessionsOptions>;
-    store?: SessionStore;
-    configure?: (app: Hono) => void;
-  } = {},
-): Promise<Setup> {
-  const clock = { now: Date.now() };
-  const now = () => clock.now;
-  const counted = counting(config.store ?? kind.make(now));
-  const sessions = createSessions({
-    store: counted.store,
-    rotation: { interval: INTERVAL, grace: 10 },
-    freshFor: FRESH_FOR,
-    cookie: { secure: false },
-    now,
-    ...config.sessions,
-  });
+  config: AppConfig<TesseraOptions> & { configure?: (app: Hono) => void } = {},
+): Promise<RunningApp> {
+  const reference = referenceSessions(kind, config);
   // No generics: c.var.session is typed through hono's ContextVariableMap.
   const app = new Hono();
   app.use(async (c, next) => {
     c.header("Set-Cookie", "early=1; Path=/", { append: true });
     await next();
   });
-  app.use(tessera(sessions, config.options));
+  app.use(tessera(reference.sessions, config.options));
   config.configure?.(app);
   app.get("/public", (c) => c.json({ user: c.var.session?.userId ?? null }));
   app.get("/theme", (c) => {
@@ -133,86 +91,27 @@ async function start(
     throw new Error("an application bug");
   });
   app.onError((error, c) => c.json({ appError: error.name }, 500));
-  const server = await serve(app);
-  return { client: new Client(server.url), url: server.url, sessions, clock, calls: counted.calls };
+  const url = await serve(app);
+  return { ...reference, client: new Client(url), url };
 }
 
 const sessionCookie = (line: string | undefined) => line?.split(";")[0]?.split("=")[1];
 
 describe.each(kinds)("Hono on @hono/node-server, $name", (kind) => {
-  it("sets a __Host- cookie with Secure, HttpOnly, SameSite=Lax and Path=/ by default", async () => {
-    const { client } = await start(kind, { sessions: { cookie: {} } });
-    const login = await client.post("/login", { json: { user: uniqueUser("alice") } });
-    expect(login.status).toBe(200);
-    expect(login.cookie("__Host-session")).toMatch(
-      /^__Host-session=[a-z2-7]{24}\.[a-z2-7]{32}; Max-Age=\d+; Path=\/; HttpOnly; Secure; SameSite=Lax$/,
-    );
-  });
-
-  it("logs in with a cookie and shows the user on the next request", async () => {
-    const { client } = await start(kind);
-    const alice = uniqueUser("alice");
-    const login = await client.post("/login", { json: { user: alice, data: { role: "admin" } } });
-    expect(login.cookie("session")).toMatch(
-      /^session=[a-z2-7.]{57}; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Lax$/,
-    );
-    expect(login.cookie("early")).toBe("early=1; Path=/");
-    const me = await client.get("/me");
-    expect(me.status).toBe(200);
-    expect(me.body).toMatchObject({
-      user: alice,
-      data: { role: "admin" },
-      fresh: true,
-      source: "cookie",
-      ip: "127.0.0.1",
-    });
-    expect(me.cookie("session")).toBeUndefined(); // nothing rotated: no cookie written
-  });
-
-  it("sends the rotated cookie and keeps the cookies the app sets", async () => {
-    const { client, clock } = await start(kind);
-    const alice = uniqueUser("alice");
-    await client.post("/login", { json: { user: alice } });
-    const before = client.jar.get("session");
-    clock.now += (INTERVAL + 1) * 1000;
-    const rotated = await client.get("/theme");
-    expect(rotated.body).toEqual({ user: alice });
-    const after = sessionCookie(rotated.cookie("session"));
-    expect(after).toBeDefined();
-    expect(after).not.toBe(before);
-    expect(rotated.cookie("early")).toBe("early=1; Path=/");
-    expect(rotated.cookie("theme")).toMatch(/^theme=dark/);
-    expect(rotated.cookies).toHaveLength(3);
-    expect((await client.get("/me")).body.user).toBe(alice);
-  });
+  for (const scenario of sessionScenarios) {
+    it(scenario.name, () => scenario.run((config) => start(kind, config)));
+  }
 
   it("adds the rotated cookie to a raw Response the handler returned", async () => {
     const { client, clock } = await start(kind);
     await client.post("/login", { json: { user: uniqueUser("alice") } });
     const before = client.jar.get("session");
-    clock.now += (INTERVAL + 1) * 1000;
+    clock.now += (ROTATION_INTERVAL + 1) * 1000;
     const raw = await client.get("/raw");
     expect(raw.body).toBe("a raw response");
     expect(raw.headers.get("x-raw")).toBe("1");
     expect(sessionCookie(raw.cookie("session"))).not.toBe(before);
     expect((await client.get("/me")).status).toBe(200);
-  });
-
-  it("answers a bearer client's rotation in the tessera-token header, not a cookie", async () => {
-    const { url, clock } = await start(kind);
-    const bob = uniqueUser("bob");
-    const { token } = (await new Client(url).post("/login", { json: { user: bob } })).body;
-    const bearer = new Client(url);
-    const first = await bearer.get("/me", { bearer: token });
-    expect(first.body).toMatchObject({ user: bob, source: "bearer" });
-    expect(first.headers.get("tessera-token")).toBeNull();
-    clock.now += (INTERVAL + 1) * 1000;
-    const rotated = await bearer.get("/me", { bearer: token });
-    const next = rotated.headers.get("tessera-token");
-    expect(next).toMatch(/^[a-z2-7]{24}\.[a-z2-7]{32}$/);
-    expect(next).not.toBe(token);
-    expect(rotated.cookie("session")).toBeUndefined();
-    expect((await bearer.get("/me", { bearer: next! })).body.user).toBe(bob);
   });
 
   it("validates once per request however often and deep the middleware is mounted", async () => {
@@ -229,11 +128,11 @@ describe.each(kinds)("Hono on @hono/node-server, $name", (kind) => {
     outer.use(tessera(setup.sessions));
     outer.use(tessera(setup.sessions));
     outer.route("/nested", inner);
-    const server = await serve(outer);
+    const url = await serve(outer);
 
     const alice = uniqueUser("alice");
     await setup.client.post("/login", { json: { user: alice } });
-    const client = new Client(server.url);
+    const client = new Client(url);
     client.jar.set("session", setup.client.jar.get("session")!);
 
     for (const path of ["/nested/me", "/nested/fetched/me"]) {
@@ -243,65 +142,13 @@ describe.each(kinds)("Hono on @hono/node-server, $name", (kind) => {
     }
 
     // A rotation through all the mounts: still one validate, and one cookie.
-    setup.clock.now += (INTERVAL + 1) * 1000;
+    setup.clock.now += (ROTATION_INTERVAL + 1) * 1000;
     const rotatedAt = setup.calls.get;
     const rotated = await client.get("/nested/fetched/me");
     expect(rotated.body).toEqual({ user: alice });
     expect(setup.calls.get - rotatedAt).toBe(1);
     expect(rotated.cookies.filter((line) => line.startsWith("session="))).toHaveLength(1);
     expect((await client.get("/nested/me")).body).toEqual({ user: alice });
-  });
-
-  it("refuses a cross-site POST with 403 before touching the store", async () => {
-    const { client, calls } = await start(kind);
-    await client.post("/login", { json: { user: uniqueUser("alice") } });
-    const reads = calls.get;
-    const attack = await client.post("/logout", {
-      headers: { origin: "https://evil.test", "sec-fetch-site": "cross-site" },
-    });
-    expect(attack.status).toBe(403);
-    expect(attack.body).toEqual({ error: "cross-site-request", reason: "cross-site" });
-    const sandboxed = await client.post("/logout", { headers: { origin: "null" } });
-    expect(sandboxed.status).toBe(403);
-    expect(sandboxed.body.reason).toBe("opaque-origin");
-    expect(calls.get).toBe(reads);
-    expect((await client.get("/me")).status).toBe(200); // still logged in
-  });
-
-  it("accepts same-origin POSTs by Sec-Fetch-Site or by Origin matching the Host", async () => {
-    const { client, url } = await start(kind);
-    const viaFetchMetadata = await client.post("/login", {
-      json: { user: uniqueUser("alice") },
-      headers: { origin: url, "sec-fetch-site": "same-origin" },
-    });
-    expect(viaFetchMetadata.status).toBe(200);
-    const viaOrigin = await client.post("/logout", { headers: { origin: url } });
-    expect(viaOrigin.status).toBe(200);
-    expect(viaOrigin.body).toEqual({ ended: true });
-  });
-
-  it("accepts the listed origins and no others", async () => {
-    const { client } = await start(kind, {
-      options: { allowedOrigins: ["https://admin.example.com"] },
-    });
-    const listed = await client.post("/login", {
-      json: { user: uniqueUser("alice") },
-      headers: { origin: "https://admin.example.com", "sec-fetch-site": "same-site" },
-    });
-    expect(listed.status).toBe(200);
-    const other = await client.post("/logout", {
-      headers: { origin: "https://shop.example.com", "sec-fetch-site": "same-site" },
-    });
-    expect(other.status).toBe(403);
-  });
-
-  it("lets cross-site requests through with csrf: false", async () => {
-    const { client } = await start(kind, { options: { csrf: false } });
-    const login = await client.post("/login", {
-      json: { user: uniqueUser("alice") },
-      headers: { origin: "https://evil.test", "sec-fetch-site": "cross-site" },
-    });
-    expect(login.status).toBe(200);
   });
 
   it("answers refusals through onCrossSite and onRefused when given", async () => {
@@ -322,101 +169,6 @@ describe.each(kinds)("Hono on @hono/node-server, $name", (kind) => {
     expect(response.headers.get("location")).toBe("/login?status=401");
   });
 
-  it("answers 403 after freshFor has passed on requireFresh routes, 401 without a session", async () => {
-    const { client, clock } = await start(kind);
-    expect((await client.post("/transfer")).status).toBe(401);
-    await client.post("/login", { json: { user: uniqueUser("alice") } });
-    expect((await client.post("/transfer")).body).toEqual({ transferred: true });
-    clock.now += (FRESH_FOR + 1) * 1000;
-    const stale = await client.post("/transfer");
-    expect(stale.status).toBe(403);
-    expect(stale.body).toEqual({ error: "not-fresh" });
-    expect((await client.get("/me")).status).toBe(200); // still logged in, just not fresh
-  });
-
-  it("logs out: revokes the session and clears the cookie", async () => {
-    const { client } = await start(kind);
-    await client.post("/login", { json: { user: uniqueUser("alice") } });
-    const stolen = client.jar.get("session")!;
-    const logout = await client.post("/logout");
-    expect(logout.body).toEqual({ ended: true });
-    expect(logout.cookie("session")).toBe("session=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax");
-    expect(logout.cookie("early")).toBe("early=1; Path=/");
-    expect((await client.get("/me")).status).toBe(401);
-    const replay = await client.get("/me", { headers: { cookie: `session=${stolen}` } });
-    expect(replay.status).toBe(401);
-    expect(replay.body).toEqual({ error: "unauthenticated", reason: "not-found" });
-  });
-
-  it("logs out everywhere: ends the other devices' sessions and this one", async () => {
-    const { client, url } = await start(kind);
-    const alice = uniqueUser("alice");
-    const phone = new Client(url);
-    await client.post("/login", { json: { user: alice } });
-    await phone.post("/login", { json: { user: alice } });
-    const everywhere = await client.post("/logout-everywhere");
-    expect(everywhere.body).toEqual({ ended: 2 });
-    expect(everywhere.cookie("session")).toMatch(/^session=; Max-Age=0/);
-    expect((await phone.get("/me")).status).toBe(401);
-    expect((await client.get("/me")).status).toBe(401);
-  });
-
-  it("logs out other devices only with { keepCurrent: true }", async () => {
-    const { client, url } = await start(kind);
-    const alice = uniqueUser("alice");
-    const phone = new Client(url);
-    const tablet = new Client(url);
-    await client.post("/login", { json: { user: alice } });
-    await phone.post("/login", { json: { user: alice } });
-    await tablet.post("/login", { json: { user: alice } });
-    const others = await client.post("/logout-everywhere", { json: { keepCurrent: true } });
-    expect(others.body).toEqual({ ended: 2 });
-    expect(others.cookie("session")).toBeUndefined();
-    expect((await client.get("/me")).status).toBe(200);
-    expect((await phone.get("/me")).status).toBe(401);
-    expect((await tablet.get("/me")).status).toBe(401);
-  });
-
-  it("revokes the session a request already had when it logs in again (no fixation)", async () => {
-    const { client, clock } = await start(kind);
-    await client.post("/login", { json: { user: uniqueUser("mallory") } });
-    const planted = client.jar.get("session")!;
-    clock.now += (INTERVAL + 1) * 1000; // the old session rotates on this very request
-    const victim = uniqueUser("victim");
-    const login = await client.post("/login", { json: { user: victim } });
-    expect(login.cookies.filter((line) => line.startsWith("session="))).toHaveLength(1);
-    expect(client.jar.get("session")).not.toBe(planted);
-    expect((await client.get("/me")).body.user).toBe(victim);
-    const old = await client.get("/me", { headers: { cookie: `session=${planted}` } });
-    expect(old.status).toBe(401);
-  });
-
-  it("treats an oversized or garbage cookie or bearer header as no session: 401, never 500", async () => {
-    const { client, calls } = await start(kind);
-    const garbage = [
-      `session=${"a".repeat(8000)}`,
-      "session=%00%ff\u00e9;;;=;",
-      `session=${"x".repeat(24)}.${"y".repeat(32)}`, // well-formed, never issued
-      "session=",
-      'session="unterminated',
-      `session=${"a".repeat(24)}.${"b".repeat(32)}.${"c".repeat(10)}`,
-    ];
-    for (const cookie of garbage) {
-      const me = await client.get("/me", { headers: { cookie } });
-      expect(me.status, cookie.slice(0, 40)).toBe(401);
-      expect((await client.get("/public", { headers: { cookie } })).status).toBe(200);
-    }
-    for (const authorization of ["Bearer", "Bearer !!#$", `Bearer ${"z".repeat(4000)}`]) {
-      const me = await client.get("/me", { headers: { authorization } });
-      expect(me.status).toBe(401);
-    }
-    const reads = calls.get;
-    const malformed = await client.get("/me", { headers: { cookie: "session=garbage" } });
-    expect(malformed.body).toEqual({ error: "unauthenticated", reason: "malformed" });
-    expect(malformed.cookie("session")).toMatch(/^session=; Max-Age=0/); // the browser forgets it
-    expect(calls.get).toBe(reads); // malformed tokens never reach the store
-  });
-
   it("binds to the address getClientIp reports", async () => {
     const { client } = await start(kind, {
       options: { getClientIp: (c) => c.req.header("x-real-ip") },
@@ -428,35 +180,9 @@ describe.each(kinds)("Hono on @hono/node-server, $name", (kind) => {
 });
 
 describe("Hono when the store is down", () => {
-  it("answers 503 JSON, never 401, and the server keeps serving", async () => {
-    const { client, url } = await start(memoryKind);
-    await client.post("/login", { json: { user: uniqueUser("alice") } });
-    const cookie = client.jar.get("session")!;
-    const down = await start(memoryKind, { store: downStore() });
-    const browser = new Client(down.url);
-    browser.jar.set("session", cookie);
-
-    const me = await browser.get("/me");
-    expect(me.status).toBe(503);
-    expect(me.body).toEqual({ error: "store-unavailable" });
-    expect(me.cookie("session")).toBeUndefined(); // the cookie is kept: nobody is logged out
-    const login = await new Client(down.url).post("/login", { json: { user: "bob" } });
-    expect(login.status).toBe(503);
-    expect(login.body).toEqual({ error: "store-unavailable" });
-    expect((await browser.post("/logout")).status).toBe(503);
-
-    // Requests without a token never touch the store; the process is alive and serving.
-    expect((await new Client(down.url).get("/public")).body).toEqual({ user: null });
-    expect((await browser.get("/me")).status).toBe(503);
-    expect((await new Client(url).get("/public")).status).toBe(200);
-  });
-
-  it("leaves other application errors to the application", async () => {
-    const { client } = await start(memoryKind, { store: downStore() });
-    const boom = await client.get("/boom");
-    expect(boom.status).toBe(500);
-    expect(boom.body).toEqual({ appError: "Error" });
-  });
+  for (const scenario of storeOutageScenarios) {
+    it(scenario.name, () => scenario.run((config) => start(memoryKind, config)));
+  }
 
   it("answers through onStoreUnavailable when given", async () => {
     const { client } = await start(memoryKind, {

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { EdgeVM } from "@edge-runtime/vm";
-import { build } from "esbuild";
+import { runInEdgeRuntime } from "@tessera/testing-edge";
 import { describe, expect, it } from "vitest";
 
 const here = fileURLToPath(new URL("..", import.meta.url));
@@ -21,8 +20,8 @@ describe("runtime neutrality", () => {
   });
 
   it("logs in, checks and refuses requests through app.fetch inside an edge VM", async () => {
-    const bundle = await build({
-      stdin: {
+    const outcome = await runInEdgeRuntime({
+      entry: {
         contents: `
           export { Hono } from "hono";
           export { createSessions, MemoryStore } from "@tessera/core";
@@ -31,48 +30,36 @@ describe("runtime neutrality", () => {
         resolveDir: here,
         loader: "js",
       },
-      bundle: true,
-      write: false,
-      format: "iife",
       globalName: "Edge",
-      platform: "neutral",
-      mainFields: ["module", "main"],
-      target: "es2022",
-      logLevel: "silent",
+      script: `
+        const { Hono, createSessions, MemoryStore, tessera, login, logout, requireSession } = Edge;
+        const sessions = createSessions({ store: new MemoryStore() });
+        const app = new Hono();
+        app.use(tessera(sessions));
+        app.post("/login", async (c) => c.json({ user: (await login(c, "edge-user")).session.userId }));
+        app.get("/me", requireSession(), (c) => c.json({ user: c.var.session.userId }));
+        app.post("/logout", async (c) => c.json({ ended: await logout(c) }));
+        const site = "https://edge.example";
+        const post = (path, headers) => new Request(site + path, { method: "POST", headers });
+        const loggedIn = await app.fetch(post("/login", { origin: site }));
+        const setCookie = loggedIn.headers.get("set-cookie");
+        const cookie = setCookie.split(";")[0];
+        const me = await app.fetch(new Request(site + "/me", { headers: { cookie } }));
+        const crossSite = await app.fetch(
+          post("/logout", { cookie, origin: "https://evil.example", "sec-fetch-site": "cross-site" }),
+        );
+        const loggedOut = await app.fetch(post("/logout", { cookie, "sec-fetch-site": "same-origin" }));
+        const after = await app.fetch(new Request(site + "/me", { headers: { cookie } }));
+        return {
+          login: [loggedIn.status, await loggedIn.json(), /^__Host-session=.+; Secure; SameSite=Lax$/.test(setCookie)],
+          me: [me.status, await me.json()],
+          crossSite: crossSite.status,
+          logout: [loggedOut.status, await loggedOut.json()],
+          after: [after.status, await after.json()],
+        };
+      `,
     });
-    const vm = new EdgeVM();
-    expect(vm.evaluate("typeof process + typeof Buffer + typeof require")).toBe(
-      "undefinedundefinedundefined",
-    );
-    vm.evaluate(bundle.outputFiles[0]!.text);
-    const outcome = await vm.evaluate(`(async () => {
-      const { Hono, createSessions, MemoryStore, tessera, login, logout, requireSession } = Edge;
-      const sessions = createSessions({ store: new MemoryStore() });
-      const app = new Hono();
-      app.use(tessera(sessions));
-      app.post("/login", async (c) => c.json({ user: (await login(c, "edge-user")).session.userId }));
-      app.get("/me", requireSession(), (c) => c.json({ user: c.var.session.userId }));
-      app.post("/logout", async (c) => c.json({ ended: await logout(c) }));
-      const site = "https://edge.example";
-      const post = (path, headers) => new Request(site + path, { method: "POST", headers });
-      const loggedIn = await app.fetch(post("/login", { origin: site }));
-      const setCookie = loggedIn.headers.get("set-cookie");
-      const cookie = setCookie.split(";")[0];
-      const me = await app.fetch(new Request(site + "/me", { headers: { cookie } }));
-      const crossSite = await app.fetch(
-        post("/logout", { cookie, origin: "https://evil.example", "sec-fetch-site": "cross-site" }),
-      );
-      const loggedOut = await app.fetch(post("/logout", { cookie, "sec-fetch-site": "same-origin" }));
-      const after = await app.fetch(new Request(site + "/me", { headers: { cookie } }));
-      return JSON.stringify({
-        login: [loggedIn.status, await loggedIn.json(), /^__Host-session=.+; Secure; SameSite=Lax$/.test(setCookie)],
-        me: [me.status, await me.json()],
-        crossSite: crossSite.status,
-        logout: [loggedOut.status, await loggedOut.json()],
-        after: [after.status, await after.json()],
-      });
-    })()`);
-    expect(JSON.parse(outcome)).toEqual({
+    expect(outcome).toEqual({
       login: [200, { user: "edge-user" }, true],
       me: [200, { user: "edge-user" }],
       crossSite: 403,
