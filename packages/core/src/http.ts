@@ -179,6 +179,23 @@ export async function readRequestSession(
   };
 }
 
+/**
+ * Whether `value` is the session manager `createSessions` returns, checked by shape (not
+ * `instanceof`, so an ESM and a CommonJS copy of core agree). Integrations call it on their
+ * factory's argument to fail at start-up instead of on the first request.
+ */
+export function isSessions(value: unknown): value is Sessions {
+  const candidate = value as Partial<Sessions> | null;
+  return (
+    typeof candidate === "object" &&
+    candidate !== null &&
+    typeof candidate.validate === "function" &&
+    typeof candidate.create === "function" &&
+    typeof candidate.tokenFrom === "function" &&
+    typeof candidate.cookie?.serialize === "function"
+  );
+}
+
 /** The answer to a request that needs a session it does not have, or a fresher one. */
 export interface GuardRefusal {
   status: 401 | 403;

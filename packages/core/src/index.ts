@@ -26,6 +26,7 @@ export {
   crossSiteAnswer,
   type GuardRefusal,
   guardSession,
+  isSessions,
   type OriginCheck,
   type OriginFacts,
   type RequestSession,

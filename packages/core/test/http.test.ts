@@ -5,6 +5,7 @@ import {
   crossSiteAnswer,
   guardSession,
   InvalidArgumentError,
+  isSessions,
   MemoryStore,
   readRequestSession,
   SessionConflictError,
@@ -218,5 +219,14 @@ describe("storeFailureAnswer", () => {
     expect(storeFailureAnswer("StoreUnavailableError")).toBeNull();
     expect(storeFailureAnswer(null)).toBeNull();
     expect(storeFailureAnswer(undefined)).toBeNull();
+  });
+});
+
+describe("isSessions", () => {
+  it("recognises a session manager by shape and refuses anything else", () => {
+    expect(isSessions(createSessions({ store: new MemoryStore() }))).toBe(true);
+    for (const value of [null, undefined, {}, new MemoryStore(), { validate() {} }, "sessions"]) {
+      expect(isSessions(value)).toBe(false);
+    }
   });
 });

@@ -10,6 +10,7 @@ import {
   createOriginCheck,
   crossSiteAnswer,
   type InvalidReason,
+  isSessions,
   type RequestSession,
   ROTATED_TOKEN_HEADER,
   readRequestSession,
@@ -217,18 +218,6 @@ class RequestHelpers implements TesseraRequest {
     state.reason = null;
     this.req.session = null;
   }
-}
-
-function isSessions(value: unknown): value is Sessions {
-  const candidate = value as Partial<Sessions> | null;
-  return (
-    typeof candidate === "object" &&
-    candidate !== null &&
-    typeof candidate.validate === "function" &&
-    typeof candidate.create === "function" &&
-    typeof candidate.tokenFrom === "function" &&
-    typeof candidate.cookie?.serialize === "function"
-  );
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   createOriginCheck,
   crossSiteAnswer,
   type InvalidReason,
+  isSessions,
   type RequestSession,
   ROTATED_TOKEN_HEADER,
   readRequestSession,
@@ -123,18 +124,6 @@ class RequestState implements TesseraContext {
  * request", kept on the `Request` itself so that sub-apps called with `c.req.raw` share it.
  */
 const checked = new WeakMap<Request, Map<Sessions, RequestState>>();
-
-function isSessions(value: unknown): value is Sessions {
-  const candidate = value as Partial<Sessions> | null;
-  return (
-    typeof candidate === "object" &&
-    candidate !== null &&
-    typeof candidate.validate === "function" &&
-    typeof candidate.create === "function" &&
-    typeof candidate.tokenFrom === "function" &&
-    typeof candidate.cookie?.serialize === "function"
-  );
-}
 
 /**
  * The socket address @hono/node-server exposes as `c.env.incoming` (or `c.env.server.incoming`
