@@ -209,8 +209,8 @@ function scaleSection(scale: ScaleResults): string {
   return [
     "## Scale",
     "",
-    `Store: \`${scale.store}\`. validate throughput with ${scale.settings.concurrency} validates in flight on random stored sessions for ${scale.settings.validateSeconds} s; ` +
-      `memory: ${scale.memoryHow}, over the sessions stored (includes the bench's sample of up to 10k tokens); ` +
+    `Store: \`${scale.store}\`. validate throughput with ${scale.settings.concurrency} validates in flight, each on a session picked at random among all stored, for ${scale.settings.validateSeconds} s; ` +
+      `memory: ${scale.memoryHow}, divided by the sessions stored; store filled with copies of one real session's record (own id and user); ` +
       `revokeAll: median of ${scale.settings.revokeRepeats} runs for one user with that many sessions among all the others.`,
     "",
     table(

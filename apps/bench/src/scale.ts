@@ -1,14 +1,24 @@
 /**
  * Scale: does Tessera stay flat as the store fills up? With 1k, 100k and 1M stored sessions
- * (quick: 1k and 10k): validate throughput (64 validates in flight, random sessions), memory
- * per session, and revokeAll time for one user holding 1, 100 or 10k sessions (quick: 1k) among
- * all the others. The store is chosen by name (`--store=memory|redis`, see scale-stores.ts).
+ * (quick: 1k and 10k): validate throughput (64 validates in flight, on sessions picked at random
+ * among all stored), memory per session, and revokeAll time for one user holding 1, 100 or 10k
+ * sessions (quick: 1k) among all the others. The store is chosen by name (`--store=memory|redis`,
+ * see scale-stores.ts).
+ *
+ * The store is filled through `store.create` with copies of one real session's record (own id,
+ * own user), which is what millions of logins leave behind, at a fraction of the time; the
+ * sessions whose revokeAll is timed are made by `sessions.create`.
  *
  * Run alone: `pnpm --filter @tessera/bench scale -- --store=memory` (BENCH_QUICK=1 for a short
  * run); `pnpm bench` runs it as a child process and puts the figures in the report.
  */
 import { writeFileSync } from "node:fs";
-import { createSessions, type Sessions } from "@tessera/core";
+import {
+  createSessions,
+  type SessionRecord,
+  type SessionStore,
+  type Sessions,
+} from "@tessera/core";
 import { scaleStores } from "./scale-stores.js";
 import { median } from "./stats.js";
 
@@ -48,28 +58,48 @@ const CLIENT = {
   userAgent:
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15",
 };
-const SAMPLE = 10_000;
+const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
 
-/** Creates `count` sessions for distinct users, `concurrency` at a time; keeps a random sample of tokens. */
+/**
+ * Session ids for the filler records: a random 12-character run prefix and the record's number
+ * in 12 base32 digits, so any filler's token can be rebuilt from its number.
+ */
+function fillerIds(): (n: number) => string {
+  const prefix = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => BASE32[b & 31]).join(
+    "",
+  );
+  return (n) => {
+    let digits = "";
+    for (let rest = n, i = 0; i < 12; i++, rest = Math.floor(rest / 32))
+      digits = BASE32[rest % 32] + digits;
+    return prefix + digits;
+  };
+}
+
+/** The filler: records copied from one real session, each with its own id and user. */
+interface Filler {
+  template: SessionRecord;
+  secret: string;
+  idOf: (n: number) => string;
+}
+
+/**
+ * Stores the records `from` to `from + count - 1` through `store.create`, `concurrency` at a
+ * time. Every filler shares the template's secret hash, so validate can pick any of them.
+ */
 async function fill(
-  sessions: Sessions,
+  store: SessionStore,
+  filler: Filler,
   from: number,
   count: number,
   concurrency: number,
-  sample: string[],
 ): Promise<void> {
   let next = from;
   const end = from + count;
   const worker = async () => {
     while (next < end) {
       const n = next++;
-      const { token } = await sessions.create({ userId: `user-${n}`, client: CLIENT });
-      // Reservoir sampling: every stored session is equally likely to be validated later.
-      if (sample.length < SAMPLE) sample.push(token);
-      else {
-        const slot = Math.floor(Math.random() * (n + 1));
-        if (slot < SAMPLE) sample[slot] = token;
-      }
+      await store.create({ ...filler.template, id: filler.idOf(n), userId: `user-${n}` });
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
@@ -77,7 +107,8 @@ async function fill(
 
 async function validateThroughput(
   sessions: Sessions,
-  sample: string[],
+  filler: Filler,
+  stored: number,
   seconds: number,
   concurrency: number,
 ): Promise<{ perSecond: number; failures: number }> {
@@ -87,7 +118,7 @@ async function validateThroughput(
   const until = start + seconds * 1000;
   const worker = async () => {
     while (performance.now() < until) {
-      const token = sample[Math.floor(Math.random() * sample.length)]!;
+      const token = `${filler.idOf(Math.floor(Math.random() * stored))}.${filler.secret}`;
       const result = await sessions.validate(token, CLIENT);
       if (!result.ok) failures++;
       done++;
@@ -138,19 +169,28 @@ export async function runScale(
       rotation: { interval: 3600, grace: 30 },
     });
     const before = await target.memoryBytes();
-    const sample: string[] = [];
+    const created = await sessions.create({ userId: "template", client: CLIENT });
+    const template = await target.store.get(created.session.id);
+    if (!template) throw new Error("the store lost the template session");
+    await target.store.delete(template.id);
+    const filler: Filler = {
+      template,
+      secret: created.token.slice(created.token.indexOf(".") + 1),
+      idOf: fillerIds(),
+    };
     const levels: ScaleLevel[] = [];
     let stored = 0;
     for (const size of settings.sizes) {
       const fillStart = performance.now();
-      await fill(sessions, stored, size - stored, settings.concurrency, sample);
+      await fill(target.store, filler, stored, size - stored, settings.concurrency);
       const fillSeconds = (performance.now() - fillStart) / 1000;
       stored = size;
       const memoryBytes = (await target.memoryBytes()) - before;
       log(`scale: ${size} sessions stored (${fillSeconds.toFixed(1)} s)`);
       const throughput = await validateThroughput(
         sessions,
-        sample,
+        filler,
+        stored,
         settings.validateSeconds,
         settings.concurrency,
       );
