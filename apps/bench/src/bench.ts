@@ -48,7 +48,7 @@ const log = (line: string) =>
 
 const httpSettings: HttpSettings = quick
   ? { connections: 64, warmupSeconds: 1, roundSeconds: 1.5, rounds: 2 }
-  : { connections: 64, warmupSeconds: 3, roundSeconds: 4, rounds: 5 };
+  : { connections: 64, warmupSeconds: 3, roundSeconds: 4, rounds: 6 };
 const microSettings = quick ? { rounds: 2, cpuMs: 30 } : { rounds: 5, cpuMs: 150 };
 
 const id = runId();

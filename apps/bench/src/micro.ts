@@ -149,7 +149,7 @@ async function buildGroups(): Promise<MicroGroup[]> {
   return [
     {
       name: "Credential check per request (CPU only, zero-latency store)",
-      note: "validate with a store whose get resolves at once; peers' verify/unseal of their own credential",
+      note: "Validate with a store whose get resolves at once; peers' verify/unseal of their own credential",
       tasks: [
         {
           name: "Tessera validate (fixed-record store)",
@@ -187,7 +187,7 @@ async function buildGroups(): Promise<MicroGroup[]> {
     },
     {
       name: "Token generation",
-      note: "a new session credential; Tessera's create includes hashing and building the record",
+      note: "A new session credential; Tessera's create includes hashing and building the record",
       tasks: [
         {
           name: "Tessera token recipe (getRandomValues 15+20 B, base32)",
@@ -211,7 +211,7 @@ async function buildGroups(): Promise<MicroGroup[]> {
     },
     {
       name: "SHA-256 of a secret + constant-time compare",
-      note: "the stored-hash check on the validate hot path",
+      note: "The stored-hash check on the validate hot path",
       tasks: [
         {
           name: "@oslojs/crypto sha256 + constantTimeEqual (Tessera)",
@@ -235,7 +235,7 @@ async function buildGroups(): Promise<MicroGroup[]> {
     },
     {
       name: "Cookie serialize",
-      note: "one Set-Cookie value for a session token",
+      note: "One Set-Cookie value for a session token",
       tasks: [
         {
           name: "Tessera sessions.cookie.serialize",
@@ -256,7 +256,7 @@ async function buildGroups(): Promise<MicroGroup[]> {
     },
     {
       name: "Cookie parse",
-      note: "find the session cookie in a Cookie header of four cookies",
+      note: "Find the session cookie in a Cookie header of four cookies",
       tasks: [
         { name: "Tessera sessions.cookie.parse", run: () => onFixed.cookie.parse(cookieHeader) },
         { name: "cookie.parse (cookie@1)", run: () => parseCookie(cookieHeader)["__Host-session"] },

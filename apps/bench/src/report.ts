@@ -132,6 +132,8 @@ function httpSection(http: HttpResults): string {
     ),
     ...(skipped.length ? ["", ...skipped] : []),
     "",
+    `Load average (1 min) at the end of each round: ${http.roundLoad.join(", ")}.`,
+    "",
     "Reference ratios are the figures from the issue and DESIGN.md for this kind of machine. " +
       "`rotate-every-request` contenders give each connection its own session and follow every Set-Cookie, which also costs the load generator a request rebuild per request.",
   ].join("\n");

@@ -5,6 +5,7 @@
  * is a contender's throughput over the bare-Express ceiling's in that same round; the report
  * shows the median over rounds of both.
  */
+import { load1 } from "../machine.js";
 import { median, range, rotate } from "../stats.js";
 import { type BenchContext, type Credential, cookiePair } from "./contender.js";
 import { type LoadResult, resyncCookies, runLoad } from "./load.js";
@@ -47,6 +48,8 @@ export interface HttpResults {
   skipped: { name: string; reason: string }[];
   /** Per round: the order contenders ran in. */
   orders: string[][];
+  /** Per round: the machine's 1-minute load average when the round ended. */
+  roundLoad: number[];
 }
 
 /** The User-Agent the load generator sends (and sessions are created for). */
@@ -140,6 +143,7 @@ export async function runHttp(
     const perRound = new Map<string, LoadResult[]>();
     const ratios = new Map<string, number[]>();
     const orders: string[][] = [];
+    const roundLoad: number[] = [];
     for (let round = 0; round < settings.rounds; round++) {
       const order = rotate(ready, round);
       orders.push(order.map((r) => r.entry.name));
@@ -149,6 +153,7 @@ export async function runHttp(
         results.set(r.entry.name, result);
         perRound.set(r.entry.name, [...(perRound.get(r.entry.name) ?? []), result]);
       }
+      roundLoad.push(load1());
       const ceiling = results.get(CEILING)!.rps;
       for (const [name, result] of results) {
         ratios.set(name, [...(ratios.get(name) ?? []), result.rps / ceiling]);
@@ -165,6 +170,7 @@ export async function runHttp(
       settings,
       skipped,
       orders,
+      roundLoad,
       contenders: ready.map((r) => {
         const rounds = perRound.get(r.entry.name) ?? [];
         const rps = rounds.map((x) => x.rps);
