@@ -250,6 +250,9 @@ function argument(name: string): string | undefined {
 
 const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, "/"));
 if (isMain) {
+  // Exit through process.exit so that the private redis-server is stopped (see services.ts).
+  for (const signal of ["SIGINT", "SIGTERM"] as const)
+    process.once(signal, () => process.exit(130));
   const quick = process.env.BENCH_QUICK === "1";
   const store = argument("store") ?? "memory";
   const out = argument("out");

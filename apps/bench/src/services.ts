@@ -148,6 +148,11 @@ export async function startThrowawayRedis(): Promise<ThrowawayRedis> {
   const pid = child.pid;
   if (pid === undefined) throw new Error("could not start redis-server (is it installed?)");
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // If this process ends without calling stop() (an error, Ctrl-C), take the server with it.
+  const onExit = () => {
+    if (child.exitCode === null) process.kill(pid, "SIGTERM");
+  };
+  process.once("exit", onExit);
   for (let attempt = 0; attempt < 100; attempt++) {
     if (await reachable(port)) break;
     if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
@@ -158,6 +163,7 @@ export async function startThrowawayRedis(): Promise<ThrowawayRedis> {
     port,
     pid,
     async stop() {
+      process.off("exit", onExit);
       if (child.exitCode === null) {
         process.kill(pid, "SIGTERM");
         await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
