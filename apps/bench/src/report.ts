@@ -106,6 +106,7 @@ function httpSection(http: HttpResults): string {
     `${int(c.rps)} (${int(c.rpsRange[0])}–${int(c.rpsRange[1])})`,
     `**${fixed(c.ratio)}** (${fixed(c.ratioRange[0])}–${fixed(c.ratioRange[1])})`,
     `${fixed(c.p50, 0)} / ${fixed(c.p99, 0)}`,
+    fixed(c.serverCpuUs, 0),
     c.non2xx + c.errors === 0 ? "0" : `**${c.non2xx} / ${c.errors}**`,
     REFERENCE[c.name] ?? "",
   ]);
@@ -115,7 +116,8 @@ function httpSection(http: HttpResults): string {
     "",
     `\`GET /me\` with a valid credential, ${s.connections} connections, autocannon in the bench process and each server in its own child process (NODE_ENV=production) on loopback. ` +
       `Warm-up ${s.warmupSeconds} s per contender, then ${s.rounds} rounds of ${s.roundSeconds} s, contenders interleaved (order rotated each round). ` +
-      "req/s counts 2xx answers only; figures are medians over rounds with the range in brackets; the ratio is taken against bare Express in the same round.",
+      "req/s counts 2xx answers only; figures are medians over rounds with the range in brackets; the ratio is taken against bare Express in the same round. " +
+      "Server CPU is the CPU time the contender's server process used per request (its database server's CPU not included): unlike req/s, it barely moves with other load on the machine.",
     "",
     table(
       [
@@ -124,11 +126,12 @@ function httpSection(http: HttpResults): string {
         "req/s",
         "ratio to bare",
         "p50 / p99 ms",
+        "server CPU µs / req",
         "non-2xx / errors",
         "reference ratio",
       ],
       rows,
-      ["l", "l", "r", "r", "r", "r", "l"],
+      ["l", "l", "r", "r", "r", "r", "r", "l"],
     ),
     ...(skipped.length ? ["", ...skipped] : []),
     "",

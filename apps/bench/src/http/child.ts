@@ -1,13 +1,14 @@
 /**
  * Runs one contender's server in this process (started by the harness with `fork`). Protocol
  * over IPC: the child sends `{ type: "ready", port }`; the parent sends `{ type: "prepare",
- * count }` and gets `{ type: "prepared", credentials }`, or `{ type: "stop" }`.
+ * count }` and gets `{ type: "prepared", credentials }`, `{ type: "cpu" }` and gets the CPU time
+ * this process has used so far, or `{ type: "stop" }`.
  */
 import { createServer } from "node:http";
 import { pathToFileURL } from "node:url";
 import type { BenchContext, ContenderModule, Credential } from "./contender.js";
 
-type ParentMessage = { type: "prepare"; count: number } | { type: "stop" };
+type ParentMessage = { type: "prepare"; count: number } | { type: "cpu" } | { type: "stop" };
 
 function send(message: unknown): void {
   process.send?.(message);
@@ -38,6 +39,10 @@ async function stop(code: number): Promise<never> {
 process.on("disconnect", () => void stop(0));
 process.on("message", (message: ParentMessage) => {
   if (message.type === "stop") void stop(0);
+  if (message.type === "cpu") {
+    const usage = process.cpuUsage();
+    send({ type: "cpu", micros: usage.user + usage.system });
+  }
   if (message.type === "prepare") {
     (async () => {
       const credentials: Credential[] = [];

@@ -20,6 +20,15 @@ export interface HttpSettings {
   rounds: number;
 }
 
+/** One run of one contender in one round. */
+export interface RoundResult extends LoadResult {
+  /**
+   * CPU time the server process used per answered request, in µs: independent of what else
+   * runs on the machine (a database server's own CPU is not included).
+   */
+  serverCpuUs: number;
+}
+
 /** One contender's figures. */
 export interface HttpContenderResult {
   name: string;
@@ -32,10 +41,12 @@ export interface HttpContenderResult {
   ratioRange: [number, number];
   p50: number;
   p99: number;
+  /** Median over rounds of the server's CPU µs per request. */
+  serverCpuUs: number;
   /** Non-2xx answers and socket errors over all rounds (should be 0). */
   non2xx: number;
   errors: number;
-  rounds: LoadResult[];
+  rounds: RoundResult[];
   credential: Credential | null;
   followsCookies: boolean;
 }
@@ -122,8 +133,9 @@ export async function runHttp(
       throw new Error(`the ceiling (${CEILING}) did not start: no ratio can be taken`);
     }
 
-    const load = async (r: Ready, seconds: number) => {
+    const load = async (r: Ready, seconds: number): Promise<RoundResult> => {
       const followCookies = r.entry.followsCookies ?? false;
+      const cpuBefore = await r.server.cpu();
       const result = await runLoad(r.server.url, {
         connections: settings.connections,
         seconds,
@@ -131,8 +143,9 @@ export async function runHttp(
         cookies: r.cookies,
         followCookies,
       });
+      const serverCpuUs = ((await r.server.cpu()) - cpuBefore) / (result.ok + result.non2xx);
       if (followCookies) await resyncCookies(r.server.url, r.cookies, BENCH_USER_AGENT);
-      return result;
+      return { ...result, serverCpuUs };
     };
 
     for (const r of ready) {
@@ -140,14 +153,14 @@ export async function runHttp(
       log(`http: warmed up ${r.entry.name}`);
     }
 
-    const perRound = new Map<string, LoadResult[]>();
+    const perRound = new Map<string, RoundResult[]>();
     const ratios = new Map<string, number[]>();
     const orders: string[][] = [];
     const roundLoad: number[] = [];
     for (let round = 0; round < settings.rounds; round++) {
       const order = rotate(ready, round);
       orders.push(order.map((r) => r.entry.name));
-      const results = new Map<string, LoadResult>();
+      const results = new Map<string, RoundResult>();
       for (const r of order) {
         const result = await load(r, settings.roundSeconds);
         results.set(r.entry.name, result);
@@ -184,6 +197,7 @@ export async function runHttp(
           ratioRange: range(ratio),
           p50: median(rounds.map((x) => x.p50)),
           p99: median(rounds.map((x) => x.p99)),
+          serverCpuUs: median(rounds.map((x) => x.serverCpuUs)),
           non2xx: rounds.reduce((sum, x) => sum + x.non2xx, 0),
           errors: rounds.reduce((sum, x) => sum + x.errors, 0),
           rounds,

@@ -15,6 +15,8 @@ export interface ServerHandle {
   pid: number;
   /** Logs the bench user in `count` times (one session each) and returns the credentials. */
   prepare(count: number): Promise<Credential[]>;
+  /** CPU time (user + system, µs) the server process has used so far. */
+  cpu(): Promise<number>;
   /** Stops the child (IPC, then SIGKILL by PID after 5 s). */
   stop(): Promise<void>;
 }
@@ -25,6 +27,7 @@ const CHILD = fileURLToPath(new URL("./child.ts", import.meta.url));
 type ChildMessage =
   | { type: "ready"; port: number }
   | { type: "prepared"; credentials: Credential[] }
+  | { type: "cpu"; micros: number }
   | { type: "error"; message: string };
 
 /** Starts `entry` with `context` (its `options` are filled from the entry). */
@@ -102,6 +105,11 @@ export async function startServer(
       const answer = next("prepared", "prepare");
       child.send({ type: "prepare", count });
       return (await answer).credentials;
+    },
+    async cpu() {
+      const answer = next("cpu", "cpu");
+      child.send({ type: "cpu" });
+      return (await answer).micros;
     },
     stop,
   };
