@@ -1,0 +1,36 @@
+/**
+ * The Redis floor: a hand-rolled session that costs exactly one raw ioredis GET per request
+ * (random id in a cookie, user id in a Redis string). No hashing, no rotation, no expiry logic.
+ */
+import { randomBytes } from "node:crypto";
+import { parse, serialize } from "cookie";
+import Redis from "ioredis";
+import { defineContender } from "../contender.js";
+import { authApp } from "../express-kit.js";
+
+export default defineContender(async (context) => {
+  const redis = new Redis(context.redisUrl);
+  const key = (id: string) => `${context.redisPrefix}raw:${id}`;
+  return {
+    app: authApp(async (req) => {
+      const id = parse(req.headers.cookie ?? "").sid;
+      return id ? await redis.get(key(id)) : null;
+    }),
+    async prepare() {
+      const id = randomBytes(20).toString("base64url");
+      await redis.set(key(id), context.userId, "EX", 3600);
+      return {
+        setCookie: serialize("sid", id, {
+          httpOnly: true,
+          secure: true,
+          sameSite: "lax",
+          path: "/",
+        }),
+        userId: context.userId,
+        storedBytes: Number(await redis.memory("USAGE", key(id))),
+        storedHow: "Redis MEMORY USAGE",
+      };
+    },
+    close: async () => void redis.disconnect(),
+  };
+});

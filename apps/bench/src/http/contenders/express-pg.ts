@@ -1,0 +1,51 @@
+/**
+ * The Postgres floor: a hand-rolled session that costs exactly one primary-key SELECT per
+ * request through a node-postgres Pool (random id in a cookie, one row per session).
+ */
+import { randomBytes } from "node:crypto";
+import { parse, serialize } from "cookie";
+import pg from "pg";
+import { defineContender } from "../contender.js";
+import { authApp } from "../express-kit.js";
+
+export default defineContender(async (context) => {
+  const pool = new pg.Pool({ ...context.pg, max: 10 });
+  const table = `"${context.pgSchema}".raw_sessions`;
+  await pool.query(
+    `CREATE TABLE IF NOT EXISTS ${table} (id text PRIMARY KEY, user_id text NOT NULL, expires_at timestamptz NOT NULL)`,
+  );
+  return {
+    app: authApp(async (req) => {
+      const id = parse(req.headers.cookie ?? "").sid;
+      if (!id) return null;
+      const { rows } = await pool.query<{ user_id: string }>(
+        `SELECT user_id FROM ${table} WHERE id = $1`,
+        [id],
+      );
+      return rows[0]?.user_id ?? null;
+    }),
+    async prepare() {
+      const id = randomBytes(20).toString("base64url");
+      await pool.query(
+        `INSERT INTO ${table} (id, user_id, expires_at) VALUES ($1, $2, now() + interval '1 hour')`,
+        [id, context.userId],
+      );
+      const size = await pool.query<{ bytes: number }>(
+        `SELECT pg_column_size(t.*) AS bytes FROM ${table} t WHERE id = $1`,
+        [id],
+      );
+      return {
+        setCookie: serialize("sid", id, {
+          httpOnly: true,
+          secure: true,
+          sameSite: "lax",
+          path: "/",
+        }),
+        userId: context.userId,
+        storedBytes: size.rows[0]?.bytes ?? null,
+        storedHow: "pg_column_size(row)",
+      };
+    },
+    close: () => pool.end(),
+  };
+});

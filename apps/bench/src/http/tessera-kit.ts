@@ -1,0 +1,65 @@
+/**
+ * The Tessera side of a contender, shared by every Tessera variant so that a new one (another
+ * store, another rotation policy) is a store plus a few lines: a plain Express middleware over
+ * `readRequestSession` from @tessera/core, and a login that mints the cookie with
+ * `sessions.create` + `sessions.cookie.serialize`.
+ */
+import {
+  readRequestSession,
+  type SessionStore,
+  type Sessions,
+  StoreUnavailableError,
+} from "@tessera/core";
+import type { Express } from "express";
+import type { BenchContext, Credential } from "./contender.js";
+import { authApp } from "./express-kit.js";
+
+/** An Express app whose `/me` is guarded by Tessera through core directly. */
+export function tesseraApp(sessions: Sessions): Express {
+  return authApp(async (req, res) => {
+    let found: Awaited<ReturnType<typeof readRequestSession>>;
+    try {
+      found = await readRequestSession(
+        sessions,
+        { cookie: req.headers.cookie, authorization: req.headers.authorization },
+        { ip: req.ip, userAgent: req.headers["user-agent"] },
+      );
+    } catch (error) {
+      // An outage is never "logged out": answer 503, as the integrations do.
+      if (error instanceof StoreUnavailableError) res.status(503);
+      throw error;
+    }
+    if (found.setCookie) res.append("Set-Cookie", found.setCookie);
+    return found.session?.userId ?? null;
+  });
+}
+
+/**
+ * Logs the bench user in: one `sessions.create` for the load generator's client, the cookie as
+ * `sessions.cookie.serialize` writes it, and the stored size from `storedBytes` if given.
+ */
+export async function tesseraLogin(
+  sessions: Sessions,
+  context: BenchContext,
+  storedBytes?: (sessionId: string) => Promise<{ bytes: number; how: string } | null>,
+): Promise<Credential> {
+  const { session, token } = await sessions.create({
+    userId: context.userId,
+    client: context.client,
+  });
+  const stored = storedBytes ? await storedBytes(session.id) : null;
+  return {
+    setCookie: sessions.cookie.serialize(token, session.expiresAt),
+    userId: context.userId,
+    storedBytes: stored?.bytes ?? null,
+    ...(stored ? { storedHow: stored.how } : {}),
+  };
+}
+
+/** Size of a record as JSON, for stores that keep it in-process (no server to ask). */
+export async function recordJsonBytes(store: SessionStore, sessionId: string) {
+  const record = await store.get(sessionId);
+  return record
+    ? { bytes: Buffer.byteLength(JSON.stringify(record)), how: "JSON of the record (in-process)" }
+    : null;
+}

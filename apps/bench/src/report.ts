@@ -1,0 +1,272 @@
+/** Turns one run's JSON into the Markdown report (RESULTS.md). */
+import type { HttpResults } from "./http/run.js";
+import type { MachineInfo } from "./machine.js";
+import type { MicroResults } from "./micro.js";
+import type { ScaleResults } from "./scale.js";
+
+/** Everything one `pnpm bench` run produced. */
+export interface BenchRun {
+  startedAt: string;
+  finishedAt: string;
+  seconds: number;
+  quick: boolean;
+  command: string;
+  machine: MachineInfo;
+  load: { start: number; end: number };
+  versions: Record<string, string>;
+  micro: MicroResults | null;
+  http: HttpResults | null;
+  scale: ScaleResults | null;
+  /** Sections not run, with why. */
+  notes: string[];
+}
+
+/**
+ * Ratios to bare Express 5 given in the issue and in DESIGN.md for this kind of machine (2
+ * cores, server and autocannon side by side, 64 connections), for comparison.
+ */
+const REFERENCE: Record<string, string> = {
+  "express-bare": "1.00 (~7,100 req/s)",
+  "express-ioredis-get": "0.91 (0.91–0.95)",
+  "express-pg-select": "0.57",
+  "express-session-redis": "0.59 (0.59–0.65)",
+  "lucia-postgres": "0.28",
+  "better-auth-postgres": "0.09",
+  "iron-session": "0.30 (0.27–0.30)",
+  "jose-hs256": "0.51",
+  "jose-es256": "0.49",
+  "jose-eddsa": "0.56",
+  "tessera-express-redis": "target ≥ 0.85",
+  "tessera-express-postgres": "target ≥ 0.9 × raw SELECT",
+};
+
+const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "–");
+const fixed = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : "–");
+const bytes = (text: string) => Buffer.byteLength(text);
+
+function micros(ns: number): string {
+  if (!Number.isFinite(ns)) return "–";
+  const us = ns / 1000;
+  return us < 1 ? `${us.toFixed(3)} µs` : us < 100 ? `${us.toFixed(2)} µs` : `${us.toFixed(0)} µs`;
+}
+
+function table(head: string[], rows: string[][], align?: ("l" | "r")[]): string {
+  const rule = head.map((_, i) => ((align?.[i] ?? "l") === "r" ? "---:" : "---"));
+  return [head, rule, ...rows].map((cells) => `| ${cells.join(" | ")} |`).join("\n");
+}
+
+function verdicts(run: BenchRun): string[] {
+  const lines: string[] = [];
+  const tesseraRedis = run.http?.contenders.find((c) => c.name === "tessera-express-redis");
+  lines.push(
+    tesseraRedis
+      ? `- Tessera + Redis ≥ 0.85 of bare Express: **${fixed(tesseraRedis.ratio)}** ${tesseraRedis.ratio >= 0.85 ? "(met)" : "(NOT met)"}`
+      : "- Tessera + Redis ≥ 0.85 of bare Express: not measured yet (the `tessera-express-redis` contender waits for @tessera/redis and @tessera/express).",
+  );
+  const validate = run.micro?.results.find(
+    (r) => r.name === "Tessera validate (fixed-record store)",
+  );
+  if (validate) {
+    const unbound = run.micro?.results.find((r) =>
+      r.name.startsWith("Tessera validate, no client"),
+    );
+    lines.push(
+      `- Core CPU per validate < 5 µs: **${micros(validate.ns)}** with binding on (default), ` +
+        `${unbound ? micros(unbound.ns) : "–"} with no client info ${validate.ns < 5000 ? "(met)" : "(NOT met)"}`,
+    );
+  }
+  const tessera = run.http?.contenders.find((c) => c.name === "tessera-core-memory");
+  if (tessera?.credential) {
+    const pair = tessera.credential.setCookie.split(";")[0]!;
+    const value = pair.slice(pair.indexOf("=") + 1);
+    lines.push(
+      `- Cookie under 64 bytes: token **${bytes(value)} B**, \`${pair.slice(0, pair.indexOf("="))}=<token>\` ${bytes(pair)} B ${bytes(value) < 64 ? "(met for the token)" : "(NOT met)"}`,
+    );
+  }
+  const levels = run.scale?.levels ?? [];
+  if (levels.length >= 2) {
+    const first = levels[0]!;
+    const last = levels[levels.length - 1]!;
+    const parts = first.revokeAllMs.map((r) => {
+      const atLast = last.revokeAllMs.find((x) => x.userSessions === r.userSessions);
+      return `${int(r.userSessions)} sessions: ${fixed(r.ms)} ms → ${fixed(atLast?.ms ?? Number.NaN)} ms`;
+    });
+    lines.push(
+      `- revokeAll independent of the total (${run.scale?.store} store, ${int(first.stored)} → ${int(last.stored)} stored): ${parts.join("; ")}`,
+    );
+  }
+  return lines;
+}
+
+function httpSection(http: HttpResults): string {
+  const s = http.settings;
+  const rows = http.contenders.map((c) => [
+    `\`${c.name}\``,
+    c.label,
+    `${int(c.rps)} (${int(c.rpsRange[0])}–${int(c.rpsRange[1])})`,
+    `**${fixed(c.ratio)}** (${fixed(c.ratioRange[0])}–${fixed(c.ratioRange[1])})`,
+    `${fixed(c.p50, 0)} / ${fixed(c.p99, 0)}`,
+    fixed(c.serverCpuUs, 0),
+    c.non2xx + c.errors === 0 ? "0" : `**${c.non2xx} / ${c.errors}**`,
+    REFERENCE[c.name] ?? "",
+  ]);
+  const skipped = http.skipped.map((x) => `- \`${x.name}\` did not run: ${x.reason}`);
+  return [
+    "## HTTP: throughput of an authenticated route",
+    "",
+    `\`GET /me\` with a valid credential, ${s.connections} connections, autocannon in the bench process and each server in its own child process (NODE_ENV=production) on loopback. ` +
+      `Warm-up ${s.warmupSeconds} s per contender, then ${s.rounds} rounds of ${s.roundSeconds} s, contenders interleaved (order rotated each round). ` +
+      "req/s counts 2xx answers only; figures are medians over rounds with the range in brackets; the ratio is taken against bare Express in the same round. " +
+      "Server CPU is the CPU time the contender's server process used per request (its database server's CPU not included): unlike req/s, it barely moves with other load on the machine.",
+    "",
+    table(
+      [
+        "contender",
+        "what it does per request",
+        "req/s",
+        "ratio to bare",
+        "p50 / p99 ms",
+        "server CPU µs / req",
+        "non-2xx / errors",
+        "reference ratio",
+      ],
+      rows,
+      ["l", "l", "r", "r", "r", "r", "r", "l"],
+    ),
+    ...(skipped.length ? ["", ...skipped] : []),
+    "",
+    `Load average (1 min) at the end of each round: ${http.roundLoad.join(", ")}.`,
+    "",
+    "Reference ratios are the figures from the issue and DESIGN.md for this kind of machine. " +
+      "`rotate-every-request` contenders give each connection its own session and follow every Set-Cookie, which also costs the load generator a request rebuild per request.",
+  ].join("\n");
+}
+
+function footprintSection(http: HttpResults): string {
+  const rows = http.contenders
+    .filter((c) => c.credential && c.credential.setCookie !== "")
+    .map((c) => {
+      const credential = c.credential!;
+      const pair = credential.setCookie.split(";")[0]!;
+      return [
+        `\`${c.name}\``,
+        String(bytes(pair.slice(pair.indexOf("=") + 1))),
+        String(bytes(pair)),
+        String(bytes(credential.setCookie)),
+        credential.storedBytes === null ? "–" : String(credential.storedBytes),
+        credential.storedHow ?? "no store",
+      ];
+    });
+  return [
+    "## Footprint",
+    "",
+    "Measured from the real credential each library emitted at login (its own Set-Cookie, secure production settings) and from its store right after. " +
+      "The Cookie request header carries `name=value` on every request.",
+    "",
+    table(
+      [
+        "contender",
+        "cookie value B",
+        "name=value B (per request)",
+        "Set-Cookie B",
+        "stored B",
+        "stored, measured as",
+      ],
+      rows,
+      ["l", "r", "r", "r", "r", "l"],
+    ),
+  ].join("\n");
+}
+
+function microSection(micro: MicroResults): string {
+  const parts = ["## Micro: CPU per operation", ""];
+  parts.push(
+    "mitata, process CPU time (user + system) per operation, median of the per-round p50; ratio = median of (task / the group's first task) within each round. " +
+      "Zero-latency stores: Tessera's `get` returns a copy of one fixed record, Lucia's adapter answers from memory.",
+  );
+  for (const group of micro.groups) {
+    const rows = micro.results
+      .filter((r) => r.group === group.name)
+      .map((r) => [r.name, micros(r.ns), fixed(r.ratio)]);
+    parts.push(
+      "",
+      `### ${group.name}`,
+      "",
+      `${group.note}.`,
+      "",
+      table(["task", "CPU / op", "ratio"], rows, ["l", "r", "r"]),
+    );
+  }
+  return parts.join("\n");
+}
+
+function scaleSection(scale: ScaleResults): string {
+  const sizes = scale.settings.revokeUserSizes;
+  const rows = scale.levels.map((level) => [
+    int(level.stored),
+    `${int(level.validatesPerSecond)}${level.validateFailures ? ` (**${level.validateFailures} failed**)` : ""}`,
+    int(level.bytesPerSession),
+    ...sizes.map((n) =>
+      fixed(level.revokeAllMs.find((r) => r.userSessions === n)?.ms ?? Number.NaN, 3),
+    ),
+    fixed(level.fillSeconds, 1),
+  ]);
+  return [
+    "## Scale",
+    "",
+    `Store: \`${scale.store}\`. validate throughput with ${scale.settings.concurrency} validates in flight, each on a session picked at random among all stored, for ${scale.settings.validateSeconds} s; ` +
+      `memory: ${scale.memoryHow}, divided by the sessions stored; store filled with copies of one real session's record (own id and user); ` +
+      `revokeAll: median of ${scale.settings.revokeRepeats} runs for one user with that many sessions among all the others.`,
+    "",
+    table(
+      [
+        "stored sessions",
+        "validates/s",
+        "B / session",
+        ...sizes.map((n) => `revokeAll ${int(n)} (ms)`),
+        "fill (s)",
+      ],
+      rows,
+      ["r", "r", "r", ...sizes.map(() => "r" as const), "r"],
+    ),
+  ].join("\n");
+}
+
+/** The Markdown report of one run. */
+export function renderReport(run: BenchRun, jsonName: string): string {
+  const m = run.machine;
+  const versions = Object.entries(run.versions).map(([name, version]) => `\`${name}\` ${version}`);
+  const sections = [
+    "# Tessera benchmark results",
+    "",
+    `Produced by \`${run.command}\`${run.quick ? " with BENCH_QUICK=1 (short run: indicative only)" : ""} on ${run.startedAt.slice(0, 10)}, in ${Math.round(run.seconds)} s. ` +
+      `Raw figures: \`apps/bench/.tmp/${jsonName}\` (not committed). How to read them: [README](./README.md#method).`,
+    "",
+    "## Machine",
+    "",
+    table(
+      ["", ""],
+      [
+        ["CPU", m.cpu],
+        ["cores", String(m.cores)],
+        ["memory", `${m.memoryGiB} GiB`],
+        ["Node", m.node],
+        ["OS", m.os],
+        ["Redis", m.redis ?? "not reachable"],
+        ["PostgreSQL", m.postgres ?? "not reachable"],
+        ["load average (1 min) at start / end", `${run.load.start} / ${run.load.end}`],
+      ],
+    ),
+    "",
+    `Packages: ${versions.join(", ")}.`,
+    "",
+    "## Against the targets",
+    "",
+    ...verdicts(run),
+  ];
+  if (run.http) sections.push("", httpSection(run.http), "", footprintSection(run.http));
+  if (run.micro) sections.push("", microSection(run.micro));
+  if (run.scale) sections.push("", scaleSection(run.scale));
+  if (run.notes.length) sections.push("", "## Notes", "", ...run.notes.map((n) => `- ${n}`));
+  return `${sections.join("\n")}\n`;
+}
