@@ -3,6 +3,7 @@
  * to read how much memory the sessions take, and cleans up after itself.
  */
 import { MemoryStore, type SessionStore } from "@tessera/core";
+import { RedisStore } from "@tessera/redis";
 import Redis from "ioredis";
 import { startThrowawayRedis } from "./services.js";
 
@@ -19,16 +20,9 @@ export interface ScaleStore {
 /** Builds a store by name. */
 export type ScaleStoreFactory = () => Promise<ScaleStore>;
 
-/**
- * Placeholder for @tessera/redis (being written on another branch). Once it lands: add it to
- * apps/bench's dependencies and return `new RedisStore({ client, prefix })` (or whatever its
- * constructor takes) here. Everything around it (the throwaway server, the memory gauge, the
- * cleanup) is already wired.
- */
-function createRedisStore(_client: Redis, _prefix: string): SessionStore {
-  throw new Error(
-    "the redis scale store is a placeholder until @tessera/redis lands: wire createRedisStore() in src/scale-stores.ts",
-  );
+/** The Redis store as users deploy it, on the bench's private server. */
+function createRedisStore(client: Redis, prefix: string): SessionStore {
+  return new RedisStore({ client, prefix });
 }
 
 /** The factories, by the name given to `--store`. */

@@ -124,32 +124,29 @@ export const contenders: ContenderEntry[] = [
     followsCookies: true,
     options: { rotateEveryRequest: true },
   },
-  // Placeholders, wired once their packages land (each file ~30 lines; copy
-  // tessera-core-memory.ts and swap MemoryStore / the middleware):
-  //
-  // {
-  //   name: "tessera-express-redis",
-  //   file: "tessera-express-redis.ts", // @tessera/express + @tessera/redis on ioredis
-  //   label: "@tessera/express + @tessera/redis",
-  //   needs: ["redis"],
-  //   authenticates: true,
-  // },
-  // {
-  //   name: "tessera-express-postgres",
-  //   file: "tessera-express-postgres.ts", // @tessera/express + @tessera/postgres (drizzle, pg Pool)
-  //   label: "@tessera/express + @tessera/postgres",
-  //   needs: ["postgres"],
-  //   authenticates: true,
-  // },
-  // {
-  //   name: "tessera-redis rotate-every-request",
-  //   file: "tessera-express-redis.ts", // same file, reading context.options.rotateEveryRequest
-  //   label: "@tessera/redis, rotation.interval = 0 (a write per request)",
-  //   needs: ["redis"],
-  //   authenticates: true,
-  //   followsCookies: true,
-  //   options: { rotateEveryRequest: true },
-  // },
+  {
+    name: "tessera-express-redis",
+    file: "tessera-express-redis.ts",
+    label: "@tessera/express + @tessera/redis (ioredis): one GET when nothing is due",
+    needs: ["redis"],
+    authenticates: true,
+  },
+  {
+    name: "tessera-express-postgres",
+    file: "tessera-express-postgres.ts",
+    label: "@tessera/express + @tessera/postgres (drizzle, pg Pool of 10): one PK SELECT",
+    needs: ["postgres"],
+    authenticates: true,
+  },
+  {
+    name: "tessera-express-redis rotate-every-request",
+    file: "tessera-express-redis.ts",
+    label: "@tessera/express + @tessera/redis, rotation.interval = 0 (a write per request)",
+    needs: ["redis"],
+    authenticates: true,
+    followsCookies: true,
+    options: { rotateEveryRequest: true },
+  },
 ];
 
 /** Absolute path of a contender's file. */
