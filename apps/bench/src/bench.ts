@@ -41,7 +41,7 @@ function argument(name: string): string | undefined {
 const quick = process.env.BENCH_QUICK === "1";
 const only = (argument("only")?.split(",") ?? [...SECTIONS]) as Section[];
 const wanted = argument("contenders")?.split(",");
-const scaleStore = argument("scale-store") ?? "memory";
+const scaleStore = argument("scale-store") ?? "redis";
 const started = Date.now();
 const log = (line: string) =>
   console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);

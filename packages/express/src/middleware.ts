@@ -118,14 +118,24 @@ class RequestState {
   }
 }
 
-/** Checked sessions per request, per session manager: the memo behind "one validate per request". */
-const checked = new WeakMap<Request, Map<Sessions, RequestState>>();
-/** The state `req.tessera` and the guards act on: the innermost mount's. */
-const active = new WeakMap<Request, RequestState>();
+/**
+ * Per-request memo, kept under symbols on the request object itself (cheaper than WeakMaps on
+ * the hot path): the checked sessions per session manager, behind "one validate per request",
+ * and the state `req.tessera` and the guards act on (the innermost mount's).
+ */
+const CHECKED = Symbol("tessera.checked");
+const ACTIVE = Symbol("tessera.active");
+
+interface Memo {
+  [CHECKED]?: Map<Sessions, RequestState>;
+  [ACTIVE]?: RequestState;
+}
+
+const memo = (req: Request) => req as Request & Memo;
 
 /** The session state of a request, for the guards; `undefined` if `tessera()` did not run. */
 export function stateOf(req: Request): Pick<RequestState, "session" | "reason"> | undefined {
-  return active.get(req);
+  return memo(req)[ACTIVE];
 }
 
 function setCookieList(res: Response): string[] {
@@ -265,9 +275,12 @@ export function tessera(sessions: Sessions, options: TesseraOptions = {}): Reque
     if (checkOrigin) {
       const refusal = checkOrigin({
         method: req.method,
-        origin: req.get("origin"),
+        origin: req.headers.origin,
         secFetchSite: req.get("sec-fetch-site"),
-        host: requestHost(req),
+        // Read only when the check needs it (never for GET): the trust-proxy lookup costs.
+        get host() {
+          return requestHost(req);
+        },
       });
       if (refusal) {
         if (onCrossSite) onCrossSite(refusal, req, res, next);
@@ -278,7 +291,8 @@ export function tessera(sessions: Sessions, options: TesseraOptions = {}): Reque
         return false;
       }
     }
-    let perManager = checked.get(req);
+    const memoised = memo(req);
+    let perManager = memoised[CHECKED];
     let state = perManager?.get(sessions);
     if (!state) {
       if (looksLikeExpressSession(req.session)) {
@@ -287,9 +301,11 @@ export function tessera(sessions: Sessions, options: TesseraOptions = {}): Reque
         );
       }
       const deviceId = getDeviceId?.(req);
+      const ip = req.ip;
+      const userAgent = req.headers["user-agent"];
       const client: ClientInfo = {
-        ...(req.ip ? { ip: req.ip } : {}),
-        ...(req.get("user-agent") ? { userAgent: req.get("user-agent") } : {}),
+        ...(ip ? { ip } : {}),
+        ...(userAgent ? { userAgent } : {}),
         ...(deviceId ? { deviceId } : {}),
       };
       let found: RequestSession;
@@ -314,11 +330,11 @@ export function tessera(sessions: Sessions, options: TesseraOptions = {}): Reque
       if (found.rotatedToken) res.setHeader(ROTATED_TOKEN_HEADER, found.rotatedToken);
       if (!perManager) {
         perManager = new Map();
-        checked.set(req, perManager);
+        memoised[CHECKED] = perManager;
       }
       perManager.set(sessions, state);
     }
-    active.set(req, state);
+    memoised[ACTIVE] = state;
     req.session = state.session;
     req.tessera = new RequestHelpers(state, req, res);
     return true;

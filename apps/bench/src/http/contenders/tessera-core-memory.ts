@@ -6,13 +6,16 @@
  */
 import { createSessions, MemoryStore } from "@tessera/core";
 import { defineContender } from "../contender.js";
-import { recordJsonBytes, tesseraApp, tesseraLogin } from "../tessera-kit.js";
+import { HOT_PATH_ROTATION, recordJsonBytes, tesseraApp, tesseraLogin } from "../tessera-kit.js";
 
 export default defineContender(async (context) => {
   const store = new MemoryStore();
   const sessions = createSessions({
     store,
-    ...(context.options.rotateEveryRequest ? { rotation: { interval: 0, grace: 30 } } : {}),
+    // Every request rotates, or (the hot path) none inside the run: with the default 5-minute
+    // interval a session would rotate mid-run, and a load generator that keeps replaying the
+    // old cookie after the grace window is exactly what reuse detection revokes.
+    rotation: context.options.rotateEveryRequest ? { interval: 0, grace: 30 } : HOT_PATH_ROTATION,
   });
   return {
     app: tesseraApp(sessions),

@@ -11,7 +11,7 @@ import { drizzle } from "drizzle-orm/node-postgres";
 import pg from "pg";
 import { defineContender } from "../contender.js";
 import { authApp } from "../express-kit.js";
-import { tesseraLogin } from "../tessera-kit.js";
+import { HOT_PATH_ROTATION, tesseraLogin } from "../tessera-kit.js";
 
 export default defineContender(async (context) => {
   const pool = new pg.Pool({ ...context.pg, max: 10 });
@@ -19,7 +19,7 @@ export default defineContender(async (context) => {
   const table = sessionsTable("tessera_sessions", { schema: context.pgSchema });
   const store = new PostgresStore({ db, table });
   await store.migrate();
-  const sessions = createSessions({ store });
+  const sessions = createSessions({ store, rotation: HOT_PATH_ROTATION });
   return {
     app: authApp(
       (req) => req.session?.userId ?? null,

@@ -10,14 +10,17 @@ import { RedisStore } from "@tessera/redis";
 import { Redis } from "ioredis";
 import { defineContender } from "../contender.js";
 import { authApp } from "../express-kit.js";
-import { tesseraLogin } from "../tessera-kit.js";
+import { HOT_PATH_ROTATION, tesseraLogin } from "../tessera-kit.js";
 
 export default defineContender(async (context) => {
   const client = new Redis(context.redisUrl);
   const store = new RedisStore({ client, prefix: `${context.redisPrefix}tessera:` });
   const sessions = createSessions({
     store,
-    ...(context.options.rotateEveryRequest ? { rotation: { interval: 0, grace: 30 } } : {}),
+    // Every request rotates, or (the hot path) none inside the run: with the default 5-minute
+    // interval a session would rotate mid-run, and a load generator that keeps replaying the
+    // old cookie after the grace window is exactly what reuse detection revokes.
+    rotation: context.options.rotateEveryRequest ? { interval: 0, grace: 30 } : HOT_PATH_ROTATION,
   });
   return {
     app: authApp(
