@@ -6,18 +6,19 @@ export { type Answer, Client, listen, listenForTest, type RequestOptions } from 
 export { startReadmeApp } from "./readme.js";
 export { connectRedis, dropPrefix, uniquePrefix } from "./redis.js";
 export {
-  type AppConfig,
   type CommonOptions,
   FRESH_FOR,
-  type ReferenceSessions,
+  type InProcessSessions,
+  inProcessReferenceApp,
+  REFERENCE_ROUTES,
   ROTATION_INTERVAL,
-  type RunningApp,
+  type ReferenceApp,
+  type ReferenceConfig,
+  type ReferenceRoute,
   referenceSessions,
-  type Scenario,
-  type StartApp,
-  sessionScenarios,
-  storeOutageScenarios,
-} from "./scenarios.js";
+  type StartReferenceApp,
+} from "./reference.js";
+export { type Scenario, sessionScenarios, storeOutageScenarios } from "./scenarios.js";
 export {
   counting,
   downStore,
@@ -25,6 +26,8 @@ export {
   redisKind,
   type StoreCalls,
   type StoreKind,
+  type StoreMode,
   storeKinds,
+  switchable,
   uniqueUser,
 } from "./stores.js";

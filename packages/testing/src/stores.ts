@@ -78,6 +78,33 @@ export function downStore(): SessionStore {
   };
 }
 
+/** How a `switchable` store behaves right now. */
+export type StoreMode = "up" | "down" | "losing-races";
+
+/**
+ * Wraps a store so a test can take it down (every call rejects like a refused connection) or
+ * make every compare-and-swap lose (`update` resolves `false`, as if another server always
+ * wrote first), and bring it back.
+ */
+export function switchable(store: SessionStore): { store: SessionStore; set(mode: StoreMode): void } {
+  let mode: StoreMode = "up";
+  const down = downStore();
+  const wrapped = {} as SessionStore;
+  for (const method of Object.keys(down) as Array<keyof SessionStore>) {
+    (wrapped as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+      if (mode === "down") return (down[method] as () => Promise<never>)();
+      if (mode === "losing-races" && method === "update") return Promise.resolve(false);
+      return (store[method] as (...a: unknown[]) => unknown).apply(store, args);
+    };
+  }
+  return {
+    store: wrapped,
+    set(next) {
+      mode = next;
+    },
+  };
+}
+
 let users = 0;
 /** A user id no other test uses (a Redis store is shared by the whole run). */
 export function uniqueUser(name: string): string {
