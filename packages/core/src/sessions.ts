@@ -358,7 +358,9 @@ export function createSessions(options: SessionsOptions): Sessions {
       if (!rotated.ok) return rotated;
       if (rotated.token === null) return { ok: false, reason: "stale" };
       const session = await this.reauthenticated(rotated.session.id);
-      return session ? { ok: true, session, token: rotated.token } : { ok: false, reason: "not-found" };
+      return session
+        ? { ok: true, session, token: rotated.token }
+        : { ok: false, reason: "not-found" };
     },
 
     async revoke(sessionId) {

@@ -15,8 +15,8 @@ import {
   InvalidArgumentError,
   isTesseraError,
   MemoryStore,
-  type SessionStore,
   SessionConflictError,
+  type SessionStore,
   StoreUnavailableError,
   TesseraConfigError,
 } from "../src/index.js";
@@ -93,7 +93,10 @@ describe("CSRF: unsafe requests and where they come from", () => {
   it("treats a default port as no port", async () => {
     const { gate } = setup();
     const state = await gate.open(
-      request({ origin: "https://app.test", host: "app.test:443" }, { method: "POST", secure: true }),
+      request(
+        { origin: "https://app.test", host: "app.test:443" },
+        { method: "POST", secure: true },
+      ),
     );
     expect(state.refusal).toBeNull();
   });
@@ -101,7 +104,10 @@ describe("CSRF: unsafe requests and where they come from", () => {
   it("refuses Origin: null as an opaque origin", async () => {
     const { gate } = setup();
     const state = await gate.open(post({ origin: "null" }));
-    expect(state.refusal?.refusal).toEqual({ error: "cross-site-request", reason: "opaque-origin" });
+    expect(state.refusal?.refusal).toEqual({
+      error: "cross-site-request",
+      reason: "opaque-origin",
+    });
   });
 
   it("refuses an unsafe request that carries the session cookie but neither header", async () => {
@@ -262,9 +268,14 @@ describe("reading the session", () => {
       deleteByUser: fail,
     };
     const { gate } = setup({}, down);
-    const state = await gate.open(request({ cookie: `session=${"a".repeat(24)}.${"b".repeat(32)}` }));
+    const state = await gate.open(
+      request({ cookie: `session=${"a".repeat(24)}.${"b".repeat(32)}` }),
+    );
     expect(state.refusal?.status).toBe(503);
-    expect(state.refusal?.headers).toMatchObject({ "retry-after": "5", "cache-control": "no-store" });
+    expect(state.refusal?.headers).toMatchObject({
+      "retry-after": "5",
+      "cache-control": "no-store",
+    });
     expect(state.session).toBeNull();
     expect((await gate.open(request())).refusal).toBeNull(); // no token, no store call
   });

@@ -13,13 +13,7 @@ import {
   type LogoutEverywhereOptions,
   type RequestSession,
 } from "@tessera/core/http";
-import type {
-  ErrorRequestHandler,
-  NextFunction,
-  Request,
-  RequestHandler,
-  Response,
-} from "express";
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
 
 declare global {
   namespace Express {
@@ -39,7 +33,12 @@ declare global {
 export type TesseraRequest = Omit<RequestSession, "refusal" | "effects" | "onSessionChange">;
 
 /** Answers a refusal your own way (e.g. an HTML page or a redirect) instead of JSON. */
-export type OnRefused = (answer: HttpAnswer, req: Request, res: Response, next: NextFunction) => void;
+export type OnRefused = (
+  answer: HttpAnswer,
+  req: Request,
+  res: Response,
+  next: NextFunction,
+) => void;
 
 /** Options of `tessera()`: the gate's (`csrf`, `allowedOrigins`, `trustedProxies`) and these. */
 export interface TesseraOptions extends GateOptions {
@@ -77,7 +76,8 @@ function writeEffectsOnHead(res: Response, state: RequestSession) {
     if (effects && !this.headersSent) {
       if (effects.setCookie !== null) {
         const existing = this.getHeader("set-cookie");
-        const cookies = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
+        const cookies =
+          existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
         this.setHeader("set-cookie", [...cookies, effects.setCookie]);
       }
       for (const name in effects.headers) this.setHeader(name, effects.headers[name]!);
@@ -141,7 +141,9 @@ export function tessera(sessions: Sessions, options: TesseraOptions = {}): Reque
           else send(res, state.refusal);
           return;
         }
-        (memo[STATE] ??= new Map()).set(sessions, state);
+        const checked = memo[STATE] ?? new Map<Sessions, RequestSession>();
+        memo[STATE] = checked;
+        checked.set(sessions, state);
         state.onSessionChange = (session) => {
           req.session = session;
         };
@@ -160,7 +162,9 @@ function guard(level: "session" | "fresh", options: GuardOptions, name: string):
   return function requireTesseraSession(req, res, next) {
     const state = (req as WithState)[ACTIVE];
     if (!state) {
-      next(new TesseraConfigError(`${name}() runs after app.use(tessera(sessions)); mount it first`));
+      next(
+        new TesseraConfigError(`${name}() runs after app.use(tessera(sessions)); mount it first`),
+      );
       return;
     }
     const refusal = state.require(level);

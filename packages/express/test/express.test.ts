@@ -11,8 +11,8 @@ import {
   inProcessReferenceApp,
   listenForTest,
   memoryKind,
-  ROTATION_INTERVAL,
   type ReferenceConfig,
+  ROTATION_INTERVAL,
   type StoreKind,
   sessionScenarios,
   storeKinds,
@@ -117,7 +117,9 @@ function referenceApp(
     "/logout-everywhere",
     requireSession(),
     route(async (req, res) => {
-      res.json({ ended: await req.tessera.logoutEverywhere({ keepCurrent: req.body?.keepCurrent }) });
+      res.json({
+        ended: await req.tessera.logoutEverywhere({ keepCurrent: req.body?.keepCurrent }),
+      });
     }),
   );
   app.get("/boom", () => {
@@ -208,7 +210,9 @@ describe.each(frameworks)("%s", (_name, express) => {
           );
         },
       );
-      const attack = await app.client().post("/logout", { headers: { origin: "https://evil.test" } });
+      const attack = await app
+        .client()
+        .post("/logout", { headers: { origin: "https://evil.test" } });
       expect(attack.status).toBe(400);
       expect(attack.body).toBe("refused: cross-site-request");
       const response = await fetch(`${app.url}/account`, { redirect: "manual" });

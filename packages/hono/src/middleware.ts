@@ -129,8 +129,8 @@ export const tessera = (
       deviceId: getDeviceId?.(c),
     });
     if (state.refusal) return refuse(c, state.refusal);
-    let perManager = checked.get(raw);
-    if (!perManager) checked.set(raw, (perManager = new Map()));
+    const perManager = checked.get(raw) ?? new Map<Sessions, RequestSession>();
+    checked.set(raw, perManager);
     perManager.set(sessions, state);
     c.set("tessera", state);
     c.set("session", state.session);

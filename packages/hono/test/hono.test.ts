@@ -7,11 +7,11 @@ import { createAdaptorServer } from "@hono/node-server";
 import { createSessions, type Sessions, TesseraConfigError } from "@tessera/core";
 import {
   Client,
-  listenForTest,
   inProcessReferenceApp,
+  listenForTest,
   memoryKind,
-  ROTATION_INTERVAL,
   type ReferenceConfig,
+  ROTATION_INTERVAL,
   type StoreKind,
   sessionScenarios,
   storeKinds,
@@ -40,7 +40,11 @@ const kinds = await storeKinds("hono");
 const serve = (app: Hono<any>) => listenForTest(createAdaptorServer({ fetch: app.fetch }) as never);
 
 /** The reference app of @tessera/testing (REFERENCE_ROUTES), on Hono. */
-function referenceApp(sessions: Sessions, options: TesseraOptions, configure?: (app: Hono) => void) {
+function referenceApp(
+  sessions: Sessions,
+  options: TesseraOptions,
+  configure?: (app: Hono) => void,
+) {
   // No generics: c.var.session is typed through hono's ContextVariableMap.
   const app = new Hono();
   app.use(async (c, next) => {
@@ -76,7 +80,9 @@ function referenceApp(sessions: Sessions, options: TesseraOptions, configure?: (
     });
   });
   app.post("/transfer", requireFresh(), (c) => c.json({ transferred: true }));
-  app.post("/rotate", requireSession(), async (c) => c.json({ rotated: (await rotate(c)) !== null }));
+  app.post("/rotate", requireSession(), async (c) =>
+    c.json({ rotated: (await rotate(c)) !== null }),
+  );
   app.post("/step-up", requireSession(), async (c) =>
     c.json({ fresh: (await reauthenticate(c))?.fresh ?? false }),
   );

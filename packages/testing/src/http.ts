@@ -99,8 +99,7 @@ export class Client {
       const name = pair.slice(0, eq).trim();
       if (/;\s*Max-Age=0(;|$)/i.test(line) || /;\s*Expires=Thu, 01 Jan 1970/i.test(line)) {
         this.jar.delete(name);
-      }
-      else this.jar.set(name, pair.slice(eq + 1).trim());
+      } else this.jar.set(name, pair.slice(eq + 1).trim());
     }
     let body: unknown = text;
     try {

@@ -3,6 +3,14 @@
  * consumers import this TypeScript source directly (vitest and tsc both read it).
  */
 export { type Answer, Client, listen, listenForTest, type RequestOptions } from "./http.js";
+export {
+  counting,
+  downStore,
+  type StoreCalls,
+  type StoreMode,
+  switchable,
+} from "./levers.js";
+export { type RunningNextApp, startNextApp } from "./next.js";
 export { startReadmeApp } from "./readme.js";
 export { connectRedis, dropPrefix, uniquePrefix } from "./redis.js";
 export {
@@ -11,23 +19,12 @@ export {
   type InProcessSessions,
   inProcessReferenceApp,
   REFERENCE_ROUTES,
-  ROTATION_INTERVAL,
   type ReferenceApp,
   type ReferenceConfig,
   type ReferenceRoute,
+  ROTATION_INTERVAL,
   referenceSessions,
   type StartReferenceApp,
 } from "./reference.js";
 export { type Scenario, sessionScenarios, storeOutageScenarios } from "./scenarios.js";
-export {
-  counting,
-  downStore,
-  memoryKind,
-  redisKind,
-  type StoreCalls,
-  type StoreKind,
-  type StoreMode,
-  storeKinds,
-  switchable,
-  uniqueUser,
-} from "./stores.js";
+export { memoryKind, redisKind, type StoreKind, storeKinds, uniqueUser } from "./stores.js";

@@ -11,7 +11,8 @@ import {
   type Sessions,
 } from "@tessera/core";
 import { Client } from "./http.js";
-import { counting, type StoreKind, type StoreMode, switchable } from "./stores.js";
+import { counting, type StoreMode, switchable } from "./levers.js";
+import type { StoreKind } from "./stores.js";
 
 /** Seconds between rotations in the reference app (grace 10 s). */
 export const ROTATION_INTERVAL = 60;
@@ -78,7 +79,12 @@ export const REFERENCE_ROUTES: readonly ReferenceRoute[] = [
     guard: null,
     does: "sets Cache-Control: public, max-age=60; as /public",
   },
-  { method: "POST", path: "/login", guard: null, does: "body { user, data? }: login; { user, token }" },
+  {
+    method: "POST",
+    path: "/login",
+    guard: null,
+    does: "body { user, data? }: login; { user, token }",
+  },
   {
     method: "GET",
     path: "/me",

@@ -10,6 +10,7 @@ import { cookieValues, parseBearer } from "../cookie.js";
 import { TesseraConfigError } from "../errors.js";
 import type { Session, SessionData } from "../session.js";
 import type { CreatedSession, InvalidReason, Sessions, ValidateResult } from "../sessions.js";
+import { parseToken } from "../token.js";
 import {
   answerForError,
   crossSiteAnswer,
@@ -182,6 +183,34 @@ function checkOptions(sessions: Sessions, options: GateOptions) {
 }
 
 /**
+ * The session id a token names, or `null` when it is not a well-formed token: for integrations
+ * that must check that something they were handed belongs to the request's own session.
+ */
+export function sessionIdOf(token: string | null | undefined): string | null {
+  return parseToken(token)?.id ?? null;
+}
+
+/**
+ * The session ids named by the tokens a request carries (each session cookie, then the bearer
+ * header), without a store call.
+ */
+export function presentedSessionIds(sessions: Sessions, request: Pick<RequestFacts, "header">) {
+  const tokens = cookieValues(
+    request.header("cookie"),
+    sessions.cookie.name,
+    MAX_COOKIE_CANDIDATES,
+  );
+  const bearer = parseBearer(request.header("authorization"));
+  if (bearer !== null) tokens.push(bearer);
+  const ids: string[] = [];
+  for (const token of tokens) {
+    const id = sessionIdOf(token);
+    if (id !== null) ids.push(id);
+  }
+  return ids;
+}
+
+/**
  * Whether `value` is the session manager `createSessions` returns, checked by shape (not
  * `instanceof`, so an ESM and a CommonJS copy of core agree).
  */
@@ -343,7 +372,8 @@ class GateRequest implements RequestSession {
    */
   #write(token: string, session: Session, login = false) {
     const bearer = this.source === "bearer";
-    if (login || !bearer) this.#setCookie = this.sessions.cookie.serialize(token, session.expiresAt);
+    if (login || !bearer)
+      this.#setCookie = this.sessions.cookie.serialize(token, session.expiresAt);
     this.#bearerToken = bearer ? token : null;
   }
 

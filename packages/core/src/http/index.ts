@@ -23,9 +23,11 @@ export {
   isSessions,
   type LoginInput,
   type LogoutEverywhereOptions,
+  presentedSessionIds,
   type RequestFacts,
   type RequestSession,
   type ResponseEffects,
+  sessionIdOf,
   TOKEN_HEADER,
   type TokenSourceKind,
 } from "./gate.js";
