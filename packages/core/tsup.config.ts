@@ -1,4 +1,7 @@
 import { defineConfig } from "tsup";
 import { packageBuild } from "../../tsup.config.base";
 
-export default defineConfig(packageBuild({ index: "src/index.ts" }));
+// Splitting keeps one copy of what the entries share (errors, session views) in a common chunk.
+export default defineConfig(
+  packageBuild({ index: "src/index.ts", http: "src/http/index.ts" }, { splitting: true }),
+);

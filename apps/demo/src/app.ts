@@ -88,7 +88,7 @@ export function createDemoApp(deps: DemoDependencies) {
     c.set("startedAt", Date.now());
     await next();
   });
-  app.use(tessera(sessions, { getClientIp: deps.clientIp }));
+  app.use(tessera(sessions, { getRemoteAddress: deps.clientIp }));
 
   const notice = (c: Context): Notice[] => {
     const key = c.req.query("m");

@@ -69,7 +69,10 @@ describe.each(cases)("demo with STORE=%s", (_name, printed, environment) => {
     const devices = await fetch(`${demo.url}/devices`, { headers: { cookie } });
     expect(await devices.text()).toContain("Your devices (2)");
 
-    await fetch(`${demo.url}/devices/revoke-others`, { ...form({}), headers: { cookie } });
+    await fetch(`${demo.url}/devices/revoke-others`, {
+      ...form({}),
+      headers: { cookie, "sec-fetch-site": "same-origin" }, // a browser says where it posts from
+    });
     const revoked = await fetch(`${demo.url}/account`, {
       headers: { cookie: other },
       redirect: "manual",

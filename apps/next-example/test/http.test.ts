@@ -113,7 +113,7 @@ describe("next-example over HTTP", () => {
       body: JSON.stringify({ displayName: "pwned" }),
     });
     expect(forged.status).toBe(403);
-    expect(await forged.json()).toEqual({ error: "cross-site" });
+    expect(await forged.json()).toEqual({ error: "cross-site-request", reason: "cross-site" });
 
     const viaFetchMetadata = await fetch(`${base}/api/profile`, {
       method: "POST",

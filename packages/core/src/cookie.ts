@@ -94,23 +94,37 @@ export function createSessionCookie(
       return `${name}=; Max-Age=0${attributes}`;
     },
     parse(cookieHeader) {
-      if (typeof cookieHeader !== "string" || cookieHeader.length > MAX_COOKIE_HEADER) return null;
-      let start = 0;
-      while (start < cookieHeader.length) {
-        let end = cookieHeader.indexOf(";", start);
-        if (end === -1) end = cookieHeader.length;
-        const eq = cookieHeader.indexOf("=", start);
-        if (eq !== -1 && eq < end && cookieHeader.slice(start, eq).trim() === name) {
-          let value = cookieHeader.slice(eq + 1, end).trim();
-          if (value.length >= 2 && value.startsWith('"') && value.endsWith('"'))
-            value = value.slice(1, -1);
-          return value;
-        }
-        start = end + 1;
-      }
-      return null;
+      return cookieValues(cookieHeader, name, 1)[0] ?? null;
     },
   };
+}
+
+/**
+ * Every value of cookie `name` in a `Cookie` request header, in header order (at most `limit`).
+ * A request may carry several: a sibling subdomain can plant a cookie of the same name
+ * ("cookie tossing"), and the browser sends both.
+ */
+export function cookieValues(
+  cookieHeader: string | null | undefined,
+  name: string,
+  limit = 4,
+): string[] {
+  const values: string[] = [];
+  if (typeof cookieHeader !== "string" || cookieHeader.length > MAX_COOKIE_HEADER) return values;
+  let start = 0;
+  while (start < cookieHeader.length && values.length < limit) {
+    let end = cookieHeader.indexOf(";", start);
+    if (end === -1) end = cookieHeader.length;
+    const eq = cookieHeader.indexOf("=", start);
+    if (eq !== -1 && eq < end && cookieHeader.slice(start, eq).trim() === name) {
+      let value = cookieHeader.slice(eq + 1, end).trim();
+      if (value.length >= 2 && value.startsWith('"') && value.endsWith('"'))
+        value = value.slice(1, -1);
+      values.push(value);
+    }
+    start = end + 1;
+  }
+  return values;
 }
 
 const BEARER_PATTERN = /^Bearer +([A-Za-z0-9._~+/=-]+) *$/i;

@@ -49,3 +49,30 @@ export class InvalidArgumentError extends TesseraError {
     this.name = "InvalidArgumentError";
   }
 }
+
+const CODES: ReadonlySet<string> = new Set<TesseraErrorCode>([
+  "config",
+  "store-unavailable",
+  "conflict",
+  "invalid-argument",
+]);
+
+/**
+ * Whether `error` is a Tessera error (of `code`, when given). Decided by `name` and `code`, not
+ * `instanceof`, so an error thrown by another copy of `@tessera/core` (ESM beside CommonJS, two
+ * installed versions) is recognised too.
+ *
+ * @example
+ * ```ts
+ * if (isTesseraError(error, "store-unavailable")) return reply.code(503).send();
+ * ```
+ */
+export function isTesseraError(error: unknown, code?: TesseraErrorCode): error is TesseraError {
+  if (typeof error !== "object" || error === null) return false;
+  const { name, code: actual } = error as { name?: unknown; code?: unknown };
+  if (typeof name !== "string" || !/^(Tessera|Store|Session|InvalidArgument)\w*Error$/.test(name)) {
+    return false;
+  }
+  if (typeof actual !== "string" || !CODES.has(actual)) return false;
+  return code === undefined || actual === code;
+}

@@ -12,6 +12,7 @@ export {
 export { type CookieOptions, parseBearer, type SessionCookie } from "./cookie.js";
 export {
   InvalidArgumentError,
+  isTesseraError,
   SessionConflictError,
   StoreUnavailableError,
   TesseraConfigError,
@@ -19,23 +20,6 @@ export {
   type TesseraErrorCode,
 } from "./errors.js";
 export type { SessionEvent, SessionEventHandler, SessionEventType } from "./events.js";
-export {
-  type CrossSiteAnswer,
-  type CrossSiteRefusal,
-  createOriginCheck,
-  crossSiteAnswer,
-  type GuardRefusal,
-  guardSession,
-  isSessions,
-  type OriginCheck,
-  type OriginFacts,
-  type RequestSession,
-  ROTATED_TOKEN_HEADER,
-  readRequestSession,
-  type SessionFacts,
-  type StoreFailureAnswer,
-  storeFailureAnswer,
-} from "./http.js";
 export { MemoryStore, type MemoryStoreOptions } from "./memory-store.js";
 export type { RotationOptions, SessionsOptions } from "./options.js";
 export type {

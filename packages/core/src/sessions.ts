@@ -35,7 +35,8 @@ export type InvalidReason =
   | "invalid-secret"
   | "expired"
   | "reused"
-  | "binding-mismatch";
+  | "binding-mismatch"
+  | "stale";
 
 /**
  * Result of `validate` / `rotate`. When `token` is not `null`, send it to the client
@@ -78,6 +79,8 @@ export interface Sessions {
   ): Promise<Session | null>;
   /** Marks a completed step-up: the session is fresh again for `freshFor`. */
   reauthenticated(sessionId: string): Promise<Session | null>;
+  /** Step-up done: rotates the secret and makes the session fresh again for `freshFor`. */
+  reauthenticate(token: unknown, client?: ClientInfo): Promise<ValidateResult>;
   /** Ends one session. Resolves `true` if it existed. */
   revoke(sessionId: string): Promise<boolean>;
   /** Ends every session of a user, optionally keeping one; resolves to the number ended. */
@@ -257,7 +260,9 @@ export function createSessions(options: SessionsOptions): Sessions {
           record.rotationNonce !== null
             ? formatToken(record.id, deriveRotatedSecret(parsed.secret, record.rotationNonce))
             : null;
-        return { ok: true, session: sessionView(record, at, moved), token: resent };
+        // Freshness belongs to the current secret: a copy taken before a step-up never has it.
+        const session = { ...sessionView(record, at, moved), fresh: false };
+        return { ok: true, session, token: resent };
       }
       const write = plannedWrite(record, parsed.secret, at, force, moved ? current : null);
       if (!write) return { ok: true, session: sessionView(record, at), token: null };
@@ -346,6 +351,16 @@ export function createSessions(options: SessionsOptions): Sessions {
         authenticatedAt: at,
         freshUntil: Math.min(at + config.freshMs, record.absoluteExpiresAt),
       }));
+    },
+
+    async reauthenticate(token, client) {
+      const rotated = await check(token, client, true);
+      if (!rotated.ok) return rotated;
+      if (rotated.token === null) return { ok: false, reason: "stale" };
+      const session = await this.reauthenticated(rotated.session.id);
+      return session
+        ? { ok: true, session, token: rotated.token }
+        : { ok: false, reason: "not-found" };
     },
 
     async revoke(sessionId) {

@@ -1,6 +1,10 @@
-export { type GuardOptions, requireFresh, requireSession, storeErrorHandler } from "./guards.js";
 export {
+  type GuardOptions,
   type LogoutEverywhereOptions,
+  type OnRefused,
+  requireFresh,
+  requireSession,
+  storeErrorHandler,
   type TesseraOptions,
   type TesseraRequest,
   tessera,

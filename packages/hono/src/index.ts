@@ -1,9 +1,14 @@
-export { type GuardOptions, requireFresh, requireSession } from "./guards.js";
 export {
+  type GuardOptions,
   type LogoutEverywhereOptions,
   login,
   logout,
   logoutEverywhere,
+  type OnRefused,
+  reauthenticate,
+  requireFresh,
+  requireSession,
+  rotate,
   type TesseraContext,
   type TesseraEnv,
   type TesseraOptions,

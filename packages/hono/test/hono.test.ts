@@ -1,20 +1,17 @@
 /**
  * @tessera/hono over real HTTP on @hono/node-server, against MemoryStore and a real Redis
- * (RedisStore), with requests sent by fetch to a listening server. The behaviour every framework
- * integration shares runs from @tessera/testing's scenarios on this file's reference app; the
- * rest of the file is what is Hono's own.
+ * (RedisStore). The behaviour every integration shares runs from @tessera/testing's scenarios on
+ * this file's reference app; the rest of the file is what is Hono's own.
  */
 import { createAdaptorServer } from "@hono/node-server";
 import { createSessions, type Sessions, TesseraConfigError } from "@tessera/core";
 import {
-  type AppConfig,
   Client,
-  downStore,
+  inProcessReferenceApp,
   listenForTest,
   memoryKind,
+  type ReferenceConfig,
   ROTATION_INTERVAL,
-  type RunningApp,
-  referenceSessions,
   type StoreKind,
   sessionScenarios,
   storeKinds,
@@ -28,8 +25,10 @@ import {
   login,
   logout,
   logoutEverywhere,
+  reauthenticate,
   requireFresh,
   requireSession,
+  rotate,
   type TesseraEnv,
   type TesseraOptions,
   tessera,
@@ -40,29 +39,29 @@ const kinds = await storeKinds("hono");
 /** Serves `app` on @hono/node-server until the test finishes; resolves its base URL. */
 const serve = (app: Hono<any>) => listenForTest(createAdaptorServer({ fetch: app.fetch }) as never);
 
-/**
- * The reference app of @tessera/testing's scenarios, on Hono: public, guarded and fresh-only
- * routes, login/logout/logout-everywhere, and a middleware before Tessera plus a route that set
- * cookies of their own.
- */
-async function start(
-  kind: StoreKind,
-  config: AppConfig<TesseraOptions> & { configure?: (app: Hono) => void } = {},
-): Promise<RunningApp> {
-  const reference = referenceSessions(kind, config);
+/** The reference app of @tessera/testing (REFERENCE_ROUTES), on Hono. */
+function referenceApp(
+  sessions: Sessions,
+  options: TesseraOptions,
+  configure?: (app: Hono) => void,
+) {
   // No generics: c.var.session is typed through hono's ContextVariableMap.
   const app = new Hono();
   app.use(async (c, next) => {
     c.header("Set-Cookie", "early=1; Path=/", { append: true });
     await next();
   });
-  app.use(tessera(reference.sessions, config.options));
-  config.configure?.(app);
-  app.get("/public", (c) => c.json({ user: c.var.session?.userId ?? null }));
+  app.use(tessera(sessions, options));
+  configure?.(app);
+  const user = (c: { var: { session: { userId: string } | null } }) => ({
+    user: c.var.session?.userId ?? null,
+  });
+  app.get("/public", (c) => c.json(user(c)));
   app.get("/theme", (c) => {
     setCookie(c, "theme", "dark");
-    return c.json({ user: c.var.session?.userId ?? null });
+    return c.json(user(c));
   });
+  app.get("/cached", (c) => c.json(user(c), 200, { "cache-control": "public, max-age=60" }));
   app.get("/raw", () => new Response("a raw response", { headers: { "x-raw": "1" } }));
   app.post("/login", async (c) => {
     const body = await c.req.json<{ user: string; data?: { role: string } }>();
@@ -81,6 +80,12 @@ async function start(
     });
   });
   app.post("/transfer", requireFresh(), (c) => c.json({ transferred: true }));
+  app.post("/rotate", requireSession(), async (c) =>
+    c.json({ rotated: (await rotate(c)) !== null }),
+  );
+  app.post("/step-up", requireSession(), async (c) =>
+    c.json({ fresh: (await reauthenticate(c))?.fresh ?? false }),
+  );
   app.post("/logout", async (c) => c.json({ ended: await logout(c) }));
   app.post("/logout-everywhere", requireSession(), async (c) => {
     const body = await c.req.json<{ keepCurrent?: boolean }>().catch(() => ({}));
@@ -91,8 +96,17 @@ async function start(
     throw new Error("an application bug");
   });
   app.onError((error, c) => c.json({ appError: error.name }, 500));
-  const url = await serve(app);
-  return { ...reference, client: new Client(url), url };
+  return app;
+}
+
+function start(
+  kind: StoreKind,
+  config: ReferenceConfig & { options?: TesseraOptions } = {},
+  configure?: (app: Hono) => void,
+) {
+  return inProcessReferenceApp(kind, config, (sessions, options) =>
+    serve(referenceApp(sessions, options, configure)),
+  );
 }
 
 const sessionCookie = (line: string | undefined) => line?.split(";")[0]?.split("=")[1];
@@ -103,100 +117,108 @@ describe.each(kinds)("Hono on @hono/node-server, $name", (kind) => {
   }
 
   it("adds the rotated cookie to a raw Response the handler returned", async () => {
-    const { client, clock } = await start(kind);
+    const app = await start(kind);
+    const client = app.client();
     await client.post("/login", { json: { user: uniqueUser("alice") } });
     const before = client.jar.get("session");
-    clock.now += (ROTATION_INTERVAL + 1) * 1000;
+    await app.advanceClock(ROTATION_INTERVAL + 1);
     const raw = await client.get("/raw");
     expect(raw.body).toBe("a raw response");
     expect(raw.headers.get("x-raw")).toBe("1");
     expect(sessionCookie(raw.cookie("session"))).not.toBe(before);
+    expect(raw.headers.get("cache-control")).toBe("private, no-store");
     expect((await client.get("/me")).status).toBe(200);
   });
 
   it("validates once per request however often and deep the middleware is mounted", async () => {
-    const setup = await start(kind);
+    const app = await start(kind);
+    const { sessions, calls } = app.reference;
     // Mounted twice at the top, in a routed sub-app, and in a separate app called with fetch.
     const fetched = new Hono();
-    fetched.use(tessera(setup.sessions));
+    fetched.use(tessera(sessions));
     fetched.get("*", requireSession(), (c) => c.json({ user: c.var.session!.userId }));
     const inner = new Hono<TesseraEnv>();
-    inner.use(tessera(setup.sessions));
+    inner.use(tessera(sessions));
     inner.get("/me", requireSession(), (c) => c.json({ user: c.var.session!.userId }));
     inner.all("/fetched/*", (c) => fetched.fetch(c.req.raw));
     const outer = new Hono();
-    outer.use(tessera(setup.sessions));
-    outer.use(tessera(setup.sessions));
+    outer.use(tessera(sessions));
+    outer.use(tessera(sessions));
     outer.route("/nested", inner);
     const url = await serve(outer);
 
     const alice = uniqueUser("alice");
-    await setup.client.post("/login", { json: { user: alice } });
+    const login = app.client();
+    await login.post("/login", { json: { user: alice } });
     const client = new Client(url);
-    client.jar.set("session", setup.client.jar.get("session")!);
+    client.jar.set("session", login.jar.get("session")!);
 
     for (const path of ["/nested/me", "/nested/fetched/me"]) {
-      const before = setup.calls.get;
+      const before = calls.get;
       expect((await client.get(path)).body).toEqual({ user: alice });
-      expect(setup.calls.get - before).toBe(1);
+      expect(calls.get - before).toBe(1);
     }
 
     // A rotation through all the mounts: still one validate, and one cookie.
-    setup.clock.now += (ROTATION_INTERVAL + 1) * 1000;
-    const rotatedAt = setup.calls.get;
+    await app.advanceClock(ROTATION_INTERVAL + 1);
+    const rotatedAt = calls.get;
     const rotated = await client.get("/nested/fetched/me");
     expect(rotated.body).toEqual({ user: alice });
-    expect(setup.calls.get - rotatedAt).toBe(1);
+    expect(calls.get - rotatedAt).toBe(1);
     expect(rotated.cookies.filter((line) => line.startsWith("session="))).toHaveLength(1);
     expect((await client.get("/nested/me")).body).toEqual({ user: alice });
   });
 
-  it("answers refusals through onCrossSite and onRefused when given", async () => {
-    const { client } = await start(kind, {
-      options: { onCrossSite: (c, refusal) => c.text(`refused: ${refusal}`, 400) },
-      configure: (app) => {
+  it("answers refusals through onRefused when given", async () => {
+    const app = await start(
+      kind,
+      { options: { onRefused: (c, answer) => c.text(`refused: ${answer.refusal.error}`, 400) } },
+      (routes) => {
         const toLogin = requireSession({
-          onRefused: (c, refusal) => c.redirect(`/login?status=${refusal.status}`),
+          onRefused: (c, answer) => c.redirect(`/login?status=${answer.status}`),
         });
-        app.get("/account", toLogin, (c) => c.text("account"));
+        routes.get("/account", toLogin, (c) => c.text("account"));
       },
-    });
-    const attack = await client.post("/logout", { headers: { origin: "https://evil.test" } });
+    );
+    const attack = await app.client().post("/logout", { headers: { origin: "https://evil.test" } });
     expect(attack.status).toBe(400);
-    expect(attack.body).toBe("refused: cross-site");
-    const response = await fetch(`${client.base}/account`, { redirect: "manual" });
+    expect(attack.body).toBe("refused: cross-site-request");
+    const response = await fetch(`${app.url}/account`, { redirect: "manual" });
     expect(response.status).toBe(302);
     expect(response.headers.get("location")).toBe("/login?status=401");
   });
 
-  it("binds to the address getClientIp reports", async () => {
-    const { client } = await start(kind, {
-      options: { getClientIp: (c) => c.req.header("x-real-ip") },
+  it("binds to the address getRemoteAddress reports", async () => {
+    const app = await start(kind, {
+      options: { getRemoteAddress: (c) => c.req.header("x-test-peer") },
     });
-    const proxied = { "x-real-ip": "203.0.113.7" };
-    await client.post("/login", { json: { user: uniqueUser("alice") }, headers: proxied });
-    expect((await client.get("/me", { headers: proxied })).body.ip).toBe("203.0.113.7");
+    const client = app.client();
+    const peer = { "x-test-peer": "203.0.113.7" };
+    await client.post("/login", { json: { user: uniqueUser("alice") }, headers: peer });
+    expect((await client.get("/me", { headers: peer })).body.ip).toBe("203.0.113.7");
   });
 });
 
-describe("Hono when the store is down", () => {
+describe("Hono when the store fails", () => {
   for (const scenario of storeOutageScenarios) {
     it(scenario.name, () => scenario.run((config) => start(memoryKind, config)));
   }
 
-  it("answers through onStoreUnavailable when given", async () => {
-    const { client } = await start(memoryKind, {
-      store: downStore(),
+  it("answers through onRefused when given, in the middleware and in a handler", async () => {
+    const app = await start(memoryKind, {
       options: {
-        onStoreUnavailable: (c) => c.text("try again soon", 503, { "retry-after": "5" }),
+        onRefused: (c, answer) => c.text("try again soon", answer.status, { "retry-after": "5" }),
       },
     });
+    await app.setStore("down");
+    const client = app.client();
     client.jar.set("session", `${"a".repeat(24)}.${"b".repeat(32)}`);
     const me = await client.get("/me");
     expect(me.status).toBe(503);
     expect(me.headers.get("retry-after")).toBe("5");
     expect(me.body).toBe("try again soon");
-    const login = await client.post("/login", { json: { user: "bob" } });
+    const login = await app.client().post("/login", { json: { user: "bob" } });
+    expect(login.status).toBe(503);
     expect(login.body).toBe("try again soon");
   });
 });

@@ -12,6 +12,7 @@ import {
   type Session,
   TesseraConfigError,
 } from "@tessera/core";
+import type { CheckedSession, TokenSourceKind } from "@tessera/core/http";
 
 /** Request header carrying the proxy's signed verdict to server components and actions. */
 export const FORWARDED_SESSION_HEADER = "x-tessera-session";
@@ -103,8 +104,24 @@ interface WirePayload {
   s: WireSession | null;
   /** Why a presented token was refused, or `null`. */
   r: InvalidReason | null;
+  /**
+   * The session's current token (rotated if the proxy rotated it), so that a route handler or
+   * action can rotate or step up from it. It never leaves the server: Next.js hands request
+   * headers set by the proxy to the render only.
+   */
+  k: string | null;
+  /** Where the request carried its token. */
+  o: TokenSourceKind | null;
+  /** The proxy's response carries a token (a rotation): the final response must not be cached. */
+  i: boolean;
   /** Issued at, epoch milliseconds. */
   t: number;
+}
+
+/** What the proxy found, as it is forwarded. */
+export interface ForwardedState extends CheckedSession {
+  /** The proxy's response carries a new token. */
+  issued: boolean;
 }
 
 function toWire(session: Session): WireSession {
@@ -144,13 +161,16 @@ function fromWire(wire: WireSession): Session {
  * `InvalidArgumentError` when the session (its `data`) is too large for a header.
  */
 export async function signForwardedSession(
-  found: { session: Session | null; reason: InvalidReason | null },
+  found: ForwardedState,
   key: CryptoKey,
   now: number = Date.now(),
 ): Promise<string> {
   const payload: WirePayload = {
     s: found.session ? toWire(found.session) : null,
     r: found.reason,
+    k: found.token,
+    o: found.source,
+    i: found.issued,
     t: now,
   };
   const body = toBase64Url(encoder.encode(JSON.stringify(payload)));
@@ -165,8 +185,8 @@ export async function signForwardedSession(
 
 /** What the render learns from the forwarded header. */
 export type ForwardedVerdict =
-  /** The proxy ran for this request; `session` is what it found, `reason` why it refused one. */
-  | { status: "verified"; session: Session | null; reason: InvalidReason | null }
+  /** The proxy ran for this request: what it found. */
+  | ({ status: "verified" } & ForwardedState)
   /** No header: the proxy did not run for this request (matcher) or was bypassed. */
   | { status: "missing" }
   /** A header the proxy of this deployment did not sign (forged, stale, or another key). */
@@ -175,8 +195,10 @@ export type ForwardedVerdict =
 function isWirePayload(value: unknown): value is WirePayload {
   if (!value || typeof value !== "object") return false;
   const payload = value as WirePayload;
-  if (typeof payload.t !== "number") return false;
+  if (typeof payload.t !== "number" || typeof payload.i !== "boolean") return false;
   if (payload.r !== null && typeof payload.r !== "string") return false;
+  if (payload.k !== null && typeof payload.k !== "string") return false;
+  if (payload.o !== null && payload.o !== "cookie" && payload.o !== "bearer") return false;
   if (payload.s === null) return true;
   const s = payload.s;
   return (
@@ -226,5 +248,8 @@ export async function readForwardedSession(
     status: "verified",
     session: payload.s ? fromWire(payload.s) : null,
     reason: payload.r,
+    token: payload.k,
+    source: payload.o,
+    issued: payload.i,
   };
 }

@@ -6,7 +6,7 @@ export {
   type TesseraProxyOptions,
   tesseraProxy,
 } from "./proxy.js";
-export { type ClientResolver, defaultClient, type HeaderReader } from "./request.js";
+export type { HeaderReader } from "./request.js";
 export {
   type RouteSession,
   type SessionRouteHandler,

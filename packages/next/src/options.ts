@@ -2,45 +2,33 @@
  * Options every entry point shares (proxy, route handlers, server helpers), and the one place
  * that reads the proxy's forwarded verdict for a request.
  */
-import {
-  createOriginCheck,
-  type OriginCheck,
-  parseToken,
-  type Sessions,
-  TesseraConfigError,
-} from "@tessera/core";
+import { type Sessions, TesseraConfigError } from "@tessera/core";
+import { createGate, type Gate, type GateOptions, presentedSessionIds } from "@tessera/core/http";
 import {
   FORWARDED_SESSION_HEADER,
   type ForwardedVerdict,
   forwardKey,
   readForwardedSession,
 } from "./forward.js";
-import { type ClientResolver, defaultClient, type HeaderReader, sessionFacts } from "./request.js";
+import type { HeaderReader } from "./request.js";
 
 /** Options shared by `tesseraProxy`, `withSession` and `tesseraServer`; give each the same. */
-export interface TesseraNextOptions {
+export interface TesseraNextOptions extends GateOptions {
   /**
    * Key material (at least 32 characters) for the header that carries the proxy's verdict to
    * the render. Only needed when the proxy and the app run in different processes; by default
    * each process uses its own random key.
    */
   secret?: string;
-  /**
-   * Extra origins (`https://admin.example.com`) or hosts (`admin.example.com`) allowed to send
-   * unsafe requests; mirror `serverActions.allowedOrigins` of `next.config` (without wildcards).
-   */
-  allowedOrigins?: string[];
-  /** Refuse cross-site unsafe requests with 403. Default `true`. */
-  csrf?: boolean;
-  /** Derives the client the session is bound to. Default: see `defaultClient`. */
-  client?: ClientResolver;
+  /** Device id to bind the session to, from the request headers (e.g. one your app sets). */
+  getDeviceId?: (headers: HeaderReader) => string | undefined;
 }
 
 /** Options with defaults applied, built once per factory call. */
 export interface ResolvedNextOptions {
+  gate: Gate;
   key: Promise<CryptoKey>;
-  checkOrigin: OriginCheck | null;
-  client: ClientResolver;
+  getDeviceId: ((headers: HeaderReader) => string | undefined) | undefined;
 }
 
 /** Applies defaults; throws `TesseraConfigError` for invalid options. */
@@ -48,32 +36,26 @@ export function resolveNextOptions(
   sessions: Sessions,
   options: TesseraNextOptions = {},
 ): ResolvedNextOptions {
-  if (!sessions || typeof sessions.validate !== "function" || !sessions.cookie) {
-    throw new TesseraConfigError("pass the object returned by createSessions() first");
-  }
   if (!options || typeof options !== "object") {
     throw new TesseraConfigError("options must be an object");
   }
-  if (options.client !== undefined && typeof options.client !== "function") {
-    throw new TesseraConfigError("client must be a function (headers) => ClientInfo");
+  const { secret, getDeviceId, ...gateOptions } = options;
+  const gate = createGate(sessions, gateOptions);
+  if (getDeviceId !== undefined && typeof getDeviceId !== "function") {
+    throw new TesseraConfigError("getDeviceId must be a function (headers) => string | undefined");
   }
-  const key = forwardKey(options.secret);
+  const key = forwardKey(secret);
   // An unreachable key (Web Crypto missing) must surface where it is used, not as an
   // unhandled rejection at import time.
   key.catch(() => {});
-  return {
-    key,
-    checkOrigin: options.csrf === false ? null : createOriginCheck(options.allowedOrigins),
-    client: options.client ?? defaultClient,
-  };
+  return { gate, key, getDeviceId };
 }
 
 /**
- * Reads the proxy's verdict for this request. A verified session must also belong to the token
+ * Reads the proxy's verdict for this request. A verified session must also belong to a token
  * the request carries, so a verdict cannot be replayed with another session's cookie.
  */
 export async function forwardedSession(
-  sessions: Sessions,
   headers: HeaderReader,
   resolved: ResolvedNextOptions,
 ): Promise<ForwardedVerdict> {
@@ -82,7 +64,6 @@ export async function forwardedSession(
     await resolved.key,
   );
   if (verdict.status !== "verified" || verdict.session === null) return verdict;
-  const presented = sessions.tokenFrom(sessionFacts(headers));
-  if (parseToken(presented?.token)?.id !== verdict.session.id) return { status: "invalid" };
-  return verdict;
+  const ids = presentedSessionIds(resolved.gate.sessions, { header: (name) => headers.get(name) });
+  return ids.includes(verdict.session.id) ? verdict : { status: "invalid" };
 }

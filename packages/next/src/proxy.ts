@@ -1,25 +1,22 @@
 /**
  * The proxy (`proxy.ts`, formerly `middleware.ts`): the one place of a page request that can
- * both validate and write cookies before rendering. It checks the origin of unsafe requests,
- * validates the session once (rotating it when due), sets the rotated cookie, and forwards its
- * verdict, signed, to the render of the same request.
+ * both validate and write cookies before rendering. It runs the request gate (CSRF, one
+ * validate, rotation), writes the gate's cookie and headers, and forwards what it found, signed,
+ * to the render of the same request.
  */
-import {
-  readRequestSession,
-  type Session,
-  type Sessions,
-  StoreUnavailableError,
-} from "@tessera/core";
+import type { Session, Sessions } from "@tessera/core";
+import type { RequestSession } from "@tessera/core/http";
 import { type NextRequest, NextResponse } from "next/server.js";
 import { FORWARDED_SESSION_HEADER, signForwardedSession } from "./forward.js";
 import { resolveNextOptions, type TesseraNextOptions } from "./options.js";
-import { originFacts, sessionFacts } from "./request.js";
-import { applySessionHeaders, crossSiteResponse, storeUnavailableResponse } from "./respond.js";
+import { applyEffects, nextFacts, toResponse } from "./request.js";
 
 /** What `handle` receives besides the request. */
 export interface ProxyContext {
   /** The validated session, or `null`. */
   session: Session | null;
+  /** The request's session state and helpers (e.g. `tessera.logout()` before a redirect). */
+  tessera: Omit<RequestSession, "refusal" | "effects" | "onSessionChange">;
   /**
    * The request headers to forward: the incoming ones plus the signed verdict. Pass them to any
    * `NextResponse.next()` or `NextResponse.rewrite()` you build, or server components will not
@@ -46,43 +43,46 @@ export type TesseraProxy = (request: NextRequest) => Promise<Response>;
 
 /**
  * Builds the proxy function. Unsafe cross-site requests get 403 (unless `csrf: false`), a store
- * outage 503; otherwise the route runs with the session forwarded to it. Throws
- * `TesseraConfigError` for invalid options.
+ * outage 503; otherwise the route runs with the session forwarded to it.
+ *
+ * @example
+ * ```ts
+ * // proxy.ts
+ * export const proxy = tesseraProxy(sessions);
+ * export const config = { matcher: ["/((?!_next/static|_next/image|favicon.ico).*)"] };
+ * ```
+ * @throws TesseraConfigError for invalid options.
  */
 export function tesseraProxy(sessions: Sessions, options: TesseraProxyOptions = {}): TesseraProxy {
   const resolved = resolveNextOptions(sessions, options);
   const handle = options.handle;
 
   return async function proxy(request) {
-    const refusal = resolved.checkOrigin?.(originFacts(request.method, request.headers));
-    if (refusal) return crossSiteResponse(refusal);
-
-    let found: Awaited<ReturnType<typeof readRequestSession>>;
-    try {
-      found = await readRequestSession(
-        sessions,
-        sessionFacts(request.headers),
-        resolved.client(request.headers),
-      );
-    } catch (error) {
-      if (error instanceof StoreUnavailableError) return storeUnavailableResponse();
-      throw error;
-    }
+    const headers = request.headers;
+    const state = await resolved.gate.open(
+      nextFacts(request.method, headers, request.url, resolved.getDeviceId?.(headers)),
+    );
+    if (state.refusal) return toResponse(state.refusal);
 
     // Always overwrite: a client-sent header of this name never reaches the render.
-    const requestHeaders = new Headers(request.headers);
+    const requestHeaders = new Headers(headers);
     requestHeaders.set(
       FORWARDED_SESSION_HEADER,
-      await signForwardedSession(found, await resolved.key),
+      await signForwardedSession(
+        {
+          session: state.session,
+          token: state.token,
+          source: state.source,
+          reason: state.reason,
+          issued: state.effects() !== null,
+        },
+        await resolved.key,
+      ),
     );
     const custom = handle
-      ? await handle(request, { session: found.session, requestHeaders })
+      ? await handle(request, { session: state.session, tessera: state, requestHeaders })
       : undefined;
     const response = custom ?? NextResponse.next({ request: { headers: requestHeaders } });
-    return applySessionHeaders(
-      response,
-      found.setCookie ? [found.setCookie] : [],
-      found.rotatedToken,
-    );
+    return applyEffects(response, state.effects());
   };
 }

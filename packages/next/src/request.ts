@@ -1,9 +1,9 @@
 /**
- * What the integration reads from a request's headers: the client the session is bound to, the
- * facts the CSRF check needs, and the token (through core). Header access only, so it runs in
- * the proxy, in route handlers and behind `next/headers` alike.
+ * Next.js requests as the gate's facts, and the gate's answers and effects onto Next.js
+ * responses. Header access only, so it serves the proxy, route handlers and `next/headers` alike.
  */
-import type { ClientInfo, OriginFacts } from "@tessera/core";
+import type { HttpAnswer, RequestFacts, ResponseEffects } from "@tessera/core/http";
+import { toNextCookie } from "./cookie.js";
 
 /** Read-only header access shared by `Request.headers` and `next/headers`' `headers()`. */
 export interface HeaderReader {
@@ -11,43 +11,66 @@ export interface HeaderReader {
   get(name: string): string | null;
 }
 
-/** Derives the client a session is bound to from the request headers. */
-export type ClientResolver = (headers: HeaderReader) => ClientInfo;
-
 /**
- * The default client: the right-most `X-Forwarded-For` entry (the address the nearest proxy
- * saw; Vercel and most reverse proxies set or append it), else `X-Real-IP`, and the
- * `User-Agent`. Next.js exposes no socket address to the proxy, so behind several proxies, or
- * with none at all, pass your own `client` resolver.
+ * The gate's facts for a Next.js request. Next.js exposes no socket address, so the client
+ * address comes only from `X-Forwarded-For` with `trustedProxies` (`next start` keeps a client's
+ * own `X-Forwarded-For`, so it is never read by default). `secure` is the URL's scheme when there
+ * is a URL, else the `X-Forwarded-Proto` Next.js sets for the request.
  */
-export function defaultClient(headers: HeaderReader): ClientInfo {
-  const client: ClientInfo = {};
-  const forwarded = headers.get("x-forwarded-for");
-  const ip = forwarded ? forwarded.split(",").pop()?.trim() : headers.get("x-real-ip")?.trim();
-  if (ip) client.ip = ip;
-  const userAgent = headers.get("user-agent");
-  if (userAgent) client.userAgent = userAgent;
-  return client;
-}
-
-/**
- * The headers the CSRF check compares. The host is `X-Forwarded-Host` (first value) else
- * `Host`, the same pair Next.js compares the `Origin` with before it runs a Server Action.
- */
-export function originFacts(method: string, headers: HeaderReader): OriginFacts {
-  const forwardedHost = headers.get("x-forwarded-host")?.split(",")[0]?.trim();
+export function nextFacts(
+  method: string,
+  headers: HeaderReader,
+  url?: string,
+  deviceId?: string,
+): RequestFacts {
   return {
     method,
-    origin: headers.get("origin"),
-    secFetchSite: headers.get("sec-fetch-site"),
-    host: forwardedHost || headers.get("host"),
+    header: (name) => headers.get(name),
+    remoteAddress: undefined,
+    secure: url ? url.startsWith("https:") : headers.get("x-forwarded-proto") === "https",
+    deviceId,
   };
 }
 
-/** The two headers a session token may come in. */
-export function sessionFacts(headers: HeaderReader): {
-  cookie: string | null;
-  authorization: string | null;
-} {
-  return { cookie: headers.get("cookie"), authorization: headers.get("authorization") };
+/** The gate's answer as a `Response`, exactly as given. */
+export function toResponse(answer: HttpAnswer): Response {
+  return new Response(answer.body, { status: answer.status, headers: answer.headers });
+}
+
+/** A response whose cookies Next.js tracks (`NextResponse`), or any `Response`. */
+interface CookieJarResponse extends Response {
+  cookies?: { set(cookie: ReturnType<typeof toNextCookie>): unknown };
+}
+
+/**
+ * Writes the gate's effects onto a response. A `NextResponse` gets the cookie through its
+ * cookie API (the render of the same request then reads the new value); a plain `Response` gets
+ * the raw header. Responses with immutable headers (`Response.redirect()`) are copied first.
+ */
+export function applyEffects(response: Response, effects: ResponseEffects | null): Response {
+  if (!effects) return response;
+  let target: CookieJarResponse = response;
+  try {
+    write(target, effects);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    target = new Response(response.body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: new Headers(response.headers),
+    });
+    write(target, effects);
+  }
+  return target;
+}
+
+function write(response: CookieJarResponse, effects: ResponseEffects) {
+  if (effects.setCookie !== null) {
+    if (typeof response.cookies?.set === "function") {
+      response.cookies.set(toNextCookie(effects.setCookie));
+    } else {
+      response.headers.append("set-cookie", effects.setCookie);
+    }
+  }
+  for (const name in effects.headers) response.headers.set(name, effects.headers[name]!);
 }

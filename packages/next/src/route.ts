@@ -1,42 +1,17 @@
 /**
- * Route handlers (`app/**\/route.ts`): a wrapper that gives the handler the session and
- * cookie-writing `login` / `logout` helpers, refuses cross-site unsafe requests, answers 503 on
- * a store outage and, when asked, 401/403 without a (fresh) session. Plain `Request` and
+ * Route handlers (`app/**\/route.ts`): a wrapper that hands the handler the request's session
+ * state with its cookie-writing helpers, and answers like every Tessera integration (403
+ * cross-site, 401/403 when a session is required, 503 on a store failure). Plain `Request` and
  * `Response`, so it runs on the Node.js and the Edge runtime.
  */
-import {
-  type CreatedSession,
-  guardSession,
-  type InvalidReason,
-  readRequestSession,
-  type Session,
-  type SessionData,
-  type Sessions,
-  StoreUnavailableError,
-  TesseraConfigError,
-} from "@tessera/core";
+import type { Sessions } from "@tessera/core";
+import { TesseraConfigError } from "@tessera/core";
+import { answerForError, type RequestSession } from "@tessera/core/http";
 import { forwardedSession, resolveNextOptions, type TesseraNextOptions } from "./options.js";
-import { originFacts, sessionFacts } from "./request.js";
-import { applySessionHeaders, crossSiteResponse, storeUnavailableResponse } from "./respond.js";
+import { applyEffects, nextFacts, toResponse } from "./request.js";
 
-/** The session helpers a wrapped route handler receives. */
-export interface RouteSession {
-  /** The session of this request (after `login` or `logout`, the new state), or `null`. */
-  readonly session: Session | null;
-  /**
-   * Starts a session for a user whose credentials you have checked, ending the request's
-   * previous session if any. The cookie is set on the response; the token is also returned for
-   * bearer clients (mobile, CLI), which have no cookie jar.
-   */
-  login(input: { userId: string; data?: SessionData }): Promise<CreatedSession>;
-  /** Ends this request's session and clears the cookie. Resolves `true` if there was one. */
-  logout(): Promise<boolean>;
-  /**
-   * Ends every session of this request's user (all devices) and clears the cookie, or keeps
-   * the current session with `keepCurrent: true`. Resolves to the number ended.
-   */
-  logoutEverywhere(options?: { keepCurrent?: boolean }): Promise<number>;
-}
+/** The session state a wrapped route handler receives, with `login`, `logout`, .... */
+export type RouteSession = Omit<RequestSession, "refusal" | "effects" | "onSessionChange">;
 
 /** Options of `withSession`. */
 export interface WithSessionOptions extends TesseraNextOptions {
@@ -44,106 +19,68 @@ export interface WithSessionOptions extends TesseraNextOptions {
   require?: "session" | "fresh";
 }
 
-/** A route handler that receives the session helpers before Next.js's own context argument. */
+/** A route handler that receives the session state before Next.js's own context argument. */
 export type SessionRouteHandler<Context> = (
   request: Request,
   tessera: RouteSession,
   context: Context,
 ) => Response | Promise<Response>;
 
+const NO_STORE = { setCookie: null, headers: { "cache-control": "private, no-store" } };
+
 /**
  * Wraps a route handler. The session comes from the proxy's signed verdict when the proxy ran
  * for this request, else from one validation here (rotating and setting the cookie itself), so
- * routes outside the proxy's matcher work too. Throws `TesseraConfigError` for invalid options.
+ * routes outside the proxy's matcher work too.
+ *
+ * @example
+ * ```ts
+ * export const POST = withSession(sessions, async (request, tessera) => {
+ *   const { userId } = await request.json();
+ *   const { token } = await tessera.login(userId);
+ *   return Response.json({ token });
+ * });
+ * ```
+ * @throws TesseraConfigError for invalid options.
  */
 export function withSession<Context = unknown>(
   sessions: Sessions,
   handler: SessionRouteHandler<Context>,
   options: WithSessionOptions = {},
 ): (request: Request, context: Context) => Promise<Response> {
-  const resolved = resolveNextOptions(sessions, options);
-  const required = options.require;
+  const { require: required, ...shared } = options;
+  const resolved = resolveNextOptions(sessions, shared);
   if (required !== undefined && required !== "session" && required !== "fresh") {
     throw new TesseraConfigError('require must be "session" or "fresh"');
   }
 
   return async function handleWithSession(request, context) {
-    const refusal = resolved.checkOrigin?.(originFacts(request.method, request.headers));
-    if (refusal) return crossSiteResponse(refusal);
-
-    let session: Session | null;
-    let reason: InvalidReason | null = null;
-    let setCookie: string | null = null;
-    let rotatedToken: string | null = null;
-    try {
-      const forwarded = await forwardedSession(sessions, request.headers, resolved);
-      if (forwarded.status === "verified") {
-        // The proxy already rotated the session and set the cookie.
-        ({ session, reason } = forwarded);
-      } else {
-        const found = await readRequestSession(
-          sessions,
-          sessionFacts(request.headers),
-          resolved.client(request.headers),
-        );
-        ({ session, reason, setCookie, rotatedToken } = found);
-      }
-    } catch (error) {
-      if (error instanceof StoreUnavailableError) return storeUnavailableResponse();
-      throw error;
-    }
-
-    if (required) {
-      const refused = guardSession({ session, reason }, required === "fresh");
-      if (refused) {
-        const answer = Response.json(refused.body, { status: refused.status });
-        return applySessionHeaders(answer, setCookie ? [setCookie] : [], rotatedToken);
-      }
-    }
-
-    const tessera: RouteSession = {
-      get session() {
-        return session;
-      },
-      async login(input) {
-        const created = await sessions.create({
-          userId: input.userId,
-          ...(input.data !== undefined ? { data: input.data } : {}),
-          client: resolved.client(request.headers),
-        });
-        if (session) await sessions.revoke(session.id);
-        session = created.session;
-        setCookie = sessions.cookie.serialize(created.token, created.session.expiresAt);
-        rotatedToken = null;
-        return created;
-      },
-      async logout() {
-        const ended = session ? await sessions.revoke(session.id) : false;
-        session = null;
-        setCookie = sessions.cookie.blank();
-        rotatedToken = null;
-        return ended;
-      },
-      async logoutEverywhere(logoutOptions) {
-        if (!session) return 0;
-        if (logoutOptions?.keepCurrent) {
-          return sessions.revokeAll(session.userId, { except: session.id });
-        }
-        const count = await sessions.revokeAll(session.userId);
-        session = null;
-        setCookie = sessions.cookie.blank();
-        rotatedToken = null;
-        return count;
-      },
-    };
+    const headers = request.headers;
+    const facts = nextFacts(request.method, headers, request.url, resolved.getDeviceId?.(headers));
+    const verdict = await forwardedSession(headers, resolved);
+    // The proxy already checked the origin, validated and wrote its cookie.
+    const state =
+      verdict.status === "verified"
+        ? resolved.gate.resume(verdict, facts)
+        : await resolved.gate.open(facts);
+    if (state.refusal) return toResponse(state.refusal);
 
     let response: Response;
-    try {
-      response = await handler(request, tessera, context);
-    } catch (error) {
-      if (error instanceof StoreUnavailableError) return storeUnavailableResponse();
-      throw error;
+    const refusal = required ? state.require(required) : null;
+    if (refusal) response = toResponse(refusal);
+    else {
+      try {
+        response = await handler(request, state, context);
+      } catch (error) {
+        const answer = answerForError(error);
+        if (!answer) throw error;
+        response = toResponse(answer);
+      }
     }
-    return applySessionHeaders(response, setCookie ? [setCookie] : [], rotatedToken);
+    response = applyEffects(response, state.effects());
+    // The proxy's response carried a token: the route's own caching must not keep it.
+    return verdict.status === "verified" && verdict.issued
+      ? applyEffects(response, NO_STORE)
+      : response;
   };
 }

@@ -24,7 +24,7 @@ describe("Edge runtime", () => {
           readForwardedSession } = TesseraNext;
         const sessions = createSessions({ store: new MemoryStore(), cookie: { secure: false } });
         const login = withSession(sessions, async (request, tessera) =>
-          Response.json({ token: (await tessera.login({ userId: "edge-user" })).token }));
+          Response.json({ token: (await tessera.login("edge-user")).token }));
         const me = withSession(sessions, async (request, tessera) =>
           Response.json({ userId: tessera.session.userId }), { require: "session" });
         const post = (headers) => new Request("https://edge.test/api", { method: "POST", headers });
@@ -36,7 +36,7 @@ describe("Edge runtime", () => {
         const forged = (await login(post({ host: "edge.test", origin: "https://evil.test" }))).status;
         const key = await forwardKey();
         const verdict = await readForwardedSession(
-          await signForwardedSession({ session: null, reason: "expired" }, key), key);
+          await signForwardedSession({ session: null, reason: "expired", token: null, source: "cookie", issued: true }, key), key);
         return { token: typeof token, who, anonymous, forged, verdict };
       `,
     });
@@ -45,7 +45,14 @@ describe("Edge runtime", () => {
       who: { userId: "edge-user" },
       anonymous: 401,
       forged: 403,
-      verdict: { status: "verified", session: null, reason: "expired" },
+      verdict: {
+        status: "verified",
+        session: null,
+        reason: "expired",
+        token: null,
+        source: "cookie",
+        issued: true,
+      },
     });
   });
 });

@@ -15,10 +15,11 @@ describe("forwarded session header", () => {
   it("round-trips the session with its dates and data", async () => {
     const session = await aSession();
     const key = await forwardKey();
-    const value = await signForwardedSession({ session, reason: null }, key);
+    const found = { session, reason: null, token: "t.k", source: "cookie" as const, issued: true };
+    const value = await signForwardedSession(found, key);
     expect(value).toMatch(/^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
     const verdict = await readForwardedSession(value, key);
-    expect(verdict).toEqual({ status: "verified", session, reason: null });
+    expect(verdict).toEqual({ status: "verified", ...found });
   });
 
   it("reports a missing header as missing, not as no session", async () => {
@@ -28,7 +29,10 @@ describe("forwarded session header", () => {
   it("refuses a tampered payload, a wrong key and garbage", async () => {
     const session = await aSession();
     const key = await forwardKey();
-    const value = await signForwardedSession({ session, reason: null }, key);
+    const value = await signForwardedSession(
+      { session, reason: null, token: null, source: null, issued: false },
+      key,
+    );
     const [version, body, mac] = value.split(".");
     const admin = btoa(
       JSON.stringify({ s: { ...session, userId: "admin" }, r: null, t: Date.now() }),
@@ -53,11 +57,23 @@ describe("forwarded session header", () => {
   it("refuses a verdict older than a minute, or from the future", async () => {
     const key = await forwardKey();
     const now = Date.now();
-    const old = await signForwardedSession({ session: null, reason: null }, key, now - 61_000);
+    const old = await signForwardedSession(
+      { session: null, reason: null, token: null, source: null, issued: false },
+      key,
+      now - 61_000,
+    );
     expect(await readForwardedSession(old, key, now)).toEqual({ status: "invalid" });
-    const future = await signForwardedSession({ session: null, reason: null }, key, now + 30_000);
+    const future = await signForwardedSession(
+      { session: null, reason: null, token: null, source: null, issued: false },
+      key,
+      now + 30_000,
+    );
     expect(await readForwardedSession(future, key, now)).toEqual({ status: "invalid" });
-    const recent = await signForwardedSession({ session: null, reason: null }, key, now - 5_000);
+    const recent = await signForwardedSession(
+      { session: null, reason: null, token: null, source: null, issued: false },
+      key,
+      now - 5_000,
+    );
     expect(await readForwardedSession(recent, key, now)).toMatchObject({ status: "verified" });
   });
 
@@ -70,8 +86,11 @@ describe("forwarded session header", () => {
     expect(copy.forwardKey).not.toBe(forwardKey); // really a second module instance
     const second = await copy.forwardKey();
     expect(second).toBe(first);
-    const value = await copy.signForwardedSession({ session: null, reason: "expired" }, second);
-    expect(await readForwardedSession(value, first)).toEqual({
+    const value = await copy.signForwardedSession(
+      { session: null, reason: "expired", token: null, source: null, issued: false },
+      second,
+    );
+    expect(await readForwardedSession(value, first)).toMatchObject({
       status: "verified",
       session: null,
       reason: "expired",
@@ -80,7 +99,10 @@ describe("forwarded session header", () => {
 
   it("derives the same key from the same secret in another process", async () => {
     const key = await forwardKey(SECRET);
-    const value = await signForwardedSession({ session: null, reason: null }, key);
+    const value = await signForwardedSession(
+      { session: null, reason: null, token: null, source: null, issued: false },
+      key,
+    );
     const elsewhere = await crypto.subtle.importKey(
       "raw",
       new TextEncoder().encode(SECRET),
@@ -95,7 +117,10 @@ describe("forwarded session header", () => {
     const session = await aSession();
     const huge = { ...session, data: { blob: "x".repeat(13_000) } };
     await expect(
-      signForwardedSession({ session: huge, reason: null }, await forwardKey()),
+      signForwardedSession(
+        { session: huge, reason: null, token: null, source: null, issued: false },
+        await forwardKey(),
+      ),
     ).rejects.toThrow(InvalidArgumentError);
   });
 

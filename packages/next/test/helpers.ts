@@ -55,7 +55,8 @@ export function setup(overrides: Partial<SessionsOptions> = {}) {
     now: () => clock.now,
     ...overrides,
   });
-  const client = { ip: BROWSER["x-forwarded-for"], userAgent: BROWSER["user-agent"] };
+  // Next.js exposes no socket address: without trustedProxies a session records no IP.
+  const client = { userAgent: BROWSER["user-agent"] };
   const login = async (userId = "alice") => sessions.create({ userId, client });
   const cookieHeader = (token: string) => `theme=dark; ${sessions.cookie.name}=${token}`;
   return { sessions, store, clock, login, cookieHeader };
@@ -82,4 +83,13 @@ export function sessionCookies(response: Response, name: string): string[] {
     .getSetCookie()
     .filter((line) => line.startsWith(`${name}=`))
     .map((line) => line.slice(name.length + 1).split(";")[0] ?? "");
+}
+
+/** A browser's same-origin marker for unsafe requests that name no origin of their own. */
+export function sameOrigin(init: { method?: string; headers?: Record<string, string> }) {
+  const unsafe = !["GET", "HEAD", undefined].includes(init.method);
+  const named = init.headers && ("origin" in init.headers || "sec-fetch-site" in init.headers);
+  const marker: Record<string, string> =
+    unsafe && !named ? { "sec-fetch-site": "same-origin" } : {};
+  return marker;
 }

@@ -3,12 +3,19 @@ import { NextRequest, NextResponse } from "next/server.js";
 import { describe, expect, it } from "vitest";
 import { FORWARDED_SESSION_HEADER, tesseraProxy } from "../src/index.js";
 import { forwardedSession, resolveNextOptions } from "../src/options.js";
-import { BROWSER, forwardedRequestHeaders, ORIGIN, sessionCookies, setup } from "./helpers.js";
+import {
+  BROWSER,
+  forwardedRequestHeaders,
+  ORIGIN,
+  sameOrigin,
+  sessionCookies,
+  setup,
+} from "./helpers.js";
 
 function request(path: string, init: { method?: string; headers?: Record<string, string> } = {}) {
   return new NextRequest(`${ORIGIN}${path}`, {
     method: init.method ?? "GET",
-    headers: { host: "app.example.com", ...BROWSER, ...init.headers },
+    headers: { host: "app.example.com", ...BROWSER, ...sameOrigin(init), ...init.headers },
   });
 }
 
@@ -24,7 +31,7 @@ describe("tesseraProxy", () => {
     expect(response.headers.getSetCookie()).toEqual([]); // nothing due: no cookie
     const forwarded = forwardedRequestHeaders(response);
     expect(forwarded.get("cookie")).toBe(cookieHeader(token)); // other headers pass unchanged
-    const verdict = await forwardedSession(sessions, forwarded, resolveNextOptions(sessions));
+    const verdict = await forwardedSession(forwarded, resolveNextOptions(sessions));
     expect(verdict).toMatchObject({ status: "verified", reason: null });
     expect(verdict.status === "verified" && verdict.session).toMatchObject({
       id: session.id,
@@ -60,8 +67,8 @@ describe("tesseraProxy", () => {
     );
     const forwarded = forwardedRequestHeaders(response);
     expect(forwarded.get(FORWARDED_SESSION_HEADER)).not.toBe(forged);
-    const verdict = await forwardedSession(sessions, forwarded, resolveNextOptions(sessions));
-    expect(verdict).toEqual({ status: "verified", session: null, reason: null });
+    const verdict = await forwardedSession(forwarded, resolveNextOptions(sessions));
+    expect(verdict).toMatchObject({ status: "verified", session: null, reason: null, token: null });
   });
 
   it("clears a cookie naming no live session and forwards why", async () => {
@@ -74,11 +81,10 @@ describe("tesseraProxy", () => {
     expect(sessionCookies(response, sessions.cookie.name)).toEqual([""]);
     expect(response.headers.getSetCookie()[0]).toMatch(/Expires=Thu, 01 Jan 1970/);
     const verdict = await forwardedSession(
-      sessions,
       forwardedRequestHeaders(response),
       resolveNextOptions(sessions),
     );
-    expect(verdict).toEqual({ status: "verified", session: null, reason: "not-found" });
+    expect(verdict).toMatchObject({ status: "verified", session: null, reason: "not-found" });
   });
 
   it("sends bearer clients their rotated token in the tessera-token header", async () => {
@@ -104,7 +110,7 @@ describe("tesseraProxy", () => {
       }),
     );
     expect(forged.status).toBe(403);
-    expect(await forged.json()).toEqual({ error: "cross-site" });
+    expect(await forged.json()).toEqual({ error: "cross-site-request", reason: "cross-site" });
     expect(store.reads).toBe(0);
     const sameSite = await proxy(
       request("/settings", {
@@ -115,9 +121,9 @@ describe("tesseraProxy", () => {
     expect(sameSite.headers.get("x-middleware-next")).toBe("1");
   });
 
-  it("compares the Origin with X-Forwarded-Host first, like Next's server-action check", async () => {
+  it("compares the Origin with X-Forwarded-Host only with trustedProxies", async () => {
     const { sessions } = setup();
-    const proxy = tesseraProxy(sessions);
+    const proxy = tesseraProxy(sessions, { trustedProxies: 1 });
     const behindProxy = await proxy(
       request("/settings", {
         method: "POST",
@@ -133,6 +139,13 @@ describe("tesseraProxy", () => {
       request("/settings", { method: "POST", headers: { host: "internal:3000", origin: ORIGIN } }),
     );
     expect(mismatch.status).toBe(403);
+    const untrusted = await tesseraProxy(sessions)(
+      request("/settings", {
+        method: "POST",
+        headers: { host: "internal:3000", "x-forwarded-host": "app.example.com", origin: ORIGIN },
+      }),
+    );
+    expect(untrusted.status).toBe(403);
   });
 
   it("accepts listed origins, and no check at all with csrf: false", async () => {
@@ -199,7 +212,6 @@ describe("tesseraProxy", () => {
     });
     const response = await proxy(request("/devices", { headers: { cookie: cookieHeader(token) } }));
     const verdict = await forwardedSession(
-      sessions,
       forwardedRequestHeaders(response),
       resolveNextOptions(sessions),
     );

@@ -53,9 +53,20 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   /** Sent as `authorization: Bearer <token>`. */
   bearer?: string;
+  /**
+   * Send no `Origin` / `Sec-Fetch-Site` headers, as a non-browser client (curl, a mobile app)
+   * does. By default the client behaves like a browser on the same origin: unsafe requests carry
+   * `Origin: <base>` and every request `Sec-Fetch-Site: same-origin`, unless `headers` set them.
+   */
+  bare?: boolean;
 }
 
-/** A browser-like client: keeps cookies across requests (name=value only; Max-Age=0 deletes). */
+const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * A browser-like client: keeps cookies across requests (name=value only; Max-Age=0 or an
+ * Expires in the past deletes), and says it is same-origin as a browser would (see `bare`).
+ */
 export class Client {
   /** The cookies the client sends, by name; tests may plant or read them. */
   readonly jar = new Map<string, string>();
@@ -70,6 +81,10 @@ export class Client {
       headers.cookie = [...this.jar].map(([name, value]) => `${name}=${value}`).join("; ");
     }
     if (options.bearer) headers.authorization = `Bearer ${options.bearer}`;
+    if (!options.bare && !("origin" in headers) && !("sec-fetch-site" in headers)) {
+      headers["sec-fetch-site"] = "same-origin";
+      if (!SAFE.has(method)) headers.origin = new URL(this.base).origin;
+    }
     if (options.json !== undefined) headers["content-type"] = "application/json";
     const response = await fetch(this.base + path, {
       method,
@@ -82,8 +97,9 @@ export class Client {
       const [pair = ""] = line.split(";");
       const eq = pair.indexOf("=");
       const name = pair.slice(0, eq).trim();
-      if (/;\s*Max-Age=0(;|$)/i.test(line)) this.jar.delete(name);
-      else this.jar.set(name, pair.slice(eq + 1).trim());
+      if (/;\s*Max-Age=0(;|$)/i.test(line) || /;\s*Expires=Thu, 01 Jan 1970/i.test(line)) {
+        this.jar.delete(name);
+      } else this.jar.set(name, pair.slice(eq + 1).trim());
     }
     let body: unknown = text;
     try {

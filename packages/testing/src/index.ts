@@ -3,28 +3,28 @@
  * consumers import this TypeScript source directly (vitest and tsc both read it).
  */
 export { type Answer, Client, listen, listenForTest, type RequestOptions } from "./http.js";
-export { startReadmeApp } from "./readme.js";
-export { connectRedis, dropPrefix, uniquePrefix } from "./redis.js";
-export {
-  type AppConfig,
-  type CommonOptions,
-  FRESH_FOR,
-  type ReferenceSessions,
-  ROTATION_INTERVAL,
-  type RunningApp,
-  referenceSessions,
-  type Scenario,
-  type StartApp,
-  sessionScenarios,
-  storeOutageScenarios,
-} from "./scenarios.js";
 export {
   counting,
   downStore,
-  memoryKind,
-  redisKind,
   type StoreCalls,
-  type StoreKind,
-  storeKinds,
-  uniqueUser,
-} from "./stores.js";
+  type StoreMode,
+  switchable,
+} from "./levers.js";
+export { type RunningNextApp, startNextApp } from "./next.js";
+export { startReadmeApp } from "./readme.js";
+export { connectRedis, dropPrefix, uniquePrefix } from "./redis.js";
+export {
+  type CommonOptions,
+  FRESH_FOR,
+  type InProcessSessions,
+  inProcessReferenceApp,
+  REFERENCE_ROUTES,
+  type ReferenceApp,
+  type ReferenceConfig,
+  type ReferenceRoute,
+  ROTATION_INTERVAL,
+  referenceSessions,
+  type StartReferenceApp,
+} from "./reference.js";
+export { type Scenario, sessionScenarios, storeOutageScenarios } from "./scenarios.js";
+export { memoryKind, redisKind, type StoreKind, storeKinds, uniqueUser } from "./stores.js";

@@ -1,5 +1,6 @@
 /** The stores integration suites run against, and stores that count or fail. */
 import { MemoryStore, type SessionStore } from "@tessera/core";
+
 import { RedisStore } from "@tessera/redis";
 import type { Redis } from "ioredis";
 import { afterAll } from "vitest";
@@ -40,42 +41,6 @@ export async function storeKinds(label: string): Promise<StoreKind[]> {
     await redis.quit();
   });
   return [memoryKind, redisKind(redis, prefix)];
-}
-
-/** Calls of each store method, as counted by `counting`. */
-export type StoreCalls = Record<keyof SessionStore, number>;
-
-/** Wraps a store and counts the calls of each method. */
-export function counting(store: SessionStore): { store: SessionStore; calls: StoreCalls } {
-  const calls: StoreCalls = {
-    create: 0,
-    get: 0,
-    update: 0,
-    delete: 0,
-    listByUser: 0,
-    deleteByUser: 0,
-  };
-  const wrapped = {} as SessionStore;
-  for (const method of Object.keys(calls) as Array<keyof SessionStore>) {
-    (wrapped as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
-      calls[method] += 1;
-      return (store[method] as (...a: unknown[]) => unknown).apply(store, args);
-    };
-  }
-  return { store: wrapped, calls };
-}
-
-/** A store whose every method rejects, like a Redis that went away. */
-export function downStore(): SessionStore {
-  const fail = () => Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:6390"));
-  return {
-    create: fail,
-    get: fail,
-    update: fail,
-    delete: fail,
-    listByUser: fail,
-    deleteByUser: fail,
-  };
 }
 
 let users = 0;

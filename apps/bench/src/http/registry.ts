@@ -111,7 +111,7 @@ export const contenders: ContenderEntry[] = [
   {
     name: "tessera-core-memory",
     file: "tessera-core-memory.ts",
-    label: "Tessera core (createSessions + readRequestSession) on MemoryStore",
+    label: "Tessera core (createSessions + request gate) on MemoryStore",
     needs: [],
     authenticates: true,
   },

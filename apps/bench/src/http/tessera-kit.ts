@@ -1,15 +1,11 @@
 /**
  * The Tessera side of a contender, shared by every Tessera variant so that a new one (another
  * store, another rotation policy) is a store plus a few lines: a plain Express middleware over
- * `readRequestSession` from @tessera/core, and a login that mints the cookie with
+ * the request gate of `@tessera/core/http`, and a login that mints the cookie with
  * `sessions.create` + `sessions.cookie.serialize`.
  */
-import {
-  readRequestSession,
-  type SessionStore,
-  type Sessions,
-  StoreUnavailableError,
-} from "@tessera/core";
+import type { SessionStore, Sessions } from "@tessera/core";
+import { createGate } from "@tessera/core/http";
 import type { Express } from "express";
 import type { BenchContext, Credential } from "./contender.js";
 import { authApp } from "./express-kit.js";
@@ -21,23 +17,24 @@ import { authApp } from "./express-kit.js";
  */
 export const HOT_PATH_ROTATION = { interval: 60 * 60, grace: 30 } as const;
 
-/** An Express app whose `/me` is guarded by Tessera through core directly. */
+/** An Express app whose `/me` is guarded by Tessera's request gate, without an integration. */
 export function tesseraApp(sessions: Sessions): Express {
+  const gate = createGate(sessions);
   return authApp(async (req, res) => {
-    let found: Awaited<ReturnType<typeof readRequestSession>>;
-    try {
-      found = await readRequestSession(
-        sessions,
-        { cookie: req.headers.cookie, authorization: req.headers.authorization },
-        { ip: req.ip, userAgent: req.headers["user-agent"] },
-      );
-    } catch (error) {
-      // An outage is never "logged out": answer 503, as the integrations do.
-      if (error instanceof StoreUnavailableError) res.status(503);
-      throw error;
+    const headers = req.headers;
+    const state = await gate.open({
+      method: req.method,
+      header: (name) => headers[name] as string | undefined,
+      remoteAddress: req.socket.remoteAddress,
+    });
+    // An outage is never "logged out": answer 503, as the integrations do.
+    if (state.refusal) {
+      res.status(state.refusal.status);
+      throw new Error(state.refusal.body);
     }
-    if (found.setCookie) res.append("Set-Cookie", found.setCookie);
-    return found.session?.userId ?? null;
+    const effects = state.effects();
+    if (effects?.setCookie) res.append("Set-Cookie", effects.setCookie);
+    return state.session?.userId ?? null;
   });
 }
 

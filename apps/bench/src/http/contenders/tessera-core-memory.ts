@@ -1,5 +1,5 @@
 /**
- * Tessera through core directly (`createSessions` + `readRequestSession` in a plain Express
+ * Tessera through core directly (`createSessions` + the request gate in a plain Express
  * middleware) on the in-process MemoryStore: Tessera's own cost with a store that costs nothing.
  * `options.rotateEveryRequest` sets `rotation.interval = 0`: every request rotates the secret
  * and the client must follow the new cookie (the harness does, per connection).

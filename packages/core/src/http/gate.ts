@@ -1,0 +1,474 @@
+/**
+ * The request gate: the whole per-request session logic, once, for every framework. An
+ * integration hands it the request's facts (method, a header reader, the socket address) and
+ * gets back the request's session state with its helpers (`login`, `logout`, ...), or one
+ * `HttpAnswer` refusing the request; when the handler is done, it writes `effects()` (cookie and
+ * headers) onto the response. Integrations translate; they decide nothing.
+ */
+import type { ClientInfo } from "../binding.js";
+import { cookieValues, parseBearer } from "../cookie.js";
+import { TesseraConfigError } from "../errors.js";
+import type { Session, SessionData } from "../session.js";
+import type { CreatedSession, InvalidReason, Sessions, ValidateResult } from "../sessions.js";
+import { parseToken } from "../token.js";
+import {
+  answerForError,
+  crossSiteAnswer,
+  type HttpAnswer,
+  notFreshAnswer,
+  unauthenticatedAnswer,
+} from "./answers.js";
+import { clientAddress, firstForwarded } from "./client-address.js";
+import { createOriginCheck, type OriginCheck } from "./origin.js";
+
+/**
+ * Response header carrying a new token to bearer clients (mobile, CLI), which have no cookie
+ * jar: when present, the client uses its value from the next request on.
+ */
+export const TOKEN_HEADER = "tessera-token";
+
+/** What every integration's options share, under the same names everywhere. */
+export interface GateOptions {
+  /**
+   * Refuse unsafe cross-site requests (CSRF) by `Sec-Fetch-Site` / `Origin`.
+   * @defaultValue `true`
+   */
+  csrf?: boolean;
+  /**
+   * Other origins (`https://admin.example.com`) or hosts (`admin.example.com:8443`) whose
+   * unsafe requests are accepted, e.g. a front end on another subdomain.
+   * @defaultValue `[]`
+   */
+  allowedOrigins?: readonly string[];
+  /**
+   * How many reverse proxies run in front of the server, each appending to `X-Forwarded-For`.
+   * With 0, the client address is the socket's and no proxy header is read (anyone can write
+   * them). With N, the address is the N-th `X-Forwarded-For` entry from the right, and the
+   * first `X-Forwarded-Host` / `X-Forwarded-Proto` values name the origin for the CSRF check.
+   * @defaultValue `0`
+   */
+  trustedProxies?: number;
+}
+
+/** What an integration tells the gate about one request. */
+export interface RequestFacts {
+  /** HTTP method. */
+  method: string;
+  /** Reads a request header by lower-case name (several values joined by `, `). */
+  header(name: string): string | null | undefined;
+  /** The peer address of the connection (socket), if the framework exposes it. */
+  remoteAddress?: string | null | undefined;
+  /** Whether the connection itself is TLS (may be a getter: read only when needed). */
+  secure?: boolean | undefined;
+  /** Application device id to bind the session to, if any. */
+  deviceId?: string | null | undefined;
+}
+
+/** What the response must carry, written by the integration after the handler. */
+export interface ResponseEffects {
+  /** A `Set-Cookie` value to append (the session cookie, or a blank one that clears it). */
+  setCookie: string | null;
+  /** Headers to set, replacing any value the handler set (`cache-control`, `tessera-token`). */
+  headers: Readonly<Record<string, string>>;
+}
+
+/** Where the request carried its token. */
+export type TokenSourceKind = "cookie" | "bearer";
+
+/** A session state handed over from an earlier check of the same request (Next.js proxy). */
+export interface CheckedSession {
+  session: Session | null;
+  token: string | null;
+  source: TokenSourceKind | null;
+  reason: InvalidReason | null;
+}
+
+/** Options of the request helper `logoutEverywhere`. */
+export interface LogoutEverywhereOptions {
+  /** Keep this request's session alive ("log out other devices"). @defaultValue `false` */
+  keepCurrent?: boolean;
+}
+
+/** The input `login` takes, as a user id (and data) or as one object. */
+export type LoginInput = string | { userId: string; data?: SessionData };
+
+/** The gate built once per application by `createGate`. */
+export interface Gate {
+  /** The session manager behind it. */
+  readonly sessions: Sessions;
+  /**
+   * Checks one request: the CSRF rule first (no store call), then the token(s) it carries.
+   * Resolves its session state; `refusal` is set when the request must be answered with it
+   * (403 cross-site, 503 store outage) and go no further. Never rejects for a store outage.
+   */
+  open(request: RequestFacts): Promise<RequestSession>;
+  /** The session state of a request already checked elsewhere (no store call, no CSRF check). */
+  resume(checked: CheckedSession, request: RequestFacts): RequestSession;
+}
+
+/** The session state of one request, and the helpers that change it. */
+export interface RequestSession {
+  /** The answer that refuses this request (CSRF, store outage), or `null` to proceed. */
+  readonly refusal: HttpAnswer | null;
+  /** The valid session, or `null`. */
+  readonly session: Session | null;
+  /** The token identifying the session from now on (the rotated one if it rotated), or `null`. */
+  readonly token: string | null;
+  /** Where the request carried its token; `null` when it carried none. */
+  readonly source: TokenSourceKind | null;
+  /** Why a presented token was refused; `null` when valid or absent. */
+  readonly reason: InvalidReason | null;
+  /** The client the session is bound to, as derived from this request. */
+  readonly client: ClientInfo;
+  /**
+   * `null` to proceed, or the answer of a route that needs a session (401
+   * `{ error: "unauthenticated", reason? }`) or a fresh one (403 `{ error: "not-fresh" }`).
+   */
+  require(level?: "session" | "fresh"): HttpAnswer | null;
+  /**
+   * Starts a session after the application checked the credentials: ends the session the
+   * request already had (no fixation), then sets the cookie (and `tessera-token` for a bearer
+   * client). Resolves the new session and its token.
+   * @throws StoreUnavailableError when the store is down (answer with `answerForError`).
+   */
+  login(user: LoginInput, data?: SessionData): Promise<CreatedSession>;
+  /** Ends this session and clears the cookie. Resolves `true` if a session ended. */
+  logout(): Promise<boolean>;
+  /**
+   * Ends every session of this user, this one included (the cookie is cleared), or all but
+   * this one with `{ keepCurrent: true }`. Resolves to the number ended; 0 without a session.
+   */
+  logoutEverywhere(options?: LogoutEverywhereOptions): Promise<number>;
+  /**
+   * Issues a new secret now (after a privilege change) and writes it. Resolves the session, or
+   * `null` when there is none or the request carried an already-rotated secret (`stale`).
+   */
+  rotate(): Promise<Session | null>;
+  /**
+   * Step-up done (the application re-checked the password or a second factor): rotates the
+   * secret, makes the session fresh, writes the new token. Resolves the session, or `null`.
+   */
+  reauthenticate(): Promise<Session | null>;
+  /** What the response must carry; `null` when nothing (the common case). */
+  effects(): ResponseEffects | null;
+  /**
+   * Called after a helper changed the request's session (login, logout, step-up, ...), so an
+   * integration can keep its own view (`req.session`, `c.var.session`) in step.
+   */
+  onSessionChange: ((session: Session | null) => void) | null;
+}
+
+const MAX_TRUSTED_PROXIES = 16;
+/** Cookies of the session's name tried per request (cookie tossing), beyond which none are. */
+const MAX_COOKIE_CANDIDATES = 4;
+const NO_STORE = "private, no-store";
+
+function checkOptions(sessions: Sessions, options: GateOptions) {
+  if (!isSessions(sessions)) {
+    throw new TesseraConfigError("pass the sessions returned by createSessions() first");
+  }
+  if (!options || typeof options !== "object") {
+    throw new TesseraConfigError("options must be an object");
+  }
+  if (options.csrf === false && options.allowedOrigins !== undefined) {
+    throw new TesseraConfigError("allowedOrigins has no effect with csrf: false; drop one");
+  }
+  const hops = options.trustedProxies ?? 0;
+  if (!Number.isInteger(hops) || hops < 0 || hops > MAX_TRUSTED_PROXIES) {
+    throw new TesseraConfigError(
+      `trustedProxies must be a whole number of proxies from 0 to ${MAX_TRUSTED_PROXIES}, got ${String(options.trustedProxies)}`,
+    );
+  }
+  return hops;
+}
+
+/**
+ * The session id a token names, or `null` when it is not a well-formed token: for integrations
+ * that must check that something they were handed belongs to the request's own session.
+ */
+export function sessionIdOf(token: string | null | undefined): string | null {
+  return parseToken(token)?.id ?? null;
+}
+
+/**
+ * The session ids named by the tokens a request carries (each session cookie, then the bearer
+ * header), without a store call.
+ */
+export function presentedSessionIds(sessions: Sessions, request: Pick<RequestFacts, "header">) {
+  const tokens = cookieValues(
+    request.header("cookie"),
+    sessions.cookie.name,
+    MAX_COOKIE_CANDIDATES,
+  );
+  const bearer = parseBearer(request.header("authorization"));
+  if (bearer !== null) tokens.push(bearer);
+  const ids: string[] = [];
+  for (const token of tokens) {
+    const id = sessionIdOf(token);
+    if (id !== null) ids.push(id);
+  }
+  return ids;
+}
+
+/**
+ * Whether `value` is the session manager `createSessions` returns, checked by shape (not
+ * `instanceof`, so an ESM and a CommonJS copy of core agree).
+ */
+export function isSessions(value: unknown): value is Sessions {
+  const candidate = value as Partial<Sessions> | null;
+  return (
+    typeof candidate === "object" &&
+    candidate !== null &&
+    typeof candidate.validate === "function" &&
+    typeof candidate.create === "function" &&
+    typeof candidate.cookie?.serialize === "function"
+  );
+}
+
+/**
+ * Builds the request gate of an integration. Call it once, when the middleware is created.
+ *
+ * @example
+ * ```ts
+ * const gate = createGate(sessions, { trustedProxies: 1 });
+ * const state = await gate.open({ method: req.method, header: (name) => req.headers.get(name) });
+ * if (state.refusal) return new Response(state.refusal.body, state.refusal);
+ * ```
+ * @throws TesseraConfigError for options that make no sense (a bad origin, a negative count).
+ */
+export function createGate(sessions: Sessions, options: GateOptions = {}): Gate {
+  const trustedProxies = checkOptions(sessions, options);
+  const checkOrigin: OriginCheck | null =
+    options.csrf === false ? null : createOriginCheck(options.allowedOrigins);
+  const cookieName = sessions.cookie.name;
+
+  function clientOf(request: RequestFacts): ClientInfo {
+    const client: ClientInfo = {};
+    const ip = clientAddress(
+      request.remoteAddress,
+      trustedProxies > 0 ? request.header("x-forwarded-for") : null,
+      trustedProxies,
+    );
+    if (ip) client.ip = ip;
+    const userAgent = request.header("user-agent");
+    if (userAgent) client.userAgent = userAgent;
+    if (request.deviceId) client.deviceId = request.deviceId;
+    return client;
+  }
+
+  function ownOrigin(request: RequestFacts): string | undefined {
+    const host =
+      (trustedProxies > 0 ? firstForwarded(request.header("x-forwarded-host")) : undefined) ??
+      request.header("host");
+    if (!host) return undefined;
+    const proto =
+      (trustedProxies > 0 ? firstForwarded(request.header("x-forwarded-proto")) : undefined) ??
+      (request.secure ? "https" : "http");
+    return `${proto.toLowerCase()}://${host.toLowerCase()}`;
+  }
+
+  return {
+    sessions,
+
+    async open(request) {
+      const cookies = cookieValues(request.header("cookie"), cookieName, MAX_COOKIE_CANDIDATES);
+      if (checkOrigin) {
+        const refused = checkOrigin({
+          method: request.method,
+          origin: request.header("origin"),
+          secFetchSite: request.header("sec-fetch-site"),
+          ownOrigin: () => ownOrigin(request),
+          hasSessionCookie: cookies.length > 0,
+        });
+        if (refused) return GateRequest.refused(sessions, crossSiteAnswer(refused));
+      }
+      const state = new GateRequest(sessions, clientOf(request));
+      try {
+        await state.check(cookies, request);
+      } catch (error) {
+        const answer = answerForError(error);
+        if (!answer) throw error;
+        return GateRequest.refused(sessions, answer);
+      }
+      return state;
+    },
+
+    resume(checked, request) {
+      const state = new GateRequest(sessions, clientOf(request));
+      state.session = checked.session;
+      state.token = checked.token;
+      state.source = checked.source;
+      state.reason = checked.reason;
+      return state;
+    },
+  };
+}
+
+/** One request's session state. A class, so the hot path allocates one object, no closures. */
+class GateRequest implements RequestSession {
+  refusal: HttpAnswer | null = null;
+  session: Session | null = null;
+  token: string | null = null;
+  source: TokenSourceKind | null = null;
+  reason: InvalidReason | null = null;
+  /** The session cookie to write, or a blank one; `null` to leave the browser's as it is. */
+  #setCookie: string | null = null;
+  /** A new token for a bearer client (`tessera-token`), or `null`. */
+  #bearerToken: string | null = null;
+  onSessionChange: ((session: Session | null) => void) | null = null;
+
+  constructor(
+    readonly sessions: Sessions,
+    readonly client: ClientInfo,
+  ) {}
+
+  static refused(sessions: Sessions, answer: HttpAnswer): GateRequest {
+    const state = new GateRequest(sessions, {});
+    state.refusal = answer;
+    return state;
+  }
+
+  /**
+   * Validates the request's token: each cookie of the session's name in turn (a tossed cookie
+   * must not hide the real one), else the bearer header. The first valid one wins; a dead cookie
+   * is cleared only when none is valid.
+   */
+  async check(cookies: string[], request: RequestFacts): Promise<void> {
+    let reason: InvalidReason | null = null;
+    for (const candidate of cookies) {
+      const result = await this.sessions.validate(candidate, this.client);
+      if (result.ok) return this.#accept(result, candidate, "cookie");
+      if (reason === null || reason === "malformed") reason = result.reason;
+    }
+    const bearer = parseBearer(request.header("authorization"));
+    if (bearer !== null) {
+      const result = await this.sessions.validate(bearer, this.client);
+      if (result.ok) return this.#accept(result, bearer, "bearer");
+      if (reason === null || reason === "malformed") reason = result.reason;
+      this.source = "bearer";
+    }
+    if (cookies.length > 0) {
+      this.source = "cookie";
+      // A cookie that names no live session is cleared, so the browser stops sending it.
+      this.#setCookie = this.sessions.cookie.blank();
+    }
+    this.reason = reason;
+  }
+
+  #accept(
+    result: Extract<ValidateResult, { ok: true }>,
+    presented: string,
+    source: TokenSourceKind,
+  ) {
+    this.session = result.session;
+    this.source = source;
+    this.token = result.token ?? presented;
+    if (result.token !== null) this.#write(result.token, result.session);
+  }
+
+  /**
+   * Sends `token` the way this request's client keeps it: a cookie, or for a bearer client the
+   * `tessera-token` header (and, on login, the cookie as well: a login form has no bearer).
+   */
+  #write(token: string, session: Session, login = false) {
+    const bearer = this.source === "bearer";
+    if (login || !bearer)
+      this.#setCookie = this.sessions.cookie.serialize(token, session.expiresAt);
+    this.#bearerToken = bearer ? token : null;
+  }
+
+  /** The request has no session any more: clear the cookie, forget a new bearer token. */
+  #forget() {
+    this.session = null;
+    this.token = null;
+    this.reason = null;
+    this.#setCookie = this.sessions.cookie.blank();
+    this.#bearerToken = null;
+  }
+
+  require(level: "session" | "fresh" = "session"): HttpAnswer | null {
+    if (!this.session) return unauthenticatedAnswer(this.reason);
+    if (level === "fresh" && !this.session.fresh) return notFreshAnswer();
+    return null;
+  }
+
+  async login(user: LoginInput, data?: SessionData): Promise<CreatedSession> {
+    const input = typeof user === "string" ? { userId: user, data } : user;
+    // The session a request already carries never survives a login: whoever planted or shared
+    // it must not end up holding the freshly authenticated session.
+    if (this.session) {
+      await this.sessions.revoke(this.session.id);
+      this.#forget();
+    }
+    const created = await this.sessions.create({
+      userId: input?.userId,
+      ...(input?.data !== undefined ? { data: input.data } : {}),
+      client: this.client,
+    });
+    this.session = created.session;
+    this.token = created.token;
+    this.source ??= "cookie";
+    this.#write(created.token, created.session, true);
+    this.onSessionChange?.(this.session);
+    return created;
+  }
+
+  async logout(): Promise<boolean> {
+    const ended = this.session ? await this.sessions.revoke(this.session.id) : false;
+    this.#forget();
+    this.onSessionChange?.(null);
+    return ended;
+  }
+
+  async logoutEverywhere(options: LogoutEverywhereOptions = {}): Promise<number> {
+    const current = this.session;
+    if (!current) return 0;
+    const keep = options.keepCurrent === true;
+    const ended = await this.sessions.revokeAll(
+      current.userId,
+      keep ? { except: current.id } : undefined,
+    );
+    if (!keep) {
+      this.#forget();
+      this.onSessionChange?.(null);
+    }
+    return ended;
+  }
+
+  rotate(): Promise<Session | null> {
+    return this.#renew((token) => this.sessions.rotate(token, this.client));
+  }
+
+  reauthenticate(): Promise<Session | null> {
+    return this.#renew((token) => this.sessions.reauthenticate(token, this.client));
+  }
+
+  async #renew(renew: (token: string) => Promise<ValidateResult>): Promise<Session | null> {
+    if (!this.session || !this.token) return null;
+    const result = await renew(this.token);
+    if (!result.ok) {
+      // "stale": a parallel request rotated first; the session stands as it was.
+      if (result.reason === "stale") return null;
+      this.#forget();
+      this.reason = result.reason;
+      this.onSessionChange?.(null);
+      return null;
+    }
+    this.session = result.session;
+    if (result.token !== null) {
+      this.token = result.token;
+      this.#write(result.token, result.session);
+    }
+    this.onSessionChange?.(this.session);
+    return result.session;
+  }
+
+  effects(): ResponseEffects | null {
+    if (this.#setCookie === null && this.#bearerToken === null) return null;
+    // A response that carries a token must never be stored by a shared cache and handed to
+    // the next visitor, whatever caching the handler asked for.
+    const headers: Record<string, string> = { "cache-control": NO_STORE };
+    if (this.#bearerToken !== null) headers[TOKEN_HEADER] = this.#bearerToken;
+    return { setCookie: this.#setCookie, headers };
+  }
+}

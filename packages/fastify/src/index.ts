@@ -1,0 +1,10 @@
+export {
+  type GuardOptions,
+  type LogoutEverywhereOptions,
+  type OnRefused,
+  requireFresh,
+  requireSession,
+  type TesseraPluginOptions,
+  type TesseraRequest,
+  tessera,
+} from "./plugin.js";
