@@ -166,6 +166,8 @@ export function redisRevocationFeed(options: RedisRevocationFeedOptions): Revoca
     subscriber.on("close", down);
     subscriber.on("end", down);
     subscriber.on("error", () => {}); // the connection state is reported through close/ready
+    // A duplicate of a `lazyConnect` client waits for a first command: connect it now.
+    if (subscriber.status === "wait") subscriber.connect().catch(() => {});
 
     // A verifier starts even when Redis is down: resolve on the first outcome, or after a while.
     const startTimer = setTimeout(() => report("lost"), readTimeout);
