@@ -256,12 +256,11 @@ export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
     return new Proxy(sessions, {
       get(target, key) {
         const value: unknown = Reflect.get(target, key, target);
-        if (typeof key !== "string" || typeof value !== "function" || UNTRACED.has(key)) {
-          return typeof value === "function" ? value.bind(target) : value;
-        }
+        if (typeof key !== "string" || typeof value !== "function") return value;
         let method = wrapped.get(key);
         if (method === undefined) {
-          method = traceMethod(key, (value as (...args: unknown[]) => unknown).bind(target));
+          const bound = (value as (...args: unknown[]) => unknown).bind(target);
+          method = UNTRACED.has(key) ? bound : traceMethod(key, bound);
           wrapped.set(key, method);
         }
         return method;
