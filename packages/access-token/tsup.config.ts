@@ -2,5 +2,10 @@ import { defineConfig } from "tsup";
 import { packageBuild } from "../../tsup.config.base";
 
 export default defineConfig(
-  packageBuild({ index: "src/index.ts", express: "src/express.ts", hono: "src/hono.ts" }),
+  packageBuild({
+    index: "src/index.ts",
+    express: "src/express.ts",
+    hono: "src/hono.ts",
+    redis: "src/redis.ts",
+  }),
 );

@@ -5,17 +5,19 @@
  */
 import { serve } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
-import { createSessions } from "@tessera/core";
 import { createAccounts } from "./accounts.js";
+import { mountAnomalies } from "./anomalies.js";
 import { createDemoApp } from "./app.js";
 import { createAudit } from "./audit.js";
 import { readConfig } from "./config.js";
+import { startOperations } from "./operations.js";
 import { openStore } from "./stores.js";
 
 const config = readConfig(process.env);
 const opened = await openStore(config);
 const audit = createAudit(opened.database);
-const sessions = createSessions({
+const operations = startOperations(process.env);
+const sessions = operations.telemetry.createSessions({
   store: opened.store,
   idleTimeout: config.idleTimeout,
   absoluteTimeout: config.absoluteTimeout,
@@ -23,7 +25,10 @@ const sessions = createSessions({
   binding: { ip: "soft", userAgent: "soft" },
   freshFor: config.freshFor,
   cookie: { secure: config.secureCookies },
-  onEvent: audit.record,
+  onEvent: (event) => {
+    audit.record(event);
+    operations.detectors.observe(event);
+  },
 });
 const app = createDemoApp({
   sessions,
@@ -32,6 +37,7 @@ const app = createDemoApp({
   storeName: opened.name,
   clientIp: (c) => getConnInfo(c).remote.address,
 });
+mountAnomalies(app, operations.detectors);
 
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
   console.log(`Tessera demo: sessions in ${opened.name}`);
@@ -46,6 +52,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     server.close();
     audit
       .flush()
+      .then(() => operations.shutdown())
       .then(() => opened.close())
       .finally(() => process.exit(0));
   });

@@ -4,6 +4,12 @@ export {
   RESERVED_CLAIMS,
   type SessionLike,
 } from "./claims.js";
+export type {
+  Revocation,
+  RevocationFeed,
+  RevocationListener,
+  RevocationSubscription,
+} from "./feed.js";
 export type { AccessTokenGuardOptions, TokenEndpointOptions } from "./http.js";
 export {
   type AccessTokens,
@@ -18,6 +24,14 @@ export {
   type JsonWebKeySet,
   type PublicJwk,
 } from "./keys.js";
+export {
+  type RevocationEvent,
+  type RevocationList,
+  type RevocationListOptions,
+  type RevocationPublisherOptions,
+  revocationPublisher,
+  subscribeRevocations,
+} from "./revocation.js";
 export {
   createVerifier,
   type RevocationCheck,

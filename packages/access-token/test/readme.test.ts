@@ -1,7 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
+import { CI, redisAnswers } from "../../redis/test/servers.js";
 
 const here = fileURLToPath(new URL("..", import.meta.url));
 
@@ -75,5 +77,32 @@ describe("the built package", () => {
       "two copies true",
       "outage answered 503",
     ]);
+  });
+
+  it("runs the revocation push example as pasted against the machine's Redis", async () => {
+    if (!(await redisAnswers(6379))) {
+      const message =
+        "Redis on 127.0.0.1:6379 is unreachable: the revocation push example needs it";
+      if (CI) throw new Error(message);
+      console.warn(`\n[@tessera/access-token] WARNING: ${message}; it is skipped.\n`);
+      return;
+    }
+    expect(existsSync(`${here}dist/redis.js`), "build @tessera/access-token first").toBe(true);
+    const readme = readFileSync(`${here}README.md`, "utf8");
+    const example = /## Revocation push[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toContain('prefix: "myapp:revocations:"');
+    // The only change: a prefix of this run's own on the shared server.
+    const prefix = `tessera-readme-revocations-${Date.now().toString(36)}-${process.pid}:`;
+    const redis = new Redis({ host: "127.0.0.1", port: 6379 });
+    try {
+      const output = run("push.mjs", example!.replace("myapp:revocations:", prefix));
+      expect(output.trim().split("\n")).toEqual([
+        "feed: live | before logout: true",
+        "after logout: revoked | store checks: 0",
+      ]);
+    } finally {
+      await redis.del(`${prefix}{log}`);
+      redis.disconnect();
+    }
   });
 });
