@@ -347,6 +347,27 @@ describe("the request helpers", () => {
   });
 });
 
+describe("observing refusals", () => {
+  it("reports every refusal to onRefusal without letting it change the answer", async () => {
+    const seen: number[] = [];
+    const { gate, sessions } = setup({
+      onRefusal: (answer) => {
+        seen.push(answer.status);
+        throw new Error("a broken metrics sink");
+      },
+    });
+    await gate.open(post({ origin: "https://evil.test", host: "app.test" }));
+    const state = await gate.open(request());
+    expect(state.require()?.status).toBe(401);
+    expect(gate.answerForError(new StoreUnavailableError("down"))?.status).toBe(503);
+    expect(gate.answerForError(new Error("app bug"))).toBeNull();
+    const { token } = await sessions.create({ userId: "u1" });
+    expect((await gate.open(request({ cookie: `session=${token}` }))).require()).toBeNull();
+    expect(seen).toEqual([403, 401, 503]);
+    expect(() => createGate(sessions, { onRefusal: "no" as never })).toThrow(TesseraConfigError);
+  });
+});
+
 describe("answers", () => {
   it("are the same bytes for every refusal of a kind", async () => {
     const { gate } = setup();

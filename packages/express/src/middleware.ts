@@ -8,6 +8,7 @@ import { TesseraConfigError } from "@tessera/core";
 import {
   answerForError,
   createGate,
+  type Gate,
   type GateOptions,
   type HttpAnswer,
   type LogoutEverywhereOptions,
@@ -59,7 +60,12 @@ export type { LogoutEverywhereOptions };
 /** Per-request memo on the request itself: checked state per session manager, and the active one. */
 const STATE = Symbol("tessera.state");
 const ACTIVE = Symbol("tessera.active");
-type WithState = Request & { [STATE]?: Map<Sessions, RequestSession>; [ACTIVE]?: RequestSession };
+const GATE = Symbol("tessera.gate");
+type WithState = Request & {
+  [STATE]?: Map<Sessions, RequestSession>;
+  [ACTIVE]?: RequestSession;
+  [GATE]?: Gate;
+};
 
 /** Writes an answer exactly as the gate gives it (no Express JSON helper, which adds headers). */
 function send(res: Response, answer: HttpAnswer) {
@@ -150,6 +156,7 @@ export function tessera(sessions: Sessions, options: TesseraOptions = {}): Reque
         writeEffectsOnHead(res, state);
       }
       memo[ACTIVE] = state;
+      memo[GATE] = gate;
       req.session = state.session;
       req.tessera = state;
       next();
@@ -196,8 +203,9 @@ export function requireFresh(options: GuardOptions = {}): RequestHandler {
  * rejected promises to it; in Express 4 call `next(error)` from async handlers.
  */
 export function storeErrorHandler(): ErrorRequestHandler {
-  return function tesseraStoreErrors(error, _req, res, next) {
-    const answer = answerForError(error);
+  return function tesseraStoreErrors(error, req, res, next) {
+    const gate = (req as WithState)[GATE];
+    const answer = gate ? gate.answerForError(error) : answerForError(error);
     if (!answer || res.headersSent) next(error);
     else send(res, answer);
   };

@@ -6,7 +6,6 @@
 import type { Session, Sessions } from "@tessera/core";
 import { TesseraConfigError } from "@tessera/core";
 import {
-  answerForError,
   createGate,
   type GateOptions,
   type HttpAnswer,
@@ -125,7 +124,7 @@ export async function tessera(fastify: FastifyInstance, options: TesseraPluginOp
     const handler = route.handler as (...args: unknown[]) => unknown;
     route.handler = function tesseraRoute(this: FastifyInstance, request, reply) {
       const settle = (error: unknown) => {
-        const answer = answerForError(error);
+        const answer = gate.answerForError(error);
         if (!answer) throw error;
         return refuse(answer, request, reply);
       };

@@ -6,7 +6,6 @@
 import type { CreatedSession, Session, SessionData, Sessions } from "@tessera/core";
 import { TesseraConfigError } from "@tessera/core";
 import {
-  answerForError,
   createGate,
   type GateOptions,
   type HttpAnswer,
@@ -139,7 +138,7 @@ export const tessera = (
     await next();
 
     // A handler's login/logout failed on the store: 503, not the default 500.
-    const failed = c.error ? answerForError(c.error) : null;
+    const failed = c.error ? gate.answerForError(c.error) : null;
     if (failed) c.res = await refuse(c, failed);
     const effects = state.effects();
     if (effects) {

@@ -6,7 +6,7 @@
  */
 import type { Sessions } from "@tessera/core";
 import { TesseraConfigError } from "@tessera/core";
-import { answerForError, type RequestSession } from "@tessera/core/http";
+import type { RequestSession } from "@tessera/core/http";
 import { forwardedSession, resolveNextOptions, type TesseraNextOptions } from "./options.js";
 import { applyEffects, nextFacts, toResponse } from "./request.js";
 
@@ -72,7 +72,7 @@ export function withSession<Context = unknown>(
       try {
         response = await handler(request, state, context);
       } catch (error) {
-        const answer = answerForError(error);
+        const answer = resolved.gate.answerForError(error);
         if (!answer) throw error;
         response = toResponse(answer);
       }

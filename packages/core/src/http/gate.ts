@@ -48,6 +48,11 @@ export interface GateOptions {
    * @defaultValue `0`
    */
   trustedProxies?: number;
+  /**
+   * Observes every refusal the gate answers (403, 401, 503), e.g. to count 503s in metrics
+   * (`@tessera/otel`'s `recordAnswer`). It cannot change the answer; errors it throws are ignored.
+   */
+  onRefusal?: (answer: HttpAnswer) => void;
 }
 
 /** What an integration tells the gate about one request. */
@@ -104,6 +109,11 @@ export interface Gate {
   open(request: RequestFacts): Promise<RequestSession>;
   /** The session state of a request already checked elsewhere (no store call, no CSRF check). */
   resume(checked: CheckedSession, request: RequestFacts): RequestSession;
+  /**
+   * The 503 answer for a Tessera store failure thrown by a handler (`login`, `logout`, ...), else
+   * `null`; like `answerForError`, and reported to `onRefusal`.
+   */
+  answerForError(error: unknown): HttpAnswer | null;
 }
 
 /** The session state of one request, and the helpers that change it. */
@@ -241,6 +251,20 @@ export function createGate(sessions: Sessions, options: GateOptions = {}): Gate 
   const checkOrigin: OriginCheck | null =
     options.csrf === false ? null : createOriginCheck(options.allowedOrigins);
   const cookieName = sessions.cookie.name;
+  const observe = options.onRefusal;
+  if (observe !== undefined && typeof observe !== "function") {
+    throw new TesseraConfigError("onRefusal must be a function (answer) => void");
+  }
+  const report = observe
+    ? (answer: HttpAnswer) => {
+        try {
+          observe(answer);
+        } catch {
+          // Metrics never change an answer.
+        }
+        return answer;
+      }
+    : null;
 
   function clientOf(request: RequestFacts): ClientInfo {
     const client: ClientInfo = {};
@@ -280,21 +304,26 @@ export function createGate(sessions: Sessions, options: GateOptions = {}): Gate 
           ownOrigin: () => ownOrigin(request),
           hasSessionCookie: cookies.length > 0,
         });
-        if (refused) return GateRequest.refused(sessions, crossSiteAnswer(refused));
+        if (refused) return GateRequest.refused(sessions, crossSiteAnswer(refused), report);
       }
-      const state = new GateRequest(sessions, clientOf(request));
+      const state = new GateRequest(sessions, clientOf(request), report);
       try {
         await state.check(cookies, request);
       } catch (error) {
         const answer = answerForError(error);
         if (!answer) throw error;
-        return GateRequest.refused(sessions, answer);
+        return GateRequest.refused(sessions, answer, report);
       }
       return state;
     },
 
+    answerForError(error) {
+      const answer = answerForError(error);
+      return answer && report ? report(answer) : answer;
+    },
+
     resume(checked, request) {
-      const state = new GateRequest(sessions, clientOf(request));
+      const state = new GateRequest(sessions, clientOf(request), report);
       state.session = checked.session;
       state.token = checked.token;
       state.source = checked.source;
@@ -320,11 +349,16 @@ class GateRequest implements RequestSession {
   constructor(
     readonly sessions: Sessions,
     readonly client: ClientInfo,
+    readonly report: ((answer: HttpAnswer) => HttpAnswer) | null,
   ) {}
 
-  static refused(sessions: Sessions, answer: HttpAnswer): GateRequest {
-    const state = new GateRequest(sessions, {});
-    state.refusal = answer;
+  static refused(
+    sessions: Sessions,
+    answer: HttpAnswer,
+    report: ((answer: HttpAnswer) => HttpAnswer) | null,
+  ): GateRequest {
+    const state = new GateRequest(sessions, {}, report);
+    state.refusal = report ? report(answer) : answer;
     return state;
   }
 
@@ -387,9 +421,10 @@ class GateRequest implements RequestSession {
   }
 
   require(level: "session" | "fresh" = "session"): HttpAnswer | null {
-    if (!this.session) return unauthenticatedAnswer(this.reason);
-    if (level === "fresh" && !this.session.fresh) return notFreshAnswer();
-    return null;
+    let answer: HttpAnswer | null = null;
+    if (!this.session) answer = unauthenticatedAnswer(this.reason);
+    else if (level === "fresh" && !this.session.fresh) answer = notFreshAnswer();
+    return answer && this.report ? this.report(answer) : answer;
   }
 
   async login(user: LoginInput, data?: SessionData): Promise<CreatedSession> {
