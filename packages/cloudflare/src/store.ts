@@ -8,7 +8,6 @@
  * the session, so the index is always a superset of the user's live sessions (see the README).
  */
 import {
-  InvalidArgumentError,
   SessionConflictError,
   type SessionRecord,
   type SessionStore,
@@ -42,26 +41,6 @@ export interface DurableObjectStoreOptions {
 }
 
 type Stub = DurableObjectStub<SessionDurableObject>;
-
-function checkString(name: string, value: unknown): asserts value is string {
-  if (typeof value !== "string" || value.length === 0) {
-    throw new InvalidArgumentError(`${name} must be a non-empty string`);
-  }
-}
-
-function checkRecord(record: SessionRecord): void {
-  if (!record || typeof record !== "object") {
-    throw new InvalidArgumentError("a session record must be an object");
-  }
-  checkString("record.id", record.id);
-  checkString("record.userId", record.userId);
-  if (!Number.isSafeInteger(record.version)) {
-    throw new InvalidArgumentError("record.version must be an integer");
-  }
-  if (typeof record.expiresAt !== "number" || !Number.isFinite(record.expiresAt)) {
-    throw new InvalidArgumentError("record.expiresAt must be a finite number of milliseconds");
-  }
-}
 
 /**
  * A `SessionStore` on Cloudflare Durable Objects. Construct it once per Worker isolate with
@@ -133,7 +112,6 @@ export class DurableObjectStore implements SessionStore {
 
   /** Inserts a session; rejects with `SessionConflictError` if a live session has the id. */
   async create(record: SessionRecord): Promise<void> {
-    checkRecord(record);
     await this.#index(record);
     const outcome = await this.#call("create", () =>
       this.#object(this.sessionObjectName(record.id)).createSession(record),
@@ -145,7 +123,6 @@ export class DurableObjectStore implements SessionStore {
 
   /** Reads a session with one RPC to its object; `null` when absent or expired. */
   async get(id: string): Promise<SessionRecord | null> {
-    checkString("id", id);
     return (await this.#call("get", () =>
       this.#object(this.sessionObjectName(id)).readSession(),
     )) as SessionRecord | null;
@@ -153,10 +130,6 @@ export class DurableObjectStore implements SessionStore {
 
   /** Compare-and-swap on `version`, decided inside the session's object; moves its alarm. */
   async update(record: SessionRecord, expectedVersion: number): Promise<boolean> {
-    checkRecord(record);
-    if (!Number.isSafeInteger(expectedVersion)) {
-      throw new InvalidArgumentError("expectedVersion must be an integer");
-    }
     await this.#index(record);
     return this.#call("compare-and-swap", () =>
       this.#object(this.sessionObjectName(record.id)).swapSession(record, expectedVersion),
@@ -165,7 +138,6 @@ export class DurableObjectStore implements SessionStore {
 
   /** Deletes a session and then its index entry; resolves if it did not exist. */
   async delete(id: string): Promise<void> {
-    checkString("id", id);
     const userId = await this.#call("delete", () =>
       this.#object(this.sessionObjectName(id)).deleteSession(),
     );
@@ -183,7 +155,6 @@ export class DurableObjectStore implements SessionStore {
 
   /** The user's live sessions: one index read, then one read per indexed session, in parallel. */
   async listByUser(userId: string): Promise<SessionRecord[]> {
-    checkString("userId", userId);
     const ids = await this.#indexedIds(userId);
     const records = await Promise.all(ids.map((id) => this.get(id)));
     // An entry left by a refused create may name another user's session: never list it.
@@ -195,7 +166,6 @@ export class DurableObjectStore implements SessionStore {
    * then their index entries. Resolves to the number deleted.
    */
   async deleteByUser(userId: string, exceptId?: string): Promise<number> {
-    checkString("userId", userId);
     const ids = (await this.#indexedIds(userId)).filter((id) => id !== exceptId);
     if (ids.length === 0) return 0;
     const results = await this.#call("delete", () =>
