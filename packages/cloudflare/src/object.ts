@@ -119,8 +119,10 @@ export class SessionDurableObject extends DurableObject {
   /** Index entries after deleting those whose session has expired. */
   async #liveEntries(): Promise<Map<string, number>> {
     const entries = await this.ctx.storage.list<number>({ prefix: ENTRY });
+    // Dead at its expiry, as readSession() has it. Pruning an entry that expires this very
+    // millisecond also keeps the alarm from being re-armed at a time already reached.
     const now = Date.now();
-    const expired = [...entries].filter(([, expiresAt]) => expiresAt < now).map(([key]) => key);
+    const expired = [...entries].filter(([, expiresAt]) => expiresAt <= now).map(([key]) => key);
     await this.#deleteKeys(expired);
     for (const key of expired) entries.delete(key);
     return entries;

@@ -75,6 +75,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningServer
     compatibilityDate: COMPATIBILITY_DATE,
     compatibilityFlags: options.compatibilityFlags ?? [],
     durableObjects,
+    // Offline: the fallback `request.cf` object, never one fetched from Cloudflare.
+    cf: false,
     host: "127.0.0.1",
     port: 0,
     handleRuntimeStdio(stdout: Readable, stderr: Readable) {
