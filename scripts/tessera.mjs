@@ -17,6 +17,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+/** The workspace folders whose packages have test suites (pnpm-workspace.yaml). */
+const GROUPS = ["packages", "apps", "examples"];
 const { packageManager } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const ci = process.env.CI === "true";
 const env = {
@@ -130,7 +132,7 @@ function summarise() {
   let passed = 0;
   let failed = 0;
   let skipped = 0;
-  for (const group of ["packages", "apps"]) {
+  for (const group of GROUPS) {
     const dir = join(root, group);
     if (!existsSync(dir)) continue;
     for (const name of readdirSync(dir)) {
@@ -156,7 +158,7 @@ async function test() {
   log("typecheck, publint and @arethetypeswrong on every package");
   pnpm(["exec", "turbo", "run", "typecheck", "check:package"], "typecheck / package checks");
   log("tests");
-  for (const group of ["packages", "apps"]) {
+  for (const group of GROUPS) {
     for (const name of existsSync(join(root, group)) ? readdirSync(join(root, group)) : []) {
       rmSync(join(root, group, name, ".tmp", "vitest.json"), { force: true });
       mkdirSync(join(root, group, name, ".tmp"), { recursive: true });

@@ -7,7 +7,7 @@
  * (first use, a restart, a failover, a new cluster node); EVAL caches them again.
  */
 import { createHash } from "node:crypto";
-import type { Cluster, Redis } from "ioredis";
+import type { RedisCommands } from "./client.js";
 
 /** A Lua script and its SHA1, as EVALSHA wants it. */
 export interface Script {
@@ -72,15 +72,16 @@ function isNoScript(error: unknown): boolean {
 
 /** Runs `script` on the node owning `key`: EVALSHA, then EVAL if the script is not cached there. */
 export async function runScript(
-  client: Redis | Cluster,
+  commands: RedisCommands,
   { sha, source }: Script,
   key: string,
   args: readonly (string | number)[],
 ): Promise<unknown> {
+  const text = args.map(String);
   try {
-    return await client.evalsha(sha, 1, key, ...args);
+    return await commands.evalSha(sha, key, text);
   } catch (error) {
     if (!isNoScript(error)) throw error;
-    return client.eval(source, 1, key, ...args);
+    return commands.eval(source, key, text);
   }
 }

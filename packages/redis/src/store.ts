@@ -1,5 +1,6 @@
 /**
- * `RedisStore`: Tessera sessions in Redis or Redis Cluster through an ioredis client.
+ * `RedisStore`: Tessera sessions in Redis or Redis Cluster through an ioredis or node-redis
+ * client.
  *
  * One string key per session (`<prefix>s:{<id>}`) with native expiry at the record's
  * `expiresAt`, and one sorted set per user (`<prefix>u:{<userId>}`) of session ids scored by
@@ -16,7 +17,7 @@ import {
   TesseraConfigError,
   TesseraError,
 } from "@tessera/core";
-import type { Cluster, Redis } from "ioredis";
+import { type RedisClient, type RedisCommands, redisCommands } from "./client.js";
 import { decode, encode, header, storedUserId } from "./codec.js";
 import { createDeadline, type Deadline } from "./deadline.js";
 import { DELETE_OWNED, INDEX_ADD, INDEX_READ, runScript, SWAP } from "./scripts.js";
@@ -24,10 +25,11 @@ import { DELETE_OWNED, INDEX_ADD, INDEX_READ, runScript, SWAP } from "./scripts.
 /** Options of `RedisStore`. */
 export interface RedisStoreOptions {
   /**
-   * An ioredis `Redis` or `Cluster` client, owned by the caller: the store never connects,
-   * disconnects or reconfigures it. See the README for recommended client options.
+   * The client, owned by the caller: an ioredis `Redis` or `Cluster`, or a connected node-redis
+   * (`redis` v5 or v6) client from `createClient()` or cluster from `createCluster()`. The store
+   * never connects, disconnects or reconfigures it. See the README for recommended options.
    */
-  client: Redis | Cluster;
+  client: RedisClient;
   /** Prepended to every key, to share a Redis with other data or other apps. Default `tessera:`. */
   prefix?: string;
   /**
@@ -76,9 +78,12 @@ function expiryOf(record: SessionRecord): number {
   return Math.max(1, Math.ceil(record.expiresAt));
 }
 
-/** A `SessionStore` on Redis (single node, Sentinel-managed or Cluster) through ioredis. */
+/**
+ * A `SessionStore` on Redis (single node, Sentinel-managed or Cluster) through ioredis or
+ * node-redis.
+ */
 export class RedisStore implements SessionStore {
-  readonly #client: Redis | Cluster;
+  readonly #commands: RedisCommands;
   readonly #prefix: string;
   readonly #timeoutMs: number;
   readonly #deadline: Deadline;
@@ -88,22 +93,14 @@ export class RedisStore implements SessionStore {
     if (!options || typeof options !== "object") {
       throw new TesseraConfigError("RedisStore needs an options object { client }");
     }
-    const client = options.client as unknown as Record<string, unknown> | undefined;
-    if (
-      !client ||
-      typeof client !== "object" ||
-      typeof client.get !== "function" ||
-      typeof client.evalsha !== "function"
-    ) {
-      throw new TesseraConfigError("RedisStore needs options.client: an ioredis Redis or Cluster");
-    }
+    const commands = redisCommands(options.client);
     const prefix = options.prefix ?? "tessera:";
     if (typeof prefix !== "string") throw new TesseraConfigError("prefix must be a string");
     const timeout = options.commandTimeout ?? 1000;
     if (typeof timeout !== "number" || !Number.isFinite(timeout) || timeout < 0) {
       throw new TesseraConfigError("commandTimeout must be a number of milliseconds >= 0");
     }
-    this.#client = options.client;
+    this.#commands = commands;
     this.#prefix = prefix;
     this.#timeoutMs = timeout;
     this.#deadline = createDeadline(timeout);
@@ -150,14 +147,14 @@ export class RedisStore implements SessionStore {
   /** Adds (or raises) the index entry before the session key is written: see the README. */
   #index(record: SessionRecord, expiry: number): Promise<unknown> {
     return this.#call("index add", () =>
-      runScript(this.#client, INDEX_ADD, this.indexKey(record.userId), [record.id, expiry]),
+      runScript(this.#commands, INDEX_ADD, this.indexKey(record.userId), [record.id, expiry]),
     );
   }
 
   /** Live session ids in a user's index, after dropping entries whose sessions have expired. */
   async #indexedIds(userId: string): Promise<string[]> {
     const ids = await this.#call("index read", () =>
-      runScript(this.#client, INDEX_READ, this.indexKey(userId), []),
+      runScript(this.#commands, INDEX_READ, this.indexKey(userId), []),
     );
     if (!Array.isArray(ids) || !ids.every((id) => typeof id === "string")) {
       throw new StoreUnavailableError("Redis answered an index read with something not a list");
@@ -172,9 +169,9 @@ export class RedisStore implements SessionStore {
     const value = encode(record);
     await this.#index(record, expiry);
     const created = await this.#call("SET", () =>
-      this.#client.set(this.sessionKey(record.id), value, "PXAT", expiry, "NX"),
+      this.#commands.setNew(this.sessionKey(record.id), value, expiry),
     );
-    if (created === null) {
+    if (!created) {
       throw new SessionConflictError(`a session with id ${record.id} already exists`);
     }
   }
@@ -182,7 +179,7 @@ export class RedisStore implements SessionStore {
   /** Reads a session with one GET; `null` when absent or expired (Redis expired the key). */
   async get(id: string): Promise<SessionRecord | null> {
     checkString("id", id);
-    const stored = await this.#call("GET", () => this.#client.get(this.sessionKey(id)));
+    const stored = await this.#call("GET", () => this.#commands.get(this.sessionKey(id)));
     return stored === null ? null : this.#decode(id, stored);
   }
 
@@ -196,7 +193,7 @@ export class RedisStore implements SessionStore {
     const value = encode(record);
     await this.#index(record, expiry);
     const written = await this.#call("compare-and-swap", () =>
-      runScript(this.#client, SWAP, this.sessionKey(record.id), [
+      runScript(this.#commands, SWAP, this.sessionKey(record.id), [
         header(record.userId, expectedVersion),
         value,
         expiry,
@@ -208,10 +205,10 @@ export class RedisStore implements SessionStore {
   /** Deletes a session (GETDEL) and then its index entry; resolves if it did not exist. */
   async delete(id: string): Promise<void> {
     checkString("id", id);
-    const stored = await this.#call("GETDEL", () => this.#client.getdel(this.sessionKey(id)));
+    const stored = await this.#call("GETDEL", () => this.#commands.getDel(this.sessionKey(id)));
     const userId = stored === null ? null : storedUserId(stored);
     if (userId !== null) {
-      await this.#call("ZREM", () => this.#client.zrem(this.indexKey(userId), id));
+      await this.#call("ZREM", () => this.#commands.zRem(this.indexKey(userId), [id]));
     }
   }
 
@@ -221,12 +218,7 @@ export class RedisStore implements SessionStore {
     const ids = await this.#indexedIds(userId);
     if (ids.length === 0) return [];
     const keys = ids.map((id) => this.sessionKey(id));
-    const client = this.#client;
-    const values = await this.#call("GET", () =>
-      client.isCluster
-        ? Promise.all(keys.map((key) => client.get(key)))
-        : (client as Redis).mget(keys),
-    );
+    const values = await this.#call("GET", () => this.#commands.getMany(keys));
     const records: SessionRecord[] = [];
     values.forEach((stored, i) => {
       if (stored === null) return; // expired or deleted since the index read
@@ -248,12 +240,12 @@ export class RedisStore implements SessionStore {
     const owner = header(userId);
     const results = await this.#call("delete", () =>
       Promise.all(
-        ids.map((id) => runScript(this.#client, DELETE_OWNED, this.sessionKey(id), [owner])),
+        ids.map((id) => runScript(this.#commands, DELETE_OWNED, this.sessionKey(id), [owner])),
       ),
     );
     const deleted = ids.filter((_, i) => results[i] === 1);
     if (deleted.length > 0) {
-      await this.#call("ZREM", () => this.#client.zrem(this.indexKey(userId), ...deleted));
+      await this.#call("ZREM", () => this.#commands.zRem(this.indexKey(userId), deleted));
     }
     return deleted.length;
   }

@@ -1,5 +1,5 @@
 /** Shared bits of the RedisStore tests. */
-import type { Cluster, Redis } from "ioredis";
+import { type Cluster, Redis } from "ioredis";
 
 /** A prefix no other run (or other suite on the shared server) uses. */
 export function uniquePrefix(label: string): string {
@@ -33,3 +33,42 @@ export async function commandStats(client: Redis): Promise<Record<string, number
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The master port serving `key`, from CLUSTER KEYSLOT and CLUSTER SLOTS asked of `port`. */
+export async function ownerPort(port: number, key: string): Promise<number> {
+  const node = new Redis({ host: "127.0.0.1", port });
+  try {
+    const slot = Number(await node.cluster("KEYSLOT", key));
+    const ranges = await node.cluster("SLOTS");
+    const master = ranges.find(([start, end]) => slot >= start && slot <= end)?.[2];
+    if (!master) throw new Error(`slot ${slot} is not served`);
+    return master[1];
+  } finally {
+    await node.quit();
+  }
+}
+
+/**
+ * The data commands each cluster node received while `action` ran, as `[name, calls]` pairs per
+ * port (in `ports` order), leaving out admin traffic: the clients' slot refreshes, handshakes and
+ * this helper's own INFO / CONFIG.
+ */
+export async function dataCommandsPerNode(
+  ports: number[],
+  action: () => Promise<unknown>,
+): Promise<[string, number][][]> {
+  const nodes = ports.map((port) => new Redis({ host: "127.0.0.1", port }));
+  try {
+    await Promise.all(nodes.map((node) => node.config("RESETSTAT")));
+    await action();
+    return await Promise.all(
+      nodes.map(async (node) =>
+        Object.entries(await commandStats(node)).filter(
+          ([name]) => !/^(cluster|info|config|command|ping|client|hello|readonly)/.test(name),
+        ),
+      ),
+    );
+  } finally {
+    await Promise.all(nodes.map((node) => node.quit()));
+  }
+}

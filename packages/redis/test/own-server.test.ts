@@ -6,6 +6,7 @@
 import { createSessions, StoreUnavailableError } from "@tessera/core";
 import { makeRecord } from "@tessera/store-test";
 import { Redis } from "ioredis";
+import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { RedisStore } from "../src/index.js";
 import { sleep } from "./helpers.js";
@@ -46,6 +47,14 @@ describe.runIf(present)("RedisStore on a redis-server of its own", () => {
     clients.push(client);
     return client;
   };
+  const nodeRedisClients: ReturnType<typeof createClient>[] = [];
+  const connectNodeRedis = async () => {
+    const client = createClient({ url: `redis://127.0.0.1:${port}` });
+    client.on("error", () => {}); // as above
+    nodeRedisClients.push(client);
+    await client.connect();
+    return client;
+  };
   /** Restarts the server on the same port; RDB on shutdown keeps its data across the restart. */
   const restart = async () => {
     server = await startRedis({ dir, port, extra: ["--save", "3600 1"] });
@@ -57,6 +66,7 @@ describe.runIf(present)("RedisStore on a redis-server of its own", () => {
   });
   afterAll(async () => {
     for (const client of clients) client.disconnect();
+    for (const client of nodeRedisClients) client.destroy();
     if (server) await stopRedis(server);
     removeTempDir(dir);
   });
@@ -84,6 +94,27 @@ describe.runIf(present)("RedisStore on a redis-server of its own", () => {
       interval: 100,
     });
     expect((await sessions.list("alice")).map((s) => s.id)).toEqual([session.id]);
+  });
+
+  it("answers StoreUnavailableError while Redis is down and recovers when it restarts, on node-redis", async () => {
+    const client = await connectNodeRedis();
+    const sessions = createSessions({
+      store: new RedisStore({ client, commandTimeout: 500 }),
+    });
+    const { session, token } = await sessions.create({ userId: "erin", client: LAPTOP });
+    expect((await sessions.validate(token, LAPTOP)).ok).toBe(true);
+
+    // node-redis queues commands while it reconnects: the store's deadline answers for it.
+    await stopRedis(server);
+    await expect(sessions.validate(token, LAPTOP)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(sessions.revoke(session.id)).rejects.toBeInstanceOf(StoreUnavailableError);
+
+    await restart();
+    await vi.waitFor(async () => expect((await sessions.validate(token, LAPTOP)).ok).toBe(true), {
+      timeout: 10_000,
+      interval: 100,
+    });
+    expect((await sessions.list("erin")).map((s) => s.id)).toEqual([session.id]);
   });
 
   it("rejects promptly on its own commandTimeout even with ioredis's default queueing", async () => {
@@ -183,6 +214,17 @@ describe.runIf(present)("RedisStore on a redis-server of its own", () => {
     await client.script("FLUSH");
     expect(await store.listByUser(record.userId)).toHaveLength(1);
     await client.script("FLUSH");
+    expect(await store.deleteByUser(record.userId)).toBe(1);
+  });
+
+  it("reloads its scripts when Redis has forgotten them, on node-redis", async () => {
+    const client = await connectNodeRedis();
+    const store = new RedisStore({ client });
+    const record = makeRecord();
+    await store.create(record);
+    await client.scriptFlush();
+    expect(await store.update({ ...record, version: 2 }, 1)).toBe(true);
+    await client.scriptFlush();
     expect(await store.deleteByUser(record.userId)).toBe(1);
   });
 });

@@ -15,22 +15,28 @@ if (!up) {
   console.warn(`\n[@tessera/redis] WARNING: ${message}; it is skipped.\n`);
 }
 
+/**
+ * Writes the README's example under `heading` to `.tmp/<file>` with a prefix of this run's own on
+ * the shared server (the only change) and runs it with Node; resolves what it printed.
+ */
+async function runExample(heading: string, file: string, prefix: string): Promise<string> {
+  expect(existsSync(`${here}dist/index.js`), "build @tessera/redis first").toBe(true);
+  const readme = readFileSync(`${here}README.md`, "utf8");
+  const example = new RegExp(`${heading}[\\s\\S]*?\`\`\`js\n([\\s\\S]*?)\`\`\``).exec(readme)?.[1];
+  expect(example).toContain('prefix: "myapp:session:"');
+  mkdirSync(`${here}.tmp`, { recursive: true });
+  writeFileSync(`${here}.tmp/${file}`, example!.replace("myapp:session:", prefix));
+  // Inside the package, `import "@tessera/redis"` resolves to the package itself.
+  const { stdout } = await promisify(execFile)(process.execPath, [`${here}.tmp/${file}`]);
+  return stdout;
+}
+
 describe.runIf(up)("README", () => {
   it("example runs as pasted against the built package and a real Redis", async () => {
-    expect(existsSync(`${here}dist/index.js`), "build @tessera/redis first").toBe(true);
-    const readme = readFileSync(`${here}README.md`, "utf8");
-    const example = /## Example[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1];
-    expect(example).toContain('prefix: "myapp:session:"');
-    // The only change: a prefix of this run's own on the shared server.
     const prefix = uniquePrefix("readme");
-    mkdirSync(`${here}.tmp`, { recursive: true });
-    writeFileSync(`${here}.tmp/redis-example.mjs`, example!.replace("myapp:session:", prefix));
     const redis = new Redis({ host: "127.0.0.1", port: 6379 });
     try {
-      // Inside the package, `import "@tessera/redis"` resolves to the package itself.
-      const { stdout } = await promisify(execFile)(process.execPath, [
-        `${here}.tmp/redis-example.mjs`,
-      ]);
+      const stdout = await runExample("## Example", "redis-example.mjs", prefix);
       expect(stdout).toMatch(
         new RegExp(`^key: ${prefix}s:\\{[a-z2-7]{24}\\} expires in 1800 s$`, "m"),
       );
@@ -39,6 +45,25 @@ describe.runIf(up)("README", () => {
       expect(stdout).toContain("logged out elsewhere: 1");
       expect(stdout).toContain("devices now: 0");
       expect(await redis.keys(`${prefix}*`)).toEqual([]); // revoking left nothing behind
+    } finally {
+      await deleteKeysUnder(redis, prefix);
+      await redis.quit();
+    }
+  });
+
+  it("node-redis example runs as pasted against the built package and a real Redis", async () => {
+    const prefix = uniquePrefix("readme-node-redis");
+    const redis = new Redis({ host: "127.0.0.1", port: 6379 });
+    try {
+      const stdout = await runExample("### With node-redis", "node-redis-example.mjs", prefix);
+      expect(stdout).toContain("valid: true user: bob");
+      expect(stdout).toContain("logged out elsewhere: 1");
+      expect(stdout).toContain("devices now: 1");
+      // One session key and the user's index remain.
+      expect((await redis.keys(`${prefix}*`)).sort()).toEqual([
+        expect.stringMatching(/s:\{[a-z2-7]{24}\}$/),
+        `${prefix}u:{bob}`,
+      ]);
     } finally {
       await deleteKeysUnder(redis, prefix);
       await redis.quit();

@@ -8,7 +8,14 @@ import { makeRecord, runStoreConformance } from "@tessera/store-test";
 import { Cluster, Redis } from "ioredis";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { RedisStore } from "../src/index.js";
-import { commandStats, deleteKeysUnder, expireTime, sleep, uniquePrefix } from "./helpers.js";
+import {
+  dataCommandsPerNode,
+  deleteKeysUnder,
+  expireTime,
+  ownerPort,
+  sleep,
+  uniquePrefix,
+} from "./helpers.js";
 import { CI, redisAnswers } from "./servers.js";
 
 const SHARED_PORT = 6379;
@@ -243,14 +250,7 @@ describe.runIf(clusterPorts !== null)("RedisStore on a Redis Cluster (3 masters)
     rawRead: (id) => client.get(`tessera:s:{${id}}`),
   });
 
-  /** The master port serving `slot`, from CLUSTER SLOTS. */
-  async function ownerOf(slot: number): Promise<number> {
-    const ranges = await client.cluster("SLOTS");
-    const range = ranges.find(([start, end]) => slot >= start && slot <= end);
-    const master = range?.[2];
-    if (!master) throw new Error(`slot ${slot} is not served`);
-    return master[1];
-  }
+  const ownerOf = (key: string) => ownerPort(ports[0]!, key);
 
   it("puts each session in the slot of its id and the index in the slot of its user, across nodes", async () => {
     const userId = `cluster-user-${Math.random()}`;
@@ -260,7 +260,7 @@ describe.runIf(clusterPorts !== null)("RedisStore on a Redis Cluster (3 masters)
     for (const record of records) {
       const slot = Number(await client.cluster("KEYSLOT", store.sessionKey(record.id)));
       expect(slot).toBe(Number(await client.cluster("KEYSLOT", record.id)));
-      owners.add(await ownerOf(slot));
+      owners.add(await ownerOf(store.sessionKey(record.id)));
     }
     const indexSlot = Number(await client.cluster("KEYSLOT", store.indexKey(userId)));
     expect(indexSlot).toBe(Number(await client.cluster("KEYSLOT", userId)));
@@ -283,29 +283,13 @@ describe.runIf(clusterPorts !== null)("RedisStore on a Redis Cluster (3 masters)
     const sessions = createSessions({ store, now: () => clock.now });
     const { session, token } = await sessions.create({ userId: "cluster-hot-path" });
     clock.now += 1000;
-    const port = await ownerOf(
-      Number(await client.cluster("KEYSLOT", store.sessionKey(session.id))),
-    );
-    const nodes = ports.map((p) => new Redis({ host: "127.0.0.1", port: p }));
-    try {
-      await Promise.all(nodes.map((node) => node.config("RESETSTAT")));
+    const owner = ports.indexOf(await ownerOf(store.sessionKey(session.id)));
+    const commands = await dataCommandsPerNode(ports, async () => {
       expect((await sessions.validate(token)).ok).toBe(true);
-      const data = await Promise.all(
-        nodes.map(async (node) => {
-          const stats = await commandStats(node);
-          // Leave out the admin traffic: ioredis's slot refreshes and this test's own INFO/CONFIG.
-          return Object.entries(stats).filter(
-            ([name]) => !/^(cluster|info|config|command|ping|client)/.test(name),
-          );
-        }),
-      );
-      const owner = ports.indexOf(port);
-      data.forEach((commands, i) => {
-        expect(commands).toEqual(i === owner ? [["get", 1]] : []);
-      });
-    } finally {
-      await Promise.all(nodes.map((node) => node.quit()));
-    }
+    });
+    commands.forEach((received, i) => {
+      expect(received).toEqual(i === owner ? [["get", 1]] : []);
+    });
   });
 });
 

@@ -54,3 +54,14 @@ export async function runInEdgeRuntime({ entry, globalName, script }: EdgeRun): 
   const json: string = await vm.evaluate(`(async () => {\n${script}\n})().then(JSON.stringify)`);
   return JSON.parse(json);
 }
+export { runExampleSuite, scriptPath, startScript } from "./example-suite.js";
+export {
+  bundleWorker,
+  COMPATIBILITY_DATE,
+  freePort,
+  type ProcessOptions,
+  type RunningServer,
+  startProcess,
+  startWorker,
+  type WorkerOptions,
+} from "./runtimes.js";

@@ -1,0 +1,6 @@
+export { type CreateOutcome, SessionDurableObject } from "./object.js";
+export {
+  DurableObjectStore,
+  type DurableObjectStoreOptions,
+  type SessionObjectNamespace,
+} from "./store.js";

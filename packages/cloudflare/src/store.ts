@@ -1,0 +1,184 @@
+/**
+ * `DurableObjectStore`: Tessera sessions in Cloudflare Durable Objects, for Workers.
+ *
+ * One Durable Object per session (`s:<id>`) holds the record, so the validate hot path is one
+ * RPC to one object and every compare-and-swap is decided inside that object, strongly
+ * consistent. One Durable Object per user (`u:<userId>`) indexes the user's session ids for
+ * `listByUser` and `deleteByUser`, O(sessions of that user). The index entry is written before
+ * the session, so the index is always a superset of the user's live sessions (see the README).
+ */
+import {
+  SessionConflictError,
+  type SessionRecord,
+  type SessionStore,
+  StoreUnavailableError,
+  TesseraConfigError,
+  TesseraError,
+} from "@tessera/core";
+import type { SessionDurableObject } from "./object.js";
+
+/**
+ * What the store uses of a Durable Object binding: any `DurableObjectNamespace` of
+ * `SessionDurableObject` or of a subclass of it is one.
+ */
+export interface SessionObjectNamespace {
+  idFromName(name: string): DurableObjectId;
+  get(id: DurableObjectId): DurableObjectStub<SessionDurableObject>;
+}
+
+/** Options of `DurableObjectStore`. */
+export interface DurableObjectStoreOptions {
+  /**
+   * The binding of the `SessionDurableObject` class or of a subclass (e.g. `env.SESSIONS`), or
+   * a jurisdiction of it (`env.SESSIONS.jurisdiction("eu")`) to keep sessions inside it.
+   */
+  namespace: SessionObjectNamespace;
+  /**
+   * Prepended to every object name, to keep several independent stores in one namespace.
+   * @defaultValue `""`
+   */
+  prefix?: string;
+}
+
+type Stub = DurableObjectStub<SessionDurableObject>;
+
+/**
+ * A `SessionStore` on Cloudflare Durable Objects. Construct it once per Worker isolate with
+ * the binding of `SessionDurableObject`; it keeps no state of its own.
+ *
+ * @example
+ * ```ts
+ * import { env } from "cloudflare:workers";
+ * import { createSessions } from "@tessera/core";
+ * import { DurableObjectStore } from "@tessera/cloudflare";
+ * export { SessionDurableObject } from "@tessera/cloudflare";
+ *
+ * const sessions = createSessions({ store: new DurableObjectStore({ namespace: env.SESSIONS }) });
+ * ```
+ */
+export class DurableObjectStore implements SessionStore {
+  readonly #namespace: SessionObjectNamespace;
+  readonly #prefix: string;
+
+  /** Checks the options; throws `TesseraConfigError` when `namespace` is not a binding. */
+  constructor(options: DurableObjectStoreOptions) {
+    const namespace = options?.namespace as unknown as Record<string, unknown> | undefined;
+    if (
+      !namespace ||
+      typeof namespace.idFromName !== "function" ||
+      typeof namespace.get !== "function"
+    ) {
+      throw new TesseraConfigError(
+        "DurableObjectStore needs options.namespace: the Durable Object binding of SessionDurableObject",
+      );
+    }
+    const prefix = options.prefix ?? "";
+    if (typeof prefix !== "string") throw new TesseraConfigError("prefix must be a string");
+    this.#namespace = options.namespace;
+    this.#prefix = prefix;
+  }
+
+  /** The name of the Durable Object holding session `id`. */
+  sessionObjectName(id: string): string {
+    return `${this.#prefix}s:${id}`;
+  }
+
+  /** The name of the Durable Object indexing `userId`'s sessions. */
+  indexObjectName(userId: string): string {
+    return `${this.#prefix}u:${userId}`;
+  }
+
+  #object(name: string): Stub {
+    return this.#namespace.get(this.#namespace.idFromName(name));
+  }
+
+  /** Runs one RPC; any failure (object reset, overload, network) leaves as a Tessera error. */
+  async #call<T>(what: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof TesseraError) throw error;
+      const reason = error instanceof Error ? `: ${error.message}` : "";
+      throw new StoreUnavailableError(`Durable Object ${what} failed${reason}`, { cause: error });
+    }
+  }
+
+  /** Adds (or raises) the index entry; always before the session object is written. */
+  #index(record: SessionRecord): Promise<void> {
+    return this.#call("index add", () =>
+      this.#object(this.indexObjectName(record.userId)).indexAdd(record.id, record.expiresAt),
+    );
+  }
+
+  /** Inserts a session; rejects with `SessionConflictError` if a live session has the id. */
+  async create(record: SessionRecord): Promise<void> {
+    await this.#index(record);
+    const outcome = await this.#call("create", () =>
+      this.#object(this.sessionObjectName(record.id)).createSession(record),
+    );
+    if (outcome === "conflict") {
+      throw new SessionConflictError(`a session with id ${record.id} already exists`);
+    }
+  }
+
+  /** Reads a session with one RPC to its object; `null` when absent or expired. */
+  async get(id: string): Promise<SessionRecord | null> {
+    return (await this.#call("get", () =>
+      this.#object(this.sessionObjectName(id)).readSession(),
+    )) as SessionRecord | null;
+  }
+
+  /** Compare-and-swap on `version`, decided inside the session's object; moves its alarm. */
+  async update(record: SessionRecord, expectedVersion: number): Promise<boolean> {
+    await this.#index(record);
+    return this.#call("compare-and-swap", () =>
+      this.#object(this.sessionObjectName(record.id)).swapSession(record, expectedVersion),
+    );
+  }
+
+  /** Deletes a session and then its index entry; resolves if it did not exist. */
+  async delete(id: string): Promise<void> {
+    const userId = await this.#call("delete", () =>
+      this.#object(this.sessionObjectName(id)).deleteSession(),
+    );
+    if (userId !== null) {
+      await this.#call("index remove", () =>
+        this.#object(this.indexObjectName(userId)).indexRemove([id]),
+      );
+    }
+  }
+
+  /** Live session ids from the user's index. */
+  #indexedIds(userId: string): Promise<string[]> {
+    return this.#call("index read", () => this.#object(this.indexObjectName(userId)).indexRead());
+  }
+
+  /** The user's live sessions: one index read, then one read per indexed session, in parallel. */
+  async listByUser(userId: string): Promise<SessionRecord[]> {
+    const ids = await this.#indexedIds(userId);
+    const records = await Promise.all(ids.map((id) => this.get(id)));
+    // An entry left by a refused create may name another user's session: never list it.
+    return records.filter((record): record is SessionRecord => record?.userId === userId);
+  }
+
+  /**
+   * Deletes the user's sessions except `exceptId`, each only if it still belongs to the user,
+   * then their index entries. Resolves to the number deleted.
+   */
+  async deleteByUser(userId: string, exceptId?: string): Promise<number> {
+    const ids = (await this.#indexedIds(userId)).filter((id) => id !== exceptId);
+    if (ids.length === 0) return 0;
+    const results = await this.#call("delete", () =>
+      Promise.all(
+        ids.map((id) => this.#object(this.sessionObjectName(id)).deleteSessionOf(userId)),
+      ),
+    );
+    const deleted = ids.filter((_, i) => results[i]);
+    if (deleted.length > 0) {
+      await this.#call("index remove", () =>
+        this.#object(this.indexObjectName(userId)).indexRemove(deleted),
+      );
+    }
+    return deleted.length;
+  }
+}

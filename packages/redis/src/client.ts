@@ -1,0 +1,105 @@
+/**
+ * The Redis commands the store sends, on either client library it accepts: ioredis (`Redis`,
+ * `Cluster`) or node-redis (`redis` v5 and v6: `createClient`, `createCluster`). The store speaks
+ * only to `RedisCommands`; each adapter is a direct call of the library's own method, so the hot
+ * path stays one `GET` and nothing is buffered, retried or reordered here.
+ */
+import { TesseraConfigError } from "@tessera/core";
+import type { Cluster, Redis } from "ioredis";
+
+/**
+ * A node-redis client or cluster, as `createClient()` / `createCluster()` of `redis` v5 or v6
+ * return it (connected by you, with the default type mapping): the methods the store calls.
+ */
+export interface NodeRedisClient {
+  get(key: string): Promise<unknown>;
+  set(
+    key: string,
+    value: string,
+    options: { expiration: { type: "PXAT"; value: number }; condition: "NX" },
+  ): Promise<unknown>;
+  getDel(key: string): Promise<unknown>;
+  zRem(key: string, members: string[]): Promise<unknown>;
+  mGet(keys: string[]): Promise<unknown>;
+  evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+}
+
+/** A client the store accepts. */
+export type RedisClient = Redis | Cluster | NodeRedisClient;
+
+/** What the store needs from Redis, whatever the client library. */
+export interface RedisCommands {
+  get(key: string): Promise<string | null>;
+  /** `SET key value PXAT expiry NX`: true when written, false when the key exists. */
+  setNew(key: string, value: string, expiry: number): Promise<boolean>;
+  getDel(key: string): Promise<string | null>;
+  zRem(key: string, members: string[]): Promise<unknown>;
+  /** One value per key: `MGET` on a single node, one `GET` per key on a cluster (any slots). */
+  getMany(keys: string[]): Promise<(string | null)[]>;
+  evalSha(sha: string, key: string, args: string[]): Promise<unknown>;
+  eval(source: string, key: string, args: string[]): Promise<unknown>;
+}
+
+function ioredisCommands(client: Redis | Cluster): RedisCommands {
+  return {
+    get: (key) => client.get(key),
+    setNew: async (key, value, expiry) =>
+      (await client.set(key, value, "PXAT", expiry, "NX")) !== null,
+    getDel: (key) => client.getdel(key),
+    zRem: (key, members) => client.zrem(key, ...members),
+    getMany: (keys) =>
+      client.isCluster
+        ? Promise.all(keys.map((key) => client.get(key)))
+        : (client as Redis).mget(keys),
+    evalSha: (sha, key, args) => client.evalsha(sha, 1, key, ...args),
+    eval: (source, key, args) => client.eval(source, 1, key, ...args),
+  };
+}
+
+/** node-redis answers with strings by default; anything else is a mapping the store cannot read. */
+function text(value: unknown): string | null {
+  if (value === null || typeof value === "string") return value;
+  throw new TypeError(`Redis answered a ${typeof value} where a string was expected`);
+}
+
+function nodeRedisCommands(client: NodeRedisClient): RedisCommands {
+  // A cluster routes each command by its first key, so MGET would fail across slots.
+  const cluster = "masters" in client;
+  return {
+    get: async (key) => text(await client.get(key)),
+    setNew: async (key, value, expiry) =>
+      (await client.set(key, value, {
+        expiration: { type: "PXAT", value: expiry },
+        condition: "NX",
+      })) !== null,
+    getDel: async (key) => text(await client.getDel(key)),
+    zRem: (key, members) => client.zRem(key, members),
+    getMany: async (keys) => {
+      const values = cluster
+        ? await Promise.all(keys.map((key) => client.get(key)))
+        : await client.mGet(keys);
+      if (!Array.isArray(values)) throw new TypeError("Redis answered MGET with no list");
+      return values.map(text);
+    },
+    evalSha: (sha, key, args) => client.evalSha(sha, { keys: [key], arguments: args }),
+    eval: (source, key, args) => client.eval(source, { keys: [key], arguments: args }),
+  };
+}
+
+/**
+ * The commands for `client`, told apart by their method names (ioredis: `evalsha`; node-redis:
+ * `evalSha`). Throws `TesseraConfigError` for anything else.
+ */
+export function redisCommands(client: unknown): RedisCommands {
+  const methods = client as Record<string, unknown> | null | undefined;
+  if (methods && typeof methods === "object" && typeof methods.get === "function") {
+    if (typeof methods.evalsha === "function") return ioredisCommands(client as Redis | Cluster);
+    if (typeof methods.evalSha === "function" && typeof methods.mGet === "function") {
+      return nodeRedisCommands(client as NodeRedisClient);
+    }
+  }
+  throw new TesseraConfigError(
+    "RedisStore needs options.client: an ioredis Redis or Cluster, or a node-redis client or cluster",
+  );
+}
