@@ -1,13 +1,13 @@
 import { context, SpanKind, SpanStatusCode, TraceFlags, trace } from "@opentelemetry/api";
 import {
   createSessions,
-  isSessions,
   MemoryStore,
   type SessionRecord,
   type Sessions,
   type SessionsOptions,
   StoreUnavailableError,
 } from "@tessera/core";
+import { isSessions } from "@tessera/core/http";
 import { afterEach, describe, expect, it } from "vitest";
 import { ATTRIBUTES, METRICS } from "../src/index.js";
 import { observed, sumOf } from "./sdk.js";

@@ -123,7 +123,12 @@ export function createSmokeApp(options: SmokeAppOptions): Hono {
   });
 
   const auth = new Hono();
-  auth.use(tessera(sessions, options.getRemoteAddress ? { getRemoteAddress: options.getRemoteAddress } : {}));
+  auth.use(
+    tessera(
+      sessions,
+      options.getRemoteAddress ? { getRemoteAddress: options.getRemoteAddress } : {},
+    ),
+  );
   auth.post("/login", async (c) => {
     const { user } = await c.req.json<{ user: string }>();
     const { session, token } = await login(c, user);

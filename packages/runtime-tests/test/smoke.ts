@@ -30,7 +30,12 @@ export function runSmokeSuite(
     const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
       request(path, {
         method: "POST",
-        headers: { "content-type": "application/json", ...headers },
+        // As a browser does: an unsafe request says where it comes from.
+        headers: {
+          "content-type": "application/json",
+          "sec-fetch-site": "same-origin",
+          ...headers,
+        },
         body: JSON.stringify(body),
       });
     const advance = (seconds: number) => post("/clock", { advance: seconds });
@@ -77,6 +82,8 @@ export function runSmokeSuite(
       expect(setCookie).toMatch(/^__Host-session=[^;]+;.*HttpOnly/);
       expect(setCookie).toMatch(/Secure/);
       expect(setCookie).toMatch(/SameSite=Lax/);
+      // A response carrying a token is never kept by a shared cache.
+      expect(response.headers.get("cache-control")).toBe("private, no-store");
       const answer = await me(sessionCookie(response)!);
       expect(answer.status).toBe(200);
       expect(answer.headers.getSetCookie()).toEqual([]);

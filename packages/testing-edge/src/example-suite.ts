@@ -42,7 +42,12 @@ export function runExampleSuite(name: string, start: () => Promise<RunningServer
     const post = (path: string, body: unknown, cookie?: string) =>
       fetch(server.url + path, {
         method: "POST",
-        headers: { "content-type": "application/json", ...(cookie ? { cookie } : {}) },
+        // As a browser does: an unsafe request carrying the session cookie says where it is from.
+        headers: {
+          "content-type": "application/json",
+          "sec-fetch-site": "same-origin",
+          ...(cookie ? { cookie } : {}),
+        },
         body: JSON.stringify(body),
       });
     async function login(user: string): Promise<string> {
