@@ -40,7 +40,7 @@ describe("README", () => {
     expect(await (await me(laptopCookie)).json()).toEqual({ user: "alice" });
     const out = await fetch(`${worker!.url}/logout-everywhere`, {
       method: "POST",
-      headers: { cookie: laptopCookie },
+      headers: { cookie: laptopCookie, "sec-fetch-site": "same-origin" }, // as a browser sends
     });
     expect(await out.json()).toEqual({ ended: 2 });
     expect((await me(laptopCookie)).status).toBe(401);
