@@ -98,7 +98,7 @@ const RETIRED_SECRETS_KEPT = 3;
 const WRITE_ATTEMPTS = 8;
 const MAX_USER_ID_LENGTH = 256;
 
-type SecretMatch = "current" | "previous" | "reused" | "invalid";
+type SecretMatch = "current" | "unconfirmed" | "previous" | "reused" | "invalid";
 
 function checkUserId(userId: unknown): asserts userId is string {
   if (typeof userId !== "string" || userId.length === 0 || userId.length > MAX_USER_ID_LENGTH) {
@@ -118,6 +118,20 @@ function checkData(data: unknown): Record<string, unknown> {
   } catch (cause) {
     throw new InvalidArgumentError("session data must be JSON-serialisable", { cause });
   }
+}
+
+/**
+ * Records a soft binding change, so the change is reported once, not on every request; and
+ * freshness ends (a moved client must step up again).
+ */
+function followClient(
+  draft: SessionRecord,
+  record: SessionRecord,
+  moved: StoredClient,
+  at: number,
+): void {
+  draft.client = moved;
+  draft.freshUntil = Math.min(record.freshUntil, at);
 }
 
 /**
@@ -150,6 +164,9 @@ export function createSessions(options: SessionsOptions): Sessions {
   function matchSecret(record: SessionRecord, presented: string, at: number): SecretMatch {
     if (secretHashMatches(presented, record.secretHash)) return "current";
     if (secretHashMatches(presented, record.previousSecretHash)) {
+      // No request has presented the new secret yet: nothing shows a second party, so the
+      // previous secret is answered with the same new token, however late it comes back.
+      if (record.rotationNonce !== null) return "unconfirmed";
       return at - record.rotatedAt < config.graceMs ? "previous" : "reused";
     }
     for (const retired of record.retiredSecretHashes) {
@@ -159,8 +176,19 @@ export function createSessions(options: SessionsOptions): Sessions {
   }
 
   /**
-   * The single write a validate may need (confirm a rotation, rotate, extend the idle expiry,
-   * follow a soft binding change), or `null` when nothing is due: the hot path.
+   * Idle extension: written only when less than half the window remains (or along with another
+   * write), which keeps the hot path at one read at the cost of half-window accuracy.
+   */
+  function idleExtension(record: SessionRecord, at: number, writing: boolean): number | null {
+    const extended = Math.min(at + config.idleMs, record.absoluteExpiresAt);
+    if (extended <= record.expiresAt) return null;
+    return writing || record.expiresAt - at < config.idleMs / 2 ? extended : null;
+  }
+
+  /**
+   * The single write a request presenting the current secret may need (confirm a rotation,
+   * rotate, extend the idle expiry, follow a soft binding change), or `null` when nothing is
+   * due: the hot path.
    */
   function plannedWrite(
     record: SessionRecord,
@@ -175,8 +203,18 @@ export function createSessions(options: SessionsOptions): Sessions {
       next ??= { ...record, version: record.version + 1 };
       return next;
     };
-    if (record.rotationNonce !== null) change().rotationNonce = null; // the new secret was delivered
-    if (force || at - record.rotatedAt >= config.intervalMs) {
+    // Presenting the new secret confirms its delivery. The previous secret's grace runs from
+    // now, not from the rotation: tabs that still carry it after a long unconfirmed pause are
+    // requests in flight, not thieves. The rotation interval also restarts here, so a
+    // confirmation never retires the previous secret at once (except with interval 0).
+    const confirming = record.rotationNonce !== null;
+    if (confirming) {
+      const draft = change();
+      draft.rotationNonce = null;
+      draft.rotatedAt = at;
+    }
+    const rotatedAt = confirming ? at : record.rotatedAt;
+    if (force || at - rotatedAt >= config.intervalMs) {
       const nonce = generateRotationNonce();
       const newSecret = deriveRotatedSecret(secret, nonce);
       const draft = change();
@@ -189,26 +227,34 @@ export function createSessions(options: SessionsOptions): Sessions {
       draft.rotatedAt = at;
       token = formatToken(record.id, newSecret);
     }
-    if (moved) {
-      const draft = change();
-      // Remember the client as it is now, so the change is reported once, not on every request.
-      draft.client = moved;
-      draft.freshUntil = Math.min(record.freshUntil, at); // a moved client must step up again
-    }
-    const extendedExpiry = Math.min(at + config.idleMs, record.absoluteExpiresAt);
-    // Idle extension is written only when less than half the window remains, or along with
-    // another write: this keeps the hot path at one read, at the cost of half-window accuracy.
-    if (
-      extendedExpiry > record.expiresAt &&
-      (next !== null || record.expiresAt - at < config.idleMs / 2)
-    ) {
-      const draft = change();
-      draft.expiresAt = extendedExpiry;
+    if (moved) followClient(change(), record, moved, at);
+    const extended = idleExtension(record, at, next !== null);
+    if (extended !== null) {
+      change().expiresAt = extended;
       token ??= formatToken(record.id, secret); // re-send the cookie so its Max-Age follows
     }
     if (next === null) return null;
     (next as SessionRecord).lastActiveAt = at;
     return { record: next as SessionRecord, token };
+  }
+
+  /**
+   * The write a request presenting the previous secret of an unconfirmed rotation may need:
+   * never a rotation (that would retire the new secret, which may already sit in a cookie jar),
+   * only the idle extension and a soft binding change.
+   */
+  function resendWrite(record: SessionRecord, at: number, moved: StoredClient | null) {
+    let next: SessionRecord | null = null;
+    const change = () => {
+      next ??= { ...record, version: record.version + 1 };
+      return next;
+    };
+    if (moved) followClient(change(), record, moved, at);
+    const extended = idleExtension(record, at, next !== null);
+    if (extended !== null) change().expiresAt = extended;
+    if (next === null) return null;
+    (next as SessionRecord).lastActiveAt = at;
+    return next as SessionRecord;
   }
 
   async function check(
@@ -246,25 +292,35 @@ export function createSessions(options: SessionsOptions): Sessions {
         emit("session.binding_mismatch", record, current, { detail: "strict" });
         return { ok: false, reason: "binding-mismatch" };
       }
-      if (verdict === "changed")
-        emit("session.binding_mismatch", record, current, { detail: "soft" });
-      const moved = verdict === "changed";
-      if (match === "previous") {
-        // A parallel request still carrying the secret just rotated away. While no request has
-        // presented the new secret, re-send the same new token: the response that carried it
-        // may have been lost, and whichever Set-Cookie lands last must work.
+      const moved = verdict === "changed" ? current : null;
+      let write: { record: SessionRecord; token: string | null } | null;
+      if (match === "current") {
+        write = plannedWrite(record, parsed.secret, at, force, moved);
+      } else {
         const resent =
-          record.rotationNonce !== null
-            ? formatToken(record.id, deriveRotatedSecret(parsed.secret, record.rotationNonce))
+          match === "unconfirmed"
+            ? formatToken(record.id, deriveRotatedSecret(parsed.secret, record.rotationNonce!))
             : null;
-        return { ok: true, session: sessionView(record, at, moved), token: resent };
+        // A parallel request still carrying the secret just rotated away (inside grace), or one
+        // whose response with the new cookie was lost (unconfirmed: re-send the same token).
+        const updated = match === "unconfirmed" ? resendWrite(record, at, moved) : null;
+        write = updated ? { record: updated, token: resent } : null;
+        if (!write) {
+          if (moved) emit("session.binding_mismatch", record, current, { detail: "soft" });
+          return { ok: true, session: sessionView(record, at, moved !== null), token: resent };
+        }
       }
-      const write = plannedWrite(record, parsed.secret, at, force, moved ? current : null);
       if (!write) return { ok: true, session: sessionView(record, at), token: null };
       if (await store.update(write.record, record.version)) {
-        if (write.record.rotatedAt !== record.rotatedAt)
+        if (moved) emit("session.binding_mismatch", record, current, { detail: "soft" });
+        if (write.record.secretHash !== record.secretHash) {
           emit("session.rotated", write.record, current);
-        return { ok: true, session: sessionView(write.record, at, moved), token: write.token };
+        }
+        return {
+          ok: true,
+          session: sessionView(write.record, at, moved !== null),
+          token: write.token,
+        };
       }
       // Lost the compare-and-swap (another request rotated or extended first): decide again
       // on the fresh record, where our secret is now most likely the previous one.

@@ -67,6 +67,7 @@ async function rotateOnce(ctx: ReturnType<typeof setup>, token: string) {
 
 describe("createSessions configuration", () => {
   const store = new MemoryStore();
+
   it.each<[string, Partial<SessionsOptions>]>([
     ["idle longer than absolute", { idleTimeout: 100, absoluteTimeout: 50 }],
     ["grace equal to interval", { rotation: { interval: 60, grace: 60 } }],
@@ -144,7 +145,7 @@ describe("create", () => {
   });
 });
 
-describe("validate: hot path", () => {
+describe("Lifecycle 1: the validate hot path", () => {
   it("costs exactly one store read and no write when nothing is due", async () => {
     const ctx = setup();
     const { token } = await ctx.sessions.create({ userId: "u", client: HOME });
@@ -172,104 +173,7 @@ describe("validate: hot path", () => {
   });
 });
 
-describe("validate: refusals", () => {
-  it("answers malformed without touching the store, for any input", async () => {
-    const ctx = setup();
-    ctx.resetCalls();
-    await fc.assert(
-      fc.asyncProperty(
-        fc.oneof(
-          fc.string(),
-          fc.string({ unit: "grapheme" }),
-          fc.string({ unit: fc.constantFrom(".", "a", "7") }),
-        ),
-        async (input) => {
-          const result = await ctx.sessions.validate(input);
-          expect(result.ok).toBe(false);
-        },
-      ),
-      { numRuns: 300 },
-    );
-    for (const input of ["x".repeat(1_000_000), null, undefined, 12, {}, "a.b"]) {
-      expect(await ctx.sessions.validate(input)).toEqual({ ok: false, reason: "malformed" });
-    }
-    expect(ctx.calls).toEqual({});
-  });
-
-  it("answers not-found for a well-formed token of no session", async () => {
-    const { sessions } = setup();
-    expect(await sessions.validate(`${"a".repeat(24)}.${"b".repeat(32)}`)).toEqual({
-      ok: false,
-      reason: "not-found",
-    });
-  });
-
-  it("answers invalid-secret for a guess, fires an event and keeps the session alive", async () => {
-    const ctx = setup();
-    const { session, token } = await ctx.sessions.create({ userId: "u" });
-    const guess = `${session.id}.${"q".repeat(32)}`;
-    expect(await ctx.sessions.validate(guess)).toEqual({ ok: false, reason: "invalid-secret" });
-    expect(ctx.events.at(-1)).toMatchObject({
-      type: "session.invalid_secret",
-      sessionId: session.id,
-      userId: "u",
-    });
-    expect((await ctx.sessions.validate(token)).ok).toBe(true);
-  });
-});
-
-describe("validate: timeouts (time travel, to the millisecond)", () => {
-  it("expires after idleTimeout without activity", async () => {
-    const ctx = setup();
-    const created = ctx.clock.now;
-    const a = await ctx.sessions.create({ userId: "u" });
-    const b = await ctx.sessions.create({ userId: "u" });
-    ctx.clock.now = created + 30 * MINUTE - 1;
-    expect((await ctx.sessions.validate(a.token)).ok).toBe(true);
-    ctx.clock.now = created + 30 * MINUTE;
-    expect(await ctx.sessions.validate(b.token)).toEqual({ ok: false, reason: "expired" });
-    expect(ctx.events.at(-1)).toMatchObject({ type: "session.expired", sessionId: b.session.id });
-    expect(ctx.store.size).toBe(1); // the expired record was deleted
-  });
-
-  it("expires at absoluteTimeout however active the session is, and rotation never extends it", async () => {
-    const ctx = setup({ idleTimeout: 60 * 60, absoluteTimeout: 2 * 60 * 60 });
-    const created = ctx.clock.now;
-    let { token } = await ctx.sessions.create({ userId: "u" });
-    while (ctx.clock.now < created + 2 * 60 * MINUTE - 10 * MINUTE) {
-      ctx.clock.now += 10 * MINUTE;
-      const result = await ctx.sessions.validate(token);
-      if (!result.ok) throw new Error(`refused early: ${result.reason}`);
-      expect(result.session.absoluteExpiresAt.getTime()).toBe(created + 2 * 60 * MINUTE);
-      expect(result.session.expiresAt.getTime()).toBeLessThanOrEqual(created + 2 * 60 * MINUTE);
-      token = result.token ?? token;
-    }
-    ctx.clock.now = created + 2 * 60 * MINUTE - 1;
-    const last = await ctx.sessions.validate(token);
-    expect(last.ok).toBe(true);
-    token = (last.ok && last.token) || token;
-    ctx.clock.now = created + 2 * 60 * MINUTE;
-    expect(await ctx.sessions.validate(token)).toEqual({ ok: false, reason: "expired" });
-  });
-
-  it("is fresh for freshFor after login, and again after reauthenticated", async () => {
-    const ctx = setup();
-    const created = ctx.clock.now;
-    const { session, token } = await ctx.sessions.create({ userId: "u" });
-    ctx.clock.now = created + 10 * MINUTE - 1;
-    expect(await ctx.sessions.validate(token)).toMatchObject({ session: { fresh: true } });
-    ctx.clock.now = created + 10 * MINUTE;
-    const stale = await ctx.sessions.validate(token);
-    expect(stale).toMatchObject({ session: { fresh: false } });
-    const stepped = await ctx.sessions.reauthenticated(session.id);
-    expect(stepped).toMatchObject({ fresh: true });
-    expect(stepped?.authenticatedAt.getTime()).toBe(ctx.clock.now);
-    const current = (stale.ok && stale.token) || token;
-    expect(await ctx.sessions.validate(current)).toMatchObject({ session: { fresh: true } });
-  });
-});
-
-describe("validate: rotation", () => {
+describe("Lifecycle 2: rotation", () => {
   it("rotates once the interval has passed, not a millisecond before", async () => {
     const ctx = setup();
     const created = ctx.clock.now;
@@ -281,53 +185,6 @@ describe("validate: rotation", () => {
     expect(rotated.ok && rotated.token).toMatch(/^[a-z2-7]{24}\.[a-z2-7]{32}$/);
     expect(rotated.ok && rotated.token?.split(".")[0]).toBe(token.split(".")[0]); // the id is stable
     expect(ctx.events.filter((e) => e.type === "session.rotated")).toHaveLength(1);
-  });
-
-  it("re-sends the same new token to the previous secret while the rotation is unconfirmed", async () => {
-    const ctx = setup();
-    const { token } = await ctx.sessions.create({ userId: "u" });
-    const rotated = await rotateOnce(ctx, token);
-    // The response carrying `rotated` was lost: the browser comes back with the old cookie.
-    ctx.clock.now += 30_000 - 1;
-    expect(await ctx.sessions.validate(token, HOME)).toMatchObject({ ok: true, token: rotated });
-    expect(ctx.events.filter((e) => e.type === "session.rotated")).toHaveLength(1);
-  });
-
-  it("accepts the previous secret inside grace without a new token once the new one was presented", async () => {
-    const ctx = setup();
-    const { token } = await ctx.sessions.create({ userId: "u" });
-    const rotated = await rotateOnce(ctx, token);
-    expect(await ctx.sessions.validate(rotated, HOME)).toMatchObject({ ok: true, token: null });
-    ctx.clock.now += 30_000 - 1;
-    expect(await ctx.sessions.validate(token, HOME)).toMatchObject({ ok: true, token: null });
-  });
-
-  it("refuses a secret retired before the grace window as reuse and revokes the session", async () => {
-    const ctx = setup();
-    const { session, token } = await ctx.sessions.create({ userId: "u" });
-    const rotated = await rotateOnce(ctx, token);
-    expect((await ctx.sessions.validate(rotated, HOME)).ok).toBe(true);
-    ctx.clock.now += 30_000;
-    expect(await ctx.sessions.validate(token, HOME)).toEqual({ ok: false, reason: "reused" });
-    expect(ctx.events.map((e) => e.type)).toContain("session.reuse_detected");
-    expect(ctx.events.at(-1)).toMatchObject({
-      type: "session.revoked",
-      sessionId: session.id,
-      detail: "reuse",
-    });
-    // Both holders are out: the attacker and the victim must log in again.
-    expect(await ctx.sessions.validate(rotated, HOME)).toEqual({ ok: false, reason: "not-found" });
-  });
-
-  it("detects reuse of older secrets kept in the retired ring", async () => {
-    const ctx = setup();
-    const { token: first } = await ctx.sessions.create({ userId: "u" });
-    let current = first;
-    for (let i = 0; i < 3; i++) {
-      current = await rotateOnce(ctx, current);
-      expect((await ctx.sessions.validate(current, HOME)).ok).toBe(true);
-    }
-    expect(await ctx.sessions.validate(first, HOME)).toEqual({ ok: false, reason: "reused" });
   });
 
   it("rotates on every validate with interval 0", async () => {
@@ -366,7 +223,152 @@ describe("validate: rotation", () => {
   });
 });
 
-describe("validate: binding", () => {
+describe("Lifecycle 3: unconfirmed rotation", () => {
+  it("re-sends the same new token to the previous secret while the rotation is unconfirmed", async () => {
+    const ctx = setup();
+    const { token } = await ctx.sessions.create({ userId: "u" });
+    const rotated = await rotateOnce(ctx, token);
+    // The response carrying `rotated` was lost: the browser comes back with the old cookie.
+    ctx.clock.now += 30_000 - 1;
+    expect(await ctx.sessions.validate(token, HOME)).toMatchObject({ ok: true, token: rotated });
+    expect(ctx.events.filter((e) => e.type === "session.rotated")).toHaveLength(1);
+  });
+
+  it("accepts the previous secret inside grace without a new token once the new one was presented", async () => {
+    const ctx = setup();
+    const { token } = await ctx.sessions.create({ userId: "u" });
+    const rotated = await rotateOnce(ctx, token);
+    expect(await ctx.sessions.validate(rotated, HOME)).toMatchObject({ ok: true, token: null });
+    ctx.clock.now += 30_000 - 1;
+    expect(await ctx.sessions.validate(token, HOME)).toMatchObject({ ok: true, token: null });
+  });
+
+  it("re-sends the same new token however long after the rotation the previous secret comes back", async () => {
+    const ctx = setup();
+    const { token } = await ctx.sessions.create({ userId: "u" });
+    const rotated = await rotateOnce(ctx, token);
+    // The laptop was closed on the response that carried `rotated`: no theft alarm on return.
+    ctx.clock.now += 20 * MINUTE;
+    expect(await ctx.sessions.validate(token, HOME)).toMatchObject({ ok: true, token: rotated });
+    expect(ctx.events.map((e) => e.type)).not.toContain("session.reuse_detected");
+    expect(await ctx.sessions.validate(rotated, HOME)).toMatchObject({ ok: true });
+  });
+
+  it("never rotates again on top of an unconfirmed rotation when another interval passes", async () => {
+    const ctx = setup();
+    const { token } = await ctx.sessions.create({ userId: "u" });
+    const rotated = await rotateOnce(ctx, token);
+    ctx.clock.now += 6 * MINUTE; // a second interval, still unconfirmed
+    const again = await ctx.sessions.validate(token, HOME);
+    expect(again).toMatchObject({ ok: true, token: rotated });
+    expect(ctx.events.filter((e) => e.type === "session.rotated")).toHaveLength(1);
+    // The new secret is still the current one: presenting it works and confirms it.
+    expect((await ctx.sessions.validate(rotated, HOME)).ok).toBe(true);
+  });
+
+  it("confirms late without rotating at once, so tabs still carrying the previous secret get grace", async () => {
+    const ctx = setup();
+    const { token } = await ctx.sessions.create({ userId: "u" });
+    const rotated = await rotateOnce(ctx, token);
+    ctx.clock.now += 20 * MINUTE;
+    const confirmed = await ctx.sessions.validate(rotated, HOME);
+    expect(confirmed.ok).toBe(true);
+    // Only the cookie's Max-Age may be refreshed: no new secret in the confirming step.
+    expect([null, rotated]).toContain(confirmed.ok ? confirmed.token : "refused");
+    // A parallel tab's request sent with the old cookie lands just after the confirmation.
+    ctx.clock.now += 30_000 - 1;
+    expect(await ctx.sessions.validate(token, HOME)).toMatchObject({ ok: true, token: null });
+    ctx.clock.now += 1;
+    expect(await ctx.sessions.validate(token, HOME)).toEqual({ ok: false, reason: "reused" });
+  });
+
+  it("rotates again one interval after the confirmation, not one interval after the rotation", async () => {
+    const ctx = setup();
+    const { token } = await ctx.sessions.create({ userId: "u" });
+    const rotated = await rotateOnce(ctx, token);
+    ctx.clock.now += 4 * MINUTE;
+    await ctx.sessions.validate(rotated, HOME); // confirmed 4 minutes after the rotation
+    ctx.clock.now += 5 * MINUTE - 1;
+    expect(await ctx.sessions.validate(rotated, HOME)).toMatchObject({ ok: true, token: null });
+    ctx.clock.now += 1;
+    const next = await ctx.sessions.validate(rotated, HOME);
+    expect(next.ok && next.token).toMatch(/^[a-z2-7]{24}\.[a-z2-7]{32}$/);
+    expect(next.ok && next.token).not.toBe(rotated);
+  });
+
+  it("extends the idle expiry for the previous secret while unconfirmed, within the timeouts", async () => {
+    const ctx = setup();
+    const created = ctx.clock.now;
+    const { token } = await ctx.sessions.create({ userId: "u" });
+    const rotated = await rotateOnce(ctx, token); // idle expiry now created + 35 min
+    ctx.clock.now = created + 25 * MINUTE;
+    const extended = await ctx.sessions.validate(token, HOME);
+    expect(extended).toMatchObject({ ok: true, token: rotated });
+    expect(extended.ok && extended.session.expiresAt.getTime()).toBe(ctx.clock.now + 30 * MINUTE);
+    ctx.clock.now = created + 50 * MINUTE;
+    expect(await ctx.sessions.validate(token, HOME)).toMatchObject({ ok: true, token: rotated });
+    // Idle time still ends it: the unconfirmed path is no way around the timeouts.
+    ctx.clock.now += 30 * MINUTE;
+    expect(await ctx.sessions.validate(token, HOME)).toEqual({ ok: false, reason: "expired" });
+  });
+
+  it("gives every parallel request carrying the previous secret the same token while unconfirmed", async () => {
+    const ctx = setup();
+    const { token } = await ctx.sessions.create({ userId: "u" });
+    const rotated = await rotateOnce(ctx, token);
+    ctx.clock.now += 10 * MINUTE;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => ctx.sessions.validate(i % 2 ? token : rotated, HOME)),
+    );
+    // Before the confirmation they are re-sent `rotated`, after it they are inside grace.
+    for (const result of results) expect([null, rotated]).toContain(result.ok && result.token);
+  });
+});
+
+describe("Lifecycle 4: reuse (theft) detection", () => {
+  it("answers invalid-secret for a guess, fires an event and keeps the session alive", async () => {
+    const ctx = setup();
+    const { session, token } = await ctx.sessions.create({ userId: "u" });
+    const guess = `${session.id}.${"q".repeat(32)}`;
+    expect(await ctx.sessions.validate(guess)).toEqual({ ok: false, reason: "invalid-secret" });
+    expect(ctx.events.at(-1)).toMatchObject({
+      type: "session.invalid_secret",
+      sessionId: session.id,
+      userId: "u",
+    });
+    expect((await ctx.sessions.validate(token)).ok).toBe(true);
+  });
+
+  it("refuses a secret retired before the grace window as reuse and revokes the session", async () => {
+    const ctx = setup();
+    const { session, token } = await ctx.sessions.create({ userId: "u" });
+    const rotated = await rotateOnce(ctx, token);
+    expect((await ctx.sessions.validate(rotated, HOME)).ok).toBe(true);
+    ctx.clock.now += 30_000;
+    expect(await ctx.sessions.validate(token, HOME)).toEqual({ ok: false, reason: "reused" });
+    expect(ctx.events.map((e) => e.type)).toContain("session.reuse_detected");
+    expect(ctx.events.at(-1)).toMatchObject({
+      type: "session.revoked",
+      sessionId: session.id,
+      detail: "reuse",
+    });
+    // Both holders are out: the attacker and the victim must log in again.
+    expect(await ctx.sessions.validate(rotated, HOME)).toEqual({ ok: false, reason: "not-found" });
+  });
+
+  it("detects reuse of older secrets kept in the retired ring", async () => {
+    const ctx = setup();
+    const { token: first } = await ctx.sessions.create({ userId: "u" });
+    let current = first;
+    for (let i = 0; i < 3; i++) {
+      current = await rotateOnce(ctx, current);
+      expect((await ctx.sessions.validate(current, HOME)).ok).toBe(true);
+    }
+    expect(await ctx.sessions.validate(first, HOME)).toEqual({ ok: false, reason: "reused" });
+  });
+});
+
+describe("Lifecycle 5: binding", () => {
   it("accepts a soft change, marks bindingChanged, drops freshness and remembers the new client", async () => {
     const ctx = setup();
     const { token } = await ctx.sessions.create({ userId: "u", client: HOME });
@@ -444,7 +446,60 @@ describe("validate: binding", () => {
   });
 });
 
-describe("management", () => {
+describe("Lifecycle 6: timeouts (time travel, to the millisecond)", () => {
+  it("expires after idleTimeout without activity", async () => {
+    const ctx = setup();
+    const created = ctx.clock.now;
+    const a = await ctx.sessions.create({ userId: "u" });
+    const b = await ctx.sessions.create({ userId: "u" });
+    ctx.clock.now = created + 30 * MINUTE - 1;
+    expect((await ctx.sessions.validate(a.token)).ok).toBe(true);
+    ctx.clock.now = created + 30 * MINUTE;
+    expect(await ctx.sessions.validate(b.token)).toEqual({ ok: false, reason: "expired" });
+    expect(ctx.events.at(-1)).toMatchObject({ type: "session.expired", sessionId: b.session.id });
+    expect(ctx.store.size).toBe(1); // the expired record was deleted
+  });
+
+  it("expires at absoluteTimeout however active the session is, and rotation never extends it", async () => {
+    const ctx = setup({ idleTimeout: 60 * 60, absoluteTimeout: 2 * 60 * 60 });
+    const created = ctx.clock.now;
+    let { token } = await ctx.sessions.create({ userId: "u" });
+    while (ctx.clock.now < created + 2 * 60 * MINUTE - 10 * MINUTE) {
+      ctx.clock.now += 10 * MINUTE;
+      const result = await ctx.sessions.validate(token);
+      if (!result.ok) throw new Error(`refused early: ${result.reason}`);
+      expect(result.session.absoluteExpiresAt.getTime()).toBe(created + 2 * 60 * MINUTE);
+      expect(result.session.expiresAt.getTime()).toBeLessThanOrEqual(created + 2 * 60 * MINUTE);
+      token = result.token ?? token;
+    }
+    ctx.clock.now = created + 2 * 60 * MINUTE - 1;
+    const last = await ctx.sessions.validate(token);
+    expect(last.ok).toBe(true);
+    token = (last.ok && last.token) || token;
+    ctx.clock.now = created + 2 * 60 * MINUTE;
+    expect(await ctx.sessions.validate(token)).toEqual({ ok: false, reason: "expired" });
+  });
+});
+
+describe("Lifecycle 7: freshness", () => {
+  it("is fresh for freshFor after login, and again after reauthenticated", async () => {
+    const ctx = setup();
+    const created = ctx.clock.now;
+    const { session, token } = await ctx.sessions.create({ userId: "u" });
+    ctx.clock.now = created + 10 * MINUTE - 1;
+    expect(await ctx.sessions.validate(token)).toMatchObject({ session: { fresh: true } });
+    ctx.clock.now = created + 10 * MINUTE;
+    const stale = await ctx.sessions.validate(token);
+    expect(stale).toMatchObject({ session: { fresh: false } });
+    const stepped = await ctx.sessions.reauthenticated(session.id);
+    expect(stepped).toMatchObject({ fresh: true });
+    expect(stepped?.authenticatedAt.getTime()).toBe(ctx.clock.now);
+    const current = (stale.ok && stale.token) || token;
+    expect(await ctx.sessions.validate(current)).toMatchObject({ session: { fresh: true } });
+  });
+});
+
+describe("Lifecycle 8: revocation, devices and data", () => {
   it("update replaces data (or maps it) and every later validate sees it", async () => {
     const ctx = setup();
     const { session, token } = await ctx.sessions.create({
@@ -522,80 +577,89 @@ describe("management", () => {
     ctx.clock.now += 31 * MINUTE;
     expect(await ctx.sessions.find(session.id)).toBeNull();
   });
-
-  it("reads the token from the cookie first, then from a bearer header", () => {
-    const { sessions } = setup();
-    expect(
-      sessions.tokenFrom({ cookie: "__Host-session=abc", authorization: "Bearer def" }),
-    ).toEqual({
-      token: "abc",
-      source: "cookie",
-    });
-    expect(sessions.tokenFrom({ authorization: "Bearer def" })).toEqual({
-      token: "def",
-      source: "bearer",
-    });
-    expect(sessions.tokenFrom({})).toBeNull();
-  });
 });
 
-describe("events", () => {
-  it("carry session id, user id, time and client, and never a token or secret", async () => {
+describe("Lifecycle 9: failures", () => {
+  it("answers malformed without touching the store, for any input", async () => {
     const ctx = setup();
-    const { token } = await ctx.sessions.create({ userId: "u", client: HOME });
-    const rotated = await rotateOnce(ctx, token);
-    await ctx.sessions.validate(rotated, { ip: "198.51.100.1", userAgent: CHROME });
-    for (const event of ctx.events) {
-      expect(event.at).toBeInstanceOf(Date);
-      expect(event.userId).toBe("u");
-      expect(event.sessionId).toBe(token.split(".")[0]);
-      expect(event.client).toMatchObject({ ipPrefix: expect.any(String) });
+    ctx.resetCalls();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string(),
+          fc.string({ unit: "grapheme" }),
+          fc.string({ unit: fc.constantFrom(".", "a", "7") }),
+        ),
+        async (input) => {
+          const result = await ctx.sessions.validate(input);
+          expect(result.ok).toBe(false);
+        },
+      ),
+      { numRuns: 300 },
+    );
+    for (const input of ["x".repeat(1_000_000), null, undefined, 12, {}, "a.b"]) {
+      expect(await ctx.sessions.validate(input)).toEqual({ ok: false, reason: "malformed" });
     }
-    const serialized = JSON.stringify(ctx.events);
-    for (const issued of [token, rotated]) expect(serialized).not.toContain(issued.split(".")[1]);
+    expect(ctx.calls).toEqual({});
   });
 
-  it("never let a failing handler break the lifecycle", async () => {
-    for (const onEvent of [
-      () => {
-        throw new Error("audit sink down");
-      },
-      () => Promise.reject(new Error("audit sink down")),
-    ]) {
-      const { sessions } = setup({ onEvent });
-      const { token } = await sessions.create({ userId: "u" });
-      expect((await sessions.validate(token)).ok).toBe(true);
-    }
+  it("answers not-found for a well-formed token of no session", async () => {
+    const { sessions } = setup();
+    expect(await sessions.validate(`${"a".repeat(24)}.${"b".repeat(32)}`)).toEqual({
+      ok: false,
+      reason: "not-found",
+    });
   });
-});
 
-describe("store failures", () => {
   const record = (): SessionRecord => ({
     id: "a".repeat(24),
+
     userId: "u",
+
     version: 1,
+
     secretHash: "x".repeat(43),
+
     previousSecretHash: null,
+
     rotationNonce: null,
+
     retiredSecretHashes: [],
+
     data: {},
+
     createdAt: 0,
+
     authenticatedAt: 0,
+
     freshUntil: 0,
+
     lastActiveAt: 0,
+
     rotatedAt: 0,
+
     expiresAt: Date.now() + MINUTE,
+
     absoluteExpiresAt: Date.now() + MINUTE,
+
     client: {},
   });
+
   const token = `${"a".repeat(24)}.${"b".repeat(32)}`;
+
   const broken = (overrides: Partial<SessionStore>): SessionStore => ({
     create: async () => {},
+
     get: async () => null,
+
     update: async () => true,
+
     delete: async () => {},
+
     listByUser: async () => [],
+
     deleteByUser: async () => 0,
+
     ...overrides,
   });
 
@@ -675,5 +739,52 @@ describe("store failures", () => {
     const sessions = createSessions({ store: broken({ get: () => Promise.reject("a string") }) });
     const error = await sessions.validate(token).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TesseraError);
+  });
+});
+
+describe("Lifecycle 10: events", () => {
+  it("carry session id, user id, time and client, and never a token or secret", async () => {
+    const ctx = setup();
+    const { token } = await ctx.sessions.create({ userId: "u", client: HOME });
+    const rotated = await rotateOnce(ctx, token);
+    await ctx.sessions.validate(rotated, { ip: "198.51.100.1", userAgent: CHROME });
+    for (const event of ctx.events) {
+      expect(event.at).toBeInstanceOf(Date);
+      expect(event.userId).toBe("u");
+      expect(event.sessionId).toBe(token.split(".")[0]);
+      expect(event.client).toMatchObject({ ipPrefix: expect.any(String) });
+    }
+    const serialized = JSON.stringify(ctx.events);
+    for (const issued of [token, rotated]) expect(serialized).not.toContain(issued.split(".")[1]);
+  });
+
+  it("never let a failing handler break the lifecycle", async () => {
+    for (const onEvent of [
+      () => {
+        throw new Error("audit sink down");
+      },
+      () => Promise.reject(new Error("audit sink down")),
+    ]) {
+      const { sessions } = setup({ onEvent });
+      const { token } = await sessions.create({ userId: "u" });
+      expect((await sessions.validate(token)).ok).toBe(true);
+    }
+  });
+});
+
+describe("tokenFrom", () => {
+  it("reads the token from the cookie first, then from a bearer header", () => {
+    const { sessions } = setup();
+    expect(
+      sessions.tokenFrom({ cookie: "__Host-session=abc", authorization: "Bearer def" }),
+    ).toEqual({
+      token: "abc",
+      source: "cookie",
+    });
+    expect(sessions.tokenFrom({ authorization: "Bearer def" })).toEqual({
+      token: "def",
+      source: "bearer",
+    });
+    expect(sessions.tokenFrom({})).toBeNull();
   });
 });

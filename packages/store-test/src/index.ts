@@ -376,6 +376,25 @@ export function runStoreConformance(
         expect(await sessions.validate(rotated.token)).toEqual({ ok: false, reason: "not-found" });
       });
 
+      it("re-sends the same new token to the previous secret long after an unconfirmed rotation", async () => {
+        const { sessions, clock, events } = sessionsOn();
+        const { session, token } = await sessions.create({ userId: uniqueUser() });
+        clock.now += 5 * 60 * 1000;
+        const rotated = await sessions.validate(token);
+        if (!rotated.ok || !rotated.token) throw new Error("expected a rotation");
+        // The response carrying the new cookie was lost; the client returns much later.
+        clock.now += 20 * 60 * 1000;
+        expect(await sessions.validate(token)).toMatchObject({ ok: true, token: rotated.token });
+        expect(events.map((e) => e.type)).not.toContain("session.reuse_detected");
+        expect((await store.get(session.id))?.rotationNonce).not.toBeNull();
+        // Presenting the new secret confirms it; the old one then has grace, then is reuse.
+        expect((await sessions.validate(rotated.token)).ok).toBe(true);
+        expect((await store.get(session.id))?.rotationNonce).toBeNull();
+        expect(await sessions.validate(token)).toMatchObject({ ok: true, token: null });
+        clock.now += 30 * 1000;
+        expect(await sessions.validate(token)).toEqual({ ok: false, reason: "reused" });
+      });
+
       it("makes revokeAll visible to another instance sharing the store", async () => {
         const a = sessionsOn();
         const b = sessionsOn();
