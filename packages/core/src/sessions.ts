@@ -28,14 +28,18 @@ import {
   secretHashMatches,
 } from "./token.js";
 
-/** Why `validate` refused a token. */
+/**
+ * Why `validate` (or `rotate`) refused a token. `stale` comes only from `rotate` and
+ * `reauthenticate`: the token's secret was already rotated away; retry with the current token.
+ */
 export type InvalidReason =
   | "malformed"
   | "not-found"
   | "invalid-secret"
   | "expired"
   | "reused"
-  | "binding-mismatch";
+  | "binding-mismatch"
+  | "stale";
 
 /**
  * Result of `validate` / `rotate`. When `token` is not `null`, send it to the client
@@ -67,7 +71,10 @@ export interface Sessions {
   }): Promise<CreatedSession>;
   /** Checks a token on a request; one store read when nothing is due. */
   validate(token: unknown, client?: ClientInfo): Promise<ValidateResult>;
-  /** Validates and forces a rotation of the secret (after a privilege change). */
+  /**
+   * Validates and forces a rotation of the secret (after a privilege change). Never `ok` without
+   * a new token: a token whose secret was already rotated away answers `stale` and changes nothing.
+   */
   rotate(token: unknown, client?: ClientInfo): Promise<ValidateResult>;
   /** Records (or replaces) the device id the session is bound to. `null` if the session is gone. */
   bind(sessionId: string, binding: { deviceId: string }): Promise<Session | null>;
@@ -291,6 +298,11 @@ export function createSessions(options: SessionsOptions): Sessions {
       if (verdict === "reject") {
         emit("session.binding_mismatch", record, current, { detail: "strict" });
         return { ok: false, reason: "binding-mismatch" };
+      }
+      if (force && match !== "current") {
+        // A forced rotation must hand out a new secret, and one derived from a secret that was
+        // already rotated away would retire the token the client holds now. Nothing changes.
+        return { ok: false, reason: "stale" };
       }
       const moved = verdict === "changed" ? current : null;
       let write: { record: SessionRecord; token: string | null } | null;

@@ -210,6 +210,27 @@ describe("Lifecycle 2: rotation", () => {
     expect(await ctx.sessions.rotate("junk")).toEqual({ ok: false, reason: "malformed" });
   });
 
+  it("rotate() answers stale to the previous secret and leaves the session as it is", async () => {
+    const ctx = setup();
+    const { session, token } = await ctx.sessions.create({ userId: "u" });
+    const forced = await ctx.sessions.rotate(token, HOME);
+    if (!forced.ok || !forced.token) throw new Error("expected a new token");
+    // Unconfirmed: validate would re-send, rotate must not pretend success.
+    const before = await ctx.store.get(session.id);
+    expect(await ctx.sessions.rotate(token, HOME)).toEqual({ ok: false, reason: "stale" });
+    expect(await ctx.store.get(session.id)).toEqual(before);
+    // Confirmed, inside grace: still stale, still unchanged.
+    expect((await ctx.sessions.validate(forced.token, HOME)).ok).toBe(true);
+    const confirmed = await ctx.store.get(session.id);
+    ctx.clock.now += 10_000;
+    expect(await ctx.sessions.rotate(token, HOME)).toEqual({ ok: false, reason: "stale" });
+    expect(await ctx.store.get(session.id)).toEqual(confirmed);
+    // The caller retries with its current token and gets a new one.
+    const retried = await ctx.sessions.rotate(forced.token, HOME);
+    expect(retried.ok && retried.token).toMatch(/^[a-z2-7]{24}\.[a-z2-7]{32}$/);
+    expect(retried.ok && retried.token).not.toBe(forced.token);
+  });
+
   it("lets exactly one of many parallel requests rotate and gives all of them the same token", async () => {
     const ctx = setup();
     const { token } = await ctx.sessions.create({ userId: "u" });

@@ -395,6 +395,17 @@ export function runStoreConformance(
         expect(await sessions.validate(token)).toEqual({ ok: false, reason: "reused" });
       });
 
+      it("answers rotate() with the previous secret as stale and leaves the stored record as it is", async () => {
+        const { sessions } = sessionsOn();
+        const { session, token } = await sessions.create({ userId: uniqueUser() });
+        const forced = await sessions.rotate(token);
+        if (!forced.ok || !forced.token) throw new Error("expected a new token");
+        const before = await store.get(session.id);
+        expect(await sessions.rotate(token)).toEqual({ ok: false, reason: "stale" });
+        expect(await store.get(session.id)).toEqual(before);
+        if (options.rawRead) expect(await options.rawRead(session.id)).not.toBeNull();
+      });
+
       it("makes revokeAll visible to another instance sharing the store", async () => {
         const a = sessionsOn();
         const b = sessionsOn();
