@@ -128,8 +128,9 @@ function checkData(data: unknown): Record<string, unknown> {
 }
 
 /**
- * Records a soft binding change, so the change is reported once, not on every request; and
- * freshness ends (a moved client must step up again).
+ * Records a soft binding change, so it is reported once, not on every request: the fields the
+ * request supplied replace the recorded ones, a field it lacks keeps its recorded value (omitting
+ * a header must not switch a binding off), and freshness ends (a moved client must step up again).
  */
 function followClient(
   draft: SessionRecord,
@@ -137,7 +138,7 @@ function followClient(
   moved: StoredClient,
   at: number,
 ): void {
-  draft.client = moved;
+  draft.client = { ...record.client, ...moved };
   draft.freshUntil = Math.min(record.freshUntil, at);
 }
 

@@ -412,6 +412,40 @@ describe("Lifecycle 5: binding", () => {
     expect(moved).toMatchObject({ ok: true, session: { bindingChanged: true, fresh: false } });
   });
 
+  it("records only the fields a soft change supplied: a missing User-Agent never erases the recorded one", async () => {
+    const ctx = setup();
+    const { session, token } = await ctx.sessions.create({ userId: "u", client: HOME });
+    const bare = await ctx.sessions.validate(token, { ip: "198.51.100.20" });
+    expect(bare).toMatchObject({ ok: true, session: { bindingChanged: true, fresh: false } });
+    const stored = await ctx.store.get(session.id);
+    expect(stored?.client).toEqual({ ip: "198.51.100.20", ua: "chrome/131/macos" });
+    // The user-agent is still compared: another browser is still a change.
+    const other = await ctx.sessions.validate(token, { ip: "198.51.100.20", userAgent: FIREFOX });
+    expect(other).toMatchObject({ ok: true, session: { bindingChanged: true } });
+    expect(ctx.events.filter((e) => e.type === "session.binding_mismatch")).toHaveLength(2);
+  });
+
+  it("keeps a recorded IP and device id when a request omits them", async () => {
+    const ctx = setup({ binding: { ip: "soft", userAgent: "soft", deviceId: "soft" } });
+    const { session, token } = await ctx.sessions.create({
+      userId: "u",
+      client: { ...HOME, deviceId: "phone-1" },
+    });
+    const result = await ctx.sessions.validate(token, { userAgent: FIREFOX });
+    expect(result).toMatchObject({ ok: true, session: { bindingChanged: true } });
+    expect((await ctx.store.get(session.id))?.client).toEqual({
+      ip: HOME.ip,
+      ua: "firefox/133/linux",
+      deviceId: "phone-1",
+    });
+    const strict = setup({ binding: { deviceId: "strict" } });
+    const bound = await strict.sessions.create({ userId: "u", client: { deviceId: "phone-1" } });
+    expect(await strict.sessions.validate(bound.token, {})).toEqual({
+      ok: false,
+      reason: "binding-mismatch",
+    });
+  });
+
   it("keeps the binding across a neighbouring IP and a browser update", async () => {
     const ctx = setup();
     const { token } = await ctx.sessions.create({ userId: "u", client: HOME });

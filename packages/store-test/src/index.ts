@@ -406,6 +406,24 @@ export function runStoreConformance(
         if (options.rawRead) expect(await options.rawRead(session.id)).not.toBeNull();
       });
 
+      it("keeps the recorded user-agent when a soft binding change comes without one", async () => {
+        const { sessions } = sessionsOn();
+        const chrome =
+          "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+        const { session, token } = await sessions.create({
+          userId: uniqueUser(),
+          client: { ip: "203.0.113.7", userAgent: chrome },
+        });
+        const moved = await sessions.validate(token, { ip: "198.51.100.20" });
+        expect(moved).toMatchObject({ ok: true, session: { bindingChanged: true } });
+        expect((await store.get(session.id))?.client).toEqual({
+          ip: "198.51.100.20",
+          ua: "chrome/131/macos",
+        });
+        const again = await sessions.validate(token, { ip: "198.51.100.20", userAgent: chrome });
+        expect(again).toMatchObject({ ok: true, session: { bindingChanged: false } });
+      });
+
       it("makes revokeAll visible to another instance sharing the store", async () => {
         const a = sessionsOn();
         const b = sessionsOn();
