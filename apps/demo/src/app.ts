@@ -32,7 +32,7 @@ export interface DemoDependencies {
 }
 
 /** The demo's own context variables. */
-type DemoEnv = { Variables: { startedAt: number } };
+type DemoEnv = { Variables: { startedAt: number; stepUpCookie: string | undefined } };
 
 /** Session data the demo keeps: enough to render a page without reading the account. */
 interface DemoSessionData {
@@ -87,6 +87,11 @@ export function createDemoApp(deps: DemoDependencies) {
   app.use(async (c, next) => {
     c.set("startedAt", Date.now());
     await next();
+    // The step-up's new cookie goes last, after the one tessera() appends for a rotation on the
+    // same request, so the browser keeps the stepped-up token. (Until @tessera/hono has a
+    // reauthenticate helper that writes it.)
+    const stepUpCookie = c.get("stepUpCookie");
+    if (stepUpCookie) c.header("Set-Cookie", stepUpCookie, { append: true });
   });
   app.use(tessera(sessions, { getClientIp: deps.clientIp }));
 
@@ -209,7 +214,20 @@ export function createDemoApp(deps: DemoDependencies) {
         401,
       );
     }
-    await sessions.reauthenticated(found.session.id);
+    // Step-up rotates the secret: a copy of the cookie taken before never becomes fresh.
+    const stepped = await sessions.reauthenticate(c.var.tessera.token, {
+      ip: deps.clientIp(c),
+      userAgent: c.req.header("user-agent"),
+    });
+    if (!stepped.ok || !stepped.token) {
+      return c.html(
+        securityPage(found.account, found.session, [
+          { kind: "warn", text: "Your session changed meanwhile. Please confirm again." },
+        ]),
+        409,
+      );
+    }
+    c.set("stepUpCookie", sessions.cookie.serialize(stepped.token, stepped.session.expiresAt));
     return c.redirect("/security?m=confirmed", 303);
   });
 

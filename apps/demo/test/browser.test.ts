@@ -145,6 +145,10 @@ describe.skipIf(!haveChromium)("demo in a browser", () => {
     expect(rotated.value).not.toBe(stolen.value);
     expect(rotated.value.split(".")[0]).toBe(stolen.value.split(".")[0]);
     await victim.page.screenshot({ path: `${shots}rotated.png`, fullPage: true });
+    // The victim's next click presents the new cookie: the rotation is confirmed (until then, the
+    // old cookie would be re-sent the new one, as for a response lost on the way).
+    await victim.page.goto(`${demo.url}/devices`);
+    expect(victim.page.url()).toContain("/devices");
 
     // The thief replays the old cookie after the grace window.
     await sleep(GRACE * 1000 + 300);

@@ -5,6 +5,8 @@ import type { SessionClientInfo } from "./session.js";
 export type SessionEventType =
   | "session.created"
   | "session.rotated"
+  | "session.reauthenticated"
+  | "session.updated"
   | "session.revoked"
   | "session.expired"
   | "session.reuse_detected"
@@ -20,7 +22,11 @@ export interface SessionEvent {
   at: Date;
   /** The client of the request that caused the event, if there was one. */
   client: SessionClientInfo | null;
-  /** For `binding_mismatch`: `"soft"` (accepted) or `"strict"` (refused). For `revoked`: `"revoke"`, `"revoke-all"` or `"reuse"`. */
+  /**
+   * For `binding_mismatch`: `"soft"` (accepted) or `"strict"` (refused). For `revoked`:
+   * `"revoke"`, `"revoke-all"` or `"reuse"`. For `rotated`: what rotated it, `"validate"` (the
+   * interval), `"rotate"` or `"reauthenticate"`. For `updated`: `"data"` or `"bind"`.
+   */
   detail?: string;
   /** For a `revokeAll`: how many sessions were removed. */
   count?: number;

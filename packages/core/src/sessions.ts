@@ -24,6 +24,7 @@ import {
   generateSessionId,
   hashSecret,
   isSessionId,
+  isStepUpNonce,
   parseToken,
   secretHashMatches,
 } from "./token.js";
@@ -83,8 +84,13 @@ export interface Sessions {
     sessionId: string,
     data: SessionData | ((current: SessionData) => SessionData),
   ): Promise<Session | null>;
-  /** Marks a completed step-up: the session is fresh again for `freshFor`. */
-  reauthenticated(sessionId: string): Promise<Session | null>;
+  /**
+   * Step-up done (the user re-entered a password, passed a second factor): rotates the secret and
+   * makes the session fresh for `freshFor`. Answers like `validate`, always with a new token to
+   * send (set it as the cookie); a secret already rotated away answers `stale`. Freshness belongs
+   * to the new secret: a copy of the cookie taken before never becomes fresh.
+   */
+  reauthenticate(token: unknown, client?: ClientInfo): Promise<ValidateResult>;
   /** Ends one session. Resolves `true` if it existed. */
   revoke(sessionId: string): Promise<boolean>;
   /** Ends every session of a user, optionally keeping one; resolves to the number ended. */
@@ -104,6 +110,9 @@ const RETIRED_SECRETS_KEPT = 3;
 /** Compare-and-swap attempts before a write is reported as a conflict. */
 const WRITE_ATTEMPTS = 8;
 const MAX_USER_ID_LENGTH = 256;
+
+/** What a check is for: a plain validate, a forced rotation, or a step-up. */
+type CheckMode = "validate" | "rotate" | "reauthenticate";
 
 type SecretMatch = "current" | "unconfirmed" | "previous" | "reused" | "invalid";
 
@@ -202,7 +211,7 @@ export function createSessions(options: SessionsOptions): Sessions {
     record: SessionRecord,
     secret: string,
     at: number,
-    force: boolean,
+    mode: CheckMode,
     moved: StoredClient | null,
   ) {
     let next: SessionRecord | null = null;
@@ -222,8 +231,8 @@ export function createSessions(options: SessionsOptions): Sessions {
       draft.rotatedAt = at;
     }
     const rotatedAt = confirming ? at : record.rotatedAt;
-    if (force || at - rotatedAt >= config.intervalMs) {
-      const nonce = generateRotationNonce();
+    if (mode !== "validate" || at - rotatedAt >= config.intervalMs) {
+      const nonce = generateRotationNonce(mode === "reauthenticate");
       const newSecret = deriveRotatedSecret(secret, nonce);
       const draft = change();
       draft.retiredSecretHashes = [record.previousSecretHash, ...record.retiredSecretHashes]
@@ -236,6 +245,12 @@ export function createSessions(options: SessionsOptions): Sessions {
       token = formatToken(record.id, newSecret);
     }
     if (moved) followClient(change(), record, moved, at);
+    if (mode === "reauthenticate") {
+      // After the move: the credentials were just checked on this very client.
+      const draft = change();
+      draft.authenticatedAt = at;
+      draft.freshUntil = Math.min(at + config.freshMs, record.absoluteExpiresAt);
+    }
     const extended = idleExtension(record, at, next !== null);
     if (extended !== null) {
       change().expiresAt = extended;
@@ -249,7 +264,7 @@ export function createSessions(options: SessionsOptions): Sessions {
   /**
    * The write a request presenting the previous secret of an unconfirmed rotation may need:
    * never a rotation (that would retire the new secret, which may already sit in a cookie jar),
-   * only the idle extension and a soft binding change.
+   * only the idle extension, a soft binding change, and the end of a step-up's freshness.
    */
   function resendWrite(record: SessionRecord, at: number, moved: StoredClient | null) {
     let next: SessionRecord | null = null;
@@ -258,6 +273,12 @@ export function createSessions(options: SessionsOptions): Sessions {
       return next;
     };
     if (moved) followClient(change(), record, moved, at);
+    if (isStepUpNonce(record.rotationNonce) && record.freshUntil > at) {
+      // A secret from before the step-up is being exchanged for the stepped-up one: a lost
+      // response, or a copy taken before the step-up. The token is re-sent either way (no
+      // logout), but without the freshness: the copy must never inherit it.
+      change().freshUntil = at;
+    }
     const extended = idleExtension(record, at, next !== null);
     if (extended !== null) change().expiresAt = extended;
     if (next === null) return null;
@@ -268,7 +289,7 @@ export function createSessions(options: SessionsOptions): Sessions {
   async function check(
     token: unknown,
     client: ClientInfo | undefined,
-    force: boolean,
+    mode: CheckMode,
   ): Promise<ValidateResult> {
     const parsed = parseToken(token);
     if (!parsed) return { ok: false, reason: "malformed" };
@@ -300,7 +321,7 @@ export function createSessions(options: SessionsOptions): Sessions {
         emit("session.binding_mismatch", record, current, { detail: "strict" });
         return { ok: false, reason: "binding-mismatch" };
       }
-      if (force && match !== "current") {
+      if (mode !== "validate" && match !== "current") {
         // A forced rotation must hand out a new secret, and one derived from a secret that was
         // already rotated away would retire the token the client holds now. Nothing changes.
         return { ok: false, reason: "stale" };
@@ -308,7 +329,7 @@ export function createSessions(options: SessionsOptions): Sessions {
       const moved = verdict === "changed" ? current : null;
       let write: { record: SessionRecord; token: string | null } | null;
       if (match === "current") {
-        write = plannedWrite(record, parsed.secret, at, force, moved);
+        write = plannedWrite(record, parsed.secret, at, mode, moved);
       } else {
         const resent =
           match === "unconfirmed"
@@ -320,18 +341,24 @@ export function createSessions(options: SessionsOptions): Sessions {
         write = updated ? { record: updated, token: resent } : null;
         if (!write) {
           if (moved) emit("session.binding_mismatch", record, current, { detail: "soft" });
-          return { ok: true, session: sessionView(record, at, moved !== null), token: resent };
+          // Freshness belongs to the current secret: the previous one is never fresh.
+          return {
+            ok: true,
+            session: sessionView(record, at, moved !== null, false),
+            token: resent,
+          };
         }
       }
       if (!write) return { ok: true, session: sessionView(record, at), token: null };
       if (await store.update(write.record, record.version)) {
         if (moved) emit("session.binding_mismatch", record, current, { detail: "soft" });
         if (write.record.secretHash !== record.secretHash) {
-          emit("session.rotated", write.record, current);
+          emit("session.rotated", write.record, current, { detail: mode });
         }
+        if (mode === "reauthenticate") emit("session.reauthenticated", write.record, current);
         return {
           ok: true,
-          session: sessionView(write.record, at, moved !== null),
+          session: sessionView(write.record, at, moved !== null, match === "current"),
           token: write.token,
         };
       }
@@ -344,6 +371,7 @@ export function createSessions(options: SessionsOptions): Sessions {
 
   async function mutate(
     sessionId: string,
+    detail: "data" | "bind",
     change: (record: SessionRecord, at: number) => SessionRecord,
   ): Promise<Session | null> {
     if (!isSessionId(sessionId)) return null;
@@ -352,7 +380,10 @@ export function createSessions(options: SessionsOptions): Sessions {
       const at = now();
       if (!record || at >= record.expiresAt || at >= record.absoluteExpiresAt) return null;
       const next = { ...change(record, at), version: record.version + 1 };
-      if (await store.update(next, record.version)) return sessionView(next, at);
+      if (await store.update(next, record.version)) {
+        emit("session.updated", next, null, { detail });
+        return sessionView(next, at);
+      }
     }
     throw new SessionConflictError(`session ${sessionId} kept changing under update`);
   }
@@ -390,31 +421,27 @@ export function createSessions(options: SessionsOptions): Sessions {
       return { session: sessionView(record, at), token: formatToken(record.id, secret) };
     },
 
-    validate: (token, client) => check(token, client, false),
-    rotate: (token, client) => check(token, client, true),
+    validate: (token, client) => check(token, client, "validate"),
+    rotate: (token, client) => check(token, client, "rotate"),
+    reauthenticate: (token, client) => check(token, client, "reauthenticate"),
 
     bind(sessionId, binding) {
       if (!binding || typeof binding.deviceId !== "string" || !binding.deviceId) {
         throw new InvalidArgumentError("bind needs { deviceId: string }");
       }
       const deviceId = toStoredClient({ deviceId: binding.deviceId }).deviceId;
-      return mutate(sessionId, (record) => ({ ...record, client: { ...record.client, deviceId } }));
+      return mutate(sessionId, "bind", (record) => ({
+        ...record,
+        client: { ...record.client, deviceId },
+      }));
     },
 
     update(sessionId, data) {
-      return mutate(sessionId, (record) => {
+      return mutate(sessionId, "data", (record) => {
         const value =
           typeof data === "function" ? data(structuredClone(record.data) as SessionData) : data;
         return { ...record, data: checkData(value) };
       });
-    },
-
-    reauthenticated(sessionId) {
-      return mutate(sessionId, (record, at) => ({
-        ...record,
-        authenticatedAt: at,
-        freshUntil: Math.min(at + config.freshMs, record.absoluteExpiresAt),
-      }));
     },
 
     async revoke(sessionId) {

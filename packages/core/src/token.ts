@@ -119,9 +119,21 @@ export function secretHashMatches(presentedHash: string, storedHash: string | nu
   return difference === 0;
 }
 
-/** A new random rotation nonce (128 bits, base64url). */
-export function generateRotationNonce(): string {
-  return encodeBase64urlNoPadding(randomBytes(16));
+/** Marks the nonce of a rotation made by a step-up (`reauthenticate`). */
+const STEP_UP_NONCE_PREFIX = "stepup.";
+
+/**
+ * A new random rotation nonce (128 bits, base64url), marked when the rotation is a step-up: a
+ * secret from before a step-up is re-sent the new token without its freshness.
+ */
+export function generateRotationNonce(stepUp = false): string {
+  const nonce = encodeBase64urlNoPadding(randomBytes(16));
+  return stepUp ? STEP_UP_NONCE_PREFIX + nonce : nonce;
+}
+
+/** Whether a stored rotation nonce belongs to a step-up rotation. */
+export function isStepUpNonce(nonce: string | null): boolean {
+  return nonce !== null && nonce.startsWith(STEP_UP_NONCE_PREFIX);
 }
 
 /**

@@ -537,20 +537,115 @@ describe("Lifecycle 6: timeouts (time travel, to the millisecond)", () => {
 });
 
 describe("Lifecycle 7: freshness", () => {
-  it("is fresh for freshFor after login, and again after reauthenticated", async () => {
+  it("is fresh for freshFor after login, and again for freshFor after reauthenticate", async () => {
     const ctx = setup();
     const created = ctx.clock.now;
-    const { session, token } = await ctx.sessions.create({ userId: "u" });
+    const { token } = await ctx.sessions.create({ userId: "u" });
     ctx.clock.now = created + 10 * MINUTE - 1;
-    expect(await ctx.sessions.validate(token)).toMatchObject({ session: { fresh: true } });
+    const before = await ctx.sessions.validate(token);
+    expect(before).toMatchObject({ session: { fresh: true } });
+    const current = (before.ok && before.token) || token;
     ctx.clock.now = created + 10 * MINUTE;
-    const stale = await ctx.sessions.validate(token);
-    expect(stale).toMatchObject({ session: { fresh: false } });
-    const stepped = await ctx.sessions.reauthenticated(session.id);
-    expect(stepped).toMatchObject({ fresh: true });
-    expect(stepped?.authenticatedAt.getTime()).toBe(ctx.clock.now);
-    const current = (stale.ok && stale.token) || token;
-    expect(await ctx.sessions.validate(current)).toMatchObject({ session: { fresh: true } });
+    expect(await ctx.sessions.validate(current)).toMatchObject({ session: { fresh: false } });
+    const stepped = await ctx.sessions.reauthenticate(current, HOME);
+    if (!stepped.ok || !stepped.token) throw new Error("expected a new token");
+    expect(stepped.session).toMatchObject({ fresh: true });
+    expect(stepped.session.authenticatedAt.getTime()).toBe(ctx.clock.now);
+    ctx.clock.now += 10 * MINUTE - 1;
+    expect(await ctx.sessions.validate(stepped.token, HOME)).toMatchObject({
+      session: { fresh: true },
+    });
+    ctx.clock.now += 1;
+    expect(await ctx.sessions.validate(stepped.token, HOME)).toMatchObject({
+      session: { fresh: false },
+    });
+  });
+
+  it("reauthenticate rotates the secret, answers like validate and fires session.reauthenticated", async () => {
+    const ctx = setup();
+    const { session, token } = await ctx.sessions.create({ userId: "u", client: HOME });
+    ctx.clock.now += 11 * MINUTE;
+    const stepped = await ctx.sessions.reauthenticate(token, HOME);
+    expect(stepped).toMatchObject({ ok: true, session: { id: session.id, fresh: true } });
+    expect(stepped.ok && stepped.token).toMatch(/^[a-z2-7]{24}\.[a-z2-7]{32}$/);
+    expect(stepped.ok && stepped.token).not.toBe(token);
+    expect(ctx.events.at(-1)).toMatchObject({
+      type: "session.reauthenticated",
+      sessionId: session.id,
+      userId: "u",
+    });
+    expect(ctx.events.at(-2)).toMatchObject({ type: "session.rotated", detail: "reauthenticate" });
+    expect(await ctx.sessions.reauthenticate("junk")).toEqual({ ok: false, reason: "malformed" });
+  });
+
+  it("never makes a copy of the cookie taken before the step-up fresh, inside grace or through the re-send", async () => {
+    const ctx = setup();
+    const { token: copy } = await ctx.sessions.create({ userId: "u", client: HOME });
+    ctx.clock.now += 11 * MINUTE;
+    const stepped = await ctx.sessions.reauthenticate(copy, HOME);
+    if (!stepped.ok || !stepped.token) throw new Error("expected a new token");
+    // Unconfirmed: the copy is re-sent the stepped-up token, without the freshness.
+    const resent = await ctx.sessions.validate(copy, HOME);
+    expect(resent).toMatchObject({ ok: true, token: stepped.token, session: { fresh: false } });
+    expect(await ctx.sessions.validate(stepped.token, HOME)).toMatchObject({
+      ok: true,
+      session: { fresh: false },
+    });
+  });
+
+  it("never makes the previous secret fresh once the step-up is confirmed, even inside grace", async () => {
+    const ctx = setup();
+    const { token: copy } = await ctx.sessions.create({ userId: "u", client: HOME });
+    ctx.clock.now += 11 * MINUTE;
+    const stepped = await ctx.sessions.reauthenticate(copy, HOME);
+    if (!stepped.ok || !stepped.token) throw new Error("expected a new token");
+    expect(await ctx.sessions.validate(stepped.token, HOME)).toMatchObject({
+      session: { fresh: true },
+    });
+    expect(await ctx.sessions.validate(copy, HOME)).toMatchObject({
+      ok: true,
+      token: null,
+      session: { fresh: false },
+    });
+    // The stepped-up session itself stays fresh.
+    expect(await ctx.sessions.validate(stepped.token, HOME)).toMatchObject({
+      session: { fresh: true },
+    });
+  });
+
+  it("is not fresh on a request carrying the previous secret of an ordinary rotation", async () => {
+    const ctx = setup();
+    const { token } = await ctx.sessions.create({ userId: "u", client: HOME });
+    const rotated = await rotateOnce(ctx, token); // 5 minutes in: the login is still fresh
+    expect(await ctx.sessions.validate(token, HOME)).toMatchObject({
+      token: rotated,
+      session: { fresh: false },
+    });
+    expect(await ctx.sessions.validate(rotated, HOME)).toMatchObject({ session: { fresh: true } });
+    expect(await ctx.sessions.validate(token, HOME)).toMatchObject({
+      token: null,
+      session: { fresh: false },
+    });
+  });
+
+  it("reauthenticate answers stale to a secret already rotated away and changes nothing", async () => {
+    const ctx = setup();
+    const { session, token } = await ctx.sessions.create({ userId: "u", client: HOME });
+    ctx.clock.now += 11 * MINUTE;
+    const rotated = await ctx.sessions.validate(token, HOME);
+    if (!rotated.ok || !rotated.token) throw new Error("expected a rotation");
+    const before = await ctx.store.get(session.id);
+    expect(await ctx.sessions.reauthenticate(token, HOME)).toEqual({ ok: false, reason: "stale" });
+    expect(await ctx.store.get(session.id)).toEqual(before);
+    expect(ctx.events.map((e) => e.type)).not.toContain("session.reauthenticated");
+  });
+
+  it("makes a step-up from a moved client fresh: the credentials were checked on that client", async () => {
+    const ctx = setup();
+    const { token } = await ctx.sessions.create({ userId: "u", client: HOME });
+    const moved = { ip: "198.51.100.20", userAgent: CHROME };
+    const stepped = await ctx.sessions.reauthenticate(token, moved);
+    expect(stepped).toMatchObject({ ok: true, session: { fresh: true, bindingChanged: true } });
   });
 });
 
@@ -811,6 +906,17 @@ describe("Lifecycle 10: events", () => {
     }
     const serialized = JSON.stringify(ctx.events);
     for (const issued of [token, rotated]) expect(serialized).not.toContain(issued.split(".")[1]);
+  });
+
+  it("fire session.updated for update() and bind(), naming what changed", async () => {
+    const ctx = setup();
+    const { session } = await ctx.sessions.create({ userId: "u", client: HOME });
+    await ctx.sessions.update(session.id, { role: "admin" });
+    await ctx.sessions.bind(session.id, { deviceId: "phone-1" });
+    expect(ctx.events.slice(-2)).toMatchObject([
+      { type: "session.updated", sessionId: session.id, userId: "u", detail: "data" },
+      { type: "session.updated", sessionId: session.id, userId: "u", detail: "bind" },
+    ]);
   });
 
   it("never let a failing handler break the lifecycle", async () => {

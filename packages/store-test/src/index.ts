@@ -450,14 +450,31 @@ export function runStoreConformance(
         });
         await b.sessions.update(session.id, { role: "admin" });
         b.clock.now += 11 * 60 * 1000; // past the freshFor of the instance that created it
-        expect(await b.sessions.validate(token)).toMatchObject({
+        const seen = await b.sessions.validate(token);
+        expect(seen).toMatchObject({
           ok: true,
           session: { data: { role: "admin" }, fresh: false },
         });
-        await b.sessions.reauthenticated(session.id);
-        expect(await b.sessions.validate(token)).toMatchObject({
+        const stepped = await b.sessions.reauthenticate((seen.ok && seen.token) || token);
+        if (!stepped.ok || !stepped.token) throw new Error("expected a new token");
+        expect(await a.sessions.validate(stepped.token)).toMatchObject({
           ok: true,
           session: { fresh: true },
+        });
+      });
+
+      it("never makes a copy of the cookie taken before a step-up fresh", async () => {
+        const { sessions, clock } = sessionsOn({ freshFor: 60 });
+        const { token: copy } = await sessions.create({ userId: uniqueUser() });
+        clock.now += 2 * 60 * 1000;
+        const stepped = await sessions.reauthenticate(copy);
+        if (!stepped.ok || !stepped.token) throw new Error("expected a new token");
+        expect(stepped.session.fresh).toBe(true);
+        const resent = await sessions.validate(copy);
+        expect(resent).toMatchObject({ ok: true, token: stepped.token, session: { fresh: false } });
+        expect(await sessions.validate(stepped.token)).toMatchObject({
+          ok: true,
+          session: { fresh: false },
         });
       });
 
