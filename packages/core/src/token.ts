@@ -133,7 +133,7 @@ export function generateRotationNonce(stepUp = false): string {
 
 /** Whether a stored rotation nonce belongs to a step-up rotation. */
 export function isStepUpNonce(nonce: string | null): boolean {
-  return nonce !== null && nonce.startsWith(STEP_UP_NONCE_PREFIX);
+  return nonce?.startsWith(STEP_UP_NONCE_PREFIX) === true;
 }
 
 /**
