@@ -16,7 +16,7 @@ export type SessionEventType =
 /** One event. Never carries a token, a secret or a secret hash. */
 export interface SessionEvent {
   type: SessionEventType;
-  /** The session concerned; `null` for a `revokeAll` (see `count`). */
+  /** The session concerned; `null` for a `revokeAll` (see `sessionIds`). */
   sessionId: string | null;
   userId: string | null;
   at: Date;
@@ -28,8 +28,13 @@ export interface SessionEvent {
    * interval), `"rotate"` or `"reauthenticate"`. For `updated`: `"data"` or `"bind"`.
    */
   detail?: string;
-  /** For a `revokeAll`: how many sessions were removed. */
+  /** For a `revokeAll`: how many sessions the store removed. */
   count?: number;
+  /**
+   * For a `revokeAll`: the sessions it ended, every one live when it began (the `except` one
+   * left out). A session created while it ran may be ended without being named here.
+   */
+  sessionIds?: string[];
 }
 
 /** Receives events. Errors it throws (or rejections it returns) are swallowed: auditing never breaks a login. */

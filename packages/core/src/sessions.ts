@@ -165,7 +165,13 @@ export function createSessions(options: SessionsOptions): Sessions {
     type: SessionEventType,
     record: SessionRecord | null,
     client: StoredClient | null,
-    extra?: { detail?: string; count?: number; sessionId?: string | null; userId?: string },
+    extra?: {
+      detail?: string;
+      count?: number;
+      sessionIds?: string[];
+      sessionId?: string | null;
+      userId?: string;
+    },
   ) {
     emitEvent(config.onEvent, {
       type,
@@ -175,6 +181,7 @@ export function createSessions(options: SessionsOptions): Sessions {
       client: client ? clientView(client) : null,
       ...(extra?.detail !== undefined ? { detail: extra.detail } : {}),
       ...(extra?.count !== undefined ? { count: extra.count } : {}),
+      ...(extra?.sessionIds !== undefined ? { sessionIds: extra.sessionIds } : {}),
     });
   }
 
@@ -455,8 +462,23 @@ export function createSessions(options: SessionsOptions): Sessions {
     async revokeAll(userId, revokeOptions) {
       checkUserId(userId);
       const except = revokeOptions?.except;
+      // The store deletes by user in one call and returns a count; to name the sessions ended,
+      // read the user's index first. Every session named was live when revokeAll began and is
+      // gone when it returns. A session created between the read and the delete may be ended
+      // without being named (the event's count, the store's exact figure, then exceeds the
+      // names); it was created after revokeAll began, so ending it is a bonus, not a promise.
+      const live = await store.listByUser(userId);
       const count = await store.deleteByUser(userId, except);
-      emit("session.revoked", null, null, { sessionId: null, userId, detail: "revoke-all", count });
+      const sessionIds = live
+        .filter((record) => record.userId === userId && record.id !== except)
+        .map((record) => record.id);
+      emit("session.revoked", null, null, {
+        sessionId: null,
+        userId,
+        detail: "revoke-all",
+        count,
+        sessionIds,
+      });
       return count;
     },
 

@@ -688,7 +688,8 @@ describe("Lifecycle 8: revocation, devices and data", () => {
     const theirs = await ctx.sessions.create({ userId: "other" });
     ctx.resetCalls();
     expect(await ctx.sessions.revokeAll("u", { except: mine[0]!.session.id })).toBe(2);
-    expect(ctx.calls).toEqual({ deleteByUser: 1 });
+    // One index read to name the sessions, one delete by user: O(sessions of that user).
+    expect(ctx.calls).toEqual({ listByUser: 1, deleteByUser: 1 });
     expect((await ctx.sessions.validate(mine[0]!.token)).ok).toBe(true);
     expect(await ctx.sessions.validate(mine[1]!.token)).toEqual({ ok: false, reason: "not-found" });
     expect((await ctx.sessions.validate(theirs.token)).ok).toBe(true);
@@ -699,6 +700,18 @@ describe("Lifecycle 8: revocation, devices and data", () => {
       detail: "revoke-all",
     });
     expect(await ctx.sessions.revokeAll("u")).toBe(1);
+  });
+
+  it("names the sessions a revokeAll ended in its session.revoked event", async () => {
+    const ctx = setup();
+    const mine = await Promise.all([1, 2, 3].map(() => ctx.sessions.create({ userId: "u" })));
+    await ctx.sessions.create({ userId: "other" });
+    await ctx.sessions.revokeAll("u", { except: mine[2]!.session.id });
+    const event = ctx.events.find((e) => e.type === "session.revoked");
+    expect(event?.sessionIds?.sort()).toEqual([mine[0]!.session.id, mine[1]!.session.id].sort());
+    expect(event?.count).toBe(2);
+    await ctx.sessions.revokeAll("nobody");
+    expect(ctx.events.at(-1)).toMatchObject({ sessionIds: [], count: 0, detail: "revoke-all" });
   });
 
   it("lists the user's devices, most recently active first, marking the current one", async () => {

@@ -432,6 +432,8 @@ export function runStoreConformance(
         const gone = [await a.sessions.create({ userId }), await a.sessions.create({ userId })];
         const bystander = await a.sessions.create({ userId: uniqueUser() });
         expect(await b.sessions.revokeAll(userId, { except: kept.session.id })).toBe(2);
+        const ended = b.events.find((e) => e.type === "session.revoked");
+        expect(ended?.sessionIds?.sort()).toEqual(gone.map((g) => g.session.id).sort());
         for (const { token } of gone) {
           expect(await a.sessions.validate(token)).toEqual({ ok: false, reason: "not-found" });
         }
