@@ -25,8 +25,10 @@ import {
   hashSecret,
   isSessionId,
   isStepUpNonce,
+  nonceChain,
   parseToken,
   secretHashMatches,
+  storedNonceChain,
 } from "./token.js";
 
 /**
@@ -114,7 +116,18 @@ const MAX_USER_ID_LENGTH = 256;
 /** What a check is for: a plain validate, a forced rotation, or a step-up. */
 type CheckMode = "validate" | "rotate" | "reauthenticate";
 
-type SecretMatch = "current" | "unconfirmed" | "previous" | "reused" | "invalid";
+/**
+ * How a presented secret relates to the record. A number: the secret precedes the current one by
+ * that many unconfirmed rotations (usually 1, the previous secret), so it is re-sent the current.
+ */
+type SecretMatch = "current" | number | "previous" | "reused" | "invalid";
+
+/**
+ * Unconfirmed rotations kept chained at most. A forced rotation (`rotate`, `reauthenticate`) on
+ * top of an unconfirmed one adds a link rather than confirming it: it is no proof that the client
+ * holds the current secret (an integration may pass the token it was about to re-send).
+ */
+const UNCONFIRMED_CHAIN_KEPT = 3;
 
 function checkUserId(userId: unknown): asserts userId is string {
   if (typeof userId !== "string" || userId.length === 0 || userId.length > MAX_USER_ID_LENGTH) {
@@ -187,16 +200,29 @@ export function createSessions(options: SessionsOptions): Sessions {
 
   function matchSecret(record: SessionRecord, presented: string, at: number): SecretMatch {
     if (secretHashMatches(presented, record.secretHash)) return "current";
-    if (secretHashMatches(presented, record.previousSecretHash)) {
-      // No request has presented the new secret yet: nothing shows a second party, so the
-      // previous secret is answered with the same new token, however late it comes back.
-      if (record.rotationNonce !== null) return "unconfirmed";
-      return at - record.rotatedAt < config.graceMs ? "previous" : "reused";
-    }
-    for (const retired of record.retiredSecretHashes) {
-      if (secretHashMatches(presented, retired)) return "reused";
+    const unconfirmed = nonceChain(record.rotationNonce).length;
+    const earlier = [record.previousSecretHash, ...record.retiredSecretHashes];
+    for (let back = 0; back < earlier.length; back++) {
+      if (!secretHashMatches(presented, earlier[back] ?? null)) continue;
+      // No request has presented the newer secret yet: nothing shows a second party, so this
+      // one is answered with the same current token, however late it comes back.
+      if (back < unconfirmed) return back + 1;
+      if (back === 0) return at - record.rotatedAt < config.graceMs ? "previous" : "reused";
+      return "reused";
     }
     return "invalid";
+  }
+
+  /**
+   * The current secret, derived from a secret `steps` unconfirmed rotations back, or `null` if
+   * the derivation does not land on the stored hash (a record changed under us).
+   */
+  function resendSecret(record: SessionRecord, secret: string, steps: number): string | null {
+    let derived = secret;
+    for (const nonce of nonceChain(record.rotationNonce).slice(-steps)) {
+      derived = deriveRotatedSecret(derived, nonce);
+    }
+    return secretHashMatches(hashSecret(derived), record.secretHash) ? derived : null;
   }
 
   /**
@@ -231,7 +257,8 @@ export function createSessions(options: SessionsOptions): Sessions {
     // now, not from the rotation: tabs that still carry it after a long unconfirmed pause are
     // requests in flight, not thieves. The rotation interval also restarts here, so a
     // confirmation never retires the previous secret at once (except with interval 0).
-    const confirming = record.rotationNonce !== null;
+    const chain = nonceChain(record.rotationNonce);
+    const confirming = mode === "validate" && chain.length > 0;
     if (confirming) {
       const draft = change();
       draft.rotationNonce = null;
@@ -247,7 +274,9 @@ export function createSessions(options: SessionsOptions): Sessions {
         .slice(0, RETIRED_SECRETS_KEPT);
       draft.previousSecretHash = record.secretHash;
       draft.secretHash = hashSecret(newSecret);
-      draft.rotationNonce = nonce;
+      draft.rotationNonce = storedNonceChain(
+        [...(confirming ? [] : chain), nonce].slice(-UNCONFIRMED_CHAIN_KEPT),
+      );
       draft.rotatedAt = at;
       token = formatToken(record.id, newSecret);
     }
@@ -273,14 +302,20 @@ export function createSessions(options: SessionsOptions): Sessions {
    * never a rotation (that would retire the new secret, which may already sit in a cookie jar),
    * only the idle extension, a soft binding change, and the end of a step-up's freshness.
    */
-  function resendWrite(record: SessionRecord, at: number, moved: StoredClient | null) {
+  function resendWrite(
+    record: SessionRecord,
+    at: number,
+    moved: StoredClient | null,
+    steps: number,
+  ) {
     let next: SessionRecord | null = null;
     const change = () => {
       next ??= { ...record, version: record.version + 1 };
       return next;
     };
     if (moved) followClient(change(), record, moved, at);
-    if (isStepUpNonce(record.rotationNonce) && record.freshUntil > at) {
+    const skipped = nonceChain(record.rotationNonce).slice(-steps);
+    if (skipped.some(isStepUpNonce) && record.freshUntil > at) {
       // A secret from before the step-up is being exchanged for the stepped-up one: a lost
       // response, or a copy taken before the step-up. The token is re-sent either way (no
       // logout), but without the freshness: the copy must never inherit it.
@@ -338,13 +373,16 @@ export function createSessions(options: SessionsOptions): Sessions {
       if (match === "current") {
         write = plannedWrite(record, parsed.secret, at, mode, moved);
       } else {
-        const resent =
-          match === "unconfirmed"
-            ? formatToken(record.id, deriveRotatedSecret(parsed.secret, record.rotationNonce!))
-            : null;
+        const steps = typeof match === "number" ? match : 0;
+        const derived = steps > 0 ? resendSecret(record, parsed.secret, steps) : null;
+        if (steps > 0 && derived === null) {
+          emit("session.invalid_secret", record, current);
+          return { ok: false, reason: "invalid-secret" };
+        }
+        const resent = derived === null ? null : formatToken(record.id, derived);
         // A parallel request still carrying the secret just rotated away (inside grace), or one
         // whose response with the new cookie was lost (unconfirmed: re-send the same token).
-        const updated = match === "unconfirmed" ? resendWrite(record, at, moved) : null;
+        const updated = steps > 0 ? resendWrite(record, at, moved, steps) : null;
         write = updated ? { record: updated, token: resent } : null;
         if (!write) {
           if (moved) emit("session.binding_mismatch", record, current, { detail: "soft" });

@@ -131,9 +131,23 @@ export function generateRotationNonce(stepUp = false): string {
   return stepUp ? STEP_UP_NONCE_PREFIX + nonce : nonce;
 }
 
-/** Whether a stored rotation nonce belongs to a step-up rotation. */
-export function isStepUpNonce(nonce: string | null): boolean {
-  return nonce?.startsWith(STEP_UP_NONCE_PREFIX) === true;
+/** Whether a rotation nonce belongs to a step-up rotation. */
+export function isStepUpNonce(nonce: string): boolean {
+  return nonce.startsWith(STEP_UP_NONCE_PREFIX);
+}
+
+/**
+ * The stored `rotationNonce` as a chain: the nonces of the unconfirmed rotations, oldest first
+ * (space-separated; a nonce never contains a space). Usually one; a forced rotation on top of an
+ * unconfirmed one adds a link.
+ */
+export function nonceChain(stored: string | null): string[] {
+  return stored ? stored.split(" ") : [];
+}
+
+/** The stored form of a nonce chain (`null` when empty). */
+export function storedNonceChain(chain: readonly string[]): string | null {
+  return chain.length > 0 ? chain.join(" ") : null;
 }
 
 /**

@@ -333,6 +333,28 @@ describe("Lifecycle 3: unconfirmed rotation", () => {
     expect(await ctx.sessions.validate(token, HOME)).toEqual({ ok: false, reason: "expired" });
   });
 
+  it("keeps a lost-response holder working when a step-up lands on the token it was re-sent", async () => {
+    const ctx = setup();
+    const { token: first } = await ctx.sessions.create({ userId: "u", client: HOME });
+    const rotated = await rotateOnce(ctx, first); // lost: the browser keeps `first`
+    // The next request still carries `first`; an integration re-sends `rotated` and, for a
+    // step-up on that request, hands `rotated` to reauthenticate. That response is lost too.
+    expect(await ctx.sessions.validate(first, HOME)).toMatchObject({ token: rotated });
+    const stepped = await ctx.sessions.reauthenticate(rotated, HOME);
+    if (!stepped.ok || !stepped.token) throw new Error("expected a new token");
+    ctx.clock.now += 10 * MINUTE;
+    // The browser comes back with `first`: re-sent the newest token, never a theft alarm, and
+    // (being older than the step-up) never fresh.
+    const back = await ctx.sessions.validate(first, HOME);
+    expect(back).toMatchObject({ ok: true, token: stepped.token, session: { fresh: false } });
+    expect(ctx.events.map((e) => e.type)).not.toContain("session.reuse_detected");
+    expect(await ctx.sessions.validate(rotated, HOME)).toMatchObject({ token: stepped.token });
+    // Presenting the newest token confirms it; the older ones are then retired.
+    expect((await ctx.sessions.validate(stepped.token, HOME)).ok).toBe(true);
+    ctx.clock.now += 30_000;
+    expect(await ctx.sessions.validate(first, HOME)).toEqual({ ok: false, reason: "reused" });
+  });
+
   it("gives every parallel request carrying the previous secret the same token while unconfirmed", async () => {
     const ctx = setup();
     const { token } = await ctx.sessions.create({ userId: "u" });
