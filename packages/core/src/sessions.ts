@@ -123,9 +123,11 @@ type CheckMode = "validate" | "rotate" | "reauthenticate";
 type SecretMatch = "current" | number | "previous" | "reused" | "invalid";
 
 /**
- * Unconfirmed rotations kept chained at most. A forced rotation (`rotate`, `reauthenticate`) on
- * top of an unconfirmed one adds a link rather than confirming it: it is no proof that the client
- * holds the current secret (an integration may pass the token it was about to re-send).
+ * Unconfirmed rotations kept chained at most. A step-up (`reauthenticate`) on top of an
+ * unconfirmed rotation adds a link rather than confirming it: it is no proof that the client
+ * holds the current secret (an integration hands it the token it was about to re-send when the
+ * request carried the previous one), and a lost step-up response must not retire the cookie the
+ * browser still holds.
  */
 const UNCONFIRMED_CHAIN_KEPT = 3;
 
@@ -258,7 +260,8 @@ export function createSessions(options: SessionsOptions): Sessions {
     // requests in flight, not thieves. The rotation interval also restarts here, so a
     // confirmation never retires the previous secret at once (except with interval 0).
     const chain = nonceChain(record.rotationNonce);
-    const confirming = mode === "validate" && chain.length > 0;
+    const chained = mode === "reauthenticate";
+    const confirming = !chained && chain.length > 0;
     if (confirming) {
       const draft = change();
       draft.rotationNonce = null;
@@ -275,7 +278,7 @@ export function createSessions(options: SessionsOptions): Sessions {
       draft.previousSecretHash = record.secretHash;
       draft.secretHash = hashSecret(newSecret);
       draft.rotationNonce = storedNonceChain(
-        [...(confirming ? [] : chain), nonce].slice(-UNCONFIRMED_CHAIN_KEPT),
+        [...(chained ? chain : []), nonce].slice(-UNCONFIRMED_CHAIN_KEPT),
       );
       draft.rotatedAt = at;
       token = formatToken(record.id, newSecret);
