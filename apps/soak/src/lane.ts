@@ -437,14 +437,26 @@ export async function runLane(
     }
   }
 
-  /** Pause, snapshot what the store holds for every live session, as exact JSON. */
+  /** A raw store read, asked again while the store is briefly unreachable (a reconnect). */
+  async function readStored(id: string): Promise<SessionRecord | null | undefined> {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      try {
+        return await backend.store.get(id);
+      } catch {
+        await sleep(200);
+      }
+    }
+    return undefined; // unreachable for ten seconds: not comparable
+  }
+
+  /** Snapshot what the store holds for every live session, as exact JSON (lane paused). */
   async function snapshot(): Promise<Map<string, string>> {
     const ids = new Set(
       devices.map((d) => d.token && idOf(d.token)).filter((id): id is string => !!id),
     );
     const held = new Map<string, string>();
     for (const id of ids) {
-      const record = await backend.store.get(id);
+      const record = await readStored(id);
       if (record) held.set(id, canonical(record));
     }
     return held;
@@ -498,8 +510,9 @@ export async function runLane(
         }
       }
       for (const [id, record] of before) {
+        const after = await readStored(id);
+        if (after === undefined) continue;
         figures.restart.sessionsChecked++;
-        const after = await backend.store.get(id);
         if (!after) figures.restart.lost++;
         else if (canonical(after) !== record) figures.restart.corrupted++;
       }
