@@ -3,6 +3,7 @@
  * The two commands of the README, runnable on a fresh clone with only Node 20+ and npm:
  *
  *   npm run demo   install, build, start apps/demo on an embedded store (PGlite)
+ *   npm run demo:admin -- <username>   make an existing demo account the admin
  *   npm test       install, build, lint, typecheck, check packages, run every test suite
  *
  * pnpm is fetched by npx at the version pinned in package.json's `packageManager`, so no global
@@ -194,10 +195,21 @@ async function demo() {
   pnpm(["--filter", "@tessera/demo", "start"], "demo");
 }
 
+async function demoAdmin(username) {
+  if (!username) {
+    console.error("usage: npm run demo:admin -- <username>");
+    process.exit(2);
+  }
+  install();
+  pnpm(["exec", "turbo", "run", "build", "--filter=@tessera/demo..."], "build");
+  pnpm(["--filter", "@tessera/demo", "run", "admin", username], "demo:admin");
+}
+
 const command = process.argv[2];
 if (command === "test") await test();
 else if (command === "demo") await demo();
+else if (command === "demo-admin") await demoAdmin(process.argv[3]);
 else {
-  console.error("usage: node scripts/tessera.mjs test|demo");
+  console.error("usage: node scripts/tessera.mjs test|demo|demo-admin <username>");
   process.exit(2);
 }

@@ -1,9 +1,10 @@
 /**
- * Demo accounts: usernames and scrypt password hashes (node:crypto, OWASP parameters). The
- * first account created is the admin, who may read every security event.
+ * Demo accounts: usernames and scrypt password hashes (node:crypto, OWASP parameters). Nobody is
+ * admin by signing up: the operator names the admin (`DEMO_ADMIN`, or `npm run demo:admin`).
  */
 import { randomBytes, randomUUID, scrypt, timingSafeEqual } from "node:crypto";
 import type { AppDatabase } from "./database.js";
+import type { HashGate } from "./limits.js";
 
 /** An account as the pages see it. */
 export interface Account {
@@ -24,22 +25,24 @@ function derive(password: string, salt: Buffer, cost = COST): Promise<Buffer> {
   });
 }
 
-async function hashPassword(password: string): Promise<string> {
+async function hashPassword(password: string, gate: HashGate): Promise<string> {
   const salt = randomBytes(16);
-  const key = await derive(password, salt);
+  const key = await gate(() => derive(password, salt));
   return `scrypt$${COST.N}$${COST.r}$${COST.p}$${salt.toString("base64url")}$${key.toString("base64url")}`;
 }
 
-async function passwordMatches(password: string, stored: string): Promise<boolean> {
+async function passwordMatches(password: string, stored: string, gate: HashGate): Promise<boolean> {
   const [scheme, n, r, p, salt, key] = stored.split("$");
   if (scheme !== "scrypt" || !salt || !key) return false;
   const expected = Buffer.from(key, "base64url");
-  const actual = await derive(password, Buffer.from(salt, "base64url"), {
-    ...COST,
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
-  });
+  const actual = await gate(() =>
+    derive(password, Buffer.from(salt, "base64url"), {
+      ...COST,
+      N: Number(n),
+      r: Number(r),
+      p: Number(p),
+    }),
+  );
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
@@ -63,11 +66,14 @@ const toAccount = (row: UserRow): Account => ({
   isAdmin: row.is_admin,
 });
 
-/** Account operations over the demo database. */
-export function createAccounts(database: AppDatabase) {
+/**
+ * Account operations over the demo database. Every scrypt call goes through `gate`, which
+ * bounds how many run at once (it throws `HashingBusy` beyond that).
+ */
+export function createAccounts(database: AppDatabase, gate: HashGate) {
   // Hash of a random password, compared against when the username is unknown, so a wrong
   // username takes as long as a wrong password (no account discovery by timing).
-  const decoy = hashPassword(randomUUID());
+  const decoy = hashPassword(randomUUID(), (task) => task());
 
   return {
     /** Creates an account; throws `SignupRefused` with a readable reason. */
@@ -79,10 +85,10 @@ export function createAccounts(database: AppDatabase) {
       if (password.length < 8 || password.length > 256) {
         throw new SignupRefused("Passwords are 8 to 256 characters.");
       }
-      const hash = await hashPassword(password);
+      const hash = await hashPassword(password, gate);
       const { rows } = await database.query<UserRow>(
         `INSERT INTO demo_users (id, username, password_hash, is_admin)
-         VALUES ($1, $2, $3, NOT EXISTS (SELECT 1 FROM demo_users))
+         VALUES ($1, $2, $3, false)
          ON CONFLICT (username) DO NOTHING
          RETURNING id, username, password_hash, is_admin`,
         [randomUUID(), name, hash],
@@ -102,7 +108,11 @@ export function createAccounts(database: AppDatabase) {
           )
         : { rows: [] };
       const row = rows[0];
-      const ok = await passwordMatches(password.slice(0, 256), row?.password_hash ?? (await decoy));
+      const ok = await passwordMatches(
+        password.slice(0, 256),
+        row?.password_hash ?? (await decoy),
+        gate,
+      );
       return row && ok ? toAccount(row) : null;
     },
 
@@ -113,7 +123,7 @@ export function createAccounts(database: AppDatabase) {
         [userId],
       );
       const stored = rows[0]?.password_hash ?? (await decoy);
-      return (await passwordMatches(password.slice(0, 256), stored)) && rows.length === 1;
+      return (await passwordMatches(password.slice(0, 256), stored, gate)) && rows.length === 1;
     },
 
     /** Replaces the password. */
@@ -123,8 +133,20 @@ export function createAccounts(database: AppDatabase) {
       }
       await database.query("UPDATE demo_users SET password_hash = $2 WHERE id = $1", [
         userId,
-        await hashPassword(password),
+        await hashPassword(password, gate),
       ]);
+    },
+
+    /**
+     * Makes an existing account the admin (the operator's bootstrap: `DEMO_ADMIN` or the
+     * `demo:admin` command). Resolves `false` when no account has that username.
+     */
+    async promote(username: string): Promise<boolean> {
+      const { rows } = await database.query<{ id: string }>(
+        "UPDATE demo_users SET is_admin = true WHERE username = $1 RETURNING id",
+        [username.trim().toLowerCase()],
+      );
+      return rows.length === 1;
     },
 
     /** Reads an account by id. */

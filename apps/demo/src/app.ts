@@ -10,6 +10,7 @@ import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
 import { type Account, type Accounts, SignupRefused } from "./accounts.js";
 import type { Audit } from "./audit.js";
+import { type AttemptLimits, HashingBusy, TooManyAttempts } from "./limits.js";
 import {
   accountPage,
   devicesPage,
@@ -25,6 +26,8 @@ export interface DemoDependencies {
   sessions: Sessions;
   accounts: Accounts;
   audit: Audit;
+  /** Attempt limits of the login, sign-up and step-up forms. */
+  limits: AttemptLimits;
   /** Shown on the account page, e.g. "PGlite (embedded, ./data)". */
   storeName: string;
   /** Reads the client IP of a request (the Node server's socket address). */
@@ -32,7 +35,7 @@ export interface DemoDependencies {
 }
 
 /** The demo's own context variables. */
-type DemoEnv = { Variables: { startedAt: number } };
+type DemoEnv = { Variables: { startedAt: number; stepUpCookie: string | undefined } };
 
 /** Session data the demo keeps: enough to render a page without reading the account. */
 interface DemoSessionData {
@@ -73,7 +76,9 @@ function field(body: Record<string, unknown>, name: string): string {
 
 /** Builds the Hono app. */
 export function createDemoApp(deps: DemoDependencies) {
-  const { sessions, accounts, audit } = deps;
+  const { sessions, accounts, audit, limits } = deps;
+  /** The client IP the limits count by (the socket address; "unknown" shares one budget). */
+  const ipOf = (c: Context) => deps.clientIp(c) ?? "unknown";
   // c.var.session and c.var.tessera are typed by @tessera/hono (ContextVariableMap).
   const app = new Hono<DemoEnv>();
 
@@ -87,6 +92,11 @@ export function createDemoApp(deps: DemoDependencies) {
   app.use(async (c, next) => {
     c.set("startedAt", Date.now());
     await next();
+    // The step-up's new cookie goes last, after the one tessera() appends for a rotation on the
+    // same request, so the browser keeps the stepped-up token. (Until @tessera/hono has a
+    // reauthenticate helper that writes it.)
+    const stepUpCookie = c.get("stepUpCookie");
+    if (stepUpCookie) c.header("Set-Cookie", stepUpCookie, { append: true });
   });
   app.use(tessera(sessions, { getRemoteAddress: deps.clientIp }));
 
@@ -116,6 +126,7 @@ export function createDemoApp(deps: DemoDependencies) {
 
   app.post("/signup", async (c) => {
     const body = await c.req.parseBody();
+    await limits.beforeSignup(ipOf(c));
     try {
       const account = await accounts.signUp(field(body, "username"), field(body, "password"));
       await login(c, account.id, { username: account.username, admin: account.isAdmin });
@@ -129,8 +140,11 @@ export function createDemoApp(deps: DemoDependencies) {
   app.post("/login", async (c) => {
     const body = await c.req.parseBody();
     const username = field(body, "username");
+    const key = username.trim().toLowerCase().slice(0, 64);
+    await limits.beforePassword(ipOf(c), key);
     const account = await accounts.logIn(username, field(body, "password"));
     if (!account) {
+      await limits.failed(key);
       return c.html(
         landingPage(
           [{ kind: "error", text: "Wrong username or password." }],
@@ -139,6 +153,7 @@ export function createDemoApp(deps: DemoDependencies) {
         401,
       );
     }
+    await limits.succeeded(key);
     await login(c, account.id, { username: account.username, admin: account.isAdmin });
     return c.redirect("/account", 303);
   });
@@ -203,13 +218,30 @@ export function createDemoApp(deps: DemoDependencies) {
     const found = signedIn(c);
     if ("redirect" in found) return found.redirect;
     const body = await c.req.parseBody();
+    const key = found.account.username;
+    await limits.beforePassword(ipOf(c), key);
     if (!(await accounts.checkPassword(found.session.userId, field(body, "password")))) {
+      await limits.failed(key);
       return c.html(
         securityPage(found.account, found.session, [{ kind: "error", text: "Wrong password." }]),
         401,
       );
     }
-    await sessions.reauthenticated(found.session.id);
+    await limits.succeeded(key);
+    // Step-up rotates the secret: a copy of the cookie taken before never becomes fresh.
+    const stepped = await sessions.reauthenticate(c.var.tessera.token, {
+      ip: deps.clientIp(c),
+      userAgent: c.req.header("user-agent"),
+    });
+    if (!stepped.ok || !stepped.token) {
+      return c.html(
+        securityPage(found.account, found.session, [
+          { kind: "warn", text: "Your session changed meanwhile. Please confirm again." },
+        ]),
+        409,
+      );
+    }
+    c.set("stepUpCookie", sessions.cookie.serialize(stepped.token, stepped.session.expiresAt));
     return c.redirect("/security?m=confirmed", 303);
   });
 
@@ -241,19 +273,37 @@ export function createDemoApp(deps: DemoDependencies) {
   app.get("/admin/events", async (c) => {
     const found = signedIn(c);
     if ("redirect" in found) return found.redirect;
-    if (!found.account.isAdmin) {
+    // The database decides, not the session: a demotion takes effect at once.
+    const current = await accounts.find(found.session.userId);
+    if (!current?.isAdmin) {
       return c.html(
         errorPage(found.account, "Forbidden", "Only the admin can read every event."),
         403,
       );
     }
-    return c.html(eventsPage(found.account, await audit.latest(100)));
+    return c.html(eventsPage({ ...found.account, isAdmin: true }, await audit.latest(100)));
   });
 
   app.notFound((c) =>
     c.html(errorPage(null, "Not found", "There is no page at this address."), 404),
   );
   app.onError((error, c) => {
+    if (error instanceof TooManyAttempts) {
+      c.header("Retry-After", String(error.retryAfterSeconds));
+      const minutes = Math.ceil(error.retryAfterSeconds / 60);
+      return c.html(
+        errorPage(
+          null,
+          "Too many attempts",
+          `Too many attempts. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`,
+        ),
+        429,
+      );
+    }
+    if (error instanceof HashingBusy) {
+      c.header("Retry-After", "1");
+      return c.html(errorPage(null, "Busy", "The server is busy. Try again in a moment."), 503);
+    }
     if (error instanceof TesseraError && error.code === "store-unavailable") {
       return c.html(
         errorPage(null, "Unavailable", "The session store is unreachable. Try again soon."),

@@ -1,5 +1,6 @@
 /** The demo's settings, read from the environment with clear errors for bad values. */
 import { fileURLToPath } from "node:url";
+import type { LimitSettings } from "./limits.js";
 
 /** Parsed settings. */
 export interface DemoConfig {
@@ -17,6 +18,9 @@ export interface DemoConfig {
   rotationGrace: number;
   freshFor: number;
   secureCookies: boolean;
+  /** `DEMO_ADMIN`: the username made admin at start, if that account exists. */
+  adminUsername: string | undefined;
+  limits: LimitSettings;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -26,6 +30,12 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   if (!Number.isInteger(value) || value < 0) {
     throw new Error(`${name} must be a whole number >= 0, got "${raw}"`);
   }
+  return value;
+}
+
+function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = integer(env, name, fallback);
+  if (value === 0) throw new Error(`${name} must be at least 1`);
   return value;
 }
 
@@ -52,5 +62,14 @@ export function readConfig(env: NodeJS.ProcessEnv): DemoConfig {
     // Browsers treat http://localhost as a secure context, so Secure + __Host- cookies work
     // there; set SECURE_COOKIES=false to reach the demo over plain http on another host.
     secureCookies: env.SECURE_COOKIES !== "false",
+    adminUsername: env.DEMO_ADMIN?.trim() || undefined,
+    limits: {
+      attemptsPerIp: positive(env, "DEMO_ATTEMPTS_PER_IP", 30),
+      failuresPerAccount: positive(env, "DEMO_FAILURES_PER_ACCOUNT", 5),
+      signupsPerIp: positive(env, "DEMO_SIGNUPS_PER_IP", 10),
+      windowSeconds: positive(env, "DEMO_LIMIT_WINDOW", 15 * 60),
+      hashConcurrency: positive(env, "DEMO_HASH_CONCURRENCY", 2),
+      hashQueue: integer(env, "DEMO_HASH_QUEUE", 4),
+    },
   };
 }

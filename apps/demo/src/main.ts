@@ -1,7 +1,7 @@
 /**
  * Starts the demo: `PORT` (default 3000), `STORE` = pglite (default, embedded, persisted in
  * `DATA_DIR`) | redis (`REDIS_URL`) | postgres (`DATABASE_URL`) | dynamodb (`DYNAMODB_ENDPOINT`,
- * `DYNAMODB_TABLE`). Prints the store in use and the URL.
+ * `DYNAMODB_TABLE`); `DEMO_ADMIN` names the admin account. Prints the store in use and the URL.
  */
 import { serve } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
@@ -10,6 +10,7 @@ import { mountAnomalies } from "./anomalies.js";
 import { createDemoApp } from "./app.js";
 import { createAudit } from "./audit.js";
 import { readConfig } from "./config.js";
+import { createAttemptLimits, createHashGate } from "./limits.js";
 import { startOperations } from "./operations.js";
 import { openStore } from "./stores.js";
 
@@ -30,10 +31,25 @@ const sessions = operations.telemetry.createSessions({
     operations.detectors.observe(event);
   },
 });
+const accounts = createAccounts(
+  opened.database,
+  createHashGate(config.limits.hashConcurrency, config.limits.hashQueue),
+);
+if (config.adminUsername) {
+  // The admin is named by the operator, never "whoever signs up first".
+  if (await accounts.promote(config.adminUsername)) {
+    console.log(`Tessera demo: ${config.adminUsername} is the admin (DEMO_ADMIN)`);
+  } else {
+    console.warn(
+      `Tessera demo: DEMO_ADMIN=${config.adminUsername}, but no such account: sign up as ${config.adminUsername}, then restart`,
+    );
+  }
+}
 const app = createDemoApp({
   sessions,
-  accounts: createAccounts(opened.database),
+  accounts,
   audit,
+  limits: createAttemptLimits(config.limits),
   storeName: opened.name,
   clientIp: (c) => getConnInfo(c).remote.address,
 });

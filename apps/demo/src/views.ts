@@ -91,7 +91,7 @@ export function landingPage(notices: Notice[], username = "") {
       </section>
       <section>
         <h2>Create an account</h2>
-        <p class="muted">The first account created on this server is its admin and can read every security event.</p>
+        <p class="muted">The admin, named by whoever runs this server (<code>DEMO_ADMIN</code> or <code>npm run demo:admin</code>), can read every security event.</p>
         <form method="post" action="/signup">
           <label>Username <input type="text" name="username" autocomplete="username" required /></label>
           <label>Password (8+ characters) <input type="password" name="password" autocomplete="new-password" required /></label>

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DemoServer, startDemo } from "./demo-server.js";
+import { type DemoServer, makeDataDir, removeDataDir, startDemo } from "./demo-server.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const haveChromium = existsSync(CHROMIUM);
@@ -24,15 +24,27 @@ const FRESH_FOR = 4;
 
 let demo: DemoServer;
 let browser: Browser;
+const dataDir = makeDataDir();
 
 beforeAll(async () => {
   if (!haveChromium) return;
   mkdirSync(shots, { recursive: true });
-  demo = await startDemo({
+  const settings = {
     TESSERA_ROTATION_INTERVAL: String(ROTATION_INTERVAL),
     TESSERA_ROTATION_GRACE: String(GRACE),
     TESSERA_FRESH_FOR: String(FRESH_FOR),
+  };
+  // The operator's bootstrap: alice signs up like anyone, then the server restarts naming her admin.
+  const first = await startDemo(settings, { dataDir });
+  const signup = await fetch(`${first.url}/signup`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ username: "alice", password: "alice's long password" }),
+    redirect: "manual",
   });
+  expect(signup.status).toBe(303);
+  await first.stop();
+  demo = await startDemo({ ...settings, DEMO_ADMIN: "alice" }, { dataDir });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -50,6 +62,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await demo?.stop();
+  removeDataDir(dataDir);
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -83,8 +96,9 @@ async function sessionCookie(context: BrowserContext) {
 describe.skipIf(!haveChromium)("demo in a browser", () => {
   it("logs in with a session cookie that is HttpOnly, Secure, __Host- and SameSite=Lax", async () => {
     const { context, page } = await device();
-    await signUp(page, "alice", "alice's long password");
+    await logIn(page, "alice", "alice's long password");
     expect(await page.locator("h2").first().textContent()).toContain("Signed in as alice");
+    expect(demo.output()).toContain("alice is the admin (DEMO_ADMIN)");
     expect((await page.getByTestId("fresh").textContent())?.trim()).toBe("fresh");
     const cookie = await sessionCookie(context);
     expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: "Lax", path: "/" });
@@ -145,6 +159,10 @@ describe.skipIf(!haveChromium)("demo in a browser", () => {
     expect(rotated.value).not.toBe(stolen.value);
     expect(rotated.value.split(".")[0]).toBe(stolen.value.split(".")[0]);
     await victim.page.screenshot({ path: `${shots}rotated.png`, fullPage: true });
+    // The victim's next click presents the new cookie: the rotation is confirmed (until then, the
+    // old cookie would be re-sent the new one, as for a response lost on the way).
+    await victim.page.goto(`${demo.url}/devices`);
+    expect(victim.page.url()).toContain("/devices");
 
     // The thief replays the old cookie after the grace window.
     await sleep(GRACE * 1000 + 300);

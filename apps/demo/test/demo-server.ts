@@ -1,3 +1,26 @@
+/** Runs the built admin command (`npm run demo:admin -- <username>`) on a data folder. */
+export function runAdminCommand(
+  dataDir: string,
+  username: string,
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(appDir, "dist", "admin.js"), username], {
+      cwd: appDir,
+      env: { ...process.env, DATA_DIR: dataDir },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout?.on("data", (chunk) => {
+      output += chunk;
+    });
+    child.stderr?.on("data", (chunk) => {
+      output += chunk;
+    });
+    child.once("error", reject);
+    child.once("exit", (code) => resolve({ code, output }));
+  });
+}
+
 /**
  * Starts the built demo (`dist/main.js`) as a real server on a free port with its own data
  * folder, and stops it by PID afterwards.
@@ -33,12 +56,28 @@ export interface DemoServer {
   stop: () => Promise<void>;
 }
 
-/** Starts the demo with extra environment variables; resolves once it listens. */
-export async function startDemo(env: Record<string, string> = {}): Promise<DemoServer> {
+/** A fresh data folder for a demo; remove it with `removeDataDir`. */
+export function makeDataDir(): string {
+  return mkdtempSync(join(tmpdir(), "tessera-demo-"));
+}
+
+/** Removes a folder made by `makeDataDir`. */
+export function removeDataDir(dataDir: string): void {
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+/**
+ * Starts the demo with extra environment variables; resolves once it listens. With `dataDir`
+ * it uses (and on stop keeps) that folder, so a restart finds the same accounts.
+ */
+export async function startDemo(
+  env: Record<string, string> = {},
+  options: { dataDir?: string } = {},
+): Promise<DemoServer> {
   const main = join(appDir, "dist", "main.js");
   if (!existsSync(main)) throw new Error("apps/demo is not built: run `pnpm build` first");
   const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), "tessera-demo-"));
+  const dataDir = options.dataDir ?? makeDataDir();
   let output = "";
   const child: ChildProcess = spawn(process.execPath, [main], {
     cwd: appDir,
@@ -74,7 +113,7 @@ export async function startDemo(env: Record<string, string> = {}): Promise<DemoS
         child.kill("SIGTERM");
         await exited;
       }
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) removeDataDir(dataDir);
     },
   };
 }

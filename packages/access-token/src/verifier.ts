@@ -85,6 +85,12 @@ export interface VerifierOptions {
   jwksCooldown?: number;
   /** With `jwksUrl`: milliseconds before a fetch counts as failed. Default 5000. */
   jwksTimeout?: number;
+  /**
+   * With `jwksUrl`: accept an `http:` URL on a host other than loopback. Default `false`: the key
+   * set decides which signatures are trusted, and over plain http anyone on the path can swap it.
+   * Only for a private network you trust (e.g. a service mesh that encrypts for you).
+   */
+  allowInsecureJwksUrl?: boolean;
   /** Clock in milliseconds. Default `Date.now`. */
   now?: () => number;
 }
@@ -152,6 +158,15 @@ function joseCode(error: unknown): string | undefined {
     return error.code;
   }
   return undefined;
+}
+
+/**
+ * Whether a URL's hostname is this machine: `localhost`, 127.0.0.0/8 or `[::1]` (as `URL`
+ * normalises them). No name resolution happens: anything else counts as remote.
+ */
+function isLoopback(hostname: string): boolean {
+  if (hostname === "localhost" || hostname === "[::1]") return true;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 
 function remoteResolver(url: URL, options: VerifierOptions): KeyResolver {
@@ -282,7 +297,18 @@ export function createVerifier(options: VerifierOptions): Verifier {
       throw new TesseraConfigError("jwksUrl is not a URL", { cause });
     }
     if (url.protocol !== "https:" && url.protocol !== "http:") {
-      throw new TesseraConfigError("jwksUrl must be an https: (or http:) URL");
+      throw new TesseraConfigError("jwksUrl must be an https: URL");
+    }
+    if (
+      options.allowInsecureJwksUrl !== undefined &&
+      typeof options.allowInsecureJwksUrl !== "boolean"
+    ) {
+      throw new TesseraConfigError("allowInsecureJwksUrl must be a boolean");
+    }
+    if (url.protocol === "http:" && !isLoopback(url.hostname) && !options.allowInsecureJwksUrl) {
+      throw new TesseraConfigError(
+        `jwksUrl must be https: ${url.origin} would let anyone on the network path replace the keys that decide which tokens are valid (http: is accepted on loopback, or with allowInsecureJwksUrl: true)`,
+      );
     }
     resolve = remoteResolver(url, options);
     available = ["EdDSA", "ES256"];

@@ -494,4 +494,49 @@ describe("configuration", () => {
       /jwksUrl/,
     );
   });
+
+  it("refuses an http: jwksUrl off loopback unless allowInsecureJwksUrl says so", () => {
+    for (const jwksUrl of [
+      "http://auth.example.com/.well-known/jwks.json",
+      "http://10.0.0.5/jwks",
+      "http://[2001:db8::1]/jwks",
+      "http://localhost.evil.example/jwks",
+      "http://127.0.0.1.nip.io/jwks",
+    ]) {
+      const error = (() => {
+        try {
+          createVerifier({ issuer, audience, jwksUrl });
+        } catch (caught) {
+          return caught;
+        }
+      })();
+      expect(error, jwksUrl).toBeInstanceOf(TesseraConfigError);
+      expect((error as Error).message).toMatch(/jwksUrl must be https/);
+    }
+    for (const jwksUrl of [
+      "http://localhost:8080/jwks",
+      "http://127.0.0.1:9000/jwks",
+      "http://127.1.2.3/jwks",
+      "http://[::1]:9000/jwks",
+      "https://auth.example.com/jwks",
+    ]) {
+      expect(() => createVerifier({ issuer, audience, jwksUrl }), jwksUrl).not.toThrow();
+    }
+    expect(() =>
+      createVerifier({
+        issuer,
+        audience,
+        jwksUrl: "http://keys.mesh.internal/jwks",
+        allowInsecureJwksUrl: true,
+      }),
+    ).not.toThrow();
+    expect(() =>
+      createVerifier({
+        issuer,
+        audience,
+        jwksUrl: "http://keys.mesh.internal/jwks",
+        allowInsecureJwksUrl: "yes" as never,
+      }),
+    ).toThrow(TesseraConfigError);
+  });
 });

@@ -20,6 +20,12 @@ export interface CookieOptions {
   path?: string;
   /** Share the cookie with subdomains. Off by default (host-only is safer). */
   domain?: string;
+  /**
+   * `false` leaves `Max-Age` out, so the cookie ends when the browser closes (OWASP's advice for
+   * shared machines); the session's own timeouts still apply. Default `true`: `Max-Age` is the
+   * time to the session's expiry.
+   */
+  persistent?: boolean;
 }
 
 /** Cookie helpers bound to one configuration (`sessions.cookie`). */
@@ -28,7 +34,7 @@ export interface SessionCookie {
   readonly name: string;
   /**
    * A `Set-Cookie` value carrying `token`. `expiresAt` (the session's `expiresAt`) sets
-   * `Max-Age`; without it, `Max-Age` is the idle timeout.
+   * `Max-Age`; without it, `Max-Age` is the idle timeout. With `persistent: false`, no `Max-Age`.
    */
   serialize(token: string, expiresAt?: Date | number): string;
   /** A `Set-Cookie` value that deletes the cookie (logout, invalid session). */
@@ -50,6 +56,7 @@ export function createSessionCookie(
   const sameSite = options.sameSite ?? "lax";
   const path = options.path ?? "/";
   const domain = options.domain;
+  const persistent = options.persistent ?? true;
   const name =
     options.name ?? (!secure ? "session" : domain ? "__Secure-session" : "__Host-session");
 
@@ -71,6 +78,8 @@ export function createSessionCookie(
   }
   if (!path.startsWith("/") || /[;\r\n]/.test(path))
     throw new TesseraConfigError(`cookie.path must start with "/"`);
+  if (typeof persistent !== "boolean")
+    throw new TesseraConfigError("cookie.persistent must be a boolean");
   if (domain !== undefined && !/^[A-Za-z0-9.-]+$/.test(domain)) {
     throw new TesseraConfigError(`cookie.domain "${domain}" is not a host name`);
   }
@@ -85,6 +94,7 @@ export function createSessionCookie(
   return {
     name,
     serialize(token, expiresAt) {
+      if (!persistent) return `${name}=${token}${attributes}`;
       const until = expiresAt instanceof Date ? expiresAt.getTime() : expiresAt;
       const maxAge =
         until === undefined ? idleTimeoutSeconds : Math.max(0, Math.floor((until - now()) / 1000));

@@ -5,6 +5,8 @@ import type { SessionClientInfo } from "./session.js";
 export type SessionEventType =
   | "session.created"
   | "session.rotated"
+  | "session.reauthenticated"
+  | "session.updated"
   | "session.revoked"
   | "session.expired"
   | "session.reuse_detected"
@@ -14,16 +16,25 @@ export type SessionEventType =
 /** One event. Never carries a token, a secret or a secret hash. */
 export interface SessionEvent {
   type: SessionEventType;
-  /** The session concerned; `null` for a `revokeAll` (see `count`). */
+  /** The session concerned; `null` for a `revokeAll` (see `sessionIds`). */
   sessionId: string | null;
   userId: string | null;
   at: Date;
   /** The client of the request that caused the event, if there was one. */
   client: SessionClientInfo | null;
-  /** For `binding_mismatch`: `"soft"` (accepted) or `"strict"` (refused). For `revoked`: `"revoke"`, `"revoke-all"` or `"reuse"`. */
+  /**
+   * For `binding_mismatch`: `"soft"` (accepted) or `"strict"` (refused). For `revoked`:
+   * `"revoke"`, `"revoke-all"` or `"reuse"`. For `rotated`: what rotated it, `"validate"` (the
+   * interval), `"rotate"` or `"reauthenticate"`. For `updated`: `"data"` or `"bind"`.
+   */
   detail?: string;
-  /** For a `revokeAll`: how many sessions were removed. */
+  /** For a `revokeAll`: how many sessions the store removed. */
   count?: number;
+  /**
+   * For a `revokeAll`: the sessions it ended, every one live when it began (the `except` one
+   * left out). A session created while it ran may be ended without being named here.
+   */
+  sessionIds?: string[];
 }
 
 /** Receives events. Errors it throws (or rejections it returns) are swallowed: auditing never breaks a login. */

@@ -94,8 +94,16 @@ function deriveClientView(client: SessionRecord["client"]): SessionClientInfo {
   return view;
 }
 
-/** Builds the public view of a record at time `now`. */
-export function sessionView(record: SessionRecord, now: number, bindingChanged = false): Session {
+/**
+ * Builds the public view of a record at time `now`. `currentSecret` is false when the request
+ * presented the previous secret: freshness belongs to the current secret only.
+ */
+export function sessionView(
+  record: SessionRecord,
+  now: number,
+  bindingChanged = false,
+  currentSecret = true,
+): Session {
   return {
     id: record.id,
     userId: record.userId,
@@ -105,8 +113,8 @@ export function sessionView(record: SessionRecord, now: number, bindingChanged =
     lastActiveAt: new Date(record.lastActiveAt),
     expiresAt: new Date(Math.min(record.expiresAt, record.absoluteExpiresAt)),
     absoluteExpiresAt: new Date(record.absoluteExpiresAt),
-    // A client that moved (soft binding) is never fresh, even before the change is written.
-    fresh: !bindingChanged && now < record.freshUntil,
+    // A soft binding change is written with freshness ended, so the record decides alone.
+    fresh: currentSecret && now < record.freshUntil,
     client: clientView(record.client),
     bindingChanged,
   };

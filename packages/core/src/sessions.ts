@@ -24,11 +24,17 @@ import {
   generateSessionId,
   hashSecret,
   isSessionId,
+  isStepUpNonce,
+  nonceChain,
   parseToken,
   secretHashMatches,
+  storedNonceChain,
 } from "./token.js";
 
-/** Why `validate` refused a token. */
+/**
+ * Why `validate` (or `rotate`) refused a token. `stale` comes only from `rotate` and
+ * `reauthenticate`: the token's secret was already rotated away; retry with the current token.
+ */
 export type InvalidReason =
   | "malformed"
   | "not-found"
@@ -68,7 +74,10 @@ export interface Sessions {
   }): Promise<CreatedSession>;
   /** Checks a token on a request; one store read when nothing is due. */
   validate(token: unknown, client?: ClientInfo): Promise<ValidateResult>;
-  /** Validates and forces a rotation of the secret (after a privilege change). */
+  /**
+   * Validates and forces a rotation of the secret (after a privilege change). Never `ok` without
+   * a new token: a token whose secret was already rotated away answers `stale` and changes nothing.
+   */
   rotate(token: unknown, client?: ClientInfo): Promise<ValidateResult>;
   /** Records (or replaces) the device id the session is bound to. `null` if the session is gone. */
   bind(sessionId: string, binding: { deviceId: string }): Promise<Session | null>;
@@ -77,9 +86,12 @@ export interface Sessions {
     sessionId: string,
     data: SessionData | ((current: SessionData) => SessionData),
   ): Promise<Session | null>;
-  /** Marks a completed step-up: the session is fresh again for `freshFor`. */
-  reauthenticated(sessionId: string): Promise<Session | null>;
-  /** Step-up done: rotates the secret and makes the session fresh again for `freshFor`. */
+  /**
+   * Step-up done (the user re-entered a password, passed a second factor): rotates the secret and
+   * makes the session fresh for `freshFor`. Answers like `validate`, always with a new token to
+   * send (set it as the cookie); a secret already rotated away answers `stale`. Freshness belongs
+   * to the new secret: a copy of the cookie taken before never becomes fresh.
+   */
   reauthenticate(token: unknown, client?: ClientInfo): Promise<ValidateResult>;
   /** Ends one session. Resolves `true` if it existed. */
   revoke(sessionId: string): Promise<boolean>;
@@ -101,7 +113,23 @@ const RETIRED_SECRETS_KEPT = 3;
 const WRITE_ATTEMPTS = 8;
 const MAX_USER_ID_LENGTH = 256;
 
-type SecretMatch = "current" | "previous" | "reused" | "invalid";
+/** What a check is for: a plain validate, a forced rotation, or a step-up. */
+type CheckMode = "validate" | "rotate" | "reauthenticate";
+
+/**
+ * How a presented secret relates to the record. A number: the secret precedes the current one by
+ * that many unconfirmed rotations (usually 1, the previous secret), so it is re-sent the current.
+ */
+type SecretMatch = "current" | number | "previous" | "reused" | "invalid";
+
+/**
+ * Unconfirmed rotations kept chained at most. A step-up (`reauthenticate`) on top of an
+ * unconfirmed rotation adds a link rather than confirming it: it is no proof that the client
+ * holds the current secret (an integration hands it the token it was about to re-send when the
+ * request carried the previous one), and a lost step-up response must not retire the cookie the
+ * browser still holds.
+ */
+const UNCONFIRMED_CHAIN_KEPT = 3;
 
 function checkUserId(userId: unknown): asserts userId is string {
   if (typeof userId !== "string" || userId.length === 0 || userId.length > MAX_USER_ID_LENGTH) {
@@ -124,6 +152,21 @@ function checkData(data: unknown): Record<string, unknown> {
 }
 
 /**
+ * Records a soft binding change, so it is reported once, not on every request: the fields the
+ * request supplied replace the recorded ones, a field it lacks keeps its recorded value (omitting
+ * a header must not switch a binding off), and freshness ends (a moved client must step up again).
+ */
+function followClient(
+  draft: SessionRecord,
+  record: SessionRecord,
+  moved: StoredClient,
+  at: number,
+): void {
+  draft.client = { ...record.client, ...moved };
+  draft.freshUntil = Math.min(record.freshUntil, at);
+}
+
+/**
  * Creates the session manager. Throws `TesseraConfigError` for invalid options (idle longer
  * than absolute, grace not shorter than the rotation interval, negative numbers, ...).
  */
@@ -137,7 +180,13 @@ export function createSessions(options: SessionsOptions): Sessions {
     type: SessionEventType,
     record: SessionRecord | null,
     client: StoredClient | null,
-    extra?: { detail?: string; count?: number; sessionId?: string | null; userId?: string },
+    extra?: {
+      detail?: string;
+      count?: number;
+      sessionIds?: string[];
+      sessionId?: string | null;
+      userId?: string;
+    },
   ) {
     emitEvent(config.onEvent, {
       type,
@@ -147,29 +196,57 @@ export function createSessions(options: SessionsOptions): Sessions {
       client: client ? clientView(client) : null,
       ...(extra?.detail !== undefined ? { detail: extra.detail } : {}),
       ...(extra?.count !== undefined ? { count: extra.count } : {}),
+      ...(extra?.sessionIds !== undefined ? { sessionIds: extra.sessionIds } : {}),
     });
   }
 
   function matchSecret(record: SessionRecord, presented: string, at: number): SecretMatch {
     if (secretHashMatches(presented, record.secretHash)) return "current";
-    if (secretHashMatches(presented, record.previousSecretHash)) {
-      return at - record.rotatedAt < config.graceMs ? "previous" : "reused";
-    }
-    for (const retired of record.retiredSecretHashes) {
-      if (secretHashMatches(presented, retired)) return "reused";
+    const unconfirmed = nonceChain(record.rotationNonce).length;
+    const earlier = [record.previousSecretHash, ...record.retiredSecretHashes];
+    for (let back = 0; back < earlier.length; back++) {
+      if (!secretHashMatches(presented, earlier[back] ?? null)) continue;
+      // No request has presented the newer secret yet: nothing shows a second party, so this
+      // one is answered with the same current token, however late it comes back.
+      if (back < unconfirmed) return back + 1;
+      if (back === 0) return at - record.rotatedAt < config.graceMs ? "previous" : "reused";
+      return "reused";
     }
     return "invalid";
   }
 
   /**
-   * The single write a validate may need (confirm a rotation, rotate, extend the idle expiry,
-   * follow a soft binding change), or `null` when nothing is due: the hot path.
+   * The current secret, derived from a secret `steps` unconfirmed rotations back, or `null` if
+   * the derivation does not land on the stored hash (a record changed under us).
+   */
+  function resendSecret(record: SessionRecord, secret: string, steps: number): string | null {
+    let derived = secret;
+    for (const nonce of nonceChain(record.rotationNonce).slice(-steps)) {
+      derived = deriveRotatedSecret(derived, nonce);
+    }
+    return secretHashMatches(hashSecret(derived), record.secretHash) ? derived : null;
+  }
+
+  /**
+   * Idle extension: written only when less than half the window remains (or along with another
+   * write), which keeps the hot path at one read at the cost of half-window accuracy.
+   */
+  function idleExtension(record: SessionRecord, at: number, writing: boolean): number | null {
+    const extended = Math.min(at + config.idleMs, record.absoluteExpiresAt);
+    if (extended <= record.expiresAt) return null;
+    return writing || record.expiresAt - at < config.idleMs / 2 ? extended : null;
+  }
+
+  /**
+   * The single write a request presenting the current secret may need (confirm a rotation,
+   * rotate, extend the idle expiry, follow a soft binding change), or `null` when nothing is
+   * due: the hot path.
    */
   function plannedWrite(
     record: SessionRecord,
     secret: string,
     at: number,
-    force: boolean,
+    mode: CheckMode,
     moved: StoredClient | null,
   ) {
     let next: SessionRecord | null = null;
@@ -178,9 +255,21 @@ export function createSessions(options: SessionsOptions): Sessions {
       next ??= { ...record, version: record.version + 1 };
       return next;
     };
-    if (record.rotationNonce !== null) change().rotationNonce = null; // the new secret was delivered
-    if (force || at - record.rotatedAt >= config.intervalMs) {
-      const nonce = generateRotationNonce();
+    // Presenting the new secret confirms its delivery. The previous secret's grace runs from
+    // now, not from the rotation: tabs that still carry it after a long unconfirmed pause are
+    // requests in flight, not thieves. The rotation interval also restarts here, so a
+    // confirmation never retires the previous secret at once (except with interval 0).
+    const chain = nonceChain(record.rotationNonce);
+    const chained = mode === "reauthenticate";
+    const confirming = !chained && chain.length > 0;
+    if (confirming) {
+      const draft = change();
+      draft.rotationNonce = null;
+      draft.rotatedAt = at;
+    }
+    const rotatedAt = confirming ? at : record.rotatedAt;
+    if (mode !== "validate" || at - rotatedAt >= config.intervalMs) {
+      const nonce = generateRotationNonce(mode === "reauthenticate");
       const newSecret = deriveRotatedSecret(secret, nonce);
       const draft = change();
       draft.retiredSecretHashes = [record.previousSecretHash, ...record.retiredSecretHashes]
@@ -188,25 +277,22 @@ export function createSessions(options: SessionsOptions): Sessions {
         .slice(0, RETIRED_SECRETS_KEPT);
       draft.previousSecretHash = record.secretHash;
       draft.secretHash = hashSecret(newSecret);
-      draft.rotationNonce = nonce;
+      draft.rotationNonce = storedNonceChain(
+        [...(chained ? chain : []), nonce].slice(-UNCONFIRMED_CHAIN_KEPT),
+      );
       draft.rotatedAt = at;
       token = formatToken(record.id, newSecret);
     }
-    if (moved) {
+    if (moved) followClient(change(), record, moved, at);
+    if (mode === "reauthenticate") {
+      // After the move: the credentials were just checked on this very client.
       const draft = change();
-      // Remember the client as it is now, so the change is reported once, not on every request.
-      draft.client = moved;
-      draft.freshUntil = Math.min(record.freshUntil, at); // a moved client must step up again
+      draft.authenticatedAt = at;
+      draft.freshUntil = Math.min(at + config.freshMs, record.absoluteExpiresAt);
     }
-    const extendedExpiry = Math.min(at + config.idleMs, record.absoluteExpiresAt);
-    // Idle extension is written only when less than half the window remains, or along with
-    // another write: this keeps the hot path at one read, at the cost of half-window accuracy.
-    if (
-      extendedExpiry > record.expiresAt &&
-      (next !== null || record.expiresAt - at < config.idleMs / 2)
-    ) {
-      const draft = change();
-      draft.expiresAt = extendedExpiry;
+    const extended = idleExtension(record, at, next !== null);
+    if (extended !== null) {
+      change().expiresAt = extended;
       token ??= formatToken(record.id, secret); // re-send the cookie so its Max-Age follows
     }
     if (next === null) return null;
@@ -214,10 +300,41 @@ export function createSessions(options: SessionsOptions): Sessions {
     return { record: next as SessionRecord, token };
   }
 
+  /**
+   * The write a request presenting the previous secret of an unconfirmed rotation may need:
+   * never a rotation (that would retire the new secret, which may already sit in a cookie jar),
+   * only the idle extension, a soft binding change, and the end of a step-up's freshness.
+   */
+  function resendWrite(
+    record: SessionRecord,
+    at: number,
+    moved: StoredClient | null,
+    steps: number,
+  ) {
+    let next: SessionRecord | null = null;
+    const change = () => {
+      next ??= { ...record, version: record.version + 1 };
+      return next;
+    };
+    if (moved) followClient(change(), record, moved, at);
+    const skipped = nonceChain(record.rotationNonce).slice(-steps);
+    if (skipped.some(isStepUpNonce) && record.freshUntil > at) {
+      // A secret from before the step-up is being exchanged for the stepped-up one: a lost
+      // response, or a copy taken before the step-up. The token is re-sent either way (no
+      // logout), but without the freshness: the copy must never inherit it.
+      change().freshUntil = at;
+    }
+    const extended = idleExtension(record, at, next !== null);
+    if (extended !== null) change().expiresAt = extended;
+    if (next === null) return null;
+    (next as SessionRecord).lastActiveAt = at;
+    return next as SessionRecord;
+  }
+
   async function check(
     token: unknown,
     client: ClientInfo | undefined,
-    force: boolean,
+    mode: CheckMode,
   ): Promise<ValidateResult> {
     const parsed = parseToken(token);
     if (!parsed) return { ok: false, reason: "malformed" };
@@ -249,27 +366,49 @@ export function createSessions(options: SessionsOptions): Sessions {
         emit("session.binding_mismatch", record, current, { detail: "strict" });
         return { ok: false, reason: "binding-mismatch" };
       }
-      if (verdict === "changed")
-        emit("session.binding_mismatch", record, current, { detail: "soft" });
-      const moved = verdict === "changed";
-      if (match === "previous") {
-        // A parallel request still carrying the secret just rotated away. While no request has
-        // presented the new secret, re-send the same new token: the response that carried it
-        // may have been lost, and whichever Set-Cookie lands last must work.
-        const resent =
-          record.rotationNonce !== null
-            ? formatToken(record.id, deriveRotatedSecret(parsed.secret, record.rotationNonce))
-            : null;
-        // Freshness belongs to the current secret: a copy taken before a step-up never has it.
-        const session = { ...sessionView(record, at, moved), fresh: false };
-        return { ok: true, session, token: resent };
+      if (mode !== "validate" && match !== "current") {
+        // A forced rotation must hand out a new secret, and one derived from a secret that was
+        // already rotated away would retire the token the client holds now. Nothing changes.
+        return { ok: false, reason: "stale" };
       }
-      const write = plannedWrite(record, parsed.secret, at, force, moved ? current : null);
+      const moved = verdict === "changed" ? current : null;
+      let write: { record: SessionRecord; token: string | null } | null;
+      if (match === "current") {
+        write = plannedWrite(record, parsed.secret, at, mode, moved);
+      } else {
+        const steps = typeof match === "number" ? match : 0;
+        const derived = steps > 0 ? resendSecret(record, parsed.secret, steps) : null;
+        if (steps > 0 && derived === null) {
+          emit("session.invalid_secret", record, current);
+          return { ok: false, reason: "invalid-secret" };
+        }
+        const resent = derived === null ? null : formatToken(record.id, derived);
+        // A parallel request still carrying the secret just rotated away (inside grace), or one
+        // whose response with the new cookie was lost (unconfirmed: re-send the same token).
+        const updated = steps > 0 ? resendWrite(record, at, moved, steps) : null;
+        write = updated ? { record: updated, token: resent } : null;
+        if (!write) {
+          if (moved) emit("session.binding_mismatch", record, current, { detail: "soft" });
+          // Freshness belongs to the current secret: the previous one is never fresh.
+          return {
+            ok: true,
+            session: sessionView(record, at, moved !== null, false),
+            token: resent,
+          };
+        }
+      }
       if (!write) return { ok: true, session: sessionView(record, at), token: null };
       if (await store.update(write.record, record.version)) {
-        if (write.record.rotatedAt !== record.rotatedAt)
-          emit("session.rotated", write.record, current);
-        return { ok: true, session: sessionView(write.record, at, moved), token: write.token };
+        if (moved) emit("session.binding_mismatch", record, current, { detail: "soft" });
+        if (write.record.secretHash !== record.secretHash) {
+          emit("session.rotated", write.record, current, { detail: mode });
+        }
+        if (mode === "reauthenticate") emit("session.reauthenticated", write.record, current);
+        return {
+          ok: true,
+          session: sessionView(write.record, at, moved !== null, match === "current"),
+          token: write.token,
+        };
       }
       // Lost the compare-and-swap (another request rotated or extended first): decide again
       // on the fresh record, where our secret is now most likely the previous one.
@@ -280,6 +419,7 @@ export function createSessions(options: SessionsOptions): Sessions {
 
   async function mutate(
     sessionId: string,
+    detail: "data" | "bind",
     change: (record: SessionRecord, at: number) => SessionRecord,
   ): Promise<Session | null> {
     if (!isSessionId(sessionId)) return null;
@@ -288,7 +428,10 @@ export function createSessions(options: SessionsOptions): Sessions {
       const at = now();
       if (!record || at >= record.expiresAt || at >= record.absoluteExpiresAt) return null;
       const next = { ...change(record, at), version: record.version + 1 };
-      if (await store.update(next, record.version)) return sessionView(next, at);
+      if (await store.update(next, record.version)) {
+        emit("session.updated", next, null, { detail });
+        return sessionView(next, at);
+      }
     }
     throw new SessionConflictError(`session ${sessionId} kept changing under update`);
   }
@@ -326,41 +469,27 @@ export function createSessions(options: SessionsOptions): Sessions {
       return { session: sessionView(record, at), token: formatToken(record.id, secret) };
     },
 
-    validate: (token, client) => check(token, client, false),
-    rotate: (token, client) => check(token, client, true),
+    validate: (token, client) => check(token, client, "validate"),
+    rotate: (token, client) => check(token, client, "rotate"),
+    reauthenticate: (token, client) => check(token, client, "reauthenticate"),
 
     bind(sessionId, binding) {
       if (!binding || typeof binding.deviceId !== "string" || !binding.deviceId) {
         throw new InvalidArgumentError("bind needs { deviceId: string }");
       }
       const deviceId = toStoredClient({ deviceId: binding.deviceId }).deviceId;
-      return mutate(sessionId, (record) => ({ ...record, client: { ...record.client, deviceId } }));
+      return mutate(sessionId, "bind", (record) => ({
+        ...record,
+        client: { ...record.client, deviceId },
+      }));
     },
 
     update(sessionId, data) {
-      return mutate(sessionId, (record) => {
+      return mutate(sessionId, "data", (record) => {
         const value =
           typeof data === "function" ? data(structuredClone(record.data) as SessionData) : data;
         return { ...record, data: checkData(value) };
       });
-    },
-
-    reauthenticated(sessionId) {
-      return mutate(sessionId, (record, at) => ({
-        ...record,
-        authenticatedAt: at,
-        freshUntil: Math.min(at + config.freshMs, record.absoluteExpiresAt),
-      }));
-    },
-
-    async reauthenticate(token, client) {
-      const rotated = await check(token, client, true);
-      if (!rotated.ok) return rotated;
-      if (rotated.token === null) return { ok: false, reason: "stale" };
-      const session = await this.reauthenticated(rotated.session.id);
-      return session
-        ? { ok: true, session, token: rotated.token }
-        : { ok: false, reason: "not-found" };
     },
 
     async revoke(sessionId) {
@@ -374,8 +503,23 @@ export function createSessions(options: SessionsOptions): Sessions {
     async revokeAll(userId, revokeOptions) {
       checkUserId(userId);
       const except = revokeOptions?.except;
+      // The store deletes by user in one call and returns a count; to name the sessions ended,
+      // read the user's index first. Every session named was live when revokeAll began and is
+      // gone when it returns. A session created between the read and the delete may be ended
+      // without being named (the event's count, the store's exact figure, then exceeds the
+      // names); it was created after revokeAll began, so ending it is a bonus, not a promise.
+      const live = await store.listByUser(userId);
       const count = await store.deleteByUser(userId, except);
-      emit("session.revoked", null, null, { sessionId: null, userId, detail: "revoke-all", count });
+      const sessionIds = live
+        .filter((record) => record.userId === userId && record.id !== except)
+        .map((record) => record.id);
+      emit("session.revoked", null, null, {
+        sessionId: null,
+        userId,
+        detail: "revoke-all",
+        count,
+        sessionIds,
+      });
       return count;
     },
 

@@ -35,6 +35,8 @@ export interface SessionRecord {
    * Random nonce of the last rotation while its new secret is unconfirmed (no request has
    * presented it yet). The new secret is derived from the previous secret and this nonce, so a
    * holder of the previous secret can be re-sent the same new token. `null` once confirmed.
+   * After a forced rotation on top of an unconfirmed one, several nonces, space-separated,
+   * oldest first. Opaque to stores: a string of at most a few hundred bytes.
    */
   rotationNonce: string | null;
   /** Hashes of secrets retired before `previousSecretHash`, newest first, for reuse detection. */

@@ -119,9 +119,35 @@ export function secretHashMatches(presentedHash: string, storedHash: string | nu
   return difference === 0;
 }
 
-/** A new random rotation nonce (128 bits, base64url). */
-export function generateRotationNonce(): string {
-  return encodeBase64urlNoPadding(randomBytes(16));
+/** Marks the nonce of a rotation made by a step-up (`reauthenticate`). */
+const STEP_UP_NONCE_PREFIX = "stepup.";
+
+/**
+ * A new random rotation nonce (128 bits, base64url), marked when the rotation is a step-up: a
+ * secret from before a step-up is re-sent the new token without its freshness.
+ */
+export function generateRotationNonce(stepUp = false): string {
+  const nonce = encodeBase64urlNoPadding(randomBytes(16));
+  return stepUp ? STEP_UP_NONCE_PREFIX + nonce : nonce;
+}
+
+/** Whether a rotation nonce belongs to a step-up rotation. */
+export function isStepUpNonce(nonce: string): boolean {
+  return nonce.startsWith(STEP_UP_NONCE_PREFIX);
+}
+
+/**
+ * The stored `rotationNonce` as a chain: the nonces of the unconfirmed rotations, oldest first
+ * (space-separated; a nonce never contains a space). Usually one; a forced rotation on top of an
+ * unconfirmed one adds a link.
+ */
+export function nonceChain(stored: string | null): string[] {
+  return stored ? stored.split(" ") : [];
+}
+
+/** The stored form of a nonce chain (`null` when empty). */
+export function storedNonceChain(chain: readonly string[]): string | null {
+  return chain.length > 0 ? chain.join(" ") : null;
 }
 
 /**

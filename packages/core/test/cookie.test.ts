@@ -32,6 +32,18 @@ describe("session cookie", () => {
     expect(cookie.serialize("t")).toContain("; Domain=example.com;");
   });
 
+  it("omits Max-Age with persistent: false, so the cookie ends with the browser", () => {
+    const cookie = createSessionCookie({ persistent: false }, 1800, now);
+    expect(cookie.serialize("tok", new Date(at + 90_500))).toBe(
+      "__Host-session=tok; Path=/; HttpOnly; Secure; SameSite=Lax",
+    );
+    expect(cookie.serialize("tok")).not.toContain("Max-Age");
+    // Clearing still needs Max-Age=0.
+    expect(cookie.blank()).toBe(
+      "__Host-session=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax",
+    );
+  });
+
   it("blanks the cookie with the same attributes", () => {
     expect(createSessionCookie({}, 60, now).blank()).toBe(
       "__Host-session=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax",
@@ -47,6 +59,7 @@ describe("session cookie", () => {
     [{ path: "relative" }],
     [{ domain: "evil.com; HttpOnly" }],
     [{ sameSite: "sometimes" as never }],
+    [{ persistent: "no" as never }],
   ])("refuses unsafe or impossible settings %j", (options) => {
     expect(() => createSessionCookie(options, 60, now)).toThrow(TesseraConfigError);
   });

@@ -67,6 +67,7 @@ async function rotateOnce(ctx: ReturnType<typeof setup>, token: string) {
 
 describe("createSessions configuration", () => {
   const store = new MemoryStore();
+
   it.each<[string, Partial<SessionsOptions>]>([
     ["idle longer than absolute", { idleTimeout: 100, absoluteTimeout: 50 }],
     ["grace equal to interval", { rotation: { interval: 60, grace: 60 } }],
@@ -144,7 +145,7 @@ describe("create", () => {
   });
 });
 
-describe("validate: hot path", () => {
+describe("Lifecycle 1: the validate hot path", () => {
   it("costs exactly one store read and no write when nothing is due", async () => {
     const ctx = setup();
     const { token } = await ctx.sessions.create({ userId: "u", client: HOME });
@@ -172,104 +173,7 @@ describe("validate: hot path", () => {
   });
 });
 
-describe("validate: refusals", () => {
-  it("answers malformed without touching the store, for any input", async () => {
-    const ctx = setup();
-    ctx.resetCalls();
-    await fc.assert(
-      fc.asyncProperty(
-        fc.oneof(
-          fc.string(),
-          fc.string({ unit: "grapheme" }),
-          fc.string({ unit: fc.constantFrom(".", "a", "7") }),
-        ),
-        async (input) => {
-          const result = await ctx.sessions.validate(input);
-          expect(result.ok).toBe(false);
-        },
-      ),
-      { numRuns: 300 },
-    );
-    for (const input of ["x".repeat(1_000_000), null, undefined, 12, {}, "a.b"]) {
-      expect(await ctx.sessions.validate(input)).toEqual({ ok: false, reason: "malformed" });
-    }
-    expect(ctx.calls).toEqual({});
-  });
-
-  it("answers not-found for a well-formed token of no session", async () => {
-    const { sessions } = setup();
-    expect(await sessions.validate(`${"a".repeat(24)}.${"b".repeat(32)}`)).toEqual({
-      ok: false,
-      reason: "not-found",
-    });
-  });
-
-  it("answers invalid-secret for a guess, fires an event and keeps the session alive", async () => {
-    const ctx = setup();
-    const { session, token } = await ctx.sessions.create({ userId: "u" });
-    const guess = `${session.id}.${"q".repeat(32)}`;
-    expect(await ctx.sessions.validate(guess)).toEqual({ ok: false, reason: "invalid-secret" });
-    expect(ctx.events.at(-1)).toMatchObject({
-      type: "session.invalid_secret",
-      sessionId: session.id,
-      userId: "u",
-    });
-    expect((await ctx.sessions.validate(token)).ok).toBe(true);
-  });
-});
-
-describe("validate: timeouts (time travel, to the millisecond)", () => {
-  it("expires after idleTimeout without activity", async () => {
-    const ctx = setup();
-    const created = ctx.clock.now;
-    const a = await ctx.sessions.create({ userId: "u" });
-    const b = await ctx.sessions.create({ userId: "u" });
-    ctx.clock.now = created + 30 * MINUTE - 1;
-    expect((await ctx.sessions.validate(a.token)).ok).toBe(true);
-    ctx.clock.now = created + 30 * MINUTE;
-    expect(await ctx.sessions.validate(b.token)).toEqual({ ok: false, reason: "expired" });
-    expect(ctx.events.at(-1)).toMatchObject({ type: "session.expired", sessionId: b.session.id });
-    expect(ctx.store.size).toBe(1); // the expired record was deleted
-  });
-
-  it("expires at absoluteTimeout however active the session is, and rotation never extends it", async () => {
-    const ctx = setup({ idleTimeout: 60 * 60, absoluteTimeout: 2 * 60 * 60 });
-    const created = ctx.clock.now;
-    let { token } = await ctx.sessions.create({ userId: "u" });
-    while (ctx.clock.now < created + 2 * 60 * MINUTE - 10 * MINUTE) {
-      ctx.clock.now += 10 * MINUTE;
-      const result = await ctx.sessions.validate(token);
-      if (!result.ok) throw new Error(`refused early: ${result.reason}`);
-      expect(result.session.absoluteExpiresAt.getTime()).toBe(created + 2 * 60 * MINUTE);
-      expect(result.session.expiresAt.getTime()).toBeLessThanOrEqual(created + 2 * 60 * MINUTE);
-      token = result.token ?? token;
-    }
-    ctx.clock.now = created + 2 * 60 * MINUTE - 1;
-    const last = await ctx.sessions.validate(token);
-    expect(last.ok).toBe(true);
-    token = (last.ok && last.token) || token;
-    ctx.clock.now = created + 2 * 60 * MINUTE;
-    expect(await ctx.sessions.validate(token)).toEqual({ ok: false, reason: "expired" });
-  });
-
-  it("is fresh for freshFor after login, and again after reauthenticated", async () => {
-    const ctx = setup();
-    const created = ctx.clock.now;
-    const { session, token } = await ctx.sessions.create({ userId: "u" });
-    ctx.clock.now = created + 10 * MINUTE - 1;
-    expect(await ctx.sessions.validate(token)).toMatchObject({ session: { fresh: true } });
-    ctx.clock.now = created + 10 * MINUTE;
-    const stale = await ctx.sessions.validate(token);
-    expect(stale).toMatchObject({ session: { fresh: false } });
-    const stepped = await ctx.sessions.reauthenticated(session.id);
-    expect(stepped).toMatchObject({ fresh: true });
-    expect(stepped?.authenticatedAt.getTime()).toBe(ctx.clock.now);
-    const current = (stale.ok && stale.token) || token;
-    expect(await ctx.sessions.validate(current)).toMatchObject({ session: { fresh: true } });
-  });
-});
-
-describe("validate: rotation", () => {
+describe("Lifecycle 2: rotation", () => {
   it("rotates once the interval has passed, not a millisecond before", async () => {
     const ctx = setup();
     const created = ctx.clock.now;
@@ -283,6 +187,64 @@ describe("validate: rotation", () => {
     expect(ctx.events.filter((e) => e.type === "session.rotated")).toHaveLength(1);
   });
 
+  it("rotates on every validate with interval 0", async () => {
+    const ctx = setup({ rotation: { interval: 0, grace: 5 } });
+    let { token } = await ctx.sessions.create({ userId: "u" });
+    const seen = new Set([token]);
+    for (let i = 0; i < 5; i++) {
+      ctx.clock.now += 1;
+      const result = await ctx.sessions.validate(token);
+      if (!result.ok || !result.token) throw new Error("expected a new token");
+      token = result.token;
+      seen.add(token);
+    }
+    expect(seen.size).toBe(6);
+  });
+
+  it("rotate() forces a new secret at once", async () => {
+    const ctx = setup();
+    const { token } = await ctx.sessions.create({ userId: "u" });
+    const forced = await ctx.sessions.rotate(token);
+    expect(forced.ok && forced.token).toBeTruthy();
+    expect(forced.ok && forced.token).not.toBe(token);
+    expect(await ctx.sessions.rotate("junk")).toEqual({ ok: false, reason: "malformed" });
+  });
+
+  it("rotate() answers stale to the previous secret and leaves the session as it is", async () => {
+    const ctx = setup();
+    const { session, token } = await ctx.sessions.create({ userId: "u" });
+    const forced = await ctx.sessions.rotate(token, HOME);
+    if (!forced.ok || !forced.token) throw new Error("expected a new token");
+    // Unconfirmed: validate would re-send, rotate must not pretend success.
+    const before = await ctx.store.get(session.id);
+    expect(await ctx.sessions.rotate(token, HOME)).toEqual({ ok: false, reason: "stale" });
+    expect(await ctx.store.get(session.id)).toEqual(before);
+    // Confirmed, inside grace: still stale, still unchanged.
+    expect((await ctx.sessions.validate(forced.token, HOME)).ok).toBe(true);
+    const confirmed = await ctx.store.get(session.id);
+    ctx.clock.now += 10_000;
+    expect(await ctx.sessions.rotate(token, HOME)).toEqual({ ok: false, reason: "stale" });
+    expect(await ctx.store.get(session.id)).toEqual(confirmed);
+    // The caller retries with its current token and gets a new one.
+    const retried = await ctx.sessions.rotate(forced.token, HOME);
+    expect(retried.ok && retried.token).toMatch(/^[a-z2-7]{24}\.[a-z2-7]{32}$/);
+    expect(retried.ok && retried.token).not.toBe(forced.token);
+  });
+
+  it("lets exactly one of many parallel requests rotate and gives all of them the same token", async () => {
+    const ctx = setup();
+    const { token } = await ctx.sessions.create({ userId: "u" });
+    ctx.clock.now += 5 * MINUTE;
+    const results = await Promise.all(
+      Array.from({ length: 60 }, () => ctx.sessions.validate(token)),
+    );
+    expect(new Set(results.map((r) => r.ok && r.token)).size).toBe(1);
+    expect(results.every((r) => r.ok && r.token)).toBe(true);
+    expect(ctx.events.filter((e) => e.type === "session.rotated")).toHaveLength(1);
+  });
+});
+
+describe("Lifecycle 3: unconfirmed rotation", () => {
   it("re-sends the same new token to the previous secret while the rotation is unconfirmed", async () => {
     const ctx = setup();
     const { token } = await ctx.sessions.create({ userId: "u" });
@@ -300,6 +262,124 @@ describe("validate: rotation", () => {
     expect(await ctx.sessions.validate(rotated, HOME)).toMatchObject({ ok: true, token: null });
     ctx.clock.now += 30_000 - 1;
     expect(await ctx.sessions.validate(token, HOME)).toMatchObject({ ok: true, token: null });
+  });
+
+  it("re-sends the same new token however long after the rotation the previous secret comes back", async () => {
+    const ctx = setup();
+    const { token } = await ctx.sessions.create({ userId: "u" });
+    const rotated = await rotateOnce(ctx, token);
+    // The laptop was closed on the response that carried `rotated`: no theft alarm on return.
+    ctx.clock.now += 20 * MINUTE;
+    expect(await ctx.sessions.validate(token, HOME)).toMatchObject({ ok: true, token: rotated });
+    expect(ctx.events.map((e) => e.type)).not.toContain("session.reuse_detected");
+    expect(await ctx.sessions.validate(rotated, HOME)).toMatchObject({ ok: true });
+  });
+
+  it("never rotates again on top of an unconfirmed rotation when another interval passes", async () => {
+    const ctx = setup();
+    const { token } = await ctx.sessions.create({ userId: "u" });
+    const rotated = await rotateOnce(ctx, token);
+    ctx.clock.now += 6 * MINUTE; // a second interval, still unconfirmed
+    const again = await ctx.sessions.validate(token, HOME);
+    expect(again).toMatchObject({ ok: true, token: rotated });
+    expect(ctx.events.filter((e) => e.type === "session.rotated")).toHaveLength(1);
+    // The new secret is still the current one: presenting it works and confirms it.
+    expect((await ctx.sessions.validate(rotated, HOME)).ok).toBe(true);
+  });
+
+  it("confirms late without rotating at once, so tabs still carrying the previous secret get grace", async () => {
+    const ctx = setup();
+    const { token } = await ctx.sessions.create({ userId: "u" });
+    const rotated = await rotateOnce(ctx, token);
+    ctx.clock.now += 20 * MINUTE;
+    const confirmed = await ctx.sessions.validate(rotated, HOME);
+    expect(confirmed.ok).toBe(true);
+    // Only the cookie's Max-Age may be refreshed: no new secret in the confirming step.
+    expect([null, rotated]).toContain(confirmed.ok ? confirmed.token : "refused");
+    // A parallel tab's request sent with the old cookie lands just after the confirmation.
+    ctx.clock.now += 30_000 - 1;
+    expect(await ctx.sessions.validate(token, HOME)).toMatchObject({ ok: true, token: null });
+    ctx.clock.now += 1;
+    expect(await ctx.sessions.validate(token, HOME)).toEqual({ ok: false, reason: "reused" });
+  });
+
+  it("rotates again one interval after the confirmation, not one interval after the rotation", async () => {
+    const ctx = setup();
+    const { token } = await ctx.sessions.create({ userId: "u" });
+    const rotated = await rotateOnce(ctx, token);
+    ctx.clock.now += 4 * MINUTE;
+    await ctx.sessions.validate(rotated, HOME); // confirmed 4 minutes after the rotation
+    ctx.clock.now += 5 * MINUTE - 1;
+    expect(await ctx.sessions.validate(rotated, HOME)).toMatchObject({ ok: true, token: null });
+    ctx.clock.now += 1;
+    const next = await ctx.sessions.validate(rotated, HOME);
+    expect(next.ok && next.token).toMatch(/^[a-z2-7]{24}\.[a-z2-7]{32}$/);
+    expect(next.ok && next.token).not.toBe(rotated);
+  });
+
+  it("extends the idle expiry for the previous secret while unconfirmed, within the timeouts", async () => {
+    const ctx = setup();
+    const created = ctx.clock.now;
+    const { token } = await ctx.sessions.create({ userId: "u" });
+    const rotated = await rotateOnce(ctx, token); // idle expiry now created + 35 min
+    ctx.clock.now = created + 25 * MINUTE;
+    const extended = await ctx.sessions.validate(token, HOME);
+    expect(extended).toMatchObject({ ok: true, token: rotated });
+    expect(extended.ok && extended.session.expiresAt.getTime()).toBe(ctx.clock.now + 30 * MINUTE);
+    ctx.clock.now = created + 50 * MINUTE;
+    expect(await ctx.sessions.validate(token, HOME)).toMatchObject({ ok: true, token: rotated });
+    // Idle time still ends it: the unconfirmed path is no way around the timeouts.
+    ctx.clock.now += 30 * MINUTE;
+    expect(await ctx.sessions.validate(token, HOME)).toEqual({ ok: false, reason: "expired" });
+  });
+
+  it("keeps a lost-response holder working when a step-up lands on the token it was re-sent", async () => {
+    const ctx = setup();
+    const { token: first } = await ctx.sessions.create({ userId: "u", client: HOME });
+    const rotated = await rotateOnce(ctx, first); // lost: the browser keeps `first`
+    // The next request still carries `first`; an integration re-sends `rotated` and, for a
+    // step-up on that request, hands `rotated` to reauthenticate. That response is lost too.
+    expect(await ctx.sessions.validate(first, HOME)).toMatchObject({ token: rotated });
+    const stepped = await ctx.sessions.reauthenticate(rotated, HOME);
+    if (!stepped.ok || !stepped.token) throw new Error("expected a new token");
+    ctx.clock.now += 10 * MINUTE;
+    // The browser comes back with `first`: re-sent the newest token, never a theft alarm, and
+    // (being older than the step-up) never fresh.
+    const back = await ctx.sessions.validate(first, HOME);
+    expect(back).toMatchObject({ ok: true, token: stepped.token, session: { fresh: false } });
+    expect(ctx.events.map((e) => e.type)).not.toContain("session.reuse_detected");
+    expect(await ctx.sessions.validate(rotated, HOME)).toMatchObject({ token: stepped.token });
+    // Presenting the newest token confirms it; the older ones are then retired.
+    expect((await ctx.sessions.validate(stepped.token, HOME)).ok).toBe(true);
+    ctx.clock.now += 30_000;
+    expect(await ctx.sessions.validate(first, HOME)).toEqual({ ok: false, reason: "reused" });
+  });
+
+  it("gives every parallel request carrying the previous secret the same token while unconfirmed", async () => {
+    const ctx = setup();
+    const { token } = await ctx.sessions.create({ userId: "u" });
+    const rotated = await rotateOnce(ctx, token);
+    ctx.clock.now += 10 * MINUTE;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => ctx.sessions.validate(i % 2 ? token : rotated, HOME)),
+    );
+    // Before the confirmation they are re-sent `rotated`, after it they are inside grace.
+    for (const result of results) expect([null, rotated]).toContain(result.ok && result.token);
+  });
+});
+
+describe("Lifecycle 4: reuse (theft) detection", () => {
+  it("answers invalid-secret for a guess, fires an event and keeps the session alive", async () => {
+    const ctx = setup();
+    const { session, token } = await ctx.sessions.create({ userId: "u" });
+    const guess = `${session.id}.${"q".repeat(32)}`;
+    expect(await ctx.sessions.validate(guess)).toEqual({ ok: false, reason: "invalid-secret" });
+    expect(ctx.events.at(-1)).toMatchObject({
+      type: "session.invalid_secret",
+      sessionId: session.id,
+      userId: "u",
+    });
+    expect((await ctx.sessions.validate(token)).ok).toBe(true);
   });
 
   it("refuses a secret retired before the grace window as reuse and revokes the session", async () => {
@@ -329,44 +409,9 @@ describe("validate: rotation", () => {
     }
     expect(await ctx.sessions.validate(first, HOME)).toEqual({ ok: false, reason: "reused" });
   });
-
-  it("rotates on every validate with interval 0", async () => {
-    const ctx = setup({ rotation: { interval: 0, grace: 5 } });
-    let { token } = await ctx.sessions.create({ userId: "u" });
-    const seen = new Set([token]);
-    for (let i = 0; i < 5; i++) {
-      ctx.clock.now += 1;
-      const result = await ctx.sessions.validate(token);
-      if (!result.ok || !result.token) throw new Error("expected a new token");
-      token = result.token;
-      seen.add(token);
-    }
-    expect(seen.size).toBe(6);
-  });
-
-  it("rotate() forces a new secret at once", async () => {
-    const ctx = setup();
-    const { token } = await ctx.sessions.create({ userId: "u" });
-    const forced = await ctx.sessions.rotate(token);
-    expect(forced.ok && forced.token).toBeTruthy();
-    expect(forced.ok && forced.token).not.toBe(token);
-    expect(await ctx.sessions.rotate("junk")).toEqual({ ok: false, reason: "malformed" });
-  });
-
-  it("lets exactly one of many parallel requests rotate and gives all of them the same token", async () => {
-    const ctx = setup();
-    const { token } = await ctx.sessions.create({ userId: "u" });
-    ctx.clock.now += 5 * MINUTE;
-    const results = await Promise.all(
-      Array.from({ length: 60 }, () => ctx.sessions.validate(token)),
-    );
-    expect(new Set(results.map((r) => r.ok && r.token)).size).toBe(1);
-    expect(results.every((r) => r.ok && r.token)).toBe(true);
-    expect(ctx.events.filter((e) => e.type === "session.rotated")).toHaveLength(1);
-  });
 });
 
-describe("validate: binding", () => {
+describe("Lifecycle 5: binding", () => {
   it("accepts a soft change, marks bindingChanged, drops freshness and remembers the new client", async () => {
     const ctx = setup();
     const { token } = await ctx.sessions.create({ userId: "u", client: HOME });
@@ -387,6 +432,40 @@ describe("validate: binding", () => {
     await rotateOnce(ctx, token);
     const moved = await ctx.sessions.validate(token, { ip: "198.51.100.20", userAgent: CHROME });
     expect(moved).toMatchObject({ ok: true, session: { bindingChanged: true, fresh: false } });
+  });
+
+  it("records only the fields a soft change supplied: a missing User-Agent never erases the recorded one", async () => {
+    const ctx = setup();
+    const { session, token } = await ctx.sessions.create({ userId: "u", client: HOME });
+    const bare = await ctx.sessions.validate(token, { ip: "198.51.100.20" });
+    expect(bare).toMatchObject({ ok: true, session: { bindingChanged: true, fresh: false } });
+    const stored = await ctx.store.get(session.id);
+    expect(stored?.client).toEqual({ ip: "198.51.100.20", ua: "chrome/131/macos" });
+    // The user-agent is still compared: another browser is still a change.
+    const other = await ctx.sessions.validate(token, { ip: "198.51.100.20", userAgent: FIREFOX });
+    expect(other).toMatchObject({ ok: true, session: { bindingChanged: true } });
+    expect(ctx.events.filter((e) => e.type === "session.binding_mismatch")).toHaveLength(2);
+  });
+
+  it("keeps a recorded IP and device id when a request omits them", async () => {
+    const ctx = setup({ binding: { ip: "soft", userAgent: "soft", deviceId: "soft" } });
+    const { session, token } = await ctx.sessions.create({
+      userId: "u",
+      client: { ...HOME, deviceId: "phone-1" },
+    });
+    const result = await ctx.sessions.validate(token, { userAgent: FIREFOX });
+    expect(result).toMatchObject({ ok: true, session: { bindingChanged: true } });
+    expect((await ctx.store.get(session.id))?.client).toEqual({
+      ip: HOME.ip,
+      ua: "firefox/133/linux",
+      deviceId: "phone-1",
+    });
+    const strict = setup({ binding: { deviceId: "strict" } });
+    const bound = await strict.sessions.create({ userId: "u", client: { deviceId: "phone-1" } });
+    expect(await strict.sessions.validate(bound.token, {})).toEqual({
+      ok: false,
+      reason: "binding-mismatch",
+    });
   });
 
   it("keeps the binding across a neighbouring IP and a browser update", async () => {
@@ -444,7 +523,155 @@ describe("validate: binding", () => {
   });
 });
 
-describe("management", () => {
+describe("Lifecycle 6: timeouts (time travel, to the millisecond)", () => {
+  it("expires after idleTimeout without activity", async () => {
+    const ctx = setup();
+    const created = ctx.clock.now;
+    const a = await ctx.sessions.create({ userId: "u" });
+    const b = await ctx.sessions.create({ userId: "u" });
+    ctx.clock.now = created + 30 * MINUTE - 1;
+    expect((await ctx.sessions.validate(a.token)).ok).toBe(true);
+    ctx.clock.now = created + 30 * MINUTE;
+    expect(await ctx.sessions.validate(b.token)).toEqual({ ok: false, reason: "expired" });
+    expect(ctx.events.at(-1)).toMatchObject({ type: "session.expired", sessionId: b.session.id });
+    expect(ctx.store.size).toBe(1); // the expired record was deleted
+  });
+
+  it("expires at absoluteTimeout however active the session is, and rotation never extends it", async () => {
+    const ctx = setup({ idleTimeout: 60 * 60, absoluteTimeout: 2 * 60 * 60 });
+    const created = ctx.clock.now;
+    let { token } = await ctx.sessions.create({ userId: "u" });
+    while (ctx.clock.now < created + 2 * 60 * MINUTE - 10 * MINUTE) {
+      ctx.clock.now += 10 * MINUTE;
+      const result = await ctx.sessions.validate(token);
+      if (!result.ok) throw new Error(`refused early: ${result.reason}`);
+      expect(result.session.absoluteExpiresAt.getTime()).toBe(created + 2 * 60 * MINUTE);
+      expect(result.session.expiresAt.getTime()).toBeLessThanOrEqual(created + 2 * 60 * MINUTE);
+      token = result.token ?? token;
+    }
+    ctx.clock.now = created + 2 * 60 * MINUTE - 1;
+    const last = await ctx.sessions.validate(token);
+    expect(last.ok).toBe(true);
+    token = (last.ok && last.token) || token;
+    ctx.clock.now = created + 2 * 60 * MINUTE;
+    expect(await ctx.sessions.validate(token)).toEqual({ ok: false, reason: "expired" });
+  });
+});
+
+describe("Lifecycle 7: freshness", () => {
+  it("is fresh for freshFor after login, and again for freshFor after reauthenticate", async () => {
+    const ctx = setup();
+    const created = ctx.clock.now;
+    const { token } = await ctx.sessions.create({ userId: "u" });
+    ctx.clock.now = created + 10 * MINUTE - 1;
+    const before = await ctx.sessions.validate(token);
+    expect(before).toMatchObject({ session: { fresh: true } });
+    const current = (before.ok && before.token) || token;
+    ctx.clock.now = created + 10 * MINUTE;
+    expect(await ctx.sessions.validate(current)).toMatchObject({ session: { fresh: false } });
+    const stepped = await ctx.sessions.reauthenticate(current, HOME);
+    if (!stepped.ok || !stepped.token) throw new Error("expected a new token");
+    expect(stepped.session).toMatchObject({ fresh: true });
+    expect(stepped.session.authenticatedAt.getTime()).toBe(ctx.clock.now);
+    ctx.clock.now += 10 * MINUTE - 1;
+    expect(await ctx.sessions.validate(stepped.token, HOME)).toMatchObject({
+      session: { fresh: true },
+    });
+    ctx.clock.now += 1;
+    expect(await ctx.sessions.validate(stepped.token, HOME)).toMatchObject({
+      session: { fresh: false },
+    });
+  });
+
+  it("reauthenticate rotates the secret, answers like validate and fires session.reauthenticated", async () => {
+    const ctx = setup();
+    const { session, token } = await ctx.sessions.create({ userId: "u", client: HOME });
+    ctx.clock.now += 11 * MINUTE;
+    const stepped = await ctx.sessions.reauthenticate(token, HOME);
+    expect(stepped).toMatchObject({ ok: true, session: { id: session.id, fresh: true } });
+    expect(stepped.ok && stepped.token).toMatch(/^[a-z2-7]{24}\.[a-z2-7]{32}$/);
+    expect(stepped.ok && stepped.token).not.toBe(token);
+    expect(ctx.events.at(-1)).toMatchObject({
+      type: "session.reauthenticated",
+      sessionId: session.id,
+      userId: "u",
+    });
+    expect(ctx.events.at(-2)).toMatchObject({ type: "session.rotated", detail: "reauthenticate" });
+    expect(await ctx.sessions.reauthenticate("junk")).toEqual({ ok: false, reason: "malformed" });
+  });
+
+  it("never makes a copy of the cookie taken before the step-up fresh, inside grace or through the re-send", async () => {
+    const ctx = setup();
+    const { token: copy } = await ctx.sessions.create({ userId: "u", client: HOME });
+    ctx.clock.now += 11 * MINUTE;
+    const stepped = await ctx.sessions.reauthenticate(copy, HOME);
+    if (!stepped.ok || !stepped.token) throw new Error("expected a new token");
+    // Unconfirmed: the copy is re-sent the stepped-up token, without the freshness.
+    const resent = await ctx.sessions.validate(copy, HOME);
+    expect(resent).toMatchObject({ ok: true, token: stepped.token, session: { fresh: false } });
+    expect(await ctx.sessions.validate(stepped.token, HOME)).toMatchObject({
+      ok: true,
+      session: { fresh: false },
+    });
+  });
+
+  it("never makes the previous secret fresh once the step-up is confirmed, even inside grace", async () => {
+    const ctx = setup();
+    const { token: copy } = await ctx.sessions.create({ userId: "u", client: HOME });
+    ctx.clock.now += 11 * MINUTE;
+    const stepped = await ctx.sessions.reauthenticate(copy, HOME);
+    if (!stepped.ok || !stepped.token) throw new Error("expected a new token");
+    expect(await ctx.sessions.validate(stepped.token, HOME)).toMatchObject({
+      session: { fresh: true },
+    });
+    expect(await ctx.sessions.validate(copy, HOME)).toMatchObject({
+      ok: true,
+      token: null,
+      session: { fresh: false },
+    });
+    // The stepped-up session itself stays fresh.
+    expect(await ctx.sessions.validate(stepped.token, HOME)).toMatchObject({
+      session: { fresh: true },
+    });
+  });
+
+  it("is not fresh on a request carrying the previous secret of an ordinary rotation", async () => {
+    const ctx = setup();
+    const { token } = await ctx.sessions.create({ userId: "u", client: HOME });
+    const rotated = await rotateOnce(ctx, token); // 5 minutes in: the login is still fresh
+    expect(await ctx.sessions.validate(token, HOME)).toMatchObject({
+      token: rotated,
+      session: { fresh: false },
+    });
+    expect(await ctx.sessions.validate(rotated, HOME)).toMatchObject({ session: { fresh: true } });
+    expect(await ctx.sessions.validate(token, HOME)).toMatchObject({
+      token: null,
+      session: { fresh: false },
+    });
+  });
+
+  it("reauthenticate answers stale to a secret already rotated away and changes nothing", async () => {
+    const ctx = setup();
+    const { session, token } = await ctx.sessions.create({ userId: "u", client: HOME });
+    ctx.clock.now += 11 * MINUTE;
+    const rotated = await ctx.sessions.validate(token, HOME);
+    if (!rotated.ok || !rotated.token) throw new Error("expected a rotation");
+    const before = await ctx.store.get(session.id);
+    expect(await ctx.sessions.reauthenticate(token, HOME)).toEqual({ ok: false, reason: "stale" });
+    expect(await ctx.store.get(session.id)).toEqual(before);
+    expect(ctx.events.map((e) => e.type)).not.toContain("session.reauthenticated");
+  });
+
+  it("makes a step-up from a moved client fresh: the credentials were checked on that client", async () => {
+    const ctx = setup();
+    const { token } = await ctx.sessions.create({ userId: "u", client: HOME });
+    const moved = { ip: "198.51.100.20", userAgent: CHROME };
+    const stepped = await ctx.sessions.reauthenticate(token, moved);
+    expect(stepped).toMatchObject({ ok: true, session: { fresh: true, bindingChanged: true } });
+  });
+});
+
+describe("Lifecycle 8: revocation, devices and data", () => {
   it("update replaces data (or maps it) and every later validate sees it", async () => {
     const ctx = setup();
     const { session, token } = await ctx.sessions.create({
@@ -483,7 +710,8 @@ describe("management", () => {
     const theirs = await ctx.sessions.create({ userId: "other" });
     ctx.resetCalls();
     expect(await ctx.sessions.revokeAll("u", { except: mine[0]!.session.id })).toBe(2);
-    expect(ctx.calls).toEqual({ deleteByUser: 1 });
+    // One index read to name the sessions, one delete by user: O(sessions of that user).
+    expect(ctx.calls).toEqual({ listByUser: 1, deleteByUser: 1 });
     expect((await ctx.sessions.validate(mine[0]!.token)).ok).toBe(true);
     expect(await ctx.sessions.validate(mine[1]!.token)).toEqual({ ok: false, reason: "not-found" });
     expect((await ctx.sessions.validate(theirs.token)).ok).toBe(true);
@@ -494,6 +722,18 @@ describe("management", () => {
       detail: "revoke-all",
     });
     expect(await ctx.sessions.revokeAll("u")).toBe(1);
+  });
+
+  it("names the sessions a revokeAll ended in its session.revoked event", async () => {
+    const ctx = setup();
+    const mine = await Promise.all([1, 2, 3].map(() => ctx.sessions.create({ userId: "u" })));
+    await ctx.sessions.create({ userId: "other" });
+    await ctx.sessions.revokeAll("u", { except: mine[2]!.session.id });
+    const event = ctx.events.find((e) => e.type === "session.revoked");
+    expect(event?.sessionIds?.sort()).toEqual([mine[0]!.session.id, mine[1]!.session.id].sort());
+    expect(event?.count).toBe(2);
+    await ctx.sessions.revokeAll("nobody");
+    expect(ctx.events.at(-1)).toMatchObject({ sessionIds: [], count: 0, detail: "revoke-all" });
   });
 
   it("lists the user's devices, most recently active first, marking the current one", async () => {
@@ -522,80 +762,89 @@ describe("management", () => {
     ctx.clock.now += 31 * MINUTE;
     expect(await ctx.sessions.find(session.id)).toBeNull();
   });
-
-  it("reads the token from the cookie first, then from a bearer header", () => {
-    const { sessions } = setup();
-    expect(
-      sessions.tokenFrom({ cookie: "__Host-session=abc", authorization: "Bearer def" }),
-    ).toEqual({
-      token: "abc",
-      source: "cookie",
-    });
-    expect(sessions.tokenFrom({ authorization: "Bearer def" })).toEqual({
-      token: "def",
-      source: "bearer",
-    });
-    expect(sessions.tokenFrom({})).toBeNull();
-  });
 });
 
-describe("events", () => {
-  it("carry session id, user id, time and client, and never a token or secret", async () => {
+describe("Lifecycle 9: failures", () => {
+  it("answers malformed without touching the store, for any input", async () => {
     const ctx = setup();
-    const { token } = await ctx.sessions.create({ userId: "u", client: HOME });
-    const rotated = await rotateOnce(ctx, token);
-    await ctx.sessions.validate(rotated, { ip: "198.51.100.1", userAgent: CHROME });
-    for (const event of ctx.events) {
-      expect(event.at).toBeInstanceOf(Date);
-      expect(event.userId).toBe("u");
-      expect(event.sessionId).toBe(token.split(".")[0]);
-      expect(event.client).toMatchObject({ ipPrefix: expect.any(String) });
+    ctx.resetCalls();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string(),
+          fc.string({ unit: "grapheme" }),
+          fc.string({ unit: fc.constantFrom(".", "a", "7") }),
+        ),
+        async (input) => {
+          const result = await ctx.sessions.validate(input);
+          expect(result.ok).toBe(false);
+        },
+      ),
+      { numRuns: 300 },
+    );
+    for (const input of ["x".repeat(1_000_000), null, undefined, 12, {}, "a.b"]) {
+      expect(await ctx.sessions.validate(input)).toEqual({ ok: false, reason: "malformed" });
     }
-    const serialized = JSON.stringify(ctx.events);
-    for (const issued of [token, rotated]) expect(serialized).not.toContain(issued.split(".")[1]);
+    expect(ctx.calls).toEqual({});
   });
 
-  it("never let a failing handler break the lifecycle", async () => {
-    for (const onEvent of [
-      () => {
-        throw new Error("audit sink down");
-      },
-      () => Promise.reject(new Error("audit sink down")),
-    ]) {
-      const { sessions } = setup({ onEvent });
-      const { token } = await sessions.create({ userId: "u" });
-      expect((await sessions.validate(token)).ok).toBe(true);
-    }
+  it("answers not-found for a well-formed token of no session", async () => {
+    const { sessions } = setup();
+    expect(await sessions.validate(`${"a".repeat(24)}.${"b".repeat(32)}`)).toEqual({
+      ok: false,
+      reason: "not-found",
+    });
   });
-});
 
-describe("store failures", () => {
   const record = (): SessionRecord => ({
     id: "a".repeat(24),
+
     userId: "u",
+
     version: 1,
+
     secretHash: "x".repeat(43),
+
     previousSecretHash: null,
+
     rotationNonce: null,
+
     retiredSecretHashes: [],
+
     data: {},
+
     createdAt: 0,
+
     authenticatedAt: 0,
+
     freshUntil: 0,
+
     lastActiveAt: 0,
+
     rotatedAt: 0,
+
     expiresAt: Date.now() + MINUTE,
+
     absoluteExpiresAt: Date.now() + MINUTE,
+
     client: {},
   });
+
   const token = `${"a".repeat(24)}.${"b".repeat(32)}`;
+
   const broken = (overrides: Partial<SessionStore>): SessionStore => ({
     create: async () => {},
+
     get: async () => null,
+
     update: async () => true,
+
     delete: async () => {},
+
     listByUser: async () => [],
+
     deleteByUser: async () => 0,
+
     ...overrides,
   });
 
@@ -675,5 +924,63 @@ describe("store failures", () => {
     const sessions = createSessions({ store: broken({ get: () => Promise.reject("a string") }) });
     const error = await sessions.validate(token).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TesseraError);
+  });
+});
+
+describe("Lifecycle 10: events", () => {
+  it("carry session id, user id, time and client, and never a token or secret", async () => {
+    const ctx = setup();
+    const { token } = await ctx.sessions.create({ userId: "u", client: HOME });
+    const rotated = await rotateOnce(ctx, token);
+    await ctx.sessions.validate(rotated, { ip: "198.51.100.1", userAgent: CHROME });
+    for (const event of ctx.events) {
+      expect(event.at).toBeInstanceOf(Date);
+      expect(event.userId).toBe("u");
+      expect(event.sessionId).toBe(token.split(".")[0]);
+      expect(event.client).toMatchObject({ ipPrefix: expect.any(String) });
+    }
+    const serialized = JSON.stringify(ctx.events);
+    for (const issued of [token, rotated]) expect(serialized).not.toContain(issued.split(".")[1]);
+  });
+
+  it("fire session.updated for update() and bind(), naming what changed", async () => {
+    const ctx = setup();
+    const { session } = await ctx.sessions.create({ userId: "u", client: HOME });
+    await ctx.sessions.update(session.id, { role: "admin" });
+    await ctx.sessions.bind(session.id, { deviceId: "phone-1" });
+    expect(ctx.events.slice(-2)).toMatchObject([
+      { type: "session.updated", sessionId: session.id, userId: "u", detail: "data" },
+      { type: "session.updated", sessionId: session.id, userId: "u", detail: "bind" },
+    ]);
+  });
+
+  it("never let a failing handler break the lifecycle", async () => {
+    for (const onEvent of [
+      () => {
+        throw new Error("audit sink down");
+      },
+      () => Promise.reject(new Error("audit sink down")),
+    ]) {
+      const { sessions } = setup({ onEvent });
+      const { token } = await sessions.create({ userId: "u" });
+      expect((await sessions.validate(token)).ok).toBe(true);
+    }
+  });
+});
+
+describe("tokenFrom", () => {
+  it("reads the token from the cookie first, then from a bearer header", () => {
+    const { sessions } = setup();
+    expect(
+      sessions.tokenFrom({ cookie: "__Host-session=abc", authorization: "Bearer def" }),
+    ).toEqual({
+      token: "abc",
+      source: "cookie",
+    });
+    expect(sessions.tokenFrom({ authorization: "Bearer def" })).toEqual({
+      token: "def",
+      source: "bearer",
+    });
+    expect(sessions.tokenFrom({})).toBeNull();
   });
 });

@@ -11,12 +11,30 @@ import type { ResolvedLayout } from "./layout.js";
 /** A DynamoDB item in the low-level wire shape. */
 export type Item = Record<string, AttributeValue>;
 
-/** The primary key of the item holding session `id`. */
+/** The primary key of the item holding session `id`: its key value in both key attributes. */
 export function keyOf(layout: ResolvedLayout, id: string): Item {
   const value = layout.keyPrefix + id;
-  const key: Item = { [layout.partitionKey]: { S: value } };
-  if (layout.sortKey) key[layout.sortKey] = { S: value };
-  return key;
+  return { [layout.partitionKey]: { S: value }, [layout.sortKey]: { S: value } };
+}
+
+/** The primary key of user `userId`'s index item for session `id`. */
+export function indexKeyOf(layout: ResolvedLayout, userId: string, id: string): Item {
+  return {
+    [layout.partitionKey]: { S: layout.userPrefix + userId },
+    [layout.sortKey]: { S: layout.keyPrefix + id },
+  };
+}
+
+/**
+ * The index item of a session: its key under the user's partition, and a TTL at the session's
+ * absolute expiry (the session can never outlive it), so it is written once, at login, and never
+ * again on a rotation or an idle extension.
+ */
+export function indexItemOf(layout: ResolvedLayout, record: SessionRecord): Item {
+  return {
+    ...indexKeyOf(layout, record.userId, record.id),
+    [layout.ttlAttribute]: { N: String(ttlSeconds(record.absoluteExpiresAt)) },
+  };
 }
 
 /** Epoch seconds DynamoDB's TTL may delete the item after: never before `expiresAt`. */
@@ -29,8 +47,7 @@ const numberValue = (value: number): AttributeValue => ({ N: String(value) });
 /** Encodes a record; null fields are left out rather than stored as NULL. */
 export function toItem(layout: ResolvedLayout, record: SessionRecord): Item {
   const item = keyOf(layout, record.id);
-  item[layout.userKey] = { S: layout.userPrefix + record.userId };
-  if (layout.userSortKey) item[layout.userSortKey] = { S: layout.keyPrefix + record.id };
+  item[layout.userAttribute] = { S: layout.userPrefix + record.userId };
   item[layout.ttlAttribute] = numberValue(ttlSeconds(record.expiresAt));
   item.version = numberValue(record.version);
   item.secretHash = { S: record.secretHash };
@@ -82,9 +99,9 @@ function withoutPrefix(value: string, prefix: string, attribute: string): string
   return value.slice(prefix.length);
 }
 
-/** The session id an item's partition key names, or `null` for an item that is not a session. */
-export function idOf(layout: ResolvedLayout, key: Item): string | null {
-  const value = key[layout.partitionKey]?.S;
+/** The session id an index item's sort key names, or `null` for an item that is not one. */
+export function indexedIdOf(layout: ResolvedLayout, key: Item): string | null {
+  const value = key[layout.sortKey]?.S;
   if (value === undefined || !value.startsWith(layout.keyPrefix)) return null;
   return value.slice(layout.keyPrefix.length);
 }
@@ -109,7 +126,11 @@ export function fromItem(layout: ResolvedLayout, item: Item): SessionRecord {
     }
     return {
       id: withoutPrefix(string(item, layout.partitionKey), layout.keyPrefix, layout.partitionKey),
-      userId: withoutPrefix(string(item, layout.userKey), layout.userPrefix, layout.userKey),
+      userId: withoutPrefix(
+        string(item, layout.userAttribute),
+        layout.userPrefix,
+        layout.userAttribute,
+      ),
       version: readNumber(item, "version"),
       secretHash: string(item, "secretHash"),
       previousSecretHash: optionalString(item, "previousSecretHash"),

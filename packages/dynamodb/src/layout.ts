@@ -10,26 +10,28 @@ import { TesseraConfigError } from "@tessera/core";
 export interface TableLayout {
   /** Name of the DynamoDB table (a dedicated one or an existing single table). */
   tableName: string;
-  /** The table's primary key. */
+  /**
+   * The table's primary key: a partition key and a sort key, both strings. A session item gets
+   * `prefix + id` in both; a user's index items share the user's partition.
+   */
   keys?: {
     /** Partition key attribute (type S). Default `"pk"`. */
     partition?: string;
-    /** Sort key attribute (type S) if the table has one; it gets the same value as the partition key. */
+    /** Sort key attribute (type S). Default `"sk"`. */
     sort?: string;
-    /** Prefix of the key value before the session id. Default `"session#"`. */
+    /** Prefix of a session's key value before its id. Default `"session#"`. */
     prefix?: string;
   };
-  /** The global secondary index that finds a user's sessions (list, revokeAll). */
+  /**
+   * The user index, kept in the base table so it can be read with strong consistency: one small
+   * item per session under the partition key `prefix + userId`, sort key = the session's key.
+   */
   userIndex?: {
-    /** Index name. Default `"byUser"`. */
-    name?: string;
-    /** Partition key attribute of the index (type S), holding prefix + user id. Default `"userId"`. */
-    partition?: string;
-    /** Sort key attribute of the index, if it has one; it gets the session's key value. */
-    sort?: string;
-    /** Prefix of the index key value before the user id. Default `""`. */
+    /** Prefix of a user's partition key value before the user id. Default `"user#"`. */
     prefix?: string;
   };
+  /** String attribute of a session item holding `userIndex.prefix + userId`. Default `"userId"`. */
+  userAttribute?: string;
   /** Number attribute (epoch seconds) DynamoDB's TTL deletes expired items by. Default `"ttl"`. */
   ttlAttribute?: string;
 }
@@ -38,12 +40,10 @@ export interface TableLayout {
 export interface ResolvedLayout {
   tableName: string;
   partitionKey: string;
-  sortKey: string | undefined;
+  sortKey: string;
   keyPrefix: string;
-  indexName: string;
-  userKey: string;
-  userSortKey: string | undefined;
   userPrefix: string;
+  userAttribute: string;
   ttlAttribute: string;
 }
 
@@ -73,10 +73,6 @@ function name(value: unknown, fallback: string, what: string): string {
   return value;
 }
 
-function optionalName(value: unknown, what: string): string | undefined {
-  return value === undefined ? undefined : name(value, "", what);
-}
-
 function prefix(value: unknown, fallback: string, what: string): string {
   if (value === undefined) return fallback;
   if (typeof value !== "string") throw new TesseraConfigError(`${what} must be a string`);
@@ -95,25 +91,42 @@ export function resolveLayout(layout: TableLayout): ResolvedLayout {
     );
   }
   const keys = layout.keys ?? {};
-  const index = layout.userIndex ?? {};
+  const index = (layout.userIndex ?? {}) as Record<string, unknown>;
+  for (const gone of ["name", "partition", "sort"]) {
+    if (index[gone] !== undefined) {
+      throw new TesseraConfigError(
+        `userIndex.${gone} configured a global secondary index, which @tessera/dynamodb no longer ` +
+          "reads (it is only eventually consistent: revokeAll could miss a session created a " +
+          "moment before). The user index now lives in the base table; see the README's migration notes",
+      );
+    }
+  }
   const resolved: ResolvedLayout = {
     tableName,
     partitionKey: name(keys.partition, "pk", "keys.partition"),
-    sortKey: optionalName(keys.sort, "keys.sort"),
+    sortKey: name(keys.sort, "sk", "keys.sort"),
     keyPrefix: prefix(keys.prefix, "session#", "keys.prefix"),
-    indexName: name(index.name, "byUser", "userIndex.name"),
-    userKey: name(index.partition, "userId", "userIndex.partition"),
-    userSortKey: optionalName(index.sort, "userIndex.sort"),
-    userPrefix: prefix(index.prefix, "", "userIndex.prefix"),
+    userPrefix: prefix(index.prefix, "user#", "userIndex.prefix"),
+    userAttribute: name(layout.userAttribute, "userId", "userAttribute"),
     ttlAttribute: name(layout.ttlAttribute, "ttl", "ttlAttribute"),
   };
+  // A user's partition must never be a session's key: with neither prefix starting the other,
+  // no user id can produce a session key value.
+  if (
+    resolved.userPrefix.length === 0 ||
+    resolved.userPrefix.startsWith(resolved.keyPrefix) ||
+    resolved.keyPrefix.startsWith(resolved.userPrefix)
+  ) {
+    throw new TesseraConfigError(
+      `userIndex.prefix ("${resolved.userPrefix}") must be non-empty, and neither it nor keys.prefix ("${resolved.keyPrefix}") may start with the other`,
+    );
+  }
   const used = [
     resolved.partitionKey,
     resolved.sortKey,
-    resolved.userKey,
-    resolved.userSortKey,
+    resolved.userAttribute,
     resolved.ttlAttribute,
-  ].filter((attribute): attribute is string => attribute !== undefined);
+  ];
   for (const attribute of used) {
     if ((RECORD_ATTRIBUTES as readonly string[]).includes(attribute)) {
       throw new TesseraConfigError(
@@ -123,7 +136,7 @@ export function resolveLayout(layout: TableLayout): ResolvedLayout {
   }
   if (new Set(used).size !== used.length) {
     throw new TesseraConfigError(
-      "key, index and TTL attributes must all have different names: " + used.join(", "),
+      "key, user and TTL attributes must all have different names: " + used.join(", "),
     );
   }
   return resolved;
@@ -143,46 +156,30 @@ export interface CloudFormationTable {
     BillingMode: "PAY_PER_REQUEST";
     AttributeDefinitions: { AttributeName: string; AttributeType: "S" }[];
     KeySchema: KeyElement[];
-    GlobalSecondaryIndexes: {
-      IndexName: string;
-      KeySchema: KeyElement[];
-      Projection: { ProjectionType: "KEYS_ONLY" };
-    }[];
     TimeToLiveSpecification: { AttributeName: string; Enabled: true };
   };
 }
 
 /**
  * The sessions table with this layout as a CloudFormation resource, TTL included, for
- * templates, CDK `CfnTable` or SAM: string keys, the user index projecting keys only (updates
- * then never write to the index), on-demand billing. `JSON.stringify` it, or paste the YAML
- * from the README.
+ * templates, CDK `CfnTable` or SAM: a string partition key and sort key, no secondary index
+ * (the user index lives in the table itself), on-demand billing. `JSON.stringify` it, or paste
+ * the YAML from the README.
  */
 export function cloudFormationTable(layout: TableLayout): CloudFormationTable {
   const l = resolveLayout(layout);
-  const attributes = [l.partitionKey, l.sortKey, l.userKey, l.userSortKey].filter(
-    (attribute): attribute is string => attribute !== undefined,
-  );
-  const keySchema = (hash: string, range: string | undefined): KeyElement[] => [
-    { AttributeName: hash, KeyType: "HASH" },
-    ...(range ? [{ AttributeName: range, KeyType: "RANGE" as const }] : []),
-  ];
   return {
     Type: "AWS::DynamoDB::Table",
     Properties: {
       TableName: l.tableName,
       BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: attributes.map((attribute) => ({
-        AttributeName: attribute,
-        AttributeType: "S",
-      })),
-      KeySchema: keySchema(l.partitionKey, l.sortKey),
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: l.indexName,
-          KeySchema: keySchema(l.userKey, l.userSortKey),
-          Projection: { ProjectionType: "KEYS_ONLY" },
-        },
+      AttributeDefinitions: [
+        { AttributeName: l.partitionKey, AttributeType: "S" },
+        { AttributeName: l.sortKey, AttributeType: "S" },
+      ],
+      KeySchema: [
+        { AttributeName: l.partitionKey, KeyType: "HASH" },
+        { AttributeName: l.sortKey, KeyType: "RANGE" },
       ],
       TimeToLiveSpecification: { AttributeName: l.ttlAttribute, Enabled: true },
     },

@@ -1,6 +1,7 @@
 /**
- * `DynamoDBStore`: one item per session keyed by its id, a keys-only global secondary index by
- * user for list and revokeAll, a TTL attribute for native expiry plus a read-side expiry check
+ * `DynamoDBStore`: one item per session keyed by its id, and a user index kept in the base table
+ * (one small item per session under the user's partition key) so that list and revokeAll read it
+ * with strong consistency; a TTL attribute for native expiry plus a read-side expiry check
  * (DynamoDB deletes expired items late), and compare-and-swap writes conditioned on `version`.
  */
 import {
@@ -20,7 +21,15 @@ import {
   TesseraConfigError,
   TesseraError,
 } from "@tessera/core";
-import { fromItem, type Item, idOf, keyOf, toItem } from "./item.js";
+import {
+  fromItem,
+  type Item,
+  indexedIdOf,
+  indexItemOf,
+  indexKeyOf,
+  keyOf,
+  toItem,
+} from "./item.js";
 import { type ResolvedLayout, resolveLayout, type TableLayout } from "./layout.js";
 
 /** Options of `DynamoDBStore`: the table layout plus the client and tuning knobs. */
@@ -126,7 +135,11 @@ export class DynamoDBStore implements SessionStore {
     if (error instanceof TesseraError) return error;
     const name = error instanceof Error ? error.name : "unknown error";
     const hint =
-      name === "ResourceNotFoundException" ? " (no such table or index: see createTable)" : "";
+      name === "ResourceNotFoundException"
+        ? " (no such table: see createTable)"
+        : name === "ValidationException"
+          ? " (does the table have the sort key of this layout? see the README's migration notes)"
+          : "";
     return new StoreUnavailableError(
       `DynamoDB ${operation} on table "${this.#layout.tableName}" failed: ${name}${hint}`,
       { cause: error },
@@ -134,12 +147,21 @@ export class DynamoDBStore implements SessionStore {
   }
 
   /**
-   * Inserts a session item. The condition lets a new session take the id of an item that has
-   * expired but that DynamoDB's TTL has not deleted yet. Rejects with `SessionConflictError`
-   * when a live session holds the id.
+   * Writes the session's index item, then the session item. In that order, a session item never
+   * exists without its index item, so a revokeAll that reads the index after this returned finds
+   * it. The condition lets a new session take the id of an item that has expired but that
+   * DynamoDB's TTL has not deleted yet. Rejects with `SessionConflictError` when a live session
+   * holds the id.
    */
   async create(record: SessionRecord): Promise<void> {
     const l = this.#layout;
+    try {
+      await this.#client.send(
+        new PutItemCommand({ TableName: l.tableName, Item: indexItemOf(l, record) }),
+      );
+    } catch (error) {
+      throw this.#unavailable("PutItem (create, user index)", error);
+    }
     try {
       await this.#client.send(
         new PutItemCommand({
@@ -197,7 +219,7 @@ export class DynamoDBStore implements SessionStore {
           ExpressionAttributeNames: {
             "#version": "version",
             "#expiresAt": "expiresAt",
-            "#user": l.userKey,
+            "#user": l.userAttribute,
           },
           ExpressionAttributeValues: {
             ":expected": { N: String(expectedVersion) },
@@ -213,20 +235,45 @@ export class DynamoDBStore implements SessionStore {
     }
   }
 
-  /** Deletes a session item; deleting a missing one succeeds. */
+  /**
+   * Deletes a session item, then its index item (the old item names the user); deleting a missing
+   * one succeeds.
+   */
   async delete(id: string): Promise<void> {
     const l = this.#layout;
+    let old: Item | undefined;
     try {
-      await this.#client.send(new DeleteItemCommand({ TableName: l.tableName, Key: keyOf(l, id) }));
+      const result = await this.#client.send(
+        new DeleteItemCommand({
+          TableName: l.tableName,
+          Key: keyOf(l, id),
+          ReturnValues: "ALL_OLD",
+        }),
+      );
+      old = result.Attributes;
     } catch (error) {
       throw this.#unavailable("DeleteItem", error);
+    }
+    const user = old?.[l.userAttribute]?.S;
+    if (user === undefined || !user.startsWith(l.userPrefix)) return;
+    await this.#deleteIndexItem(user.slice(l.userPrefix.length), id);
+  }
+
+  async #deleteIndexItem(userId: string, id: string): Promise<void> {
+    const l = this.#layout;
+    try {
+      await this.#client.send(
+        new DeleteItemCommand({ TableName: l.tableName, Key: indexKeyOf(l, userId, id) }),
+      );
+    } catch (error) {
+      throw this.#unavailable("DeleteItem (user index)", error);
     }
   }
 
   /**
-   * A user's live sessions: the ids come from the user index (eventually consistent: a session
-   * created a moment ago may be missing), the items from strongly consistent `BatchGetItem`s,
-   * so what is listed is current and nothing deleted is listed.
+   * A user's live sessions: the ids come from a strongly consistent `Query` of the user's
+   * partition, the items from strongly consistent `BatchGetItem`s, so a session created before
+   * the call is listed, what is listed is current, and nothing deleted is listed.
    */
   async listByUser(userId: string): Promise<SessionRecord[]> {
     const l = this.#layout;
@@ -244,47 +291,57 @@ export class DynamoDBStore implements SessionStore {
   }
 
   /**
-   * Deletes a user's sessions but `exceptId`: the ids come from the user index, each item goes
-   * with a `DeleteItem` conditioned on the user and returning the old item, so the count is
-   * exact (live sessions this call removed) even when two revokeAll calls race.
+   * Deletes a user's sessions but `exceptId`: the ids come from a strongly consistent `Query` of
+   * the user's partition, so every session created before the call is found; each session item
+   * goes with a `DeleteItem` conditioned on the user and returning the old item, so the count is
+   * exact (live sessions this call removed) even when two revokeAll calls race; then its index
+   * item goes.
    */
   async deleteByUser(userId: string, exceptId?: string): Promise<number> {
-    const l = this.#layout;
     const ids = (await this.#sessionIdsOf(userId)).filter((id) => id !== exceptId);
     const now = this.#now();
     const removed = await mapLimit(ids, this.#concurrency, async (id) => {
-      try {
-        const result = await this.#client.send(
-          new DeleteItemCommand({
-            TableName: l.tableName,
-            Key: keyOf(l, id),
-            ConditionExpression: "#user = :user",
-            ExpressionAttributeNames: { "#user": l.userKey },
-            ExpressionAttributeValues: { ":user": { S: l.userPrefix + userId } },
-            ReturnValues: "ALL_OLD",
-          }),
-        );
-        const expiresAt = Number(result.Attributes?.expiresAt?.N);
-        return expiresAt > now;
-      } catch (error) {
-        // Gone already (another revocation, TTL) or reused by another user: nothing to count.
-        if (isConditionFailure(error)) return false;
-        throw this.#unavailable("DeleteItem (deleteByUser)", error);
-      }
+      const live = await this.#deleteOwned(userId, id, now);
+      await this.#deleteIndexItem(userId, id);
+      return live;
     });
     return removed.filter(Boolean).length;
   }
 
-  /** Session ids under one user in the index, every page of them. */
+  /** Deletes session `id` if it belongs to `userId`; resolves whether it was live. */
+  async #deleteOwned(userId: string, id: string, now: number): Promise<boolean> {
+    const l = this.#layout;
+    try {
+      const result = await this.#client.send(
+        new DeleteItemCommand({
+          TableName: l.tableName,
+          Key: keyOf(l, id),
+          ConditionExpression: "#user = :user",
+          ExpressionAttributeNames: { "#user": l.userAttribute },
+          ExpressionAttributeValues: { ":user": { S: l.userPrefix + userId } },
+          ReturnValues: "ALL_OLD",
+        }),
+      );
+      return Number(result.Attributes?.expiresAt?.N) > now;
+    } catch (error) {
+      // Gone already (another revocation, TTL) or reused by another user: nothing to count.
+      if (isConditionFailure(error)) return false;
+      throw this.#unavailable("DeleteItem (deleteByUser)", error);
+    }
+  }
+
+  /**
+   * Session ids in one user's partition, every page of them, read with strong consistency (a
+   * base-table `Query`; a global secondary index could not be: it lags behind the table).
+   */
   async #sessionIdsOf(userId: string): Promise<string[]> {
     const l = this.#layout;
-    const names: Record<string, string> = { "#user": l.userKey, "#key": l.partitionKey };
+    const names: Record<string, string> = { "#pk": l.partitionKey, "#sk": l.sortKey };
     const values: Record<string, AttributeValue> = { ":user": { S: l.userPrefix + userId } };
-    let condition = "#user = :user";
-    if (l.userSortKey && l.keyPrefix) {
-      // In an index shared with other entities, read only the session entries.
-      condition += " AND begins_with(#userSort, :keyPrefix)";
-      names["#userSort"] = l.userSortKey;
+    let condition = "#pk = :user";
+    if (l.keyPrefix) {
+      // The user's partition may hold other entities of a single-table design: read sessions only.
+      condition += " AND begins_with(#sk, :keyPrefix)";
       values[":keyPrefix"] = { S: l.keyPrefix };
     }
     const ids = new Set<string>();
@@ -295,11 +352,11 @@ export class DynamoDBStore implements SessionStore {
         page = await this.#client.send(
           new QueryCommand({
             TableName: l.tableName,
-            IndexName: l.indexName,
             KeyConditionExpression: condition,
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: values,
-            ProjectionExpression: "#key",
+            ProjectionExpression: "#sk",
+            ConsistentRead: true,
             ExclusiveStartKey: startKey,
             Limit: this.#pageSize,
           }),
@@ -308,7 +365,7 @@ export class DynamoDBStore implements SessionStore {
         throw this.#unavailable("Query (user index)", error);
       }
       for (const key of page.Items ?? []) {
-        const id = idOf(l, key);
+        const id = indexedIdOf(l, key);
         if (id !== null) ids.add(id);
       }
       startKey = page.LastEvaluatedKey;

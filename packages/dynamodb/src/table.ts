@@ -18,7 +18,7 @@ import { type ResolvedLayout, resolveLayout, type TableLayout, tableDefinition }
 export interface CreateTableOptions extends TableLayout {
   /** Enable DynamoDB TTL on `ttlAttribute`. Default `true`. */
   ttl?: boolean;
-  /** Milliseconds to wait for the table and index to become `ACTIVE`. Default 600 000. */
+  /** Milliseconds to wait for the table to become `ACTIVE`. Default 600 000. */
   timeout?: number;
   /** Milliseconds between status polls while waiting. Default 1000. */
   pollInterval?: number;
@@ -68,40 +68,27 @@ function checkLayout(table: TableDescription, l: ResolvedLayout): void {
   const types = new Map(
     (table.AttributeDefinitions ?? []).map((a) => [a.AttributeName, a.AttributeType]),
   );
-  const expectedKeys = [`${l.partitionKey}:HASH`, ...(l.sortKey ? [`${l.sortKey}:RANGE`] : [])];
-  if (keySchema(table.KeySchema) !== expectedKeys.join(",")) {
+  const expectedKeys = `${l.partitionKey}:HASH,${l.sortKey}:RANGE`;
+  if (keySchema(table.KeySchema) !== expectedKeys) {
     throw new TesseraConfigError(
-      `table "${l.tableName}" has key schema [${keySchema(table.KeySchema)}], the layout expects [${expectedKeys.join(",")}]`,
+      `table "${l.tableName}" has key schema [${keySchema(table.KeySchema)}], the layout expects [${expectedKeys}]` +
+        (table.KeySchema?.length === 1
+          ? " (a table without a sort key cannot hold the user index: create a new table, see the README's migration notes)"
+          : ""),
     );
   }
-  const index = table.GlobalSecondaryIndexes?.find((gsi) => gsi.IndexName === l.indexName);
-  const expectedIndex = [`${l.userKey}:HASH`, ...(l.userSortKey ? [`${l.userSortKey}:RANGE`] : [])];
-  if (!index) {
-    throw new TesseraConfigError(
-      `table "${l.tableName}" has no global secondary index "${l.indexName}" on [${expectedIndex.join(",")}]; add it (UpdateTable) or set userIndex`,
-    );
-  }
-  if (keySchema(index.KeySchema) !== expectedIndex.join(",")) {
-    throw new TesseraConfigError(
-      `index "${l.indexName}" has key schema [${keySchema(index.KeySchema)}], the layout expects [${expectedIndex.join(",")}]`,
-    );
-  }
-  for (const attribute of [l.partitionKey, l.sortKey, l.userKey, l.userSortKey]) {
-    if (attribute && types.get(attribute) !== "S") {
+  for (const attribute of [l.partitionKey, l.sortKey]) {
+    if (types.get(attribute) !== "S") {
       throw new TesseraConfigError(`key attribute "${attribute}" must be of type S (string)`);
     }
   }
 }
 
-function isActive(table: TableDescription, indexName: string): boolean {
-  const index = table.GlobalSecondaryIndexes?.find((gsi) => gsi.IndexName === indexName);
-  return table.TableStatus === "ACTIVE" && index?.IndexStatus === "ACTIVE";
-}
-
 /**
  * Creates the sessions table described by `tableDefinition(options)` if it does not exist, waits
- * until it and its user index are `ACTIVE`, and enables TTL. On an existing table it checks the
- * key schema and the index instead, and throws `TesseraConfigError` if they do not match.
+ * until it is `ACTIVE`, and enables TTL. On an existing table it checks the key schema instead,
+ * and throws `TesseraConfigError` if it does not match (a table without the sort key cannot hold
+ * the user index).
  */
 export async function createTable(
   client: DynamoDBClient,
@@ -142,11 +129,9 @@ export async function createTable(
   }
 
   const deadline = Date.now() + timeout;
-  while (!table || !isActive(table, l.indexName)) {
+  while (table?.TableStatus !== "ACTIVE") {
     if (Date.now() >= deadline) {
-      throw new StoreUnavailableError(
-        `table "${l.tableName}" or its index "${l.indexName}" was not ACTIVE within ${timeout} ms`,
-      );
+      throw new StoreUnavailableError(`table "${l.tableName}" was not ACTIVE within ${timeout} ms`);
     }
     await new Promise((resolve) => setTimeout(resolve, pollInterval));
     table = await describe(client, l.tableName);

@@ -1,4 +1,4 @@
-import { CreateTableCommand, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, GetItemCommand, waitUntilTableExists } from "@aws-sdk/client-dynamodb";
 import { runStoreConformance } from "@tessera/store-test";
 import { afterAll, beforeAll } from "vitest";
 import { createTable, DynamoDBStore, type TableLayout, tableDefinition } from "../src/index.js";
@@ -16,7 +16,8 @@ const rawReader =
     return Item ?? null;
   };
 
-// A dedicated table with every default: pk = "session#<id>", index "byUser" on userId, TTL "ttl".
+// A dedicated table with every default: pk = sk = "session#<id>", index items under
+// pk = "user#<userId>", TTL "ttl".
 const dedicated: TableLayout = { tableName: uniqueTableName("conformance") };
 beforeAll(async () => {
   await createTable(client, { ...dedicated, pollInterval: 10 });
@@ -25,20 +26,26 @@ runStoreConformance(
   "DynamoDBStore (dedicated table)",
   () => new DynamoDBStore({ client, ...dedicated }),
   {
-    rawRead: rawReader((id) => ({ pk: { S: `session#${id}` } }), dedicated.tableName),
+    rawRead: rawReader(
+      (id) => ({ pk: { S: `session#${id}` }, sk: { S: `session#${id}` } }),
+      dedicated.tableName,
+    ),
   },
 );
 
-// An existing single table shared with other entities: composite key, generic index names.
+// An existing single table shared with other entities: generic key names, user partitions.
 const shared: TableLayout = {
   tableName: uniqueTableName("single-table"),
   keys: { partition: "PK", sort: "SK", prefix: "SESSION#" },
-  userIndex: { name: "GSI1", partition: "GSI1PK", sort: "GSI1SK", prefix: "USER#" },
+  userIndex: { prefix: "USER#" },
+  userAttribute: "GSI1PK",
   ttlAttribute: "expiresAtEpoch",
 };
 beforeAll(async () => {
   const definition = tableDefinition(shared);
   await client.send(new CreateTableCommand(definition));
+  // dynalite creates tables asynchronously; a write before ACTIVE is ResourceNotFound.
+  await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: definition.TableName });
 });
 runStoreConformance(
   "DynamoDBStore (shared single table)",

@@ -31,7 +31,12 @@ export type ProxyMode =
   /** Answer every request as DynamoDB does when a table's throughput is exceeded. */
   | "throttle"
   /** Let dynalite serve only half of each BatchGetItem and return the rest as unprocessed. */
-  | "half-batches";
+  | "half-batches"
+  /**
+   * Answer a `Query` on a secondary index as a lagging global secondary index would: items put
+   * within the last `indexLagMs` are not in it yet. (dynalite updates its indexes at once.)
+   */
+  | "lagging-index";
 
 /**
  * A real HTTP server on loopback between the SDK and dynalite, for what dynalite does not do:
@@ -44,6 +49,12 @@ export class DynamoProxy {
   readonly calls: Record<string, number> = {};
   /** Bodies of the `UpdateTimeToLive` requests received. */
   readonly ttlRequests: unknown[] = [];
+  /** Bodies of the `Query` requests received. */
+  readonly queries: Record<string, unknown>[] = [];
+  /** How far behind the table a secondary index is in `lagging-index` mode. */
+  indexLagMs = 2000;
+  /** Partition key values (`pk`) of the items put, with when. */
+  readonly #puts = new Map<string, number>();
   #server: Server;
   #port = 0;
 
@@ -92,6 +103,18 @@ export class DynamoProxy {
           answer(200, { TimeToLiveSpecification: parsed.TimeToLiveSpecification });
           return;
         }
+        if (operation === "PutItem") {
+          const key = (JSON.parse(body) as { Item?: { pk?: { S?: string } } }).Item?.pk?.S;
+          if (key !== undefined) this.#puts.set(key, Date.now());
+        }
+        if (operation === "Query") {
+          const query = JSON.parse(body) as Record<string, unknown>;
+          this.queries.push(query);
+          if (this.mode === "lagging-index" && query.IndexName !== undefined) {
+            void this.#laggingQuery(body, req.headers, answer);
+            return;
+          }
+        }
         if (this.mode === "half-batches" && operation === "BatchGetItem") {
           void this.#halfBatch(body, req.headers, answer);
           return;
@@ -102,6 +125,21 @@ export class DynamoProxy {
         );
       });
     });
+  }
+
+  async #laggingQuery(
+    body: string,
+    headers: Record<string, string | string[] | undefined>,
+    answer: (status: number, json: unknown) => void,
+  ) {
+    const { status, json } = await this.#forward(body, headers);
+    const page = json as { Items?: { pk?: { S?: string } }[]; Count?: number };
+    const cutoff = Date.now() - this.indexLagMs;
+    const items = (page.Items ?? []).filter((item) => {
+      const put = item.pk?.S === undefined ? undefined : this.#puts.get(item.pk.S);
+      return put === undefined || put < cutoff;
+    });
+    answer(status, { ...page, Items: items, Count: items.length });
   }
 
   async #halfBatch(

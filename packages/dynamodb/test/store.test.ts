@@ -8,6 +8,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
 import {
   createSessions,
@@ -33,11 +34,23 @@ afterAll(async () => {
   await proxy.stop();
 });
 
-async function rawItem(id: string, tableName = layout.tableName) {
+async function rawItem(id: string, tableName = layout.tableName, sort = `session#${id}`) {
   const { Item } = await client.send(
     new GetItemCommand({
       TableName: tableName,
-      Key: { pk: { S: `session#${id}` } },
+      Key: { pk: { S: sort.startsWith("session#") ? `session#${id}` : sort }, sk: { S: sort } },
+      ConsistentRead: true,
+    }),
+  );
+  return Item;
+}
+
+/** The index item of session `id` under user `userId`'s partition. */
+async function rawIndexItem(userId: string, id: string) {
+  const { Item } = await client.send(
+    new GetItemCommand({
+      TableName: layout.tableName,
+      Key: { pk: { S: `user#${userId}` }, sk: { S: `session#${id}` } },
       ConsistentRead: true,
     }),
   );
@@ -45,16 +58,39 @@ async function rawItem(id: string, tableName = layout.tableName) {
 }
 
 describe("item layout", () => {
-  it("stores one item per session: prefixed key, user index key, TTL in epoch seconds", async () => {
+  it("stores a session item (prefixed key in both key attributes, TTL in epoch seconds) and an index item under the user", async () => {
     const store = new DynamoDBStore({ client, ...layout });
     const record = makeRecord({ expiresAt: Date.now() + 60_000 + 1 });
     await store.create(record);
     const item = await rawItem(record.id);
     expect(item?.pk).toEqual({ S: `session#${record.id}` });
-    expect(item?.userId).toEqual({ S: record.userId });
+    expect(item?.sk).toEqual({ S: `session#${record.id}` });
+    expect(item?.userId).toEqual({ S: `user#${record.userId}` });
     expect(item?.ttl).toEqual({ N: String(Math.ceil(record.expiresAt / 1000)) });
     expect(item?.version).toEqual({ N: "1" });
     expect(item?.expiresAt).toEqual({ N: String(record.expiresAt) });
+    // The index item holds keys and a TTL at the absolute expiry, nothing of the session.
+    expect(await rawIndexItem(record.userId, record.id)).toEqual({
+      pk: { S: `user#${record.userId}` },
+      sk: { S: `session#${record.id}` },
+      ttl: { N: String(Math.ceil(record.absoluteExpiresAt / 1000)) },
+    });
+    await store.delete(record.id);
+    expect(await rawItem(record.id)).toBeUndefined();
+    expect(await rawIndexItem(record.userId, record.id)).toBeUndefined();
+  });
+
+  it("never writes the index item again on an update", async () => {
+    const proxied = makeClient(proxy.url);
+    const store = new DynamoDBStore({ client: proxied, ...layout });
+    const record = makeRecord();
+    await store.create(record);
+    const puts = proxy.calls.PutItem ?? 0;
+    expect(
+      await store.update({ ...record, version: 2, expiresAt: record.expiresAt + 1000 }, 1),
+    ).toBe(true);
+    expect((proxy.calls.PutItem ?? 0) - puts).toBe(1);
+    proxied.destroy();
   });
 
   it("moves the TTL attribute when an update moves the idle expiry", async () => {
@@ -104,7 +140,7 @@ describe("item layout", () => {
     const read = await client.send(
       new GetItemCommand({
         TableName: layout.tableName,
-        Key: { pk: { S: `session#${session.id}` } },
+        Key: { pk: { S: `session#${session.id}` }, sk: { S: `session#${session.id}` } },
         ConsistentRead: true,
         ReturnConsumedCapacity: "TOTAL",
       }),
@@ -136,9 +172,10 @@ describe("expiry", () => {
     expect(await store.update({ ...record, version: 2, expiresAt: clock.now + 60_000 }, 1)).toBe(
       false,
     );
-    // revokeAll removes the leftover item but counts only the live session.
+    // revokeAll removes the leftover item and its index item but counts only the live session.
     expect(await store.deleteByUser(record.userId)).toBe(1);
     expect(await rawItem(record.id)).toBeUndefined();
+    expect(await rawIndexItem(record.userId, record.id)).toBeUndefined();
   });
 
   it("lets a new session take the id of an expired item still in the table", async () => {
@@ -185,6 +222,44 @@ describe("conditional writes", () => {
 });
 
 describe("user index", () => {
+  it("ends a session created a moment before revokeAll, where a lagging secondary index would not", async () => {
+    const proxied = makeClient(proxy.url);
+    const store = new DynamoDBStore({ client: proxied, ...layout });
+    const sessions = createSessions({ store });
+    proxy.mode = "lagging-index";
+    try {
+      const userId = `password-changed-${Date.now()}`;
+      const older = await sessions.create({ userId });
+      const justBefore = await sessions.create({ userId }); // e.g. the attacker's fresh login
+      expect(await sessions.revokeAll(userId)).toBe(2);
+      for (const { token } of [older, justBefore]) {
+        expect(await sessions.validate(token)).toEqual({ ok: false, reason: "not-found" });
+      }
+      const listed = await sessions.create({ userId });
+      expect((await sessions.list(userId)).map((s) => s.id)).toEqual([listed.session.id]);
+    } finally {
+      proxy.mode = "pass";
+      proxied.destroy();
+    }
+  });
+
+  it("reads the user index only with strongly consistent base-table queries", async () => {
+    const proxied = makeClient(proxy.url);
+    const store = new DynamoDBStore({ client: proxied, ...layout });
+    const userId = `consistent-${Date.now()}`;
+    await store.create(makeRecord({ userId }));
+    const before = proxy.queries.length;
+    await store.listByUser(userId);
+    await store.deleteByUser(userId);
+    const queries = proxy.queries.slice(before);
+    expect(queries.length).toBeGreaterThanOrEqual(2);
+    for (const query of queries) {
+      expect(query.IndexName).toBeUndefined();
+      expect(query.ConsistentRead).toBe(true);
+    }
+    proxied.destroy();
+  });
+
   it("follows LastEvaluatedKey through every page of a user's sessions", async () => {
     const proxied = makeClient(proxy.url);
     const store = new DynamoDBStore({ client: proxied, ...layout, pageSize: 4 });
@@ -217,29 +292,21 @@ describe("user index", () => {
     proxied.destroy();
   });
 
-  it("reads and deletes only sessions in an index shared with other entities", async () => {
+  it("reads and deletes only sessions in a user partition shared with other entities", async () => {
     const shared: TableLayout = {
       tableName: uniqueTableName("shared"),
       keys: { partition: "PK", sort: "SK", prefix: "SESSION#" },
-      userIndex: { name: "GSI1", partition: "GSI1PK", sort: "GSI1SK", prefix: "USER#" },
+      userIndex: { prefix: "USER#" },
+      userAttribute: "owner",
       ttlAttribute: "expiresAtEpoch",
     };
     await client.send(new CreateTableCommand(tableDefinition(shared)));
+    // dynalite creates tables asynchronously; a write before ACTIVE is ResourceNotFound.
+    await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: shared.tableName });
     const store = new DynamoDBStore({ client, ...shared });
     const userId = "alice";
-    const order = {
-      PK: { S: "ORDER#1" },
-      SK: { S: "ORDER#1" },
-      GSI1PK: { S: "USER#alice" },
-      GSI1SK: { S: "ORDER#1" },
-      total: { N: "42" },
-    };
-    const profile = {
-      PK: { S: "USER#alice" },
-      SK: { S: "PROFILE" },
-      GSI1PK: { S: "USER#alice" },
-      GSI1SK: { S: "PROFILE" },
-    };
+    const profile = { PK: { S: "USER#alice" }, SK: { S: "PROFILE" }, name: { S: "Alice" } };
+    const order = { PK: { S: "USER#alice" }, SK: { S: "ORDER#1" }, total: { N: "42" } };
     for (const Item of [order, profile]) {
       await client.send(new PutItemCommand({ TableName: shared.tableName, Item }));
     }
@@ -252,12 +319,12 @@ describe("user index", () => {
     const left = await client.send(
       new QueryCommand({
         TableName: shared.tableName,
-        IndexName: "GSI1",
-        KeyConditionExpression: "GSI1PK = :user",
+        KeyConditionExpression: "PK = :user",
         ExpressionAttributeValues: { ":user": { S: "USER#alice" } },
+        ConsistentRead: true,
       }),
     );
-    expect(left.Items?.map((item) => item.GSI1SK?.S).sort()).toEqual(["ORDER#1", "PROFILE"]);
+    expect(left.Items?.map((item) => item.SK?.S).sort()).toEqual(["ORDER#1", "PROFILE"]);
   });
 });
 
@@ -268,7 +335,12 @@ describe("failures", () => {
     await client.send(
       new PutItemCommand({
         TableName: layout.tableName,
-        Item: { pk: { S: `session#${id}` }, userId: { S: "x" }, note: { S: "hand-written" } },
+        Item: {
+          pk: { S: `session#${id}` },
+          sk: { S: `session#${id}` },
+          userId: { S: "user#x" },
+          note: { S: "hand-written" },
+        },
       }),
     );
     await expect(store.get(id)).rejects.toBeInstanceOf(StoreUnavailableError);
@@ -291,8 +363,17 @@ describe("options", () => {
     ["a key named like a record field", { client, tableName: "sessions", ttlAttribute: "version" }],
     [
       "two roles for one attribute",
-      { client, tableName: "sessions", keys: { partition: "id" }, userIndex: { partition: "id" } },
+      { client, tableName: "sessions", keys: { partition: "id" }, userAttribute: "id" },
     ],
+    [
+      "the global secondary index of the old layout",
+      { client, tableName: "sessions", userIndex: { name: "byUser" } },
+    ],
+    [
+      "a user prefix a session key could start with",
+      { client, tableName: "sessions", keys: { prefix: "s" }, userIndex: { prefix: "session#" } },
+    ],
+    ["an empty user prefix", { client, tableName: "sessions", userIndex: { prefix: "" } }],
     ["an empty attribute name", { client, tableName: "sessions", keys: { partition: "" } }],
     ["a page size of zero", { client, tableName: "sessions", pageSize: 0 }],
     ["a fractional concurrency", { client, tableName: "sessions", concurrency: 1.5 }],

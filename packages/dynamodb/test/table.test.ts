@@ -32,45 +32,31 @@ afterAll(async () => {
 });
 
 describe("tableDefinition", () => {
-  it("describes string keys, a keys-only user index and on-demand billing", () => {
+  it("describes a string partition key and sort key, no secondary index, on-demand billing", () => {
     expect(tableDefinition({ tableName: "sessions" })).toEqual({
       TableName: "sessions",
       BillingMode: "PAY_PER_REQUEST",
       AttributeDefinitions: [
         { AttributeName: "pk", AttributeType: "S" },
-        { AttributeName: "userId", AttributeType: "S" },
+        { AttributeName: "sk", AttributeType: "S" },
       ],
-      KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: "byUser",
-          KeySchema: [{ AttributeName: "userId", KeyType: "HASH" }],
-          Projection: { ProjectionType: "KEYS_ONLY" },
-        },
+      KeySchema: [
+        { AttributeName: "pk", KeyType: "HASH" },
+        { AttributeName: "sk", KeyType: "RANGE" },
       ],
     });
   });
 
-  it("uses custom attribute names, sort keys and index names", () => {
+  it("uses custom key attribute names", () => {
     const definition = tableDefinition({
       tableName: "app",
       keys: { partition: "PK", sort: "SK" },
-      userIndex: { name: "GSI1", partition: "GSI1PK", sort: "GSI1SK" },
     });
     expect(definition.KeySchema).toEqual([
       { AttributeName: "PK", KeyType: "HASH" },
       { AttributeName: "SK", KeyType: "RANGE" },
     ]);
-    expect(definition.GlobalSecondaryIndexes?.[0]?.KeySchema).toEqual([
-      { AttributeName: "GSI1PK", KeyType: "HASH" },
-      { AttributeName: "GSI1SK", KeyType: "RANGE" },
-    ]);
-    expect(definition.AttributeDefinitions?.map((a) => a.AttributeName)).toEqual([
-      "PK",
-      "SK",
-      "GSI1PK",
-      "GSI1SK",
-    ]);
+    expect(definition.AttributeDefinitions?.map((a) => a.AttributeName)).toEqual(["PK", "SK"]);
   });
 
   it("matches the CloudFormation snippet in the README", () => {
@@ -82,19 +68,18 @@ describe("tableDefinition", () => {
     const attributeNames = [
       ...Properties.AttributeDefinitions.map((a) => a.AttributeName),
       ...Properties.KeySchema.map((k) => k.AttributeName),
-      ...Properties.GlobalSecondaryIndexes.flatMap((i) => i.KeySchema.map((k) => k.AttributeName)),
       Properties.TimeToLiveSpecification.AttributeName,
     ];
     expect(values("AttributeName")).toEqual(attributeNames);
-    expect(values("IndexName")).toEqual(["byUser"]);
-    expect(values("ProjectionType")).toEqual(["KEYS_ONLY"]);
+    expect(values("KeyType")).toEqual(["HASH", "RANGE"]);
+    expect(values("IndexName")).toEqual([]);
     expect(values("BillingMode")).toEqual(["PAY_PER_REQUEST"]);
     expect(values("Type")).toEqual(["AWS::DynamoDB::Table"]);
   });
 });
 
 describe("createTable", () => {
-  it("creates the table with its user index and enables TTL on the TTL attribute", async () => {
+  it("creates the table and enables TTL on the TTL attribute", async () => {
     const tableName = uniqueTableName("create");
     expect(await createTable(proxied, { tableName, pollInterval: 10 })).toEqual({
       created: true,
@@ -106,17 +91,18 @@ describe("createTable", () => {
     });
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
     expect(Table?.TableStatus).toBe("ACTIVE");
-    expect(Table?.GlobalSecondaryIndexes?.[0]).toMatchObject({
-      IndexName: "byUser",
-      Projection: { ProjectionType: "KEYS_ONLY" },
-    });
+    expect(Table?.KeySchema).toEqual([
+      { AttributeName: "pk", KeyType: "HASH" },
+      { AttributeName: "sk", KeyType: "RANGE" },
+    ]);
+    expect(Table?.GlobalSecondaryIndexes).toBeUndefined();
   });
 
   it("accepts an existing table with the same layout and creates nothing", async () => {
     const layout: TableLayout = {
       tableName: uniqueTableName("existing"),
       keys: { partition: "PK", sort: "SK", prefix: "SESSION#" },
-      userIndex: { name: "GSI1", partition: "GSI1PK", sort: "GSI1SK", prefix: "USER#" },
+      userIndex: { prefix: "USER#" },
       ttlAttribute: "expiresAtEpoch",
     };
     await client.send(new CreateTableCommand(tableDefinition(layout)));
@@ -136,22 +122,33 @@ describe("createTable", () => {
       new CreateTableCommand(tableDefinition({ tableName, keys: { partition: "id" } })),
     );
     await expect(createTable(client, { tableName, ttl: false })).rejects.toThrow(
-      /key schema \[id:HASH\].*\[pk:HASH\]/,
+      /key schema \[id:HASH,sk:RANGE\].*\[pk:HASH,sk:RANGE\]/,
     );
   });
 
-  it("refuses an existing table without the user index, naming it", async () => {
-    const tableName = uniqueTableName("no-index");
-    const { GlobalSecondaryIndexes: _, ...withoutIndex } = tableDefinition({ tableName });
+  it("refuses a table of the old layout (no sort key, a user GSI), pointing at the migration notes", async () => {
+    const tableName = uniqueTableName("old-layout");
     await client.send(
       new CreateTableCommand({
-        ...withoutIndex,
-        AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+        TableName: tableName,
+        BillingMode: "PAY_PER_REQUEST",
+        AttributeDefinitions: [
+          { AttributeName: "pk", AttributeType: "S" },
+          { AttributeName: "userId", AttributeType: "S" },
+        ],
+        KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: "byUser",
+            KeySchema: [{ AttributeName: "userId", KeyType: "HASH" }],
+            Projection: { ProjectionType: "KEYS_ONLY" },
+          },
+        ],
       }),
     );
     const error = await createTable(client, { tableName, ttl: false }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TesseraConfigError);
-    expect((error as Error).message).toContain('"byUser"');
+    expect((error as Error).message).toContain("migration notes");
   });
 
   it("reports TTL as unsupported by an endpoint without UpdateTimeToLive, and off when declined", async () => {
@@ -176,7 +173,7 @@ describe("createTable", () => {
       await createTable(slowClient, { tableName, ttl: false, pollInterval: 50 });
       const { Table } = await slowClient.send(new DescribeTableCommand({ TableName: tableName }));
       expect(Table?.TableStatus).toBe("ACTIVE");
-      // Usable at once: the user index answers right after createTable returns.
+      // Usable at once: the user index (in the table itself) answers right after createTable.
       const store = new DynamoDBStore({ client: slowClient, tableName });
       expect(await store.listByUser("nobody")).toEqual([]);
     } finally {

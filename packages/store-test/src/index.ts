@@ -376,6 +376,54 @@ export function runStoreConformance(
         expect(await sessions.validate(rotated.token)).toEqual({ ok: false, reason: "not-found" });
       });
 
+      it("re-sends the same new token to the previous secret long after an unconfirmed rotation", async () => {
+        const { sessions, clock, events } = sessionsOn();
+        const { session, token } = await sessions.create({ userId: uniqueUser() });
+        clock.now += 5 * 60 * 1000;
+        const rotated = await sessions.validate(token);
+        if (!rotated.ok || !rotated.token) throw new Error("expected a rotation");
+        // The response carrying the new cookie was lost; the client returns much later.
+        clock.now += 20 * 60 * 1000;
+        expect(await sessions.validate(token)).toMatchObject({ ok: true, token: rotated.token });
+        expect(events.map((e) => e.type)).not.toContain("session.reuse_detected");
+        expect((await store.get(session.id))?.rotationNonce).not.toBeNull();
+        // Presenting the new secret confirms it; the old one then has grace, then is reuse.
+        expect((await sessions.validate(rotated.token)).ok).toBe(true);
+        expect((await store.get(session.id))?.rotationNonce).toBeNull();
+        expect(await sessions.validate(token)).toMatchObject({ ok: true, token: null });
+        clock.now += 30 * 1000;
+        expect(await sessions.validate(token)).toEqual({ ok: false, reason: "reused" });
+      });
+
+      it("answers rotate() with the previous secret as stale and leaves the stored record as it is", async () => {
+        const { sessions } = sessionsOn();
+        const { session, token } = await sessions.create({ userId: uniqueUser() });
+        const forced = await sessions.rotate(token);
+        if (!forced.ok || !forced.token) throw new Error("expected a new token");
+        const before = await store.get(session.id);
+        expect(await sessions.rotate(token)).toEqual({ ok: false, reason: "stale" });
+        expect(await store.get(session.id)).toEqual(before);
+        if (options.rawRead) expect(await options.rawRead(session.id)).not.toBeNull();
+      });
+
+      it("keeps the recorded user-agent when a soft binding change comes without one", async () => {
+        const { sessions } = sessionsOn();
+        const chrome =
+          "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+        const { session, token } = await sessions.create({
+          userId: uniqueUser(),
+          client: { ip: "203.0.113.7", userAgent: chrome },
+        });
+        const moved = await sessions.validate(token, { ip: "198.51.100.20" });
+        expect(moved).toMatchObject({ ok: true, session: { bindingChanged: true } });
+        expect((await store.get(session.id))?.client).toEqual({
+          ip: "198.51.100.20",
+          ua: "chrome/131/macos",
+        });
+        const again = await sessions.validate(token, { ip: "198.51.100.20", userAgent: chrome });
+        expect(again).toMatchObject({ ok: true, session: { bindingChanged: false } });
+      });
+
       it("makes revokeAll visible to another instance sharing the store", async () => {
         const a = sessionsOn();
         const b = sessionsOn();
@@ -384,6 +432,8 @@ export function runStoreConformance(
         const gone = [await a.sessions.create({ userId }), await a.sessions.create({ userId })];
         const bystander = await a.sessions.create({ userId: uniqueUser() });
         expect(await b.sessions.revokeAll(userId, { except: kept.session.id })).toBe(2);
+        const ended = b.events.find((e) => e.type === "session.revoked");
+        expect(ended?.sessionIds?.sort()).toEqual(gone.map((g) => g.session.id).sort());
         for (const { token } of gone) {
           expect(await a.sessions.validate(token)).toEqual({ ok: false, reason: "not-found" });
         }
@@ -402,16 +452,31 @@ export function runStoreConformance(
         });
         await b.sessions.update(session.id, { role: "admin" });
         b.clock.now += 11 * 60 * 1000; // past the freshFor of the instance that created it
-        const stale = await b.sessions.validate(token);
-        expect(stale).toMatchObject({
+        const seen = await b.sessions.validate(token);
+        expect(seen).toMatchObject({
           ok: true,
           session: { data: { role: "admin" }, fresh: false },
         });
-        const current = (stale.ok && stale.token) || token; // it rotated on the way
-        await b.sessions.reauthenticated(session.id);
-        expect(await b.sessions.validate(current)).toMatchObject({
+        const stepped = await b.sessions.reauthenticate((seen.ok && seen.token) || token);
+        if (!stepped.ok || !stepped.token) throw new Error("expected a new token");
+        expect(await a.sessions.validate(stepped.token)).toMatchObject({
           ok: true,
           session: { fresh: true },
+        });
+      });
+
+      it("never makes a copy of the cookie taken before a step-up fresh", async () => {
+        const { sessions, clock } = sessionsOn({ freshFor: 60 });
+        const { token: copy } = await sessions.create({ userId: uniqueUser() });
+        clock.now += 2 * 60 * 1000;
+        const stepped = await sessions.reauthenticate(copy);
+        if (!stepped.ok || !stepped.token) throw new Error("expected a new token");
+        expect(stepped.session.fresh).toBe(true);
+        const resent = await sessions.validate(copy);
+        expect(resent).toMatchObject({ ok: true, token: stepped.token, session: { fresh: false } });
+        expect(await sessions.validate(stepped.token)).toMatchObject({
+          ok: true,
+          session: { fresh: false },
         });
       });
 

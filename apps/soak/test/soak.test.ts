@@ -1,0 +1,56 @@
+/**
+ * The CI version of the soak: 60 seconds of every store lane through real HTTP, with restarts, a
+ * slow store and refused connections; every figure of the issue must hold.
+ */
+import { execFile } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import type { Verdict } from "../src/figures.js";
+
+const here = fileURLToPath(new URL("..", import.meta.url));
+const out = `${here}.tmp/ci`;
+const missing = [
+  ["/usr/bin/redis-server", "redis-server (Debian's redis-server package)"],
+  ["/usr/bin/redis-cli", "redis-cli"],
+  ["/usr/lib/postgresql", "PostgreSQL's binaries (Debian's postgresql package)"],
+]
+  .filter(
+    ([path]) =>
+      !existsSync(path!) || (path!.endsWith("postgresql") && readdirSync(path!).length === 0),
+  )
+  .map(([, what]) => what);
+if (missing.length > 0) {
+  const message = `the soak needs ${missing.join(", ")}`;
+  if (process.env.CI === "true") throw new Error(message);
+  console.warn(`\n!!! SKIPPING the soak: ${message} !!!\n`);
+}
+
+describe.skipIf(missing.length > 0)("soak and chaos run (60 s, every store)", () => {
+  it("keeps every figure within its bound", async () => {
+    const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = execFile(
+        process.execPath,
+        ["--import", "tsx", "src/main.ts", "--duration", "60", "--out", out],
+        { cwd: here, maxBuffer: 64 * 1024 * 1024 },
+        (error) => resolve({ code: error ? (error.code as number) : 0, output }),
+      );
+      let output = "";
+      child.stdout?.on("data", (chunk) => {
+        output += chunk;
+      });
+      child.stderr?.on("data", (chunk) => {
+        output += chunk;
+      });
+    });
+    const results = JSON.parse(readFileSync(`${out}/results.json`, "utf8")) as {
+      verdicts: Verdict[];
+    };
+    for (const verdict of results.verdicts) {
+      expect(verdict.held, `${verdict.figure}: ${verdict.value} (bound ${verdict.bound})`).toBe(
+        true,
+      );
+    }
+    expect(result.code, result.output.slice(-4000)).toBe(0);
+  });
+});
