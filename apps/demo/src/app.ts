@@ -3,7 +3,9 @@
  * session), devices (list, revoke one, log out everywhere else), step-up before a sensitive
  * action, the rotation sign, and the admin's event log.
  */
+
 import { type Session, type Sessions, TesseraError } from "@tessera/core";
+import type { HttpAnswer } from "@tessera/core/http";
 import { login, logout, logoutEverywhere, tessera } from "@tessera/hono";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -32,6 +34,8 @@ export interface DemoDependencies {
   storeName: string;
   /** Reads the client IP of a request (the Node server's socket address). */
   clientIp: (c: Context) => string | undefined;
+  /** Sees every refusal Tessera answers (403, 401, 503), e.g. to count them in metrics. */
+  onRefusal?: (answer: HttpAnswer) => void;
 }
 
 /** The demo's own context variables. */
@@ -98,7 +102,12 @@ export function createDemoApp(deps: DemoDependencies) {
     const stepUpCookie = c.get("stepUpCookie");
     if (stepUpCookie) c.header("Set-Cookie", stepUpCookie, { append: true });
   });
-  app.use(tessera(sessions, { getRemoteAddress: deps.clientIp }));
+  app.use(
+    tessera(sessions, {
+      getRemoteAddress: deps.clientIp,
+      ...(deps.onRefusal ? { onRefusal: deps.onRefusal } : {}),
+    }),
+  );
 
   const notice = (c: Context): Notice[] => {
     const key = c.req.query("m");

@@ -52,6 +52,8 @@ const app = createDemoApp({
   limits: createAttemptLimits(config.limits),
   storeName: opened.name,
   clientIp: (c) => getConnInfo(c).remote.address,
+  // 503s (and every other refusal) counted in the `tessera.http.answers` metric.
+  onRefusal: (answer) => operations.telemetry.recordAnswer(answer.status),
 });
 mountAnomalies(app, operations.detectors);
 

@@ -62,7 +62,7 @@ export function layout(title: string, account: Account | null, notices: Notice[]
       ${
         account
           ? html`<a href="/account">Account</a><a href="/devices">Devices</a
-              ><a href="/security">Security</a>${account.isAdmin ? html`<a href="/admin/events">Events</a>` : ""}
+              ><a href="/security">Security</a>${account.isAdmin ? html`<a href="/admin/events">Events</a><a href="/admin/anomalies">Anomalies</a>` : ""}
               <form class="inline" method="post" action="/logout">
                 <button class="secondary" type="submit">Log out</button>
               </form>`

@@ -28,8 +28,10 @@ async function demoWith(env: Record<string, string>, dataDir?: string): Promise<
 function post(url: string, fields: Record<string, string>, cookie?: string) {
   return fetch(url, {
     method: "POST",
+    // As a browser posts a form: it says the request is same-origin.
     headers: {
       "content-type": "application/x-www-form-urlencoded",
+      "sec-fetch-site": "same-origin",
       ...(cookie ? { cookie } : {}),
     },
     body: new URLSearchParams(fields).toString(),

@@ -3,15 +3,31 @@
  * admin's anomaly page showing a burst of guessed secrets, over real HTTP to the built demo.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DemoServer, startDemo } from "./demo-server.js";
+import {
+  type DemoServer,
+  makeDataDir,
+  removeDataDir,
+  runAdminCommand,
+  startDemo,
+} from "./demo-server.js";
 
 let demo: DemoServer;
+const dataDir = makeDataDir();
 
 beforeAll(async () => {
-  demo = await startDemo({ TESSERA_OTEL: "console", TESSERA_OTEL_METRICS_INTERVAL: "300" });
+  // The admin is named by the operator: sign "root" up, then promote it with the admin command.
+  const first = await startDemo({}, { dataDir });
+  await fetch(`${first.url}/signup`, form({ username: "root", password: "a good password" }));
+  await first.stop();
+  expect((await runAdminCommand(dataDir, "root")).code).toBe(0);
+  demo = await startDemo(
+    { TESSERA_OTEL: "console", TESSERA_OTEL_METRICS_INTERVAL: "300" },
+    { dataDir },
+  );
 });
 afterAll(async () => {
   await demo?.stop();
+  removeDataDir(dataDir);
 });
 
 const form = (fields: Record<string, string>) => ({
@@ -23,12 +39,12 @@ const form = (fields: Record<string, string>) => ({
 
 describe("demo operations", () => {
   it("shows the admin an anomaly for a burst of guessed secrets, and exports spans and metrics to the console", async () => {
-    const signup = await fetch(
-      `${demo.url}/signup`,
+    const login = await fetch(
+      `${demo.url}/login`,
       form({ username: "root", password: "a good password" }),
     );
-    expect(signup.status).toBe(303);
-    const cookie = signup.headers
+    expect(login.status).toBe(303);
+    const cookie = login.headers
       .getSetCookie()
       .find((c) => c.startsWith("__Host-session="))!
       .split(";")[0]!;

@@ -310,7 +310,7 @@ describe("memory", () => {
     expect(size.invalidSecrets).toBeLessThanOrEqual(1000);
     expect(size.sessionBurst).toBeLessThanOrEqual(1000);
     expect(size.impossibleTravel).toBeLessThanOrEqual(1000);
-  });
+  }, 30_000);
 
   it("still fires for a key that is hit hard while others flood in", () => {
     const anomalies: Anomaly[] = [];
