@@ -22,10 +22,12 @@ function commitLink(commit, options) {
 }
 
 async function getReleaseLine(changeset, _type, options) {
-  const [first, ...rest] = changeset.summary.trim().split("\n").map((line) => line.trimEnd());
-  const link = changeset.commit ? ` (${commitLink(changeset.commit, options)})` : "";
-  const more = rest.length > 0 ? `\n${rest.map((line) => (line ? `  ${line}` : "")).join("\n")}` : "";
-  return `- ${first}${link}${more}`;
+  const lines = changeset.summary.trim().split("\n").map((line) => line.trimEnd());
+  // The link ends the first paragraph, which may run over several lines.
+  const blank = lines.indexOf("");
+  const end = blank === -1 ? lines.length - 1 : blank - 1;
+  if (changeset.commit) lines[end] += ` (${commitLink(changeset.commit, options)})`;
+  return lines.map((line, i) => (i === 0 ? `- ${line}` : line ? `  ${line}` : "")).join("\n");
 }
 
 async function getDependencyReleaseLine(changesets, dependenciesUpdated, options) {
