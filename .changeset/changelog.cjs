@@ -13,7 +13,8 @@ function repositoryUrl(options) {
   if (options && typeof options.repository === "string") return options.repository;
   const pkg = JSON.parse(readFileSync(join(__dirname, "..", "package.json"), "utf8"));
   const url = typeof pkg.repository === "string" ? pkg.repository : pkg.repository?.url;
-  if (!url) throw new Error("set `repository` in the root package.json (scripts/package-metadata.mjs)");
+  if (!url)
+    throw new Error("set `repository` in the root package.json (scripts/package-metadata.mjs)");
   return url.replace(/^git\+/, "").replace(/\.git$/, "");
 }
 
@@ -22,7 +23,10 @@ function commitLink(commit, options) {
 }
 
 async function getReleaseLine(changeset, _type, options) {
-  const lines = changeset.summary.trim().split("\n").map((line) => line.trimEnd());
+  const lines = changeset.summary
+    .trim()
+    .split("\n")
+    .map((line) => line.trimEnd());
   // The link ends the first paragraph, which may run over several lines.
   const blank = lines.indexOf("");
   const end = blank === -1 ? lines.length - 1 : blank - 1;

@@ -52,7 +52,9 @@ async function main() {
     const text = readFileSync(path, "utf8");
     findings.push(...(await lintWorkflow(text, relative(root, path))));
     if (name === "release.yml") {
-      findings.push(...releaseProblems(text).map((problem) => `${relative(root, path)}: ${problem}`));
+      findings.push(
+        ...releaseProblems(text).map((problem) => `${relative(root, path)}: ${problem}`),
+      );
     }
   }
   if (!files.includes("release.yml")) findings.push(".github/workflows/release.yml is missing");

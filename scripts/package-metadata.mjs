@@ -92,7 +92,7 @@ function applyRoot(root) {
 }
 
 function main() {
-  const root = process.env.TESSERA_ROOT ?? join(dirname(fileURLToPath(import.meta.url)), "..");
+  const root = join(dirname(fileURLToPath(import.meta.url)), "..");
   const check = process.argv.includes("--check");
   const packages = publishedPackages(root);
   if (!check) {

@@ -47,9 +47,7 @@ const formats = [
 ] as const;
 
 /** Runs `check` for the example as pasted (ESM) and translated to CommonJS, side by side. */
-function inBothFormats(
-  check: (format: (typeof formats)[number]) => Promise<void>,
-): Promise<void> {
+function inBothFormats(check: (format: (typeof formats)[number]) => Promise<void>): Promise<void> {
   return Promise.all(formats.map(check)).then(() => undefined);
 }
 

@@ -8,10 +8,10 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
-// @ts-expect-error: plain .mjs scripts of the repository, typed by use
-import { problems, publishedPackages, REPOSITORY } from "../../../scripts/package-metadata.mjs";
 // @ts-expect-error: see above
 import { lintWorkflow, releaseProblems } from "../../../scripts/lint-workflows.mjs";
+// @ts-expect-error: plain .mjs scripts of the repository, typed by use
+import { problems, publishedPackages, REPOSITORY } from "../../../scripts/package-metadata.mjs";
 import { root } from "./scratch.js";
 
 const require = createRequire(import.meta.url);
@@ -73,6 +73,7 @@ describe("workflow lint (actionlint)", () => {
       "      - uses: actions/checkout@v4",
       "        with:",
       "          fetch-deep: 0",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression, not JavaScript
       "      - run: echo ${{ github.events.ref }}",
       "",
     ].join("\n");
