@@ -9,14 +9,13 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Client, connectRedis, dropPrefix, uniquePrefix } from "@tessera/testing";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { runScript, startServer } from "./processes.js";
 import {
   copiesOf,
   createScratch,
   published,
   readmeExample,
-  runScript,
   type Scratch,
-  startServer,
   toCommonJs,
   workspaceVersion,
 } from "./scratch.js";

@@ -4,9 +4,8 @@
  * real ones and applies `files`), then one plain `npm install` of the tarballs in a directory under
  * the OS temp dir, where no pnpm symlink and no workspace package can be found by accident.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -171,78 +170,4 @@ export function toCommonJs(source: string): string {
   );
   if (/^import\s/m.test(body)) throw new Error(`an import was left untranslated:\n${body}`);
   return `"use strict";\n${requires.join("\n")}\n(async () => {\n${body}\n})().catch((error) => {\n  console.error(error);\n  process.exit(1);\n});\n`;
-}
-
-/** A free loopback port. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-/** Runs a script file of the scratch app to its end; resolves what it printed. */
-export function runScript(
-  app: string,
-  file: string,
-  source: string,
-  env: Record<string, string> = {},
-): Promise<string> {
-  writeFileSync(join(app, file), source);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [file], {
-      cwd: app,
-      env: { PATH: process.env.PATH ?? "", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.once("exit", (code) =>
-      code === 0 ? resolve(stdout) : reject(new Error(`${file} exited ${code}: ${stderr}`)),
-    );
-  });
-}
-
-/**
- * Starts a server script of the scratch app with `PORT` set; resolves its base URL once it prints
- * "listening" and a function that stops it.
- */
-export async function startServer(
-  app: string,
-  file: string,
-  source: string,
-): Promise<{ url: string; stop: () => void }> {
-  writeFileSync(join(app, file), source);
-  const port = await freePort();
-  const child = spawn(process.execPath, [file], {
-    cwd: app,
-    env: { PATH: process.env.PATH ?? "", PORT: String(port) },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  child.stderr.on("data", (chunk) => {
-    stderr += chunk;
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on("data", (chunk) => {
-      if (String(chunk).includes("listening")) resolve();
-    });
-    child.once("exit", (code) => reject(new Error(`${file} exited (${code}): ${stderr}`)));
-  });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    stop: () => {
-      if (child.exitCode === null) child.kill();
-    },
-  };
 }
