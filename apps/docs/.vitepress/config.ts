@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { defineConfig, type DefaultTheme } from "vitepress";
+import { type DefaultTheme, defineConfig } from "vitepress";
 // @ts-expect-error: a plain .mjs script of the repository
 import { REPOSITORY } from "../../../scripts/package-metadata.mjs";
 import { diagrams } from "./diagrams";

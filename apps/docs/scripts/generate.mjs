@@ -8,8 +8,7 @@
  *
  * Neither is committed (see .gitignore); both are rebuilt from their sources every time.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Application } from "typedoc";
@@ -41,7 +40,9 @@ export function tablesUnder(markdown, heading) {
       i++;
     } else if (tables.length > 0) {
       const table = tables.at(-1);
-      table.rows.push(Object.fromEntries(table.header.map((name, j) => [name, cells(lines[i])[j]])));
+      table.rows.push(
+        Object.fromEntries(table.header.map((name, j) => [name, cells(lines[i])[j]])),
+      );
     }
   }
   return tables;
@@ -60,7 +61,10 @@ export function comparisonPage(results) {
   const [http] = tablesUnder(results, "HTTP: throughput of an authenticated route");
   const [footprint] = tablesUnder(results, "Footprint");
   const [machine] = tablesUnder(results, "Machine");
-  const [credential] = tablesUnder(results, "Credential check per request (CPU only, zero-latency store)");
+  const [credential] = tablesUnder(
+    results,
+    "Credential check per request (CPU only, zero-latency store)",
+  );
   if (!produced || !http || !footprint || !machine || !credential) {
     throw new Error("RESULTS.md does not have the expected sections and tables");
   }
@@ -73,7 +77,16 @@ export function comparisonPage(results) {
   );
   const line = (cells) => `| ${cells.join(" | ")} |`;
   const summary = [
-    line(["", "contender", "per request", "ratio to bare Express", "req/s", "server CPU µs / req", "cookie sent per request (B)", "stored (B)"]),
+    line([
+      "",
+      "contender",
+      "per request",
+      "ratio to bare Express",
+      "req/s",
+      "server CPU µs / req",
+      "cookie sent per request (B)",
+      "stored (B)",
+    ]),
     line(["---", "---", "---", "---:", "---:", "---:", "---:", "---:"]),
     ...rows.map((row) => {
       const size = sizes.get(row.contender) ?? {};

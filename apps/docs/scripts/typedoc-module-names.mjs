@@ -8,7 +8,13 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Converter, ReflectionKind } from "typedoc";
 
-const modules = join(dirname(fileURLToPath(import.meta.url)), "..", ".tmp", "typedoc", "modules.json");
+const modules = join(
+  dirname(fileURLToPath(import.meta.url)),
+  "..",
+  ".tmp",
+  "typedoc",
+  "modules.json",
+);
 
 export function load(app) {
   app.converter.on(Converter.EVENT_RESOLVE_BEGIN, (context) => {

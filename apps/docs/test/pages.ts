@@ -13,9 +13,13 @@ export const docsDir = fileURLToPath(new URL("..", import.meta.url));
 export function codeBlock(page: string, title: string): string {
   const markdown = readFileSync(join(docsDir, page), "utf8");
   const escaped = title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const blocks = [...markdown.matchAll(new RegExp(`^\`\`\`\\w+ \\[${escaped}\\]\\n([\\s\\S]*?)^\`\`\`$`, "gm"))];
+  const blocks = [
+    ...markdown.matchAll(new RegExp(`^\`\`\`\\w+ \\[${escaped}\\]\\n([\\s\\S]*?)^\`\`\`$`, "gm")),
+  ];
   if (blocks.length !== 1) {
-    throw new Error(`${page} should have exactly one code block titled [${title}], has ${blocks.length}`);
+    throw new Error(
+      `${page} should have exactly one code block titled [${title}], has ${blocks.length}`,
+    );
   }
   return blocks[0]![1]!;
 }
