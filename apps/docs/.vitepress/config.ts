@@ -4,11 +4,25 @@ import { type DefaultTheme, defineConfig } from "vitepress";
 import { REPOSITORY } from "../../../scripts/package-metadata.mjs";
 import { diagrams } from "./diagrams";
 
-/** The API reference's sidebar, written by TypeDoc (scripts/generate.mjs). */
+/**
+ * The API reference's sidebar: one entry per module (`@tessera/core`, `@tessera/core/http`, ...),
+ * from the sidebar TypeDoc writes (scripts/generate.mjs). Each module's page lists its members;
+ * listing every member here would repeat hundreds of links on every page.
+ */
 function apiSidebar(): DefaultTheme.SidebarItem[] {
   const file = new URL("../api/typedoc-sidebar.json", import.meta.url);
   if (!existsSync(file)) return [];
-  return JSON.parse(readFileSync(file, "utf8"));
+  const modules: DefaultTheme.SidebarItem[] = [];
+  const visit = (items: DefaultTheme.SidebarItem[]) => {
+    for (const item of items) {
+      if (item.text?.startsWith("@tessera/") && item.link) {
+        modules.push({ text: item.text, link: item.link.replace(/\.md$/, "") });
+      }
+      if (item.items) visit(item.items);
+    }
+  };
+  visit(JSON.parse(readFileSync(file, "utf8")));
+  return modules;
 }
 
 const guide: DefaultTheme.SidebarItem[] = [

@@ -5,7 +5,7 @@
  * leaves the site).
  */
 import { renderMermaidSVG } from "beautiful-mermaid";
-import type MarkdownIt from "markdown-it";
+import type { MarkdownRenderer } from "vitepress";
 
 export function renderDiagram(source: string): string {
   const svg = renderMermaidSVG(source, { transparent: true, bg: "var(--bg)", fg: "var(--fg)" });
@@ -15,7 +15,7 @@ export function renderDiagram(source: string): string {
     .replace(/ width="[\d.]+" height="[\d.]+"/, "");
 }
 
-export function diagrams(md: MarkdownIt): void {
+export function diagrams(md: MarkdownRenderer): void {
   const fence = md.renderer.rules.fence!;
   md.renderer.rules.fence = (tokens, index, options, env, self) => {
     const token = tokens[index]!;

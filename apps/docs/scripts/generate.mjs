@@ -232,6 +232,7 @@ async function writeApi() {
     basePath: root,
     sourceLinkTemplate: `${REPOSITORY}/blob/main/{path}#L{line}`,
     hidePageHeader: true,
+    outputFileStrategy: "modules",
     useCodeBlocks: true,
     parametersFormat: "table",
     interfacePropertiesFormat: "table",
