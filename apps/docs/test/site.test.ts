@@ -110,7 +110,11 @@ describe.runIf(haveChromium)("the site in Chromium", () => {
       if (message.type() === "error") problems.push(`console: ${message.text()}`);
     });
     page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-    page.on("requestfailed", (request) => problems.push(`failed: ${request.url()}`));
+    page.on("requestfailed", (request) => {
+      // Prefetches of linked pages are cancelled when the tab moves on: not a failure.
+      const why = request.failure()?.errorText ?? "";
+      if (why !== "net::ERR_ABORTED") problems.push(`failed (${why}): ${request.url()}`);
+    });
     page.on("response", (response) => {
       if (response.status() >= 400) problems.push(`${response.status()}: ${response.url()}`);
     });
