@@ -15,7 +15,9 @@ export function sitePages(dist: string): string[] {
       const path = join(dir, name);
       if (statSync(path).isDirectory()) walk(path);
       else if (name.endsWith(".html") && name !== "404.html") {
-        const page = `/${relative(dist, path)}`.replace(/\.html$/, "").replace(/(^|\/)index$/, "$1");
+        const page = `/${relative(dist, path)}`
+          .replace(/\.html$/, "")
+          .replace(/(^|\/)index$/, "$1");
         pages.push(page === "" ? "/" : page);
       }
     }
