@@ -12,25 +12,43 @@ export interface TableLayout {
   tableName: string;
   /** The table's primary key. */
   keys?: {
-    /** Partition key attribute (type S). Default `"pk"`. */
+    /**
+     * Partition key attribute (type S).
+     * @defaultValue `"pk"`
+     */
     partition?: string;
     /** Sort key attribute (type S) if the table has one; it gets the same value as the partition key. */
     sort?: string;
-    /** Prefix of the key value before the session id. Default `"session#"`. */
+    /**
+     * Prefix of the key value before the session id.
+     * @defaultValue `"session#"`
+     */
     prefix?: string;
   };
   /** The global secondary index that finds a user's sessions (list, revokeAll). */
   userIndex?: {
-    /** Index name. Default `"byUser"`. */
+    /**
+     * Index name.
+     * @defaultValue `"byUser"`
+     */
     name?: string;
-    /** Partition key attribute of the index (type S), holding prefix + user id. Default `"userId"`. */
+    /**
+     * Partition key attribute of the index (type S), holding prefix + user id.
+     * @defaultValue `"userId"`
+     */
     partition?: string;
     /** Sort key attribute of the index, if it has one; it gets the session's key value. */
     sort?: string;
-    /** Prefix of the index key value before the user id. Default `""`. */
+    /**
+     * Prefix of the index key value before the user id.
+     * @defaultValue `""`
+     */
     prefix?: string;
   };
-  /** Number attribute (epoch seconds) DynamoDB's TTL deletes expired items by. Default `"ttl"`. */
+  /**
+   * Number attribute (epoch seconds) DynamoDB's TTL deletes expired items by.
+   * @defaultValue `"ttl"`
+   */
   ttlAttribute?: string;
 }
 
@@ -157,6 +175,12 @@ export interface CloudFormationTable {
  * templates, CDK `CfnTable` or SAM: string keys, the user index projecting keys only (updates
  * then never write to the index), on-demand billing. `JSON.stringify` it, or paste the YAML
  * from the README.
+ *
+ * @example
+ * ```ts
+ * const template = { Resources: { SessionsTable: cloudFormationTable({ tableName: "sessions" }) } };
+ * writeFileSync("sessions-table.json", JSON.stringify(template, null, 2));
+ * ```
  */
 export function cloudFormationTable(layout: TableLayout): CloudFormationTable {
   const l = resolveLayout(layout);
@@ -193,6 +217,11 @@ export function cloudFormationTable(layout: TableLayout): CloudFormationTable {
  * The `CreateTable` input for a sessions table with this layout: the same table as
  * `cloudFormationTable`, without TTL, which is not part of `CreateTable` (enable it on
  * `ttlAttribute` afterwards; `createTable` does).
+ *
+ * @example
+ * ```ts
+ * await client.send(new CreateTableCommand(tableDefinition({ tableName: "sessions" })));
+ * ```
  */
 export function tableDefinition(layout: TableLayout): CreateTableCommandInput {
   const { TimeToLiveSpecification: _ttl, ...table } = cloudFormationTable(layout).Properties;

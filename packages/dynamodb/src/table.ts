@@ -16,11 +16,20 @@ import { type ResolvedLayout, resolveLayout, type TableLayout, tableDefinition }
 
 /** Options of `createTable`: the table layout plus what to do about TTL and waiting. */
 export interface CreateTableOptions extends TableLayout {
-  /** Enable DynamoDB TTL on `ttlAttribute`. Default `true`. */
+  /**
+   * Enable DynamoDB TTL on `ttlAttribute`.
+   * @defaultValue `true`
+   */
   ttl?: boolean;
-  /** Milliseconds to wait for the table and index to become `ACTIVE`. Default 600 000. */
+  /**
+   * Milliseconds to wait for the table and index to become `ACTIVE`.
+   * @defaultValue `600000` (10 minutes)
+   */
   timeout?: number;
-  /** Milliseconds between status polls while waiting. Default 1000. */
+  /**
+   * Milliseconds between status polls while waiting.
+   * @defaultValue `1000`
+   */
   pollInterval?: number;
 }
 
@@ -102,6 +111,15 @@ function isActive(table: TableDescription, indexName: string): boolean {
  * Creates the sessions table described by `tableDefinition(options)` if it does not exist, waits
  * until it and its user index are `ACTIVE`, and enables TTL. On an existing table it checks the
  * key schema and the index instead, and throws `TesseraConfigError` if they do not match.
+ *
+ * @example
+ * ```ts
+ * const { created, ttl } = await createTable(client, { tableName: "sessions" });
+ * // created: false when it already existed (and matched); ttl: "enabled" | "unsupported" | ...
+ * ```
+ * @throws TesseraConfigError (rejects) when an existing table's key schema, index or TTL attribute
+ * does not match the layout; StoreUnavailableError when DynamoDB cannot be reached or the table does
+ * not become `ACTIVE` within `timeout`.
  */
 export async function createTable(
   client: DynamoDBClient,

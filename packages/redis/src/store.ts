@@ -28,12 +28,16 @@ export interface RedisStoreOptions {
    * disconnects or reconfigures it. See the README for recommended client options.
    */
   client: Redis | Cluster;
-  /** Prepended to every key, to share a Redis with other data or other apps. Default `tessera:`. */
+  /**
+   * Prepended to every key, to share a Redis with other data or other apps.
+   * @defaultValue `tessera:`
+   */
   prefix?: string;
   /**
    * Milliseconds the store waits for any one Redis round trip before rejecting with
    * `StoreUnavailableError`, whatever the client's own retry and queueing settings. `0` leaves
-   * timing to the client and to core's `storeTimeout`. Default 1000.
+   * timing to the client and to core's `storeTimeout`.
+   * @defaultValue `1000`
    */
   commandTimeout?: number;
 }
@@ -76,7 +80,20 @@ function expiryOf(record: SessionRecord): number {
   return Math.max(1, Math.ceil(record.expiresAt));
 }
 
-/** A `SessionStore` on Redis (single node, Sentinel-managed or Cluster) through ioredis. */
+/**
+ * A `SessionStore` on Redis (single node, Sentinel-managed or Cluster) through ioredis.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from "ioredis";
+ *
+ * const redis = new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 2000 });
+ * const sessions = createSessions({ store: new RedisStore({ client: redis, prefix: "myapp:session:" }) });
+ * // Redis Cluster: new RedisStore({ client: new Cluster([{ host: "10.0.0.1", port: 6379 }]) })
+ * ```
+ * @throws TesseraConfigError from the constructor without an ioredis client, with a non-string
+ * `prefix` or a negative `commandTimeout`.
+ */
 export class RedisStore implements SessionStore {
   readonly #client: Redis | Cluster;
   readonly #prefix: string;
