@@ -230,7 +230,8 @@ async function writeApi() {
     excludeExternals: true,
     disableGit: true,
     basePath: root,
-    sourceLinkTemplate: `${REPOSITORY}/blob/main/{path}#L{line}`,
+    // {path} is relative to the entry points' common directory (packages/), whatever basePath says.
+    sourceLinkTemplate: `${REPOSITORY}/blob/main/packages/{path}#L{line}`,
     hidePageHeader: true,
     outputFileStrategy: "modules",
     useCodeBlocks: true,

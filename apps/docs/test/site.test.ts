@@ -10,6 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// @ts-expect-error: see above
+import { REPOSITORY } from "../../../scripts/package-metadata.mjs";
 // @ts-expect-error: a plain .mjs script, typed by use
 import { apiEntries, tablesUnder } from "../scripts/generate.mjs";
 import { brokenLinks, serveSite, sitePages } from "./links.js";
@@ -39,6 +41,24 @@ describe("the built site", () => {
     for (const { name } of apiEntries() as { name: string }[]) {
       expect(existsSync(join(dist, "api", `${name}.html`)), name).toBe(true);
     }
+  });
+
+  it("links each API entry to a source file and line that exist in this repository", () => {
+    const repo = join(docsDir, "..", "..");
+    const prefix = `${REPOSITORY}/blob/main/`;
+    let links = 0;
+    for (const { name } of apiEntries() as { name: string }[]) {
+      const html = readFileSync(join(dist, "api", `${name}.html`), "utf8");
+      for (const [, path, line] of html.matchAll(new RegExp(`${prefix}([^"#]+)#L(\\d+)`, "g"))) {
+        const file = join(repo, path!);
+        expect(existsSync(file), path).toBe(true);
+        expect(readFileSync(file, "utf8").split("\n").length, path).toBeGreaterThanOrEqual(
+          Number(line),
+        );
+        links++;
+      }
+    }
+    expect(links).toBeGreaterThan(100);
   });
 
   it("shows the latest benchmark figures on the comparison page", () => {
