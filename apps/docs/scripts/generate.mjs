@@ -163,7 +163,20 @@ function writeComparison() {
 // ---------------------------------------------------------------------------------------------
 // The API reference
 
-/** `{ name, entry, source }` for every entry of every published package's `exports`. */
+/** The entries a package's tsup.config.ts builds (`{ index: "src/index.ts", ... }`), by name. */
+function tsupEntries(dir) {
+  const file = join(root, "packages", dir, "tsup.config.ts");
+  if (!existsSync(file)) return {};
+  const entry = /packageBuild\(\s*\{([^}]*)\}/.exec(readFileSync(file, "utf8"))?.[1] ?? "";
+  return Object.fromEntries(
+    [...entry.matchAll(/["']?([\w-]+)["']?\s*:\s*["']([^"']+)["']/g)].map((m) => [m[1], m[2]]),
+  );
+}
+
+/**
+ * `{ name, source }` for every entry of every published package's `exports` map: the source file
+ * is the one tsup builds that entry from (else `src/<entry>.ts` or `src/<entry>/index.ts`).
+ */
 export function apiEntries() {
   const entries = [];
   for (const dir of readdirSync(join(root, "packages")).sort()) {
@@ -171,10 +184,11 @@ export function apiEntries() {
     if (!existsSync(file)) continue;
     const pkg = JSON.parse(readFileSync(file, "utf8"));
     if (pkg.private) continue;
+    const built = tsupEntries(dir);
     for (const key of Object.keys(pkg.exports ?? {})) {
       if (key === "./package.json") continue;
       const sub = key === "." ? "index" : key.slice(2);
-      const candidates = [`src/${sub}.ts`, `src/${sub}/index.ts`];
+      const candidates = [built[sub], `src/${sub}.ts`, `src/${sub}/index.ts`].filter(Boolean);
       const found = candidates.find((path) => existsSync(join(root, "packages", dir, path)));
       if (!found) throw new Error(`${pkg.name}: no source for the export "${key}" (${candidates})`);
       entries.push({
