@@ -4,6 +4,7 @@
  *
  *   npm run demo   install, build, start apps/demo on an embedded store (PGlite)
  *   npm run demo:admin -- <username>   make an existing demo account the admin
+ *   npm run docs   install, build the documentation site (apps/docs) and serve it
  *   npm test       install, build, lint, typecheck, check packages, run every test suite
  *
  * pnpm is fetched by npx at the version pinned in package.json's `packageManager`, so no global
@@ -77,7 +78,7 @@ const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 
 /** Chromium from Debian for the browser tests (never a downloaded browser build). */
 function ensureChromium() {
-  if (existsSync("/usr/bin/chromium")) return;
+  if (existsSync(process.env.CHROMIUM_PATH ?? "/usr/bin/chromium")) return;
   if (isRoot && hasCommand("apt-get")) {
     log("installing Debian's chromium for the browser tests");
     const aptEnv = { ...env, DEBIAN_FRONTEND: "noninteractive" };
@@ -156,6 +157,9 @@ async function test() {
   pnpm(["exec", "turbo", "run", "build"], "build");
   log("lint and format (biome)");
   pnpm(["exec", "biome", "check", "."], "lint");
+  log("package metadata and licences; GitHub workflows (actionlint)");
+  must(process.execPath, ["scripts/package-metadata.mjs", "--check"], "package metadata check");
+  must(process.execPath, ["scripts/lint-workflows.mjs"], "workflow lint");
   log("typecheck, publint and @arethetypeswrong on every package");
   pnpm(["exec", "turbo", "run", "typecheck", "check:package"], "typecheck / package checks");
   log("tests");
@@ -205,11 +209,20 @@ async function demoAdmin(username) {
   pnpm(["--filter", "@tessera/demo", "run", "admin", username], "demo:admin");
 }
 
+async function docs() {
+  install();
+  log("building the packages and the documentation site");
+  pnpm(["exec", "turbo", "run", "build", "--filter=@tessera/docs..."], "build");
+  log("serving apps/docs (Ctrl-C to stop)");
+  pnpm(["--filter", "@tessera/docs", "preview"], "docs");
+}
+
 const command = process.argv[2];
 if (command === "test") await test();
 else if (command === "demo") await demo();
 else if (command === "demo-admin") await demoAdmin(process.argv[3]);
+else if (command === "docs") await docs();
 else {
-  console.error("usage: node scripts/tessera.mjs test|demo|demo-admin <username>");
+  console.error("usage: node scripts/tessera.mjs test|demo|demo-admin <username>|docs");
   process.exit(2);
 }

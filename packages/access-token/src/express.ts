@@ -32,7 +32,10 @@ export type { AccessTokenClaims, AccessTokenGuardOptions, TokenEndpointOptions }
 
 /** Options of the Express `tokenEndpoint`. */
 export interface ExpressTokenEndpointOptions extends TokenEndpointOptions {
-  /** The client of a request. Default `{ ip: req.ip, userAgent }` (set `trust proxy` as needed). */
+  /**
+   * The client of a request.
+   * @defaultValue `{ ip: req.ip, userAgent }` (set `trust proxy` as needed)
+   */
   client?: (req: Request) => ClientInfo;
 }
 
@@ -58,6 +61,11 @@ function send(res: Response, answer: HttpAnswer, method: string): void {
 /**
  * `app.post("/auth/token", tokenEndpoint({ sessions, tokens }))`: trades the request's session
  * (cookie or bearer) for an access token. Store outages answer 503; other errors go to `next`.
+ *
+ * @example
+ * ```ts
+ * app.post("/auth/token", tokenEndpoint({ sessions, tokens }));
+ * ```
  */
 export function tokenEndpoint(options: ExpressTokenEndpointOptions): RequestHandler {
   checkTokenEndpointOptions(options);
@@ -72,7 +80,14 @@ export function tokenEndpoint(options: ExpressTokenEndpointOptions): RequestHand
   };
 }
 
-/** `app.get("/.well-known/jwks.json", jwksEndpoint(tokens))`: the public JWK Set. */
+/**
+ * `app.get("/.well-known/jwks.json", jwksEndpoint(tokens))`: the public JWK Set.
+ *
+ * @example
+ * ```ts
+ * app.get("/.well-known/jwks.json", jwksEndpoint(tokens));
+ * ```
+ */
 export function jwksEndpoint(
   tokens: AccessTokens,
   options: { maxAge?: number } = {},
@@ -86,6 +101,11 @@ export function jwksEndpoint(
 /**
  * Middleware of a downstream service: verifies `Authorization: Bearer`, sets `req.accessToken`,
  * or answers 401 (with a `WWW-Authenticate` challenge) or 503.
+ *
+ * @example
+ * ```ts
+ * service.get("/orders", requireAccessToken(verifier), (req, res) => res.json({ user: req.accessToken!.sub }));
+ * ```
  */
 export function requireAccessToken(
   verifier: Verifier,

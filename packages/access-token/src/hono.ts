@@ -29,8 +29,9 @@ export interface AccessTokenVariables {
 /** Options of the Hono `tokenEndpoint`. */
 export interface HonoTokenEndpointOptions extends TokenEndpointOptions {
   /**
-   * The client of a request. Default: the user agent, plus the peer IP on @hono/node-server.
-   * Elsewhere pass it, e.g. with `getConnInfo` from your runtime's Hono adapter.
+   * The client of a request. Elsewhere than @hono/node-server pass it, e.g. with
+   * `getConnInfo` from your runtime's Hono adapter.
+   * @defaultValue the user agent, plus the peer IP on @hono/node-server
    */
   client?: (c: Context) => ClientInfo;
 }
@@ -63,7 +64,14 @@ function hostOf(c: Context): string | null {
   }
 }
 
-/** `app.post("/auth/token", tokenEndpoint({ sessions, tokens }))`: a session in, an access token out. */
+/**
+ * `app.post("/auth/token", tokenEndpoint({ sessions, tokens }))`: a session in, an access token out.
+ *
+ * @example
+ * ```ts
+ * app.post("/auth/token", tokenEndpoint({ sessions, tokens, claims: (s) => ({ role: s.data.role }) }));
+ * ```
+ */
 export function tokenEndpoint(options: HonoTokenEndpointOptions): Handler {
   checkTokenEndpointOptions(options);
   const clientOf = options.client ?? defaultClient;
@@ -78,7 +86,14 @@ export function tokenEndpoint(options: HonoTokenEndpointOptions): Handler {
   };
 }
 
-/** `app.get("/.well-known/jwks.json", jwksEndpoint(tokens))`: the public JWK Set. */
+/**
+ * `app.get("/.well-known/jwks.json", jwksEndpoint(tokens))`: the public JWK Set.
+ *
+ * @example
+ * ```ts
+ * app.get("/.well-known/jwks.json", jwksEndpoint(tokens));
+ * ```
+ */
 export function jwksEndpoint(tokens: AccessTokens, options: { maxAge?: number } = {}): Handler {
   const maxAge = checkJwksEndpoint(tokens, options.maxAge);
   return function jwksEndpoint(c) {
@@ -89,6 +104,12 @@ export function jwksEndpoint(tokens: AccessTokens, options: { maxAge?: number } 
 /**
  * Middleware of a downstream service: verifies `Authorization: Bearer` and sets
  * `c.var.accessToken`, or answers 401 (with a `WWW-Authenticate` challenge) or 503.
+ *
+ * @example
+ * ```ts
+ * api.use("/orders/*", requireAccessToken(verifier));
+ * api.get("/orders", (c) => c.json({ user: c.var.accessToken.sub }));
+ * ```
  */
 export function requireAccessToken(
   verifier: Verifier,

@@ -22,22 +22,32 @@ export interface TokenEndpointOptions {
   sessions: Pick<Sessions, "tokenFrom" | "validate" | "cookie">;
   /** The issuer of `createAccessTokens`. */
   tokens: AccessTokens;
-  /** Extra claims for the token, derived from the session (e.g. `{ role: session.data.role }`). */
+  /**
+   * Extra claims for the token, derived from the session (e.g. `{ role: session.data.role }`).
+   * @defaultValue none
+   */
   claims?: (
     session: Session,
   ) => Record<string, unknown> | undefined | Promise<Record<string, unknown> | undefined>;
   /**
    * Origins (`https://app.example.com`) allowed to call the endpoint cross-site with the session
    * cookie. Same-origin calls and bearer calls need no entry.
+   * @defaultValue `[]`
    */
   allowedOrigins?: readonly string[];
 }
 
 /** Options of the bearer guard (`accessTokenGuard`, `requireAccessToken`). */
 export interface AccessTokenGuardOptions {
-  /** Also check the session is not revoked (`isRevoked`, one store read): for sensitive routes. */
+  /**
+   * Also check the session is not revoked (`isRevoked`, one store read): for sensitive routes.
+   * @defaultValue `false`
+   */
   checkRevocation?: boolean;
-  /** `realm` of the `WWW-Authenticate` challenge. */
+  /**
+   * `realm` of the `WWW-Authenticate` challenge.
+   * @defaultValue none (no `realm` parameter)
+   */
   realm?: string;
 }
 

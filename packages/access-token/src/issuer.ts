@@ -33,9 +33,15 @@ export interface AccessTokensOptions {
   issuer: string;
   /** The `aud` claim: the service(s) the tokens are for. */
   audience: string | readonly string[];
-  /** Lifetime in seconds. Default 300 (5 minutes); at most 86400. */
+  /**
+   * Lifetime in seconds, at most 86400 (a day); never past the session's own `expiresAt`.
+   * @defaultValue `300` (5 minutes)
+   */
   ttl?: number;
-  /** Clock in milliseconds. Default `Date.now`. */
+  /**
+   * Clock in milliseconds.
+   * @defaultValue `Date.now`
+   */
   now?: () => number;
 }
 
@@ -138,6 +144,19 @@ function newTokenId(): string {
  * const tokens = createAccessTokens({ keys: [key], issuer: "https://auth.example.com", audience: "api" });
  * const jwt = await tokens.issue(session, { role: "admin" });
  * ```
+ *
+ * @example
+ * ```ts
+ * const tokens = createAccessTokens({
+ *   keys: [JSON.parse(process.env.ACCESS_TOKEN_KEY!)], // from generateSigningKey(), kept secret
+ *   issuer: "https://auth.example.com",
+ *   audience: "orders-api",
+ *   ttl: 300,
+ * });
+ * const accessToken = await tokens.issue(session, { role: session.data.role });
+ * ```
+ * @throws TesseraConfigError for no keys, a first key without its private part, a missing issuer or
+ * audience, or a `ttl` outside 1 to 86400 seconds.
  */
 export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
   if (!options || typeof options !== "object") {

@@ -108,6 +108,13 @@ function decodedLength(value: string): number {
  * const key = await generateSigningKey("EdDSA");
  * console.log(JSON.stringify(key)); // ACCESS_TOKEN_KEYS='[...]'
  * ```
+ *
+ * @example
+ * ```ts
+ * const key = await generateSigningKey("EdDSA");
+ * console.log(JSON.stringify(key)); // store it in your secret manager; the first key in `keys` signs
+ * ```
+ * @throws TesseraConfigError for an algorithm other than `EdDSA`, `ES256` and `HS256`.
  */
 export async function generateSigningKey(
   alg: AccessTokenAlgorithm = "EdDSA",

@@ -70,34 +70,53 @@ export interface VerifierOptions {
   issuer: string | readonly string[];
   /** This service's audience: the token's `aud` must contain it (or one of them). */
   audience: string | readonly string[];
-  /** Seconds of clock skew allowed on `exp` and `iat`. Default 30; at most 300. */
+  /**
+   * Seconds of clock skew allowed on `exp` and `iat`, at most 300.
+   * @defaultValue `30`
+   */
   clockTolerance?: number;
   /**
-   * Narrows the accepted algorithms. Default: those of the configured keys, or `EdDSA` and
-   * `ES256` with `jwks`/`jwksUrl` (a JWK Set never carries an HS256 secret).
+   * Narrows the accepted algorithms (a JWK Set never carries an HS256 secret).
+   * @defaultValue those of the configured keys, or `["EdDSA", "ES256"]` with `jwks` / `jwksUrl`
    */
   algorithms?: readonly AccessTokenAlgorithm[];
   /** Consulted by `verify(token, { checkRevocation: true })`, e.g. `sessionRevocation(sessions)`. */
   isRevoked?: RevocationCheck;
-  /** With `jwksUrl`: seconds a fetched JWK Set is used before it is fetched again. Default 600. */
+  /**
+   * With `jwksUrl`: seconds a fetched JWK Set is used before it is fetched again.
+   * @defaultValue `600`
+   */
   jwksMaxAge?: number;
-  /** With `jwksUrl`: seconds after a fetch before an unknown `kid` may trigger another. Default 30. */
+  /**
+   * With `jwksUrl`: seconds after a fetch before an unknown `kid` may trigger another.
+   * @defaultValue `30`
+   */
   jwksCooldown?: number;
-  /** With `jwksUrl`: milliseconds before a fetch counts as failed. Default 5000. */
+  /**
+   * With `jwksUrl`: milliseconds before a fetch counts as failed.
+   * @defaultValue `5000`
+   */
   jwksTimeout?: number;
   /**
    * With `jwksUrl`: accept an `http:` URL on a host other than loopback. Default `false`: the key
    * set decides which signatures are trusted, and over plain http anyone on the path can swap it.
    * Only for a private network you trust (e.g. a service mesh that encrypts for you).
+   * @defaultValue `false`
    */
   allowInsecureJwksUrl?: boolean;
-  /** Clock in milliseconds. Default `Date.now`. */
+  /**
+   * Clock in milliseconds.
+   * @defaultValue `Date.now`
+   */
   now?: () => number;
 }
 
 /** Per-call options of `verify`. */
 export interface VerifyOptions {
-  /** Also ask `isRevoked(sid)` (one store read): for sensitive calls. Default `false`. */
+  /**
+   * Also ask `isRevoked(sid)` (one store read): for sensitive calls.
+   * @defaultValue `false`
+   */
   checkRevocation?: boolean;
 }
 
@@ -258,6 +277,19 @@ function checkAlgorithms(
  * const result = await verifier.verify(bearerToken);
  * if (!result.ok) return new Response(null, { status: 401 });
  * ```
+ *
+ * @example
+ * ```ts
+ * const verifier = createVerifier({
+ *   jwksUrl: "https://auth.example.com/.well-known/jwks.json",
+ *   issuer: "https://auth.example.com",
+ *   audience: "orders-api",
+ * });
+ * const result = await verifier.verify(bearerToken);
+ * if (!result.ok) return new Response(null, { status: 401 }); // result.reason says why
+ * ```
+ * @throws TesseraConfigError for not exactly one of `jwks`, `jwksUrl` and `keys`, a missing issuer or
+ * audience, an unusable key, or tuning values out of range.
  */
 export function createVerifier(options: VerifierOptions): Verifier {
   if (!options || typeof options !== "object") {
@@ -419,6 +451,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
  *
  * ```ts
  * createVerifier({ jwks, issuer, audience, isRevoked: sessionRevocation(sessions) });
+ * ```
+ *
+ * @example
+ * ```ts
+ * const verifier = createVerifier({ ...options, isRevoked: sessionRevocation(sessions) });
+ * await verifier.verify(token, { checkRevocation: true }); // one sessions.find(sid)
  * ```
  */
 export function sessionRevocation(sessions: {

@@ -65,6 +65,12 @@ function hostOf(request: Request): string | null {
  * app.post("/auth/token", (c) => exchange(c.req.raw));
  * const exchange = tokenEndpoint({ sessions, tokens, client: (req) => ({ ip, userAgent }) });
  * ```
+ *
+ * @example
+ * ```ts
+ * const handle = tokenEndpoint({ sessions, tokens, client: (request) => ({ userAgent: request.headers.get("user-agent") ?? undefined }) });
+ * // POST /auth/token with the session cookie → { access_token, token_type, expires_in }
+ * ```
  */
 export function tokenEndpoint(
   options: WebTokenEndpointOptions,
@@ -85,6 +91,11 @@ export function tokenEndpoint(
 /**
  * A `GET` handler serving the issuer's public JWK Set (`/.well-known/jwks.json`), cacheable for
  * `maxAge` seconds (default 300). Keep `maxAge` below the wait of the rotation procedure.
+ *
+ * @example
+ * ```ts
+ * const jwks = jwksEndpoint(tokens, { maxAge: 300 }); // GET /.well-known/jwks.json
+ * ```
  */
 export function jwksEndpoint(
   tokens: AccessTokens,
@@ -104,6 +115,13 @@ export function jwksEndpoint(
  * const auth = await guard(request);
  * if (!auth.ok) return auth.response;
  * ```
+ *
+ * @example
+ * ```ts
+ * const guard = accessTokenGuard(verifier);
+ * const checked = await guard(request);
+ * if (!checked.ok) return checked.response; // 401 with WWW-Authenticate, or 503
+ * ```
  */
 export function accessTokenGuard(
   verifier: Verifier,
@@ -122,6 +140,11 @@ export function accessTokenGuard(
  *
  * ```ts
  * export default { fetch: withAccessToken(verifier, (request, claims) => Response.json({ user: claims.sub })) };
+ * ```
+ *
+ * @example
+ * ```ts
+ * export const GET = withAccessToken(verifier, (request, claims) => Response.json({ user: claims.sub }));
  * ```
  */
 export function withAccessToken(

@@ -19,11 +19,20 @@ export type BindingComparator = (recorded: StoredClient, current: StoredClient) 
 
 /** Binding settings of `createSessions`. */
 export interface BindingOptions {
-  /** Client IP prefix. Default `"soft"`. */
+  /**
+   * Client IP prefix.
+   * @defaultValue `"soft"`
+   */
   ip?: BindingMode;
-  /** User-agent fingerprint (family + OS; a newer major version is accepted). Default `"soft"`. */
+  /**
+   * User-agent fingerprint (family + OS; a newer major version is accepted).
+   * @defaultValue `"soft"`
+   */
   userAgent?: BindingMode;
-  /** Application device id, when one was recorded. Default `"strict"`. */
+  /**
+   * Application device id, when one was recorded.
+   * @defaultValue `"strict"`
+   */
   deviceId?: BindingMode;
   /** IPv4 prefix length compared. Default 24. */
   ipv4Prefix?: number;

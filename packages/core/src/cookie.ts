@@ -8,15 +8,25 @@ import { TesseraConfigError } from "./errors.js";
 /** Cookie settings of `createSessions`. */
 export interface CookieOptions {
   /**
-   * Cookie name. Default `__Host-session` when secure, `session` otherwise, and
-   * `__Secure-session` when a `domain` is set.
+   * Cookie name.
+   * @defaultValue `__Host-session` when secure, `session` otherwise, `__Secure-session` with a
+   * `domain`
    */
   name?: string;
-  /** Send only over HTTPS. Default `true`; set `false` for plain-http development. */
+  /**
+   * Send only over HTTPS; `false` for plain-http development on a host other than localhost.
+   * @defaultValue `true`
+   */
   secure?: boolean;
-  /** Default `"lax"`. */
+  /**
+   * The `SameSite` attribute; `"none"` requires `secure`.
+   * @defaultValue `"lax"`
+   */
   sameSite?: "lax" | "strict" | "none";
-  /** Default `/`. */
+  /**
+   * The `Path` attribute; a `__Host-` cookie must keep `/`.
+   * @defaultValue `/`
+   */
   path?: string;
   /** Share the cookie with subdomains. Off by default (host-only is safer). */
   domain?: string;

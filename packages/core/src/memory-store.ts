@@ -6,11 +6,23 @@ import type { SessionRecord, SessionStore } from "./store.js";
 
 /** Options of `MemoryStore`. */
 export interface MemoryStoreOptions {
-  /** Clock used for expiry, in milliseconds. Default `Date.now`. */
+  /**
+   * Clock used for expiry, in milliseconds.
+   * @defaultValue `Date.now`
+   */
   now?: () => number;
 }
 
-/** A `SessionStore` kept in memory. Records are copied in and out, never shared. */
+/**
+ * A `SessionStore` kept in memory. Records are copied in and out, never shared.
+ *
+ * @example
+ * ```ts
+ * const sessions = createSessions({ store: new MemoryStore() });
+ * // in tests, with a clock of your own:
+ * const store = new MemoryStore({ now: () => clock });
+ * ```
+ */
 export class MemoryStore implements SessionStore {
   readonly #records = new Map<string, SessionRecord>();
   readonly #byUser = new Map<string, Set<string>>();

@@ -7,28 +7,84 @@ import type { SessionStore } from "./store.js";
 
 /** Rotation of the secret. */
 export interface RotationOptions {
-  /** Seconds between rotations; 0 rotates on every validate. Default 300. */
+  /**
+   * Seconds between rotations; 0 rotates on every validate.
+   * @defaultValue `300` (5 minutes)
+   */
   interval?: number;
-  /** Seconds the previous secret stays valid after a rotation (requests in flight). Default 30. */
+  /**
+   * Seconds the previous secret stays valid after a rotation (requests in flight). Must be
+   * shorter than `interval` when `interval` is not 0.
+   * @defaultValue `30`
+   */
   grace?: number;
 }
 
-/** Everything `createSessions` accepts. Times are in seconds unless stated. */
+/**
+ * Everything `createSessions` accepts. Times are in seconds unless stated.
+ *
+ * @example
+ * ```ts
+ * const sessions = createSessions({
+ *   store: new RedisStore({ client: redis }),
+ *   idleTimeout: 30 * 60,
+ *   absoluteTimeout: 12 * 60 * 60,
+ *   rotation: { interval: 5 * 60, grace: 30 },
+ *   binding: { ip: "soft", userAgent: "soft" },
+ *   freshFor: 10 * 60,
+ *   onEvent: (event) => audit.write(event),
+ * });
+ * ```
+ */
 export interface SessionsOptions {
+  /** Where sessions are kept: `MemoryStore`, `RedisStore`, `PostgresStore`, `DynamoDBStore`, ... */
   store: SessionStore;
-  /** Seconds without activity before a session dies. Default 7 days. */
+  /**
+   * Seconds without activity before a session dies. Accurate to half the window: the new expiry
+   * is written only once less than half of it is left. At most `absoluteTimeout`.
+   * @defaultValue `604800` (7 days)
+   */
   idleTimeout?: number;
-  /** Seconds after creation at which a session dies whatever the activity. Default 30 days. */
+  /**
+   * Seconds after creation at which a session dies whatever the activity; nothing extends it.
+   * @defaultValue `2592000` (30 days)
+   */
   absoluteTimeout?: number;
+  /**
+   * Rotation of the secret.
+   * @defaultValue `{ interval: 300, grace: 30 }`
+   */
   rotation?: RotationOptions;
+  /**
+   * How each request's client is compared with the session's.
+   * @defaultValue `{ ip: "soft", userAgent: "soft", deviceId: "strict" }`
+   */
   binding?: BindingOptions;
-  /** Seconds a login or step-up counts as fresh. Default 10 minutes. */
+  /**
+   * Seconds a login or step-up counts as fresh (`session.fresh`, `requireFresh`).
+   * @defaultValue `600` (10 minutes)
+   */
   freshFor?: number;
+  /**
+   * The session cookie.
+   * @defaultValue `__Host-session; HttpOnly; Secure; SameSite=Lax; Path=/`
+   */
   cookie?: CookieOptions;
+  /**
+   * Receives every lifecycle event (audit logs, alerts). Its errors are swallowed.
+   * @defaultValue none
+   */
   onEvent?: SessionEventHandler;
-  /** Clock in milliseconds. Default `Date.now`. */
+  /**
+   * Clock in milliseconds, for tests.
+   * @defaultValue `Date.now`
+   */
   now?: () => number;
-  /** Milliseconds before a store call is abandoned as unavailable; 0 disables. Default 5000. */
+  /**
+   * Milliseconds before a store call is abandoned as unavailable (`StoreUnavailableError`); 0
+   * disables.
+   * @defaultValue `5000`
+   */
   storeTimeout?: number;
 }
 

@@ -169,6 +169,19 @@ function followClient(
 /**
  * Creates the session manager. Throws `TesseraConfigError` for invalid options (idle longer
  * than absolute, grace not shorter than the rotation interval, negative numbers, ...).
+ *
+ * @example
+ * ```ts
+ * import { createSessions, MemoryStore } from "@tessera/core";
+ *
+ * const sessions = createSessions({ store: new MemoryStore(), idleTimeout: 30 * 60 });
+ * const { session, token } = await sessions.create({ userId: "alice" });
+ * const result = await sessions.validate(token, { ip: "203.0.113.7", userAgent });
+ * if (result.ok && result.token) setCookie(sessions.cookie.serialize(result.token, result.session.expiresAt));
+ * ```
+ * @throws TesseraConfigError for a missing store or invalid options: idle longer than absolute,
+ * `grace` not shorter than a non-zero `interval`, negative or non-finite numbers, unknown binding
+ * modes, an unsafe cookie (a `__Host-` name without `Secure`).
  */
 export function createSessions(options: SessionsOptions): Sessions {
   const config: ResolvedOptions = resolveOptions(options);

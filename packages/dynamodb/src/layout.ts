@@ -15,11 +15,17 @@ export interface TableLayout {
    * `prefix + id` in both; a user's index items share the user's partition.
    */
   keys?: {
-    /** Partition key attribute (type S). Default `"pk"`. */
+    /**
+     * Partition key attribute (type S).
+     * @defaultValue `"pk"`
+     */
     partition?: string;
     /** Sort key attribute (type S). Default `"sk"`. */
     sort?: string;
-    /** Prefix of a session's key value before its id. Default `"session#"`. */
+    /**
+     * Prefix of a session's key value before its id.
+     * @defaultValue `"session#"`
+     */
     prefix?: string;
   };
   /**
@@ -27,12 +33,21 @@ export interface TableLayout {
    * item per session under the partition key `prefix + userId`, sort key = the session's key.
    */
   userIndex?: {
-    /** Prefix of a user's partition key value before the user id. Default `"user#"`. */
+    /**
+     * Prefix of a user's partition key value before the user id.
+     * @defaultValue `"user#"`
+     */
     prefix?: string;
   };
-  /** String attribute of a session item holding `userIndex.prefix + userId`. Default `"userId"`. */
+  /**
+   * String attribute of a session item holding `userIndex.prefix + userId`.
+   * @defaultValue `"userId"`
+   */
   userAttribute?: string;
-  /** Number attribute (epoch seconds) DynamoDB's TTL deletes expired items by. Default `"ttl"`. */
+  /**
+   * Number attribute (epoch seconds) DynamoDB's TTL deletes expired items by.
+   * @defaultValue `"ttl"`
+   */
   ttlAttribute?: string;
 }
 
@@ -165,6 +180,12 @@ export interface CloudFormationTable {
  * templates, CDK `CfnTable` or SAM: a string partition key and sort key, no secondary index
  * (the user index lives in the table itself), on-demand billing. `JSON.stringify` it, or paste
  * the YAML from the README.
+ *
+ * @example
+ * ```ts
+ * const template = { Resources: { SessionsTable: cloudFormationTable({ tableName: "sessions" }) } };
+ * writeFileSync("sessions-table.json", JSON.stringify(template, null, 2));
+ * ```
  */
 export function cloudFormationTable(layout: TableLayout): CloudFormationTable {
   const l = resolveLayout(layout);
@@ -190,6 +211,11 @@ export function cloudFormationTable(layout: TableLayout): CloudFormationTable {
  * The `CreateTable` input for a sessions table with this layout: the same table as
  * `cloudFormationTable`, without TTL, which is not part of `CreateTable` (enable it on
  * `ttlAttribute` afterwards; `createTable` does).
+ *
+ * @example
+ * ```ts
+ * await client.send(new CreateTableCommand(tableDefinition({ tableName: "sessions" })));
+ * ```
  */
 export function tableDefinition(layout: TableLayout): CreateTableCommandInput {
   const { TimeToLiveSpecification: _ttl, ...table } = cloudFormationTable(layout).Properties;

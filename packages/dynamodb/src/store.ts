@@ -40,13 +40,19 @@ export interface DynamoDBStoreOptions extends TableLayout {
    */
   client: DynamoDBClient;
   /**
-   * Items per page when querying the user index (`Limit`). Default: none, DynamoDB's own 1 MB
-   * pages (several thousand sessions).
+   * Items per page when querying the user index (`Limit`).
+   * @defaultValue none: DynamoDB's own 1 MB pages (several thousand sessions)
    */
   pageSize?: number;
-  /** Requests in flight at once for one `listByUser` or `deleteByUser`. Default 8. */
+  /**
+   * Requests in flight at once for one `listByUser` or `deleteByUser`.
+   * @defaultValue `8`
+   */
   concurrency?: number;
-  /** Clock in milliseconds for the read-side expiry check. Default `Date.now`. */
+  /**
+   * Clock in milliseconds for the read-side expiry check.
+   * @defaultValue `Date.now`
+   */
   now?: () => number;
 }
 
@@ -100,6 +106,19 @@ function positiveInteger(value: unknown, what: string): number | undefined {
  * A `SessionStore` on Amazon DynamoDB (or anything speaking its API: DynamoDB Local, dynalite).
  * Reads that decide validity are strongly consistent; writes are conditional. See the README
  * for the table design, capacity costs and the Global Tables caveat.
+ *
+ * @example
+ * ```ts
+ * import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+ *
+ * const client = new DynamoDBClient({
+ *   maxAttempts: 3,
+ *   requestHandler: { connectionTimeout: 1000, requestTimeout: 2000 },
+ * });
+ * const sessions = createSessions({ store: new DynamoDBStore({ client, tableName: "sessions" }) });
+ * ```
+ * @throws TesseraConfigError from the constructor for a missing client or table name, or key and
+ * TTL attribute names that collide; sends nothing.
  */
 export class DynamoDBStore implements SessionStore {
   readonly #client: DynamoDBClient;

@@ -16,11 +16,20 @@ import { type ResolvedLayout, resolveLayout, type TableLayout, tableDefinition }
 
 /** Options of `createTable`: the table layout plus what to do about TTL and waiting. */
 export interface CreateTableOptions extends TableLayout {
-  /** Enable DynamoDB TTL on `ttlAttribute`. Default `true`. */
+  /**
+   * Enable DynamoDB TTL on `ttlAttribute`.
+   * @defaultValue `true`
+   */
   ttl?: boolean;
-  /** Milliseconds to wait for the table to become `ACTIVE`. Default 600 000. */
+  /**
+   * Milliseconds to wait for the table to become `ACTIVE`.
+   * @defaultValue `600000` (10 minutes)
+   */
   timeout?: number;
-  /** Milliseconds between status polls while waiting. Default 1000. */
+  /**
+   * Milliseconds between status polls while waiting.
+   * @defaultValue `1000`
+   */
   pollInterval?: number;
 }
 
@@ -89,6 +98,15 @@ function checkLayout(table: TableDescription, l: ResolvedLayout): void {
  * until it is `ACTIVE`, and enables TTL. On an existing table it checks the key schema instead,
  * and throws `TesseraConfigError` if it does not match (a table without the sort key cannot hold
  * the user index).
+ *
+ * @example
+ * ```ts
+ * const { created, ttl } = await createTable(client, { tableName: "sessions" });
+ * // created: false when it already existed (and matched); ttl: "enabled" | "unsupported" | ...
+ * ```
+ * @throws TesseraConfigError (rejects) when an existing table's key schema or TTL attribute does
+ * not match the layout; StoreUnavailableError when DynamoDB cannot be reached or the table does
+ * not become `ACTIVE` within `timeout`.
  */
 export async function createTable(
   client: DynamoDBClient,

@@ -43,15 +43,24 @@ export type OnRefused = (
 
 /** Options of `tessera()`: the gate's (`csrf`, `allowedOrigins`, `trustedProxies`) and these. */
 export interface TesseraOptions extends GateOptions {
-  /** Device id to bind the session to (e.g. from a header your app sets), if any. */
+  /**
+   * Device id to bind the session to (e.g. from a header your app sets), if any.
+   * @defaultValue none
+   */
   getDeviceId?: (req: Request) => string | undefined;
-  /** Answers a cross-site (403) or store-outage (503) refusal. Default: the gate's JSON answer. */
+  /**
+   * Answers a cross-site (403) or store-outage (503) refusal.
+   * @defaultValue the gate's JSON answer
+   */
   onRefused?: OnRefused;
 }
 
 /** Options of `requireSession` and `requireFresh`. */
 export interface GuardOptions {
-  /** Answers a 401 / 403 refusal (e.g. redirect to a login page). Default: the JSON answer. */
+  /**
+   * Answers a 401 / 403 refusal (e.g. redirect to a login page).
+   * @defaultValue the JSON answer
+   */
   onRefused?: OnRefused;
 }
 
@@ -181,7 +190,15 @@ function guard(level: "session" | "fresh", options: GuardOptions, name: string):
   };
 }
 
-/** Lets the request through only with a valid session; otherwise 401 `{ error: "unauthenticated", reason? }`. */
+/**
+ * Lets the request through only with a valid session; otherwise 401 `{ error: "unauthenticated", reason? }`.
+ *
+ * @example
+ * ```ts
+ * app.get("/me", requireSession(), (req, res) => res.json({ user: req.session!.userId }));
+ * app.get("/account", requireSession({ onRefused: (_answer, _req, res) => res.redirect("/login") }), page);
+ * ```
+ */
 export function requireSession(options: GuardOptions = {}): RequestHandler {
   return guard("session", options, "requireSession");
 }
@@ -191,6 +208,11 @@ export function requireSession(options: GuardOptions = {}): RequestHandler {
  * 401 without a session, 403 `{ error: "not-fresh" }` when stale. Guard password changes,
  * payments and the like with it; `req.tessera.reauthenticate()` after a password check makes
  * the session fresh again.
+ *
+ * @example
+ * ```ts
+ * app.post("/password", requireFresh(), changePassword); // 403 { error: "not-fresh" } after freshFor
+ * ```
  */
 export function requireFresh(options: GuardOptions = {}): RequestHandler {
   return guard("fresh", options, "requireFresh");
@@ -201,6 +223,13 @@ export function requireFresh(options: GuardOptions = {}): RequestHandler {
  * `logout`, ... (or any `sessions.*` call) failed because the store is down or a write kept
  * losing its race; every other error goes on. Mount it after your routes. Express 5 passes
  * rejected promises to it; in Express 4 call `next(error)` from async handlers.
+ *
+ * @example
+ * ```ts
+ * app.use(tessera(sessions));
+ * // ... routes ...
+ * app.use(storeErrorHandler()); // after the routes: 503 for a store failure in login / logout
+ * ```
  */
 export function storeErrorHandler(): ErrorRequestHandler {
   return function tesseraStoreErrors(error, req, res, next) {

@@ -43,11 +43,15 @@ export type OnRefused = (
 export interface TesseraPluginOptions extends GateOptions {
   /** The session manager from `createSessions`. */
   sessions: Sessions;
-  /** Device id to bind the session to (e.g. from a header your app sets), if any. */
+  /**
+   * Device id to bind the session to (e.g. from a header your app sets), if any.
+   * @defaultValue none
+   */
   getDeviceId?: (request: FastifyRequest) => string | undefined;
   /**
    * Answers a cross-site (403) or store-outage (503) refusal, including a store failure in a
-   * route handler. Default: the gate's JSON answer.
+   * route handler.
+   * @defaultValue the gate's JSON answer
    */
   onRefused?: OnRefused;
 }
@@ -148,7 +152,10 @@ Object.assign(tessera, {
 
 /** Options of `requireSession` and `requireFresh`. */
 export interface GuardOptions {
-  /** Answers a 401 / 403 refusal (e.g. redirect to a login page). Default: the JSON answer. */
+  /**
+   * Answers a 401 / 403 refusal (e.g. redirect to a login page).
+   * @defaultValue the JSON answer
+   */
   onRefused?: OnRefused;
 }
 
@@ -167,7 +174,15 @@ function guard(level: "session" | "fresh", options: GuardOptions, name: string) 
   return handler;
 }
 
-/** A preHandler: only with a valid session; otherwise 401 `{ error: "unauthenticated", reason? }`. */
+/**
+ * A preHandler: only with a valid session; otherwise 401 `{ error: "unauthenticated", reason? }`.
+ *
+ * @example
+ * ```ts
+ * app.get("/me", { preHandler: requireSession() }, async (request) => ({ user: request.session!.userId }));
+ * app.get("/account", { preHandler: requireSession({ onRefused: (_a, _r, reply) => reply.redirect("/login") }) }, page);
+ * ```
+ */
 export function requireSession(options: GuardOptions = {}): preHandlerAsyncHookHandler {
   return guard("session", options, "requireSession");
 }
@@ -176,6 +191,11 @@ export function requireSession(options: GuardOptions = {}): preHandlerAsyncHookH
  * A preHandler: only with a fresh session (a login or step-up within `freshFor`); 401 without a
  * session, 403 `{ error: "not-fresh" }` when stale. `request.tessera.reauthenticate()` after a
  * password check makes the session fresh again.
+ *
+ * @example
+ * ```ts
+ * app.post("/password", { preHandler: requireFresh() }, changePassword); // 403 not-fresh after freshFor
+ * ```
  */
 export function requireFresh(options: GuardOptions = {}): preHandlerAsyncHookHandler {
   return guard("fresh", options, "requireFresh");

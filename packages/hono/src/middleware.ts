@@ -39,16 +39,20 @@ export type OnRefused = (c: Context, answer: HttpAnswer) => Response | Promise<R
 /** Options of `tessera()`: the gate's (`csrf`, `allowedOrigins`, `trustedProxies`) and these. */
 export interface TesseraOptions extends GateOptions {
   /**
-   * The peer address of the connection. Default: read from the runtime's bindings on
-   * @hono/node-server, Bun and Deno; on other runtimes (Workers: `c.req.header("cf-connecting-ip")`)
-   * say where it is.
+   * The peer address of the connection. On other runtimes than @hono/node-server, Bun and
+   * Deno, say where it is (Workers: `c.req.header("cf-connecting-ip")`).
+   * @defaultValue read from the runtime's bindings on @hono/node-server, Bun and Deno
    */
   getRemoteAddress?: (c: Context) => string | undefined;
-  /** Device id to bind the session to (e.g. from a header your app sets), if any. */
+  /**
+   * Device id to bind the session to (e.g. from a header your app sets), if any.
+   * @defaultValue none
+   */
   getDeviceId?: (c: Context) => string | undefined;
   /**
    * Answers a cross-site (403) or store-outage (503) refusal, including a store failure in a
-   * handler after this middleware. Default: the gate's JSON answer.
+   * handler after this middleware.
+   * @defaultValue the gate's JSON answer
    */
   onRefused?: OnRefused;
 }
@@ -162,6 +166,16 @@ function stateOf(c: Context, helper: string): TesseraContext {
  * request had (no fixation), sets the cookie (and `tessera-token` for a bearer client), updates
  * `c.var.session`. Resolves the new session and its token.
  * @throws StoreUnavailableError when the store is down (the middleware answers 503).
+ *
+ * @example
+ * ```ts
+ * app.post("/login", async (c) => {
+ *   const { user, password } = await c.req.json();
+ *   if (!(await checkPassword(user, password))) return c.json({ error: "invalid-credentials" }, 401);
+ *   await login(c, user, { role: "member" });
+ *   return c.json({ user });
+ * });
+ * ```
  */
 export function login(c: Context, user: LoginInput, data?: SessionData): Promise<CreatedSession> {
   return stateOf(c, "login").login(user, data);
@@ -192,7 +206,10 @@ export function reauthenticate(c: Context): Promise<Session | null> {
 
 /** Options of `requireSession` and `requireFresh`. */
 export interface GuardOptions {
-  /** Answers a 401 / 403 refusal (e.g. redirect to a login page). Default: the JSON answer. */
+  /**
+   * Answers a 401 / 403 refusal (e.g. redirect to a login page).
+   * @defaultValue the JSON answer
+   */
   onRefused?: OnRefused;
 }
 
@@ -209,7 +226,15 @@ function guard(level: "session" | "fresh", options: GuardOptions, name: string) 
   return middleware;
 }
 
-/** Lets the request through only with a valid session; otherwise 401 `{ error: "unauthenticated", reason? }`. */
+/**
+ * Lets the request through only with a valid session; otherwise 401 `{ error: "unauthenticated", reason? }`.
+ *
+ * @example
+ * ```ts
+ * app.get("/me", requireSession(), (c) => c.json({ user: c.var.session.userId }));
+ * app.get("/account", requireSession({ onRefused: (c) => c.redirect("/login") }), page);
+ * ```
+ */
 export const requireSession = (options: GuardOptions = {}): MiddlewareHandler<TesseraEnv> =>
   guard("session", options, "requireSession");
 
@@ -217,6 +242,11 @@ export const requireSession = (options: GuardOptions = {}): MiddlewareHandler<Te
  * Lets the request through only with a fresh session (a login or step-up within `freshFor`):
  * 401 without a session, 403 `{ error: "not-fresh" }` when stale. `reauthenticate(c)` after a
  * password check makes the session fresh again.
+ *
+ * @example
+ * ```ts
+ * app.post("/password", requireFresh(), changePassword); // 403 { error: "not-fresh" } after freshFor
+ * ```
  */
 export const requireFresh = (options: GuardOptions = {}): MiddlewareHandler<TesseraEnv> =>
   guard("fresh", options, "requireFresh");

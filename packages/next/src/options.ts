@@ -16,11 +16,15 @@ import type { HeaderReader } from "./request.js";
 export interface TesseraNextOptions extends GateOptions {
   /**
    * Key material (at least 32 characters) for the header that carries the proxy's verdict to
-   * the render. Only needed when the proxy and the app run in different processes; by default
-   * each process uses its own random key.
+   * the render. Only needed when the proxy and the app run in different processes or isolates;
+   * give `tesseraProxy`, `withSession` and `tesseraServer` the same one.
+   * @defaultValue a random key per process (kept on `globalThis`)
    */
   secret?: string;
-  /** Device id to bind the session to, from the request headers (e.g. one your app sets). */
+  /**
+   * Device id to bind the session to, from the request headers (e.g. one your app sets).
+   * @defaultValue none
+   */
   getDeviceId?: (headers: HeaderReader) => string | undefined;
 }
 

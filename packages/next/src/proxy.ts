@@ -31,6 +31,7 @@ export interface TesseraProxyOptions extends TesseraNextOptions {
    * Your own proxy logic, run after validation: return a response (a redirect to the login
    * page, a rewrite, JSON) or nothing to continue to the route. The session cookie is added to
    * whatever you return.
+   * @defaultValue none: continue to the route
    */
   handle?: (
     request: NextRequest,

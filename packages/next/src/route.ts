@@ -15,7 +15,10 @@ export type RouteSession = Omit<RequestSession, "refusal" | "effects" | "onSessi
 
 /** Options of `withSession`. */
 export interface WithSessionOptions extends TesseraNextOptions {
-  /** Answer 401 without a session, or (`"fresh"`) 403 when not fresh. Default: no guard. */
+  /**
+   * Answer 401 without a session, or (`"fresh"`) 403 when not fresh.
+   * @defaultValue none (no guard)
+   */
   require?: "session" | "fresh";
 }
 

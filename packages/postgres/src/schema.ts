@@ -64,7 +64,10 @@ export type SessionsTable<TName extends string = string> = PgTableWithColumns<{
 
 /** Where the sessions table lives. */
 export interface SessionsTableOptions {
-  /** PostgreSQL schema (namespace). Default: none, i.e. the connection's `search_path`. */
+  /**
+   * PostgreSQL schema (namespace).
+   * @defaultValue none: the connection's `search_path`
+   */
   schema?: string;
 }
 
@@ -124,6 +127,14 @@ function quote(identifier: string): string {
 /**
  * The statements that create the sessions table and its two indexes, idempotently
  * (`IF NOT EXISTS`), one string per statement (drivers that prepare statements run one at a time).
+ *
+ * @example
+ * ```ts
+ * for (const statement of createTableStatements("auth_sessions", { schema: "auth" })) {
+ *   await client.query(statement);
+ * }
+ * ```
+ * @throws TesseraConfigError for an empty name or one over 48 bytes (its index names must fit).
  */
 export function createTableStatements(
   name = "sessions",
@@ -165,6 +176,12 @@ export function createTableStatements(
  * The sessions table as one SQL script (the same as the package's
  * `migrations/0000_tessera_sessions.sql` for the default name), for `psql -f` or any migration
  * tool. Safe to run more than once.
+ *
+ * @example
+ * ```ts
+ * writeFileSync("migrations/0001_sessions.sql", createTableSql("sessions"));
+ * ```
+ * @throws TesseraConfigError for an empty name or one over 48 bytes (its index names must fit).
  */
 export function createTableSql(name = "sessions", options: SessionsTableOptions = {}): string {
   return `${createTableStatements(name, options).join(";\n\n")};\n`;

@@ -33,15 +33,22 @@ export type AnyPgDatabase = PgDatabase<PgQueryResultHKT, Record<string, unknown>
 export interface PostgresStoreOptions {
   /** The drizzle database, e.g. `drizzle({ client: pool })`. */
   db: AnyPgDatabase;
-  /** The sessions table. Default: `sessions` (the table named `sessions` on the `search_path`). */
+  /**
+   * The sessions table.
+   * @defaultValue `sessions` (the table named `sessions` on the `search_path`)
+   */
   table?: SessionsTable;
-  /** Clock for expiry, in milliseconds. Default `Date.now`. Use the same clock as `createSessions`. */
+  /**
+   * Clock for expiry, in milliseconds. Use the same clock as `createSessions`.
+   * @defaultValue `Date.now`
+   */
   now?: () => number;
   /**
    * Run the store's queries as named prepared statements (node-postgres only; postgres.js
    * prepares on its own and PGlite has nothing to gain). Saves the server a parse and plan per
    * validate. Turn it off behind a pooler in transaction mode (PgBouncer before 1.21, Supabase's
-   * transaction pooler). Default `true`.
+   * transaction pooler).
+   * @defaultValue `true`
    */
   preparedStatements?: boolean;
 }
@@ -50,7 +57,8 @@ export interface PostgresStoreOptions {
 export interface DeleteExpiredOptions {
   /**
    * Rows deleted per statement; each batch is its own short statement, so a large backlog never
-   * holds many row locks at once. Default 1000.
+   * holds many row locks at once.
+   * @defaultValue `1000`
    */
   batchSize?: number;
 }
@@ -307,6 +315,21 @@ function build(db: AnyPgDatabase, table: SessionsTable, named: boolean) {
  *
  * Every driver failure rejects with `StoreUnavailableError`, the driver's error as `cause`
  * (without drizzle's wrapper, whose message lists the statement's parameters).
+ *
+ * @example
+ * ```ts
+ * import { drizzle } from "drizzle-orm/node-postgres";
+ * import pg from "pg";
+ *
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, statement_timeout: 2000 });
+ * const store = new PostgresStore({ db: drizzle({ client: pool }) });
+ * await store.migrate(); // or ship migrations/0000_tessera_sessions.sql
+ * const sessions = createSessions({ store });
+ * // from a scheduled job:
+ * await store.deleteExpired({ batchSize: 1000 });
+ * ```
+ * @throws TesseraConfigError from the constructor when `db` is not a drizzle Postgres database or
+ * the table's name is unusable; `migrate()` rejects with it for a table with other column names.
  */
 export class PostgresStore implements SessionStore {
   /** The drizzle table this store reads and writes. */

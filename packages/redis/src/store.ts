@@ -30,12 +30,16 @@ export interface RedisStoreOptions {
    * never connects, disconnects or reconfigures it. See the README for recommended options.
    */
   client: RedisClient;
-  /** Prepended to every key, to share a Redis with other data or other apps. Default `tessera:`. */
+  /**
+   * Prepended to every key, to share a Redis with other data or other apps.
+   * @defaultValue `tessera:`
+   */
   prefix?: string;
   /**
    * Milliseconds the store waits for any one Redis round trip before rejecting with
    * `StoreUnavailableError`, whatever the client's own retry and queueing settings. `0` leaves
-   * timing to the client and to core's `storeTimeout`. Default 1000.
+   * timing to the client and to core's `storeTimeout`.
+   * @defaultValue `1000`
    */
   commandTimeout?: number;
 }
@@ -81,6 +85,18 @@ function expiryOf(record: SessionRecord): number {
 /**
  * A `SessionStore` on Redis (single node, Sentinel-managed or Cluster) through ioredis or
  * node-redis.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from "ioredis";
+ *
+ * const redis = new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 2000 });
+ * const sessions = createSessions({ store: new RedisStore({ client: redis, prefix: "myapp:session:" }) });
+ * // Redis Cluster: new RedisStore({ client: new Cluster([{ host: "10.0.0.1", port: 6379 }]) })
+ * // node-redis: new RedisStore({ client: await createClient({ url }).connect() })
+ * ```
+ * @throws TesseraConfigError from the constructor without a Redis client, with a non-string
+ * `prefix` or a negative `commandTimeout`.
  */
 export class RedisStore implements SessionStore {
   readonly #commands: RedisCommands;

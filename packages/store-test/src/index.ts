@@ -32,13 +32,24 @@ export interface ConformanceOptions {
    * Reads what the backend holds for a session id, bypassing the store's own read path (e.g. a
    * raw `GET` or `SELECT`). Used to prove that writes really land and that no secret is stored.
    * Return `null` when nothing is stored.
+   * @defaultValue none: the write-through check is left out, and the no-secret check reads
+   * through the store itself
    */
   rawRead?: (id: string) => Promise<unknown>;
-  /** Called after each test with the store it used (close clients here). */
+  /**
+   * Called after each test with the store it used (close clients here).
+   * @defaultValue none
+   */
   teardown?: (store: SessionStore) => void | Promise<void>;
-  /** Suites this store cannot run, each with the written reason shown in the report. */
+  /**
+   * Suites this store cannot run, each with the written reason shown in the report.
+   * @defaultValue none: every suite runs
+   */
   skip?: Partial<Record<ConformanceSuite, string>>;
-  /** Milliseconds after which a store call counts as hung in the fault tests. Default 200. */
+  /**
+   * Milliseconds after which a store call counts as hung in the fault tests.
+   * @defaultValue `200`
+   */
   hangTimeout?: number;
 }
 
@@ -110,6 +121,14 @@ function countingStore(store: SessionStore) {
 
 /**
  * Registers the conformance suites for one store implementation under `describe(name)`.
+ *
+ * @example
+ * ```ts
+ * // test/conformance.test.ts
+ * runStoreConformance("RedisStore", () => new RedisStore({ client, prefix }), {
+ *   rawRead: async (id) => client.get(`${prefix}s:{${id}}`),
+ * });
+ * ```
  */
 export function runStoreConformance(
   name: string,

@@ -1,0 +1,95 @@
+/**
+ * The framework guides' apps, run as the pages show them and driven over real HTTP. Express,
+ * Hono and Fastify build the same app, so one scenario checks all three: the answers must match.
+ * (The Next.js guide shows apps/next-example's own files, which its suite runs in Chromium.)
+ */
+import { readFileSync } from "node:fs";
+import { Client } from "@tessera/testing";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { startServer } from "../../packed/test/processes.js";
+import { codeBlock, docsDir, exampleDir } from "./pages.js";
+
+const PASSWORD = "correct horse battery staple";
+
+describe.each(["express", "hono", "fastify"])("guide/%s.md", (framework) => {
+  it("the app logs in two devices, lists them, changes the password, steps up and logs out", async () => {
+    const app = await startServer(
+      exampleDir(`guide-${framework}`),
+      "app.mjs",
+      codeBlock(`guide/${framework}.md`, "app.mjs"),
+    );
+    onTestFinished(app.stop);
+    const laptop = new Client(app.url);
+    const phone = new Client(app.url);
+
+    const wrong = await laptop.post("/login", { json: { user: "alice", password: "guess" } });
+    expect([wrong.status, wrong.body]).toEqual([401, { error: "invalid-credentials" }]);
+    expect(wrong.cookies).toEqual([]);
+
+    const login = await laptop.post("/login", { json: { user: "alice", password: PASSWORD } });
+    expect(login.body).toEqual({ user: "alice" });
+    expect(login.cookie("__Host-session")).toMatch(/; HttpOnly; Secure; SameSite=Lax$/);
+    await phone.post("/login", { json: { user: "alice", password: PASSWORD } });
+
+    expect((await laptop.get("/me")).body).toEqual({ user: "alice", fresh: true });
+    const devices = (await laptop.get("/devices")).body as { current: boolean }[];
+    expect(devices).toHaveLength(2);
+    expect(devices.filter((device) => device.current)).toHaveLength(1);
+
+    // Fresh right after login: the password changes and the phone is logged out.
+    const changed = await laptop.post("/password", { json: { newPassword: "new password" } });
+    expect(changed.body).toEqual({ otherSessionsEnded: 1 });
+    expect((await phone.get("/me")).status).toBe(401);
+
+    // Step-up with the new password rotates the secret: a new cookie.
+    const refused = await laptop.post("/reauthenticate", { json: { password: PASSWORD } });
+    expect(refused.status).toBe(401);
+    const before = laptop.jar.get("__Host-session");
+    const stepUp = await laptop.post("/reauthenticate", { json: { password: "new password" } });
+    expect(stepUp.body).toEqual({ fresh: true });
+    expect(laptop.jar.get("__Host-session")).not.toBe(before);
+
+    // The CSRF check: a cross-site POST carrying the cookie never reaches the route.
+    const crossSite = await laptop.post("/logout", {
+      headers: { origin: "https://evil.example", "sec-fetch-site": "cross-site" },
+    });
+    expect([crossSite.status, crossSite.body]).toEqual([
+      403,
+      { error: "cross-site-request", reason: "cross-site" },
+    ]);
+
+    expect((await laptop.post("/logout")).body).toEqual({ ok: true });
+    expect((await laptop.get("/me")).status).toBe(401);
+  });
+});
+
+describe.each(["express", "hono", "fastify"])("guide/%s.md", (framework) => {
+  it("creates no session without a login: anonymous requests get 401 and no cookie", async () => {
+    const app = await startServer(
+      exampleDir(`guide-${framework}-anonymous`),
+      "app.mjs",
+      codeBlock(`guide/${framework}.md`, "app.mjs"),
+    );
+    onTestFinished(app.stop);
+    const visitor = new Client(app.url);
+    for (const path of ["/", "/me", "/devices"]) {
+      const answer = await visitor.get(path);
+      expect(answer.cookies, path).toEqual([]);
+    }
+    expect((await visitor.get("/me")).status).toBe(401);
+    expect(visitor.jar.size).toBe(0);
+  });
+});
+
+describe("guide/nextjs.md", () => {
+  it("includes apps/next-example's files, which that app's end-to-end suite runs", () => {
+    const page = readFileSync(`${docsDir}guide/nextjs.md`, "utf8");
+    const included = [...page.matchAll(/^<<< @\/\.\.\/next-example\/(\S+)/gm)].map((m) => m[1]);
+    expect(included).toEqual(
+      expect.arrayContaining(["lib/sessions.ts", "proxy.ts", "lib/auth.ts", "app/actions.ts"]),
+    );
+    for (const file of included) {
+      expect(() => readFileSync(`${docsDir}../next-example/${file}`), file).not.toThrow();
+    }
+  });
+});

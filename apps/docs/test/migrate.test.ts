@@ -1,0 +1,113 @@
+/**
+ * The migration guides' before, bridge and after apps, run as the pages show them, in turn, on one
+ * database: a browser logs in on the old stack, the bridge moves it to Tessera on its first
+ * request without a new login, and the new stack keeps it.
+ */
+import { Client, connectRedis, dropPrefix, uniquePrefix } from "@tessera/testing";
+import { afterAll, describe, expect, it, onTestFinished } from "vitest";
+import { startServer } from "../../packed/test/processes.js";
+import { codeBlock, exampleDir } from "./pages.js";
+import { connectPostgres, ownSchema } from "./servers.js";
+
+const redis = await connectRedis();
+const postgres = await connectPostgres();
+afterAll(async () => {
+  await redis?.quit();
+  await postgres?.end();
+});
+
+/** Starts one of the page's apps; stopped when the test finishes. */
+async function start(
+  page: string,
+  file: string,
+  env: Record<string, string>,
+  edit = (s: string) => s,
+) {
+  const dir = exampleDir(page.replace(/[/.]/g, "-"));
+  const app = await startServer(dir, file, edit(codeBlock(page, file)), env);
+  onTestFinished(app.stop);
+  return app;
+}
+
+/** The same browser (cookie jar) pointed at another server. */
+function moveTo(client: Client, url: string): Client {
+  const moved = new Client(url);
+  for (const [name, value] of client.jar) moved.jar.set(name, value);
+  return moved;
+}
+
+describe("migrate/lucia-v3.md", () => {
+  it.runIf(postgres)("moves a logged-in Lucia user to Tessera without a new login", async () => {
+    const env = { DATABASE_URL: await ownSchema(postgres!, "lucia") };
+    const schema = new URL(env.DATABASE_URL).searchParams.get("options")!.split("=")[1];
+
+    const before = await start("migrate/lucia-v3.md", "before.mjs", env);
+    let browser = new Client(before.url);
+    expect((await browser.post("/login", { json: { user: "alice" } })).body).toEqual({
+      user: "alice",
+    });
+    expect(browser.jar.has("auth_session")).toBe(true);
+    expect((await browser.get("/me")).body).toEqual({ user: "alice" });
+    before.stop();
+
+    const bridge = await start("migrate/lucia-v3.md", "bridge.mjs", env);
+    browser = moveTo(browser, bridge.url);
+    const exchanged = await browser.get("/me");
+    expect(exchanged.body).toEqual({ user: "alice" });
+    expect(browser.jar.has("auth_session")).toBe(false); // Lucia's cookie cleared
+    expect(browser.jar.has("session")).toBe(true); // Tessera's cookie (http: not __Host-)
+    const lucia = await postgres!.query(`SELECT count(*)::int AS n FROM "${schema}".user_session`);
+    expect(lucia.rows[0].n).toBe(0); // the Lucia session ended with the exchange
+    bridge.stop();
+
+    const after = await start("migrate/lucia-v3.md", "after.mjs", env);
+    browser = moveTo(browser, after.url);
+    expect((await browser.get("/me")).body).toEqual({ user: "alice" });
+    expect((await browser.post("/logout")).body).toEqual({ ok: true });
+    expect((await browser.get("/me")).status).toBe(401);
+  });
+});
+
+describe("migrate/express-session.md", () => {
+  it.runIf(redis)(
+    "moves a logged-in express-session user to Tessera without a new login",
+    async () => {
+      const prefix = uniquePrefix("docs-migrate");
+      onTestFinished(() => dropPrefix(redis!, prefix));
+      const env = {
+        REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+        SESSION_SECRET: "a secret of this test run",
+      };
+      // The only change: keys under a prefix of this run on the shared Redis.
+      const ownPrefix = (source: string) => source.replaceAll("myapp:", prefix);
+
+      const before = await start("migrate/express-session.md", "before.mjs", env, ownPrefix);
+      let browser = new Client(before.url);
+      expect((await browser.post("/login", { json: { user: "alice" } })).body).toEqual({
+        user: "alice",
+      });
+      expect(browser.jar.has("connect.sid")).toBe(true);
+      expect((await browser.get("/me")).body).toEqual({ user: "alice" });
+      expect(await redis!.keys(`${prefix}sess:*`)).toHaveLength(1);
+      before.stop();
+
+      const bridge = await start("migrate/express-session.md", "bridge.mjs", env, ownPrefix);
+      browser = moveTo(browser, bridge.url);
+      expect((await browser.get("/me")).body).toEqual({ user: "alice" });
+      expect(browser.jar.has("connect.sid")).toBe(false);
+      expect(browser.jar.has("session")).toBe(true);
+      expect(await redis!.keys(`${prefix}sess:*`)).toEqual([]); // the old record is gone
+      // A forged cookie (wrong signature) is ignored, never exchanged.
+      const forger = new Client(bridge.url);
+      forger.jar.set("connect.sid", encodeURIComponent("s:someone-elses-id.bad-signature"));
+      expect((await forger.get("/me")).status).toBe(401);
+      bridge.stop();
+
+      const after = await start("migrate/express-session.md", "after.mjs", env, ownPrefix);
+      browser = moveTo(browser, after.url);
+      expect((await browser.get("/me")).body).toEqual({ user: "alice" });
+      expect((await browser.post("/logout")).body).toEqual({ ok: true });
+      expect((await browser.get("/me")).status).toBe(401);
+    },
+  );
+});

@@ -1,0 +1,205 @@
+/**
+ * The packages as a user gets them: each README example runs against the tarballs installed
+ * with plain npm in a scratch app under the OS temp dir, once as ESM (as pasted) and once
+ * translated to CommonJS, and the app resolves exactly one copy of @tessera/core.
+ */
+import type { Server } from "node:http";
+import { createRequire } from "node:module";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { Client, connectRedis, dropPrefix, uniquePrefix } from "@tessera/testing";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { runScript, startServer } from "./processes.js";
+import {
+  copiesOf,
+  createScratch,
+  published,
+  readmeExample,
+  type Scratch,
+  toCommonJs,
+  workspaceVersion,
+} from "./scratch.js";
+
+const require = createRequire(import.meta.url);
+const dynalite = require("dynalite") as (options?: { createTableMs?: number }) => Server;
+
+const redis = await connectRedis();
+
+let scratch: Scratch;
+beforeAll(() => {
+  scratch = createScratch([
+    `express@${workspaceVersion("express", "express")}`,
+    `hono@${workspaceVersion("hono", "hono")}`,
+    `@hono/node-server@${workspaceVersion("hono", "@hono/node-server")}`,
+    `fastify@${workspaceVersion("fastify", "fastify")}`,
+    `ioredis@${workspaceVersion("redis", "ioredis")}`,
+    `drizzle-orm@${workspaceVersion("postgres", "drizzle-orm")}`,
+    `@electric-sql/pglite@${workspaceVersion("postgres", "@electric-sql/pglite")}`,
+    `@aws-sdk/client-dynamodb@${workspaceVersion("dynamodb", "@aws-sdk/client-dynamodb")}`,
+  ]);
+});
+afterAll(() => scratch?.remove());
+
+const formats = [
+  { ext: "mjs", translate: (source: string) => source },
+  { ext: "cjs", translate: toCommonJs },
+] as const;
+
+/** Runs `check` for the example as pasted (ESM) and translated to CommonJS, side by side. */
+function inBothFormats(check: (format: (typeof formats)[number]) => Promise<void>): Promise<void> {
+  return Promise.all(formats.map(check)).then(() => undefined);
+}
+
+describe("the tarballs", () => {
+  it("install every published package, each with its LICENSE and README", () => {
+    expect([...scratch.tarballs.keys()].sort()).toEqual(
+      published()
+        .map(({ name }) => name)
+        .sort(),
+    );
+    for (const { name } of published()) {
+      const pkgDir = join(scratch.dir, "node_modules", name);
+      const manifest = require(join(pkgDir, "package.json"));
+      expect(manifest.license).toBe("MIT");
+      expect(manifest.repository.directory).toMatch(/^packages\//);
+      expect(() => require.resolve(join(pkgDir, "LICENSE"))).not.toThrow();
+      expect(() => require.resolve(join(pkgDir, "README.md"))).not.toThrow();
+    }
+  });
+
+  it("resolve one copy of @tessera/core, the same from every package", () => {
+    const copies = copiesOf(scratch.dir, "@tessera/core");
+    expect(copies).toEqual([join(scratch.dir, "node_modules", "@tessera", "core")]);
+    const fromApp = createRequire(join(scratch.dir, "package.json")).resolve("@tessera/core");
+    for (const { name } of published()) {
+      const fromPackage = createRequire(
+        join(scratch.dir, "node_modules", name, "package.json"),
+      ).resolve("@tessera/core");
+      expect(fromPackage, name).toBe(fromApp);
+    }
+  });
+
+  it("resolve every entry of every exports map under import and require", async () => {
+    const specifiers = published().flatMap(({ name, manifest }) =>
+      Object.keys(manifest.exports)
+        .filter((entry) => entry !== "./package.json")
+        .map((entry) => (entry === "." ? name : `${name}/${entry.slice(2)}`)),
+    );
+    // Resolved from inside the app, by Node's own resolvers: `import` and `require` conditions.
+    const resolver = `
+      import { createRequire } from "node:module";
+      const require = createRequire(import.meta.url);
+      const specifiers = ${JSON.stringify(specifiers)};
+      console.log(JSON.stringify(specifiers.map((s) => [import.meta.resolve(s), require.resolve(s)])));
+    `;
+    const resolved = JSON.parse(
+      await runScript(scratch.dir, "resolve.mjs", resolver),
+    ) as string[][];
+    expect(resolved).toHaveLength(specifiers.length);
+    for (const [esm, cjs] of resolved) {
+      expect(esm).toMatch(/\/node_modules\/@tessera\/[a-z-]+\/dist\/[a-z-]+\.js$/);
+      expect(cjs).toMatch(/\/node_modules\/@tessera\/[a-z-]+\/dist\/[a-z-]+\.cjs$/);
+      expect(esm).toContain(scratch.dir);
+    }
+  });
+});
+
+describe("README examples from the tarballs, as ESM and as CommonJS", () => {
+  it("@tessera/core: the quick start prints the cookie, the rotation and the theft", () =>
+    inBothFormats(async ({ ext, translate }) => {
+      const output = await runScript(
+        scratch.dir,
+        `core.${ext}`,
+        translate(readmeExample("core", "Quick start")),
+      );
+      expect(output).toMatch(/^Set-Cookie: __Host-session=[a-z2-7]{24}\.[a-z2-7]{32}; /m);
+      expect(output).toContain("valid: true fresh: true");
+      expect(output).toContain("rotated: true");
+      expect(output).toContain("replaying the old cookie: reused");
+      expect(output).toContain("devices left: 0");
+    }));
+
+  it.each(["express", "hono", "fastify"])(
+    "@tessera/%s: the quick start server logs in, shows the user, logs out everywhere",
+    (dir) =>
+      inBothFormats(async ({ ext, translate }) => {
+        const server = await startServer(
+          scratch.dir,
+          `${dir}.${ext}`,
+          translate(readmeExample(dir, "Quick start")),
+        );
+        onTestFinished(server.stop);
+        const browser = new Client(server.url);
+        const login = await browser.post("/login", { json: { user: "alice" } });
+        expect(login.body).toEqual({ user: "alice" });
+        expect(login.cookie("__Host-session")).toMatch(/; HttpOnly; Secure; SameSite=Lax$/);
+        expect((await browser.get("/me")).body).toEqual({ user: "alice" });
+        expect((await browser.post("/logout-everywhere")).body).toEqual({ ended: 1 });
+        expect((await browser.get("/me")).status).toBe(401);
+      }),
+  );
+
+  it("@tessera/postgres: the quick start runs on PGlite", () =>
+    inBothFormats(async ({ ext, translate }) => {
+      const output = await runScript(
+        scratch.dir,
+        `postgres.${ext}`,
+        translate(readmeExample("postgres", "Quick start")),
+      );
+      expect(output).toContain("valid: true role: member");
+      expect(output).toContain("revoked: 1");
+      expect(output).toContain("after revokeAll: not-found");
+    }));
+
+  it.runIf(redis)("@tessera/redis: the example runs against the machine's Redis", () =>
+    inBothFormats(async ({ ext, translate }) => {
+      const prefix = uniquePrefix(`packed-${ext}`);
+      onTestFinished(() => dropPrefix(redis!, prefix));
+      const example = readmeExample("redis", "Example");
+      expect(example).toContain("myapp:session:");
+      const output = await runScript(
+        scratch.dir,
+        `redis.${ext}`,
+        translate(example.replace("myapp:session:", prefix)),
+      );
+      expect(output).toContain("valid: true role: member");
+      expect(output).toContain("logged out elsewhere: 1");
+      expect(output).toContain("devices now: 0");
+    }),
+  );
+
+  it("@tessera/dynamodb: the quick start creates its table and runs on dynalite", async () => {
+    const server = dynalite({ createTableMs: 0 });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const { port } = server.address() as AddressInfo;
+    const env = {
+      DYNAMODB_ENDPOINT: `http://127.0.0.1:${port}`,
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: "local",
+      AWS_SECRET_ACCESS_KEY: "local",
+    };
+    const example = readmeExample("dynamodb", "Quick start");
+    // One after the other: both create the same table on the same dynalite.
+    for (const { ext, translate } of formats) {
+      const output = await runScript(scratch.dir, `dynamodb.${ext}`, translate(example), env);
+      expect(output).toContain("valid: true");
+      expect(output).toContain("other devices logged out: 1");
+      expect(output).toContain("phone: not-found");
+    }
+  });
+
+  it("@tessera/access-token: the quick start issues, verifies and refuses", () =>
+    inBothFormats(async ({ ext, translate }) => {
+      const output = await runScript(
+        scratch.dir,
+        `access-token.${ext}`,
+        translate(readmeExample("access-token", "Quick start")),
+      );
+      expect(output).toContain("verified: alice admin");
+      expect(output).toContain("forged: bad-signature");
+      expect(output).toContain("sensitive call after logout: revoked");
+    }));
+});
+
+afterAll(() => redis?.quit());
