@@ -13,12 +13,8 @@
  * run); `pnpm bench` runs it as a child process and puts the figures in the report.
  */
 import { writeFileSync } from "node:fs";
-import {
-  createSessions,
-  type SessionRecord,
-  type SessionStore,
-  type Sessions,
-} from "@tessera/core";
+import { createSessions, type SessionStore, type Sessions } from "@tessera/core";
+import type { SessionRecord } from "@tessera/core/store";
 import { scaleStores } from "./scale-stores.js";
 import { median } from "./stats.js";
 

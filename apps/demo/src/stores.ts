@@ -5,8 +5,10 @@
 import { relative } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SessionStore } from "@tessera/core";
-import { createTable, DynamoDBStore } from "@tessera/dynamodb";
+import { DynamoDBStore } from "@tessera/dynamodb";
+import { createTable } from "@tessera/dynamodb/setup";
 import { PostgresStore } from "@tessera/postgres";
+import { migrate } from "@tessera/postgres/setup";
 import { RedisStore } from "@tessera/redis";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
@@ -39,8 +41,9 @@ function printable(url: string): string {
 export async function openStore(config: DemoConfig): Promise<OpenedStore> {
   if (config.store === "postgres") {
     const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
-    const store = new PostgresStore({ db: drizzlePg({ client: pool }) });
-    await store.migrate();
+    const db = drizzlePg({ client: pool });
+    await migrate(db);
+    const store = new PostgresStore({ db });
     const database = await openServerDatabase(pool);
     return {
       store,
@@ -94,8 +97,9 @@ export async function openStore(config: DemoConfig): Promise<OpenedStore> {
   }
 
   // The default: sessions in the same embedded PGlite database as the accounts.
-  const store = new PostgresStore({ db: drizzlePglite({ client: embedded.pglite }) });
-  await store.migrate();
+  const db = drizzlePglite({ client: embedded.pglite });
+  await migrate(db);
+  const store = new PostgresStore({ db });
   return {
     store,
     database: embedded.database,

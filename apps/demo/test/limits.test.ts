@@ -25,6 +25,7 @@ async function demoWith(env: Record<string, string>, dataDir?: string): Promise<
   return server;
 }
 
+/** A form POST as the demo's own pages send it (a browser adds its same-origin marker). */
 function post(url: string, fields: Record<string, string>, cookie?: string) {
   return fetch(url, {
     method: "POST",

@@ -5,7 +5,12 @@
  */
 import { createSessions, MemoryStore, type Sessions } from "@tessera/core";
 import { type TesseraNextOptions, tesseraProxy } from "@tessera/next";
-import { counting, type StoreMode, switchable } from "@tessera/testing/levers";
+import {
+  countingStore,
+  type StoreCalls,
+  type StoreMode,
+  switchableStore,
+} from "@tessera/store-test/doubles";
 import { NextResponse } from "next/server";
 
 /** The JSON a test sends to configure the app (the shared `ReferenceConfig`). */
@@ -19,7 +24,7 @@ interface Reference {
   options: TesseraNextOptions;
   proxy: ReturnType<typeof tesseraProxy>;
   offsetMs: number;
-  calls: ReturnType<typeof counting>["calls"];
+  calls: StoreCalls;
   setStore: (mode: StoreMode) => void;
 }
 
@@ -32,8 +37,8 @@ export const testHooksEnabled = process.env.TESSERA_REFERENCE_TEST_HOOKS === "1"
 export function configure(config: ReferenceConfig = {}): void {
   const reference = { offsetMs: 0 } as Reference;
   const now = () => Date.now() + reference.offsetMs;
-  const lever = switchable(new MemoryStore({ now }));
-  const counted = counting(lever.store);
+  const lever = switchableStore(new MemoryStore({ now }));
+  const counted = countingStore(lever.store);
   reference.calls = counted.calls;
   reference.setStore = lever.set;
   reference.options = config.options ?? {};

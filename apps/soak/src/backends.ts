@@ -12,9 +12,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { PGlite } from "@electric-sql/pglite";
-import type { SessionRecord, SessionStore } from "@tessera/core";
-import { createTable, DynamoDBStore } from "@tessera/dynamodb";
+import type { SessionStore } from "@tessera/core";
+import type { SessionRecord } from "@tessera/core/store";
+import { DynamoDBStore } from "@tessera/dynamodb";
+import { createTable } from "@tessera/dynamodb/setup";
 import { PostgresStore } from "@tessera/postgres";
+import { migrate } from "@tessera/postgres/setup";
 import { RedisStore } from "@tessera/redis";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
@@ -216,8 +219,9 @@ export async function postgresBackend(): Promise<Backend> {
     connectionTimeoutMillis: 1000,
   });
   pool.on("error", () => {});
-  const store = new PostgresStore({ db: drizzlePg({ client: pool }) });
-  await store.migrate();
+  const db = drizzlePg({ client: pool });
+  await migrate(db);
+  const store = new PostgresStore({ db });
   return {
     name: "postgres",
     store,
@@ -249,8 +253,9 @@ export async function pgliteBackend(): Promise<Backend> {
   const dir = tempDir("pglite");
   const open = async () => {
     const database = await PGlite.create(dir);
-    const inner = new PostgresStore({ db: drizzlePglite({ client: database }) });
-    await inner.migrate();
+    const db = drizzlePglite({ client: database });
+    await migrate(db);
+    const inner = new PostgresStore({ db });
     return { database, inner };
   };
   let current: Awaited<ReturnType<typeof open>> | null = await open();

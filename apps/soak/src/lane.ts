@@ -3,7 +3,7 @@
  * its chaos. Every request is real HTTP on loopback; every figure is counted here.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import type { SessionRecord } from "@tessera/core";
+import type { SessionRecord } from "@tessera/core/store";
 import type { Backend } from "./backends.js";
 import { emptyFigures, type LaneFigures } from "./figures.js";
 import { type Clock, SETTINGS, type SoakServer, startServer } from "./server.js";

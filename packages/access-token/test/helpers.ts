@@ -1,5 +1,3 @@
-import { MemoryStore, type SessionRecord } from "@tessera/core";
-
 /** Splits a compact JWT and decodes its JSON parts. */
 export function decodeJwt(token: string) {
   const [header, payload, signature] = token.split(".");
@@ -11,16 +9,6 @@ export function decodeJwt(token: string) {
 /** Base64url of the JSON of `value`, as a JWT part. */
 export function part(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString("base64url");
-}
-
-/** A MemoryStore whose reads fail while `down` is set: a session store outage. */
-export class OutageStore extends MemoryStore {
-  down = false;
-
-  override get(id: string): Promise<SessionRecord | null> {
-    if (this.down) return Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:6379"));
-    return super.get(id);
-  }
 }
 
 /** The value of the session cookie in a Set-Cookie header, or null. */

@@ -11,9 +11,11 @@
 import {
   type BindingOptions,
   createSessions,
+  MemoryStore,
   type Sessions,
   type SessionsOptions,
 } from "@tessera/core";
+import { switchableStore } from "@tessera/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   type AccessTokenJwk,
@@ -25,7 +27,7 @@ import {
   type TokenEndpointOptions,
   type Verifier,
 } from "../src/index.js";
-import { cookieValue, OutageStore } from "./helpers.js";
+import { cookieValue } from "./helpers.js";
 
 export interface AppDeps {
   sessions: Sessions;
@@ -43,7 +45,7 @@ const COOKIE = "__Host-session";
 export function describeHttpContract(name: string, start: StartApp) {
   describe(`${name}: token endpoint and downstream guard over HTTP`, () => {
     let clock = Date.now();
-    let store: OutageStore;
+    let outage: ReturnType<typeof switchableStore>;
     let key: AccessTokenJwk;
     let url: string;
     let close: (() => Promise<void>) | undefined;
@@ -58,9 +60,9 @@ export function describeHttpContract(name: string, start: StartApp) {
       options: { binding?: BindingOptions; rotation?: SessionsOptions["rotation"] } = {},
     ) {
       await stop();
-      store = new OutageStore({ now: () => clock });
+      outage = switchableStore(new MemoryStore({ now: () => clock }));
       const sessions = createSessions({
-        store,
+        store: outage.store,
         now: () => clock,
         rotation: options.rotation ?? { interval: 300, grace: 30 },
         ...(options.binding ? { binding: options.binding } : {}),
@@ -208,7 +210,7 @@ export function describeHttpContract(name: string, start: StartApp) {
 
     it("answers 503, not 401, while the session store is down", async () => {
       const session = await login();
-      store.down = true;
+      outage.set("down");
       const response = await exchange({ cookie: `${COOKIE}=${session}` });
       expect(response.status).toBe(503);
       expect(await response.json()).toEqual({ error: "temporarily_unavailable" });
@@ -264,7 +266,7 @@ export function describeHttpContract(name: string, start: StartApp) {
 
     it("answers 503 on a sensitive route while the revocation check cannot reach the store", async () => {
       const token = await accessToken(await login());
-      store.down = true;
+      outage.set("down");
       const auth = { authorization: `Bearer ${token}` };
       expect((await fetch(`${url}/api/pay`, { method: "POST", headers: auth })).status).toBe(503);
     });

@@ -5,6 +5,7 @@
  * processes in revocation-push.test.ts.
  */
 import { createSessions, MemoryStore, StoreUnavailableError } from "@tessera/core";
+import { switchableStore } from "@tessera/testing";
 import { describe, expect, it } from "vitest";
 import {
   createAccessTokens,
@@ -17,7 +18,6 @@ import {
   sessionRevocation,
   subscribeRevocations,
 } from "../src/index.js";
-import { OutageStore } from "./helpers.js";
 
 const ISSUER = "https://auth.example";
 const AUDIENCE = "orders";
@@ -50,9 +50,9 @@ async function world(options: { maxEntries?: number; failClosed?: boolean } = {}
   const feed = new LocalFeed();
   const key = await generateSigningKey();
   const tokens = createAccessTokens({ keys: [key], issuer: ISSUER, audience: AUDIENCE });
-  const store = new OutageStore();
+  const store = switchableStore(new MemoryStore());
   const sessions = createSessions({
-    store,
+    store: store.store,
     onEvent: revocationPublisher({ feed, ttl: tokens.ttl }),
   });
   let storeChecks = 0;
@@ -179,7 +179,7 @@ describe("a verifier's deny-list", () => {
     const alice = await login();
     expect((await verifier.verify(alice.token, { checkRevocation: true })).ok).toBe(true);
     expect(storeChecks()).toBe(1);
-    store.down = true;
+    store.set("down");
     await expect(verifier.verify(alice.token, { checkRevocation: true })).rejects.toBeInstanceOf(
       StoreUnavailableError,
     );
@@ -213,7 +213,7 @@ describe("a verifier's deny-list", () => {
     const open = await world();
     const alice = await open.login();
     open.feed.status("lost");
-    open.store.down = true;
+    open.store.set("down");
     expect((await open.verifier.verify(alice.token)).ok).toBe(true);
     await expect(
       open.verifier.verify(alice.token, { checkRevocation: true }),
@@ -222,7 +222,7 @@ describe("a verifier's deny-list", () => {
     const closed = await world({ failClosed: true });
     const bob = await closed.login("bob");
     closed.feed.status("lost");
-    closed.store.down = true;
+    closed.store.set("down");
     await expect(closed.verifier.verify(bob.token)).rejects.toBeInstanceOf(StoreUnavailableError);
   });
 

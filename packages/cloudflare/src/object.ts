@@ -4,7 +4,7 @@
  * by name, and each instance plays one of two roles:
  *
  * - a **session object** (`s:<session id>`) holds one record under the key `record`, with an
- *   alarm at the record's `expiresAt` that deletes it (native expiry);
+ *   alarm at the record's end (`endOf`: its `expiresAt`) that deletes it (native expiry);
  * - a **user index** (`u:<user id>`) holds one key per session of the user (`s:<session id>`,
  *   valued with that session's expiry), with an alarm at the latest expiry.
  *
@@ -14,7 +14,7 @@
  */
 
 import { DurableObject } from "cloudflare:workers";
-import type { SessionRecord } from "@tessera/core";
+import { endOf, isLive, type SessionRecord } from "@tessera/core/store";
 
 const RECORD = "record";
 const ENTRY = "s:";
@@ -29,14 +29,14 @@ export class SessionDurableObject extends DurableObject {
   /** The live record, or null when none is stored or it has expired (awaiting its alarm). */
   async readSession(): Promise<SessionRecord | null> {
     const record = await this.ctx.storage.get<SessionRecord>(RECORD);
-    return record && record.expiresAt > Date.now() ? record : null;
+    return record && isLive(record, Date.now()) ? record : null;
   }
 
   /** Stores `record` unless a live record holds the id; arms the expiry alarm. */
   async createSession(record: SessionRecord): Promise<CreateOutcome> {
     if (await this.readSession()) return "conflict";
     await this.ctx.storage.put(RECORD, record);
-    await this.ctx.storage.setAlarm(record.expiresAt);
+    await this.ctx.storage.setAlarm(endOf(record));
     return "created";
   }
 
@@ -51,7 +51,7 @@ export class SessionDurableObject extends DurableObject {
       return false;
     }
     await this.ctx.storage.put(RECORD, record);
-    await this.ctx.storage.setAlarm(record.expiresAt);
+    await this.ctx.storage.setAlarm(endOf(record));
     return true;
   }
 
@@ -109,8 +109,8 @@ export class SessionDurableObject extends DurableObject {
   override async alarm(): Promise<void> {
     const record = await this.ctx.storage.get<SessionRecord>(RECORD);
     if (record) {
-      if (record.expiresAt <= Date.now()) await this.#clear();
-      else await this.ctx.storage.setAlarm(record.expiresAt);
+      if (!isLive(record, Date.now())) await this.#clear();
+      else await this.ctx.storage.setAlarm(endOf(record));
       return;
     }
     await this.#armIndex(await this.#liveEntries());

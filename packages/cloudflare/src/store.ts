@@ -7,14 +7,14 @@
  * `listByUser` and `deleteByUser`, O(sessions of that user). The index entry is written before
  * the session, so the index is always a superset of the user's live sessions (see the README).
  */
+import { SessionConflictError, TesseraConfigError } from "@tessera/core";
 import {
-  SessionConflictError,
+  createStoreCall,
+  endOf,
   type SessionRecord,
   type SessionStore,
-  StoreUnavailableError,
-  TesseraConfigError,
-  TesseraError,
-} from "@tessera/core";
+  type StoreCall,
+} from "@tessera/core/store";
 import type { SessionDurableObject } from "./object.js";
 
 /**
@@ -59,6 +59,8 @@ type Stub = DurableObjectStub<SessionDurableObject>;
 export class DurableObjectStore implements SessionStore {
   readonly #namespace: SessionObjectNamespace;
   readonly #prefix: string;
+  /** Every RPC goes through here: any failure (object reset, overload, network) as a Tessera error. */
+  readonly #call: StoreCall = createStoreCall("Durable Object");
 
   /** Checks the options; throws `TesseraConfigError` when `namespace` is not a binding. */
   constructor(options: DurableObjectStoreOptions) {
@@ -92,21 +94,10 @@ export class DurableObjectStore implements SessionStore {
     return this.#namespace.get(this.#namespace.idFromName(name));
   }
 
-  /** Runs one RPC; any failure (object reset, overload, network) leaves as a Tessera error. */
-  async #call<T>(what: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      if (error instanceof TesseraError) throw error;
-      const reason = error instanceof Error ? `: ${error.message}` : "";
-      throw new StoreUnavailableError(`Durable Object ${what} failed${reason}`, { cause: error });
-    }
-  }
-
   /** Adds (or raises) the index entry; always before the session object is written. */
   #index(record: SessionRecord): Promise<void> {
     return this.#call("index add", () =>
-      this.#object(this.indexObjectName(record.userId)).indexAdd(record.id, record.expiresAt),
+      this.#object(this.indexObjectName(record.userId)).indexAdd(record.id, endOf(record)),
     );
   }
 

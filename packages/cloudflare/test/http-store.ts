@@ -6,12 +6,12 @@
 import {
   InvalidArgumentError,
   SessionConflictError,
-  type SessionRecord,
   type SessionStore,
   StoreUnavailableError,
   TesseraConfigError,
   type TesseraError,
 } from "@tessera/core";
+import type { SessionRecord } from "@tessera/core/store";
 
 const ERRORS: Record<string, new (message: string) => TesseraError> = {
   conflict: SessionConflictError,

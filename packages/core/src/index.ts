@@ -1,3 +1,7 @@
+/**
+ * `@tessera/core`: what an application needs. Store authors import `@tessera/core/store`,
+ * framework-integration authors `@tessera/core/http`.
+ */
 export {
   type BindingComparator,
   type BindingMode,
@@ -5,11 +9,8 @@ export {
   type BindingVerdict,
   type ClientInfo,
   ipPrefix,
-  parseUserAgent,
-  type UserAgentFingerprint,
-  userAgentFingerprint,
 } from "./binding.js";
-export { type CookieOptions, parseBearer, type SessionCookie } from "./cookie.js";
+export type { CookieOptions, SessionCookie } from "./cookie.js";
 export {
   InvalidArgumentError,
   isTesseraError,
@@ -37,5 +38,4 @@ export {
   type TokenSource,
   type ValidateResult,
 } from "./sessions.js";
-export type { SessionRecord, SessionStore, StoredClient } from "./store.js";
-export { hashSecret, parseToken, TOKEN_LENGTH } from "./token.js";
+export type { SessionStore } from "./store/record.js";

@@ -2,7 +2,7 @@
  * An in-process store: correct (compare-and-swap, per-user index, expiry) but not shared
  * between processes and not persistent. For tests and single-process development.
  */
-import type { SessionRecord, SessionStore } from "./store.js";
+import type { SessionRecord, SessionStore } from "./store/record.js";
 
 /** Options of `MemoryStore`. */
 export interface MemoryStoreOptions {

@@ -3,7 +3,7 @@ import type { BindingMode, BindingOptions, ResolvedBinding } from "./binding.js"
 import type { CookieOptions } from "./cookie.js";
 import { TesseraConfigError } from "./errors.js";
 import type { SessionEventHandler } from "./events.js";
-import type { SessionStore } from "./store.js";
+import type { SessionStore } from "./store/record.js";
 
 /** Rotation of the secret. */
 export interface RotationOptions {

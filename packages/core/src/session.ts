@@ -1,6 +1,9 @@
 /** The public view of a session: what an application reads. Never contains a secret or hash. */
-import { ipPrefix, readFingerprint } from "./binding.js";
-import type { SessionRecord } from "./store.js";
+import { boundedCache } from "./caches.js";
+import { ipPrefix } from "./ip.js";
+import { isFresh } from "./rules.js";
+import type { SessionRecord } from "./store/record.js";
+import { readFingerprint } from "./user-agent.js";
 
 /**
  * Augment this interface to type `session.data` everywhere without generics:
@@ -58,8 +61,7 @@ export interface DeviceSession extends Session {
   current: boolean;
 }
 
-const clientViewCache = new Map<string, SessionClientInfo>();
-const CLIENT_VIEW_CACHE_SIZE = 512;
+const clientViews = boundedCache<SessionClientInfo>("client views");
 
 /**
  * Derives the public client view from the stored form. Memoised (a copy is returned), since the
@@ -67,13 +69,7 @@ const CLIENT_VIEW_CACHE_SIZE = 512;
  */
 export function clientView(client: SessionRecord["client"]): SessionClientInfo {
   const key = `${client.ip ?? ""}|${client.ua ?? ""}|${client.deviceId ?? ""}`;
-  let view = clientViewCache.get(key);
-  if (!view) {
-    view = deriveClientView(client);
-    if (clientViewCache.size >= CLIENT_VIEW_CACHE_SIZE) clientViewCache.clear();
-    clientViewCache.set(key, view);
-  }
-  return { ...view };
+  return { ...clientViews.get(key, () => deriveClientView(client)) };
 }
 
 function deriveClientView(client: SessionRecord["client"]): SessionClientInfo {
@@ -114,7 +110,7 @@ export function sessionView(
     expiresAt: new Date(Math.min(record.expiresAt, record.absoluteExpiresAt)),
     absoluteExpiresAt: new Date(record.absoluteExpiresAt),
     // A soft binding change is written with freshness ended, so the record decides alone.
-    fresh: currentSecret && now < record.freshUntil,
+    fresh: isFresh(record, now, currentSecret),
     client: clientView(record.client),
     bindingChanged,
   };

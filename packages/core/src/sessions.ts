@@ -8,27 +8,29 @@ import { InvalidArgumentError, SessionConflictError } from "./errors.js";
 import { emitEvent, type SessionEventType } from "./events.js";
 import { type ResolvedOptions, resolveOptions, type SessionsOptions } from "./options.js";
 import {
+  isLive,
+  matchSecret,
+  type Policy,
+  resendSecret,
+  writeForCurrent,
+  writeForResend,
+} from "./rules.js";
+import {
   clientView,
   type DeviceSession,
   type Session,
   type SessionData,
   sessionView,
 } from "./session.js";
-import type { SessionRecord, StoredClient } from "./store.js";
+import type { SessionRecord, StoredClient } from "./store/record.js";
 import { guardStore } from "./store-guard.js";
 import {
-  deriveRotatedSecret,
   formatToken,
-  generateRotationNonce,
   generateSecret,
   generateSessionId,
   hashSecret,
   isSessionId,
-  isStepUpNonce,
-  nonceChain,
   parseToken,
-  secretHashMatches,
-  storedNonceChain,
 } from "./token.js";
 
 /**
@@ -107,29 +109,12 @@ export interface Sessions {
   readonly cookie: SessionCookie;
 }
 
-/** Older secrets remembered for reuse detection beyond the previous one. */
-const RETIRED_SECRETS_KEPT = 3;
 /** Compare-and-swap attempts before a write is reported as a conflict. */
 const WRITE_ATTEMPTS = 8;
 const MAX_USER_ID_LENGTH = 256;
 
 /** What a check is for: a plain validate, a forced rotation, or a step-up. */
 type CheckMode = "validate" | "rotate" | "reauthenticate";
-
-/**
- * How a presented secret relates to the record. A number: the secret precedes the current one by
- * that many unconfirmed rotations (usually 1, the previous secret), so it is re-sent the current.
- */
-type SecretMatch = "current" | number | "previous" | "reused" | "invalid";
-
-/**
- * Unconfirmed rotations kept chained at most. A step-up (`reauthenticate`) on top of an
- * unconfirmed rotation adds a link rather than confirming it: it is no proof that the client
- * holds the current secret (an integration hands it the token it was about to re-send when the
- * request carried the previous one), and a lost step-up response must not retire the cookie the
- * browser still holds.
- */
-const UNCONFIRMED_CHAIN_KEPT = 3;
 
 function checkUserId(userId: unknown): asserts userId is string {
   if (typeof userId !== "string" || userId.length === 0 || userId.length > MAX_USER_ID_LENGTH) {
@@ -152,21 +137,6 @@ function checkData(data: unknown): Record<string, unknown> {
 }
 
 /**
- * Records a soft binding change, so it is reported once, not on every request: the fields the
- * request supplied replace the recorded ones, a field it lacks keeps its recorded value (omitting
- * a header must not switch a binding off), and freshness ends (a moved client must step up again).
- */
-function followClient(
-  draft: SessionRecord,
-  record: SessionRecord,
-  moved: StoredClient,
-  at: number,
-): void {
-  draft.client = { ...record.client, ...moved };
-  draft.freshUntil = Math.min(record.freshUntil, at);
-}
-
-/**
  * Creates the session manager. Throws `TesseraConfigError` for invalid options (idle longer
  * than absolute, grace not shorter than the rotation interval, negative numbers, ...).
  *
@@ -185,6 +155,7 @@ function followClient(
  */
 export function createSessions(options: SessionsOptions): Sessions {
   const config: ResolvedOptions = resolveOptions(options);
+  const policy: Policy = config;
   const store = guardStore(config.store, config.storeTimeoutMs);
   const now = config.now;
   const cookie = createSessionCookie(config.cookie, config.idleSeconds, now);
@@ -213,137 +184,6 @@ export function createSessions(options: SessionsOptions): Sessions {
     });
   }
 
-  function matchSecret(record: SessionRecord, presented: string, at: number): SecretMatch {
-    if (secretHashMatches(presented, record.secretHash)) return "current";
-    const unconfirmed = nonceChain(record.rotationNonce).length;
-    const earlier = [record.previousSecretHash, ...record.retiredSecretHashes];
-    for (let back = 0; back < earlier.length; back++) {
-      if (!secretHashMatches(presented, earlier[back] ?? null)) continue;
-      // No request has presented the newer secret yet: nothing shows a second party, so this
-      // one is answered with the same current token, however late it comes back.
-      if (back < unconfirmed) return back + 1;
-      if (back === 0) return at - record.rotatedAt < config.graceMs ? "previous" : "reused";
-      return "reused";
-    }
-    return "invalid";
-  }
-
-  /**
-   * The current secret, derived from a secret `steps` unconfirmed rotations back, or `null` if
-   * the derivation does not land on the stored hash (a record changed under us).
-   */
-  function resendSecret(record: SessionRecord, secret: string, steps: number): string | null {
-    let derived = secret;
-    for (const nonce of nonceChain(record.rotationNonce).slice(-steps)) {
-      derived = deriveRotatedSecret(derived, nonce);
-    }
-    return secretHashMatches(hashSecret(derived), record.secretHash) ? derived : null;
-  }
-
-  /**
-   * Idle extension: written only when less than half the window remains (or along with another
-   * write), which keeps the hot path at one read at the cost of half-window accuracy.
-   */
-  function idleExtension(record: SessionRecord, at: number, writing: boolean): number | null {
-    const extended = Math.min(at + config.idleMs, record.absoluteExpiresAt);
-    if (extended <= record.expiresAt) return null;
-    return writing || record.expiresAt - at < config.idleMs / 2 ? extended : null;
-  }
-
-  /**
-   * The single write a request presenting the current secret may need (confirm a rotation,
-   * rotate, extend the idle expiry, follow a soft binding change), or `null` when nothing is
-   * due: the hot path.
-   */
-  function plannedWrite(
-    record: SessionRecord,
-    secret: string,
-    at: number,
-    mode: CheckMode,
-    moved: StoredClient | null,
-  ) {
-    let next: SessionRecord | null = null;
-    let token: string | null = null;
-    const change = () => {
-      next ??= { ...record, version: record.version + 1 };
-      return next;
-    };
-    // Presenting the new secret confirms its delivery. The previous secret's grace runs from
-    // now, not from the rotation: tabs that still carry it after a long unconfirmed pause are
-    // requests in flight, not thieves. The rotation interval also restarts here, so a
-    // confirmation never retires the previous secret at once (except with interval 0).
-    const chain = nonceChain(record.rotationNonce);
-    const chained = mode === "reauthenticate";
-    const confirming = !chained && chain.length > 0;
-    if (confirming) {
-      const draft = change();
-      draft.rotationNonce = null;
-      draft.rotatedAt = at;
-    }
-    const rotatedAt = confirming ? at : record.rotatedAt;
-    if (mode !== "validate" || at - rotatedAt >= config.intervalMs) {
-      const nonce = generateRotationNonce(mode === "reauthenticate");
-      const newSecret = deriveRotatedSecret(secret, nonce);
-      const draft = change();
-      draft.retiredSecretHashes = [record.previousSecretHash, ...record.retiredSecretHashes]
-        .filter((hash): hash is string => hash !== null)
-        .slice(0, RETIRED_SECRETS_KEPT);
-      draft.previousSecretHash = record.secretHash;
-      draft.secretHash = hashSecret(newSecret);
-      draft.rotationNonce = storedNonceChain(
-        [...(chained ? chain : []), nonce].slice(-UNCONFIRMED_CHAIN_KEPT),
-      );
-      draft.rotatedAt = at;
-      token = formatToken(record.id, newSecret);
-    }
-    if (moved) followClient(change(), record, moved, at);
-    if (mode === "reauthenticate") {
-      // After the move: the credentials were just checked on this very client.
-      const draft = change();
-      draft.authenticatedAt = at;
-      draft.freshUntil = Math.min(at + config.freshMs, record.absoluteExpiresAt);
-    }
-    const extended = idleExtension(record, at, next !== null);
-    if (extended !== null) {
-      change().expiresAt = extended;
-      token ??= formatToken(record.id, secret); // re-send the cookie so its Max-Age follows
-    }
-    if (next === null) return null;
-    (next as SessionRecord).lastActiveAt = at;
-    return { record: next as SessionRecord, token };
-  }
-
-  /**
-   * The write a request presenting the previous secret of an unconfirmed rotation may need:
-   * never a rotation (that would retire the new secret, which may already sit in a cookie jar),
-   * only the idle extension, a soft binding change, and the end of a step-up's freshness.
-   */
-  function resendWrite(
-    record: SessionRecord,
-    at: number,
-    moved: StoredClient | null,
-    steps: number,
-  ) {
-    let next: SessionRecord | null = null;
-    const change = () => {
-      next ??= { ...record, version: record.version + 1 };
-      return next;
-    };
-    if (moved) followClient(change(), record, moved, at);
-    const skipped = nonceChain(record.rotationNonce).slice(-steps);
-    if (skipped.some(isStepUpNonce) && record.freshUntil > at) {
-      // A secret from before the step-up is being exchanged for the stepped-up one: a lost
-      // response, or a copy taken before the step-up. The token is re-sent either way (no
-      // logout), but without the freshness: the copy must never inherit it.
-      change().freshUntil = at;
-    }
-    const extended = idleExtension(record, at, next !== null);
-    if (extended !== null) change().expiresAt = extended;
-    if (next === null) return null;
-    (next as SessionRecord).lastActiveAt = at;
-    return next as SessionRecord;
-  }
-
   async function check(
     token: unknown,
     client: ClientInfo | undefined,
@@ -357,12 +197,12 @@ export function createSessions(options: SessionsOptions): Sessions {
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
       const at = now();
       if (!record) return { ok: false, reason: "not-found" };
-      if (at >= record.expiresAt || at >= record.absoluteExpiresAt) {
+      if (!isLive(record, at)) {
         await store.delete(record.id);
         emit("session.expired", record, current);
         return { ok: false, reason: "expired" };
       }
-      const match = matchSecret(record, presented, at);
+      const match = matchSecret(record, presented, at, config.graceMs);
       if (match === "invalid") {
         emit("session.invalid_secret", record, current);
         return { ok: false, reason: "invalid-secret" };
@@ -387,7 +227,7 @@ export function createSessions(options: SessionsOptions): Sessions {
       const moved = verdict === "changed" ? current : null;
       let write: { record: SessionRecord; token: string | null } | null;
       if (match === "current") {
-        write = plannedWrite(record, parsed.secret, at, mode, moved);
+        write = writeForCurrent(record, parsed.secret, at, policy, mode, moved);
       } else {
         const steps = typeof match === "number" ? match : 0;
         const derived = steps > 0 ? resendSecret(record, parsed.secret, steps) : null;
@@ -398,7 +238,7 @@ export function createSessions(options: SessionsOptions): Sessions {
         const resent = derived === null ? null : formatToken(record.id, derived);
         // A parallel request still carrying the secret just rotated away (inside grace), or one
         // whose response with the new cookie was lost (unconfirmed: re-send the same token).
-        const updated = steps > 0 ? resendWrite(record, at, moved, steps) : null;
+        const updated = steps > 0 ? writeForResend(record, at, policy, moved, steps) : null;
         write = updated ? { record: updated, token: resent } : null;
         if (!write) {
           if (moved) emit("session.binding_mismatch", record, current, { detail: "soft" });
@@ -439,7 +279,7 @@ export function createSessions(options: SessionsOptions): Sessions {
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
       const record = await store.get(sessionId);
       const at = now();
-      if (!record || at >= record.expiresAt || at >= record.absoluteExpiresAt) return null;
+      if (!record || !isLive(record, at)) return null;
       const next = { ...change(record, at), version: record.version + 1 };
       if (await store.update(next, record.version)) {
         emit("session.updated", next, null, { detail });
@@ -541,10 +381,7 @@ export function createSessions(options: SessionsOptions): Sessions {
       const records = await store.listByUser(userId);
       const at = now();
       return records
-        .filter(
-          (record) =>
-            record.userId === userId && at < record.expiresAt && at < record.absoluteExpiresAt,
-        )
+        .filter((record) => record.userId === userId && isLive(record, at))
         .sort((a, b) => b.lastActiveAt - a.lastActiveAt)
         .map((record) => ({
           ...sessionView(record, at),
@@ -556,7 +393,7 @@ export function createSessions(options: SessionsOptions): Sessions {
       if (!isSessionId(sessionId)) return null;
       const record = await store.get(sessionId);
       const at = now();
-      if (!record || at >= record.expiresAt || at >= record.absoluteExpiresAt) return null;
+      if (!record || !isLive(record, at)) return null;
       return sessionView(record, at);
     },
 

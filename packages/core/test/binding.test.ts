@@ -1,12 +1,8 @@
 import { describe, expect, it } from "vitest";
-import {
-  compareBinding,
-  ipPrefix,
-  parseUserAgent,
-  type ResolvedBinding,
-  toStoredClient,
-  userAgentFingerprint,
-} from "../src/binding.js";
+import { compareBinding, type ResolvedBinding, toStoredClient } from "../src/binding.js";
+import { CACHE_SIZE, cacheSizes } from "../src/caches.js";
+import { ipPrefix } from "../src/ip.js";
+import { parseUserAgent, userAgentFingerprint } from "../src/user-agent.js";
 
 const CHROME_MAC_131 =
   "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
@@ -135,5 +131,12 @@ describe("binding comparison", () => {
   it("lets a custom comparator decide", () => {
     const compare = () => "reject" as const;
     expect(compareBinding(modes({ compare }), recorded, recorded)).toBe("reject");
+  });
+});
+
+describe("module caches", () => {
+  it("stay bounded however many distinct user-agents a server sees", () => {
+    for (let i = 0; i < CACHE_SIZE * 3; i++) userAgentFingerprint(`bot-${i}/1.0`);
+    expect(cacheSizes()["user-agent fingerprints"]).toBeLessThanOrEqual(CACHE_SIZE);
   });
 });

@@ -6,13 +6,13 @@ import {
   MemoryStore,
   SessionConflictError,
   type SessionEvent,
-  type SessionRecord,
   type SessionStore,
   type SessionsOptions,
   StoreUnavailableError,
   TesseraConfigError,
   TesseraError,
 } from "../src/index.js";
+import type { SessionRecord } from "../src/store/index.js";
 
 const MINUTE = 60_000;
 const CHROME =

@@ -5,8 +5,29 @@
  * range, `undefined` fields are refused), and JSON keeps exactly what the other stores keep.
  */
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
-import { type SessionRecord, type StoredClient, StoreUnavailableError } from "@tessera/core";
+import { StoreUnavailableError } from "@tessera/core";
+import {
+  endOf,
+  type FieldKind,
+  RECORD_FIELD_NAMES,
+  RECORD_FIELDS,
+  type SessionRecord,
+  type StoredClient,
+} from "@tessera/core/store";
 import type { ResolvedLayout } from "./layout.js";
+
+/**
+ * The record fields kept as attributes of their own name: every field but `id` and `userId`,
+ * which live in the key and in the user attribute. Key and TTL attributes must not take these
+ * names.
+ */
+export const RECORD_ATTRIBUTES = RECORD_FIELD_NAMES.filter(
+  (field): field is Exclude<(typeof RECORD_FIELD_NAMES)[number], "id" | "userId"> =>
+    field !== "id" && field !== "userId",
+);
+
+/** What a `client` map may hold. */
+const CLIENT_KEYS = ["ip", "ua", "deviceId"] as const satisfies readonly (keyof StoredClient)[];
 
 /** A DynamoDB item in the low-level wire shape. */
 export type Item = Record<string, AttributeValue>;
@@ -37,59 +58,89 @@ export function indexItemOf(layout: ResolvedLayout, record: SessionRecord): Item
   };
 }
 
-/** Epoch seconds DynamoDB's TTL may delete the item after: never before `expiresAt`. */
-export function ttlSeconds(expiresAt: number): number {
-  return Math.ceil(expiresAt / 1000);
+/** Epoch seconds DynamoDB's TTL may delete the item after: never before the session ends. */
+export function ttlSeconds(endsAt: number): number {
+  return Math.ceil(endsAt / 1000);
 }
 
-const numberValue = (value: number): AttributeValue => ({ N: String(value) });
+class UnreadableItem extends Error {}
+
+/** A field's value as an attribute, by how the field is kept; `undefined` leaves it out. */
+function toAttribute(kind: FieldKind, value: unknown): AttributeValue | undefined {
+  switch (kind) {
+    case "string":
+      return { S: value as string };
+    case "nullable-string":
+      return value === null ? undefined : { S: value as string };
+    case "integer":
+    case "time":
+      return { N: String(value) };
+    case "string-list":
+      return { L: (value as string[]).map((entry) => ({ S: entry })) };
+    // Application data as a JSON string: see the module comment.
+    case "json":
+      return { S: JSON.stringify(value) };
+    case "client": {
+      const client: Item = {};
+      for (const key of CLIENT_KEYS) {
+        const entry = (value as StoredClient)[key];
+        if (entry !== undefined) client[key] = { S: entry };
+      }
+      return { M: client };
+    }
+  }
+}
+
+function string(value: AttributeValue | undefined, what: string): string {
+  if (value?.S === undefined) throw new UnreadableItem(`${what} is not a string`);
+  return value.S;
+}
+
+/** A field's value from its attribute; throws `UnreadableItem` when it is not what the kind says. */
+function fromAttribute(kind: FieldKind, value: AttributeValue | undefined, field: string): unknown {
+  switch (kind) {
+    case "string":
+      return string(value, field);
+    case "nullable-string":
+      return value === undefined ? null : string(value, field);
+    case "integer":
+    case "time": {
+      const number = value?.N === undefined ? Number.NaN : Number(value.N);
+      if (!Number.isFinite(number)) throw new UnreadableItem(`${field} is not a number`);
+      return number;
+    }
+    case "string-list": {
+      if (!value?.L) throw new UnreadableItem(`${field} is not a list`);
+      return value.L.map((entry) => string(entry, `an entry of ${field}`));
+    }
+    case "json": {
+      const data: unknown = JSON.parse(string(value, field));
+      if (!data || typeof data !== "object" || Array.isArray(data)) {
+        throw new UnreadableItem(`${field} is not a JSON object`);
+      }
+      return data;
+    }
+    case "client": {
+      if (!value?.M) throw new UnreadableItem(`${field} is not a map`);
+      const client: StoredClient = {};
+      for (const key of CLIENT_KEYS) {
+        if (value.M[key] !== undefined) client[key] = string(value.M[key], `${field}.${key}`);
+      }
+      return client;
+    }
+  }
+}
 
 /** Encodes a record; null fields are left out rather than stored as NULL. */
 export function toItem(layout: ResolvedLayout, record: SessionRecord): Item {
   const item = keyOf(layout, record.id);
   item[layout.userAttribute] = { S: layout.userPrefix + record.userId };
-  item[layout.ttlAttribute] = numberValue(ttlSeconds(record.expiresAt));
-  item.version = numberValue(record.version);
-  item.secretHash = { S: record.secretHash };
-  if (record.previousSecretHash !== null) {
-    item.previousSecretHash = { S: record.previousSecretHash };
+  item[layout.ttlAttribute] = { N: String(ttlSeconds(endOf(record))) };
+  for (const field of RECORD_ATTRIBUTES) {
+    const value = toAttribute(RECORD_FIELDS[field], record[field]);
+    if (value !== undefined) item[field] = value;
   }
-  if (record.rotationNonce !== null) item.rotationNonce = { S: record.rotationNonce };
-  item.retiredSecretHashes = { L: record.retiredSecretHashes.map((hash) => ({ S: hash })) };
-  item.data = { S: JSON.stringify(record.data) };
-  item.createdAt = numberValue(record.createdAt);
-  item.authenticatedAt = numberValue(record.authenticatedAt);
-  item.freshUntil = numberValue(record.freshUntil);
-  item.lastActiveAt = numberValue(record.lastActiveAt);
-  item.rotatedAt = numberValue(record.rotatedAt);
-  item.expiresAt = numberValue(record.expiresAt);
-  item.absoluteExpiresAt = numberValue(record.absoluteExpiresAt);
-  const client: Item = {};
-  for (const field of ["ip", "ua", "deviceId"] as const) {
-    const value = record.client[field];
-    if (value !== undefined) client[field] = { S: value };
-  }
-  item.client = { M: client };
   return item;
-}
-
-class UnreadableItem extends Error {}
-
-function string(item: Item, attribute: string): string {
-  const value = item[attribute]?.S;
-  if (value === undefined) throw new UnreadableItem(`${attribute} is not a string`);
-  return value;
-}
-
-function optionalString(item: Item, attribute: string): string | null {
-  return item[attribute] === undefined ? null : string(item, attribute);
-}
-
-function readNumber(item: Item, attribute: string): number {
-  const raw = item[attribute]?.N;
-  const value = raw === undefined ? Number.NaN : Number(raw);
-  if (!Number.isFinite(value)) throw new UnreadableItem(`${attribute} is not a number`);
-  return value;
 }
 
 function withoutPrefix(value: string, prefix: string, attribute: string): string {
@@ -112,43 +163,15 @@ export function indexedIdOf(layout: ResolvedLayout, key: Item): string | null {
  */
 export function fromItem(layout: ResolvedLayout, item: Item): SessionRecord {
   try {
-    const data: unknown = JSON.parse(string(item, "data"));
-    if (!data || typeof data !== "object" || Array.isArray(data)) {
-      throw new UnreadableItem("data is not a JSON object");
-    }
-    const retired = item.retiredSecretHashes?.L;
-    if (!retired) throw new UnreadableItem("retiredSecretHashes is not a list");
-    const clientMap = item.client?.M;
-    if (!clientMap) throw new UnreadableItem("client is not a map");
-    const client: StoredClient = {};
-    for (const field of ["ip", "ua", "deviceId"] as const) {
-      if (clientMap[field] !== undefined) client[field] = string(clientMap, field);
-    }
-    return {
-      id: withoutPrefix(string(item, layout.partitionKey), layout.keyPrefix, layout.partitionKey),
-      userId: withoutPrefix(
-        string(item, layout.userAttribute),
-        layout.userPrefix,
-        layout.userAttribute,
-      ),
-      version: readNumber(item, "version"),
-      secretHash: string(item, "secretHash"),
-      previousSecretHash: optionalString(item, "previousSecretHash"),
-      rotationNonce: optionalString(item, "rotationNonce"),
-      retiredSecretHashes: retired.map((entry) => {
-        if (entry.S === undefined) throw new UnreadableItem("a retired hash is not a string");
-        return entry.S;
-      }),
-      data: data as Record<string, unknown>,
-      createdAt: readNumber(item, "createdAt"),
-      authenticatedAt: readNumber(item, "authenticatedAt"),
-      freshUntil: readNumber(item, "freshUntil"),
-      lastActiveAt: readNumber(item, "lastActiveAt"),
-      rotatedAt: readNumber(item, "rotatedAt"),
-      expiresAt: readNumber(item, "expiresAt"),
-      absoluteExpiresAt: readNumber(item, "absoluteExpiresAt"),
-      client,
+    const { partitionKey, keyPrefix, userAttribute, userPrefix } = layout;
+    const record: Record<string, unknown> = {
+      id: withoutPrefix(string(item[partitionKey], partitionKey), keyPrefix, partitionKey),
+      userId: withoutPrefix(string(item[userAttribute], userAttribute), userPrefix, userAttribute),
     };
+    for (const field of RECORD_ATTRIBUTES) {
+      record[field] = fromAttribute(RECORD_FIELDS[field], item[field], field);
+    }
+    return record as unknown as SessionRecord;
   } catch (error) {
     throw new StoreUnavailableError(
       `DynamoDB table "${layout.tableName}" holds an unreadable session item`,

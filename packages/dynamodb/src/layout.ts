@@ -1,10 +1,10 @@
 /**
  * Where sessions live in the table: key attribute names, key prefixes, the user index and the
- * TTL attribute. One resolved layout serves the store, `tableDefinition` and `createTable`, so the
+ * TTL attribute. One resolved layout serves the store and the table helpers of `./setup`, so the
  * table they describe is always the table the store reads.
  */
-import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
 import { TesseraConfigError } from "@tessera/core";
+import { RECORD_ATTRIBUTES } from "./item.js";
 
 /** How sessions are laid out in the table. Every field but `tableName` has a default. */
 export interface TableLayout {
@@ -61,24 +61,6 @@ export interface ResolvedLayout {
   userAttribute: string;
   ttlAttribute: string;
 }
-
-/** Attribute names the record itself uses; key and TTL names must not collide with them. */
-export const RECORD_ATTRIBUTES = [
-  "version",
-  "secretHash",
-  "previousSecretHash",
-  "rotationNonce",
-  "retiredSecretHashes",
-  "data",
-  "createdAt",
-  "authenticatedAt",
-  "freshUntil",
-  "lastActiveAt",
-  "rotatedAt",
-  "expiresAt",
-  "absoluteExpiresAt",
-  "client",
-] as const;
 
 function name(value: unknown, fallback: string, what: string): string {
   if (value === undefined) return fallback;
@@ -155,69 +137,4 @@ export function resolveLayout(layout: TableLayout): ResolvedLayout {
     );
   }
   return resolved;
-}
-
-/** A key element of a table or index schema. */
-export interface KeyElement {
-  AttributeName: string;
-  KeyType: "HASH" | "RANGE";
-}
-
-/** The sessions table as a CloudFormation `AWS::DynamoDB::Table` resource. */
-export interface CloudFormationTable {
-  Type: "AWS::DynamoDB::Table";
-  Properties: {
-    TableName: string;
-    BillingMode: "PAY_PER_REQUEST";
-    AttributeDefinitions: { AttributeName: string; AttributeType: "S" }[];
-    KeySchema: KeyElement[];
-    TimeToLiveSpecification: { AttributeName: string; Enabled: true };
-  };
-}
-
-/**
- * The sessions table with this layout as a CloudFormation resource, TTL included, for
- * templates, CDK `CfnTable` or SAM: a string partition key and sort key, no secondary index
- * (the user index lives in the table itself), on-demand billing. `JSON.stringify` it, or paste
- * the YAML from the README.
- *
- * @example
- * ```ts
- * const template = { Resources: { SessionsTable: cloudFormationTable({ tableName: "sessions" }) } };
- * writeFileSync("sessions-table.json", JSON.stringify(template, null, 2));
- * ```
- */
-export function cloudFormationTable(layout: TableLayout): CloudFormationTable {
-  const l = resolveLayout(layout);
-  return {
-    Type: "AWS::DynamoDB::Table",
-    Properties: {
-      TableName: l.tableName,
-      BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: [
-        { AttributeName: l.partitionKey, AttributeType: "S" },
-        { AttributeName: l.sortKey, AttributeType: "S" },
-      ],
-      KeySchema: [
-        { AttributeName: l.partitionKey, KeyType: "HASH" },
-        { AttributeName: l.sortKey, KeyType: "RANGE" },
-      ],
-      TimeToLiveSpecification: { AttributeName: l.ttlAttribute, Enabled: true },
-    },
-  };
-}
-
-/**
- * The `CreateTable` input for a sessions table with this layout: the same table as
- * `cloudFormationTable`, without TTL, which is not part of `CreateTable` (enable it on
- * `ttlAttribute` afterwards; `createTable` does).
- *
- * @example
- * ```ts
- * await client.send(new CreateTableCommand(tableDefinition({ tableName: "sessions" })));
- * ```
- */
-export function tableDefinition(layout: TableLayout): CreateTableCommandInput {
-  const { TimeToLiveSpecification: _ttl, ...table } = cloudFormationTable(layout).Properties;
-  return table;
 }

@@ -13,14 +13,14 @@ import {
   PutItemCommand,
   QueryCommand,
 } from "@aws-sdk/client-dynamodb";
+import { SessionConflictError, StoreUnavailableError, TesseraConfigError } from "@tessera/core";
 import {
-  SessionConflictError,
+  createStoreCall,
+  isLive,
   type SessionRecord,
   type SessionStore,
-  StoreUnavailableError,
-  TesseraConfigError,
-  TesseraError,
-} from "@tessera/core";
+  type StoreCall,
+} from "@tessera/core/store";
 import {
   fromItem,
   type Item,
@@ -61,9 +61,26 @@ const BATCH_GET_LIMIT = 100;
 /** Retries of keys DynamoDB returns as unprocessed (it does so under load) before giving up. */
 const UNPROCESSED_RETRIES = 8;
 
-function isConditionFailure(error: unknown): boolean {
-  // By name, not `instanceof`: an application may load two copies of the SDK.
-  return error instanceof Error && error.name === "ConditionalCheckFailedException";
+/** What an operator should check, by the SDK's error name. */
+const HINTS = {
+  ResourceNotFoundException:
+    "no such table; create it with createTable from @tessera/dynamodb/setup",
+  ValidationException:
+    "does the table have the sort key of this layout? see the README's migration notes",
+};
+
+/**
+ * Settles like a conditional write, but with `null` when its condition failed: a lost race or
+ * a taken id, for the caller to decide on, never a store failure.
+ */
+async function conditional<T>(write: Promise<T>): Promise<T | null> {
+  try {
+    return await write;
+  } catch (error) {
+    // By name, not `instanceof`: an application may load two copies of the SDK.
+    if (error instanceof Error && error.name === "ConditionalCheckFailedException") return null;
+    throw error;
+  }
 }
 
 function sleep(ms: number): Promise<void> {
@@ -126,6 +143,7 @@ export class DynamoDBStore implements SessionStore {
   readonly #pageSize: number | undefined;
   readonly #concurrency: number;
   readonly #now: () => number;
+  readonly #call: StoreCall;
 
   /** Checks the options; throws `TesseraConfigError` on unusable ones. Sends no request. */
   constructor(options: DynamoDBStoreOptions) {
@@ -143,26 +161,12 @@ export class DynamoDBStore implements SessionStore {
     this.#pageSize = positiveInteger(options.pageSize, "pageSize");
     this.#concurrency = positiveInteger(options.concurrency, "concurrency") ?? 8;
     this.#now = options.now ?? Date.now;
+    this.#call = createStoreCall(`DynamoDB (table "${this.#layout.tableName}")`, { hints: HINTS });
   }
 
   /** The table this store uses. */
   get tableName(): string {
     return this.#layout.tableName;
-  }
-
-  #unavailable(operation: string, error: unknown): TesseraError {
-    if (error instanceof TesseraError) return error;
-    const name = error instanceof Error ? error.name : "unknown error";
-    const hint =
-      name === "ResourceNotFoundException"
-        ? " (no such table: see createTable)"
-        : name === "ValidationException"
-          ? " (does the table have the sort key of this layout? see the README's migration notes)"
-          : "";
-    return new StoreUnavailableError(
-      `DynamoDB ${operation} on table "${this.#layout.tableName}" failed: ${name}${hint}`,
-      { cause: error },
-    );
   }
 
   /**
@@ -174,30 +178,26 @@ export class DynamoDBStore implements SessionStore {
    */
   async create(record: SessionRecord): Promise<void> {
     const l = this.#layout;
-    try {
-      await this.#client.send(
+    await this.#call("PutItem (create, user index)", () =>
+      this.#client.send(
         new PutItemCommand({ TableName: l.tableName, Item: indexItemOf(l, record) }),
-      );
-    } catch (error) {
-      throw this.#unavailable("PutItem (create, user index)", error);
-    }
-    try {
-      await this.#client.send(
-        new PutItemCommand({
-          TableName: l.tableName,
-          Item: toItem(l, record),
-          ConditionExpression: "attribute_not_exists(#key) OR #expiresAt <= :now",
-          ExpressionAttributeNames: { "#key": l.partitionKey, "#expiresAt": "expiresAt" },
-          ExpressionAttributeValues: { ":now": { N: String(this.#now()) } },
-        }),
-      );
-    } catch (error) {
-      if (isConditionFailure(error)) {
-        throw new SessionConflictError(`session id ${record.id} is already taken`, {
-          cause: error,
-        });
-      }
-      throw this.#unavailable("PutItem (create)", error);
+      ),
+    );
+    const written = await this.#call("PutItem (create)", () =>
+      conditional(
+        this.#client.send(
+          new PutItemCommand({
+            TableName: l.tableName,
+            Item: toItem(l, record),
+            ConditionExpression: "attribute_not_exists(#key) OR #expiresAt <= :now",
+            ExpressionAttributeNames: { "#key": l.partitionKey, "#expiresAt": "expiresAt" },
+            ExpressionAttributeValues: { ":now": { N: String(this.#now()) } },
+          }),
+        ),
+      ),
+    );
+    if (written === null) {
+      throw new SessionConflictError(`session id ${record.id} is already taken`);
     }
   }
 
@@ -208,18 +208,14 @@ export class DynamoDBStore implements SessionStore {
    */
   async get(id: string): Promise<SessionRecord | null> {
     const l = this.#layout;
-    let item: Item | undefined;
-    try {
-      const result = await this.#client.send(
+    const { Item: item } = await this.#call("GetItem", () =>
+      this.#client.send(
         new GetItemCommand({ TableName: l.tableName, Key: keyOf(l, id), ConsistentRead: true }),
-      );
-      item = result.Item;
-    } catch (error) {
-      throw this.#unavailable("GetItem", error);
-    }
+      ),
+    );
     if (!item) return null;
     const record = fromItem(l, item);
-    return record.expiresAt > this.#now() ? record : null;
+    return isLive(record, this.#now()) ? record : null;
   }
 
   /**
@@ -229,29 +225,28 @@ export class DynamoDBStore implements SessionStore {
    */
   async update(record: SessionRecord, expectedVersion: number): Promise<boolean> {
     const l = this.#layout;
-    try {
-      await this.#client.send(
-        new PutItemCommand({
-          TableName: l.tableName,
-          Item: toItem(l, record),
-          ConditionExpression: "#version = :expected AND #expiresAt > :now AND #user = :user",
-          ExpressionAttributeNames: {
-            "#version": "version",
-            "#expiresAt": "expiresAt",
-            "#user": l.userAttribute,
-          },
-          ExpressionAttributeValues: {
-            ":expected": { N: String(expectedVersion) },
-            ":now": { N: String(this.#now()) },
-            ":user": { S: l.userPrefix + record.userId },
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw this.#unavailable("PutItem (update)", error);
-    }
+    const written = await this.#call("PutItem (update)", () =>
+      conditional(
+        this.#client.send(
+          new PutItemCommand({
+            TableName: l.tableName,
+            Item: toItem(l, record),
+            ConditionExpression: "#version = :expected AND #expiresAt > :now AND #user = :user",
+            ExpressionAttributeNames: {
+              "#version": "version",
+              "#expiresAt": "expiresAt",
+              "#user": l.userAttribute,
+            },
+            ExpressionAttributeValues: {
+              ":expected": { N: String(expectedVersion) },
+              ":now": { N: String(this.#now()) },
+              ":user": { S: l.userPrefix + record.userId },
+            },
+          }),
+        ),
+      ),
+    );
+    return written !== null;
   }
 
   /**
@@ -260,19 +255,15 @@ export class DynamoDBStore implements SessionStore {
    */
   async delete(id: string): Promise<void> {
     const l = this.#layout;
-    let old: Item | undefined;
-    try {
-      const result = await this.#client.send(
+    const { Attributes: old } = await this.#call("DeleteItem", () =>
+      this.#client.send(
         new DeleteItemCommand({
           TableName: l.tableName,
           Key: keyOf(l, id),
           ReturnValues: "ALL_OLD",
         }),
-      );
-      old = result.Attributes;
-    } catch (error) {
-      throw this.#unavailable("DeleteItem", error);
-    }
+      ),
+    );
     const user = old?.[l.userAttribute]?.S;
     if (user === undefined || !user.startsWith(l.userPrefix)) return;
     await this.#deleteIndexItem(user.slice(l.userPrefix.length), id);
@@ -280,13 +271,11 @@ export class DynamoDBStore implements SessionStore {
 
   async #deleteIndexItem(userId: string, id: string): Promise<void> {
     const l = this.#layout;
-    try {
-      await this.#client.send(
+    await this.#call("DeleteItem (user index)", () =>
+      this.#client.send(
         new DeleteItemCommand({ TableName: l.tableName, Key: indexKeyOf(l, userId, id) }),
-      );
-    } catch (error) {
-      throw this.#unavailable("DeleteItem (user index)", error);
-    }
+      ),
+    );
   }
 
   /**
@@ -306,7 +295,7 @@ export class DynamoDBStore implements SessionStore {
     return pages
       .flat()
       .map((item) => fromItem(l, item))
-      .filter((record) => record.expiresAt > now && record.userId === userId);
+      .filter((record) => isLive(record, now) && record.userId === userId);
   }
 
   /**
@@ -330,23 +319,27 @@ export class DynamoDBStore implements SessionStore {
   /** Deletes session `id` if it belongs to `userId`; resolves whether it was live. */
   async #deleteOwned(userId: string, id: string, now: number): Promise<boolean> {
     const l = this.#layout;
-    try {
-      const result = await this.#client.send(
-        new DeleteItemCommand({
-          TableName: l.tableName,
-          Key: keyOf(l, id),
-          ConditionExpression: "#user = :user",
-          ExpressionAttributeNames: { "#user": l.userAttribute },
-          ExpressionAttributeValues: { ":user": { S: l.userPrefix + userId } },
-          ReturnValues: "ALL_OLD",
-        }),
-      );
-      return Number(result.Attributes?.expiresAt?.N) > now;
-    } catch (error) {
-      // Gone already (another revocation, TTL) or reused by another user: nothing to count.
-      if (isConditionFailure(error)) return false;
-      throw this.#unavailable("DeleteItem (deleteByUser)", error);
-    }
+    const deleted = await this.#call("DeleteItem (deleteByUser)", () =>
+      conditional(
+        this.#client.send(
+          new DeleteItemCommand({
+            TableName: l.tableName,
+            Key: keyOf(l, id),
+            ConditionExpression: "#user = :user",
+            ExpressionAttributeNames: { "#user": l.userAttribute },
+            ExpressionAttributeValues: { ":user": { S: l.userPrefix + userId } },
+            ReturnValues: "ALL_OLD",
+          }),
+        ),
+      ),
+    );
+    // Gone already (another revocation, TTL) or reused by another user: nothing to count.
+    const old = deleted?.Attributes;
+    if (!old) return false;
+    return isLive(
+      { expiresAt: Number(old.expiresAt?.N), absoluteExpiresAt: Number(old.absoluteExpiresAt?.N) },
+      now,
+    );
   }
 
   /**
@@ -366,9 +359,8 @@ export class DynamoDBStore implements SessionStore {
     const ids = new Set<string>();
     let startKey: Item | undefined;
     do {
-      let page: { Items?: Item[]; LastEvaluatedKey?: Item };
-      try {
-        page = await this.#client.send(
+      const page = await this.#call("Query (user index)", () =>
+        this.#client.send(
           new QueryCommand({
             TableName: l.tableName,
             KeyConditionExpression: condition,
@@ -379,10 +371,8 @@ export class DynamoDBStore implements SessionStore {
             ExclusiveStartKey: startKey,
             Limit: this.#pageSize,
           }),
-        );
-      } catch (error) {
-        throw this.#unavailable("Query (user index)", error);
-      }
+        ),
+      );
       for (const key of page.Items ?? []) {
         const id = indexedIdOf(l, key);
         if (id !== null) ids.add(id);
@@ -407,19 +397,13 @@ export class DynamoDBStore implements SessionStore {
         // Exponential backoff with jitter, as DynamoDB asks for unprocessed keys.
         await sleep(Math.min(1000, 20 * 2 ** attempt) * (0.5 + Math.random() / 2));
       }
-      let result: {
-        Responses?: Record<string, Item[]>;
-        UnprocessedKeys?: Record<string, { Keys?: Item[] }>;
-      };
-      try {
-        result = await this.#client.send(
+      const result = await this.#call("BatchGetItem", () =>
+        this.#client.send(
           new BatchGetItemCommand({
             RequestItems: { [l.tableName]: { Keys: keys, ConsistentRead: true } },
           }),
-        );
-      } catch (error) {
-        throw this.#unavailable("BatchGetItem", error);
-      }
+        ),
+      );
       items.push(...(result.Responses?.[l.tableName] ?? []));
       keys = result.UnprocessedKeys?.[l.tableName]?.Keys ?? [];
     }

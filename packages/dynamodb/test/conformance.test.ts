@@ -1,7 +1,8 @@
 import { CreateTableCommand, GetItemCommand, waitUntilTableExists } from "@aws-sdk/client-dynamodb";
 import { runStoreConformance } from "@tessera/store-test";
 import { afterAll, beforeAll } from "vitest";
-import { createTable, DynamoDBStore, type TableLayout, tableDefinition } from "../src/index.js";
+import { DynamoDBStore } from "../src/index.js";
+import { createTable, type TableLayout, tableDefinition } from "../src/setup.js";
 import { makeClient, uniqueTableName } from "./helpers.js";
 
 const client = makeClient();

@@ -8,7 +8,8 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createSessions, StoreUnavailableError } from "@tessera/core";
 import { makeRecord } from "@tessera/store-test";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createTable, DynamoDBStore } from "../src/index.js";
+import { DynamoDBStore } from "../src/index.js";
+import { createTable } from "../src/setup.js";
 import { DynamoProxy, makeClient, uniqueTableName } from "./helpers.js";
 
 const tableName = uniqueTableName("faults");

@@ -18,7 +18,8 @@ import {
 } from "@tessera/core";
 import { makeRecord } from "@tessera/store-test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTable, DynamoDBStore, type TableLayout, tableDefinition } from "../src/index.js";
+import { DynamoDBStore } from "../src/index.js";
+import { createTable, type TableLayout, tableDefinition } from "../src/setup.js";
 import { DynamoProxy, makeClient, uniqueTableName } from "./helpers.js";
 
 const client = makeClient();

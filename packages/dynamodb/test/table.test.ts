@@ -8,13 +8,13 @@ import {
 import { TesseraConfigError } from "@tessera/core";
 import dynalite from "dynalite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DynamoDBStore } from "../src/index.js";
 import {
   cloudFormationTable,
   createTable,
-  DynamoDBStore,
   type TableLayout,
   tableDefinition,
-} from "../src/index.js";
+} from "../src/setup.js";
 import { DynamoProxy, makeClient, uniqueTableName } from "./helpers.js";
 
 const client = makeClient();

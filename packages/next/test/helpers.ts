@@ -1,11 +1,6 @@
 /** Shared fixtures: a session manager on a controllable clock, and a store that can fail. */
-import {
-  createSessions,
-  MemoryStore,
-  type SessionRecord,
-  type SessionStore,
-  type SessionsOptions,
-} from "@tessera/core";
+import { createSessions, MemoryStore, type SessionsOptions } from "@tessera/core";
+import { countingStore, switchableStore } from "@tessera/store-test";
 
 export const HOST = "app.example.com";
 export const ORIGIN = `https://${HOST}`;
@@ -15,42 +10,16 @@ export const BROWSER = {
   "x-forwarded-for": "203.0.113.7",
 };
 
-/** A MemoryStore that counts reads and can be switched into an outage. */
-export class ProbeStore implements SessionStore {
-  readonly inner = new MemoryStore();
-  reads = 0;
-  down = false;
-
-  #guard<T>(call: () => Promise<T>): Promise<T> {
-    return this.down ? Promise.reject(new Error("connection refused")) : call();
-  }
-  create(record: SessionRecord) {
-    return this.#guard(() => this.inner.create(record));
-  }
-  get(id: string) {
-    this.reads++;
-    return this.#guard(() => this.inner.get(id));
-  }
-  update(record: SessionRecord, expectedVersion: number) {
-    return this.#guard(() => this.inner.update(record, expectedVersion));
-  }
-  delete(id: string) {
-    return this.#guard(() => this.inner.delete(id));
-  }
-  listByUser(userId: string) {
-    return this.#guard(() => this.inner.listByUser(userId));
-  }
-  deleteByUser(userId: string, exceptId?: string) {
-    return this.#guard(() => this.inner.deleteByUser(userId, exceptId));
-  }
-}
-
-/** Sessions rotating every 60 s (grace 10 s) on a clock the test moves. */
+/**
+ * Sessions rotating every 60 s (grace 10 s) on a clock the test moves, on a MemoryStore that
+ * counts its calls (`calls`, `resetCalls`) and can be taken down (`setStore("down")`).
+ */
 export function setup(overrides: Partial<SessionsOptions> = {}) {
   const clock = { now: Date.now() };
-  const store = new ProbeStore();
+  const lever = switchableStore(new MemoryStore());
+  const counted = countingStore(lever.store);
   const sessions = createSessions({
-    store,
+    store: counted.store,
     rotation: { interval: 60, grace: 10 },
     now: () => clock.now,
     ...overrides,
@@ -59,7 +28,15 @@ export function setup(overrides: Partial<SessionsOptions> = {}) {
   const client = { userAgent: BROWSER["user-agent"] };
   const login = async (userId = "alice") => sessions.create({ userId, client });
   const cookieHeader = (token: string) => `theme=dark; ${sessions.cookie.name}=${token}`;
-  return { sessions, store, clock, login, cookieHeader };
+  return {
+    sessions,
+    calls: counted.calls,
+    resetCalls: counted.reset,
+    setStore: lever.set,
+    clock,
+    login,
+    cookieHeader,
+  };
 }
 
 /**

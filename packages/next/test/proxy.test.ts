@@ -21,12 +21,12 @@ function request(path: string, init: { method?: string; headers?: Record<string,
 
 describe("tesseraProxy", () => {
   it("validates once and forwards a signed verdict the render can verify", async () => {
-    const { sessions, store, login, cookieHeader } = setup();
+    const { sessions, calls, resetCalls, login, cookieHeader } = setup();
     const { session, token } = await login();
     const proxy = tesseraProxy(sessions);
-    store.reads = 0;
+    resetCalls();
     const response = await proxy(request("/devices", { headers: { cookie: cookieHeader(token) } }));
-    expect(store.reads).toBe(1);
+    expect(calls.get).toBe(1);
     expect(response.headers.get("x-middleware-next")).toBe("1");
     expect(response.headers.getSetCookie()).toEqual([]); // nothing due: no cookie
     const forwarded = forwardedRequestHeaders(response);
@@ -38,7 +38,7 @@ describe("tesseraProxy", () => {
       userId: "alice",
       fresh: true,
     });
-    expect(store.reads).toBe(1); // reading the verdict costs no store call
+    expect(calls.get).toBe(1); // reading the verdict costs no store call
   });
 
   it("sets the rotated cookie through NextResponse.cookies, so the render reads it too", async () => {
@@ -99,9 +99,9 @@ describe("tesseraProxy", () => {
   });
 
   it("refuses a cross-site unsafe request with 403 before touching the store", async () => {
-    const { sessions, store, login, cookieHeader } = setup();
+    const { sessions, calls, resetCalls, login, cookieHeader } = setup();
     const { token } = await login();
-    store.reads = 0;
+    resetCalls();
     const proxy = tesseraProxy(sessions);
     const forged = await proxy(
       request("/settings", {
@@ -111,7 +111,7 @@ describe("tesseraProxy", () => {
     );
     expect(forged.status).toBe(403);
     expect(await forged.json()).toEqual({ error: "cross-site-request", reason: "cross-site" });
-    expect(store.reads).toBe(0);
+    expect(calls.get).toBe(0);
     const sameSite = await proxy(
       request("/settings", {
         method: "POST",
@@ -162,9 +162,9 @@ describe("tesseraProxy", () => {
   });
 
   it("answers 503, not a logout, when the store is down, and keeps the cookie", async () => {
-    const { sessions, store, login, cookieHeader } = setup({ storeTimeout: 200 });
+    const { sessions, setStore, login, cookieHeader } = setup({ storeTimeout: 200 });
     const { token } = await login();
-    store.down = true;
+    setStore("down");
     const response = await tesseraProxy(sessions)(
       request("/devices", { headers: { cookie: cookieHeader(token) } }),
     );

@@ -57,16 +57,16 @@ describe("withSession", () => {
   });
 
   it("uses the proxy's verdict without a second store read", async () => {
-    const { sessions, store, login, cookieHeader } = setup();
+    const { sessions, calls, resetCalls, login, cookieHeader } = setup();
     const { token } = await login();
     const forwarded = await throughProxy(
       tesseraProxy(sessions),
       request("/api/me", { headers: { cookie: cookieHeader(token) } }),
     );
-    store.reads = 0;
+    resetCalls();
     const response = await echo(sessions)(forwarded.request, undefined);
     expect(await response.json()).toEqual({ userId: "alice", fresh: true });
-    expect(store.reads).toBe(0);
+    expect(calls.get).toBe(0);
   });
 
   it("does not trust a verdict signed for another session's token", async () => {
@@ -240,9 +240,9 @@ describe("withSession", () => {
   });
 
   it("answers 503 when the store fails during validation or inside the handler", async () => {
-    const { sessions, store, login, cookieHeader } = setup({ storeTimeout: 200 });
+    const { sessions, setStore, login, cookieHeader } = setup({ storeTimeout: 200 });
     const { token } = await login();
-    store.down = true;
+    setStore("down");
     const validating = await echo(sessions)(
       request("/api/me", { headers: { cookie: cookieHeader(token) } }),
       undefined,

@@ -11,18 +11,11 @@ import {
   SpanStatusCode,
   type Tracer,
 } from "@opentelemetry/api";
-import type { SessionStore } from "@tessera/core";
+import { type SessionStore, STORE_METHODS } from "@tessera/core/store";
 import { ATTRIBUTES, DB_SYSTEMS } from "./names.js";
 
 /** The six store methods, as core calls them. */
-const STORE_OPERATIONS = new Set([
-  "create",
-  "get",
-  "update",
-  "delete",
-  "listByUser",
-  "deleteByUser",
-]);
+const STORE_OPERATIONS: ReadonlySet<string> = new Set(STORE_METHODS);
 
 /** Options of `instrumentStore`. */
 export interface InstrumentStoreOptions {

@@ -2,12 +2,12 @@ import { context, SpanKind, SpanStatusCode, TraceFlags, trace } from "@opentelem
 import {
   createSessions,
   MemoryStore,
-  type SessionRecord,
   type Sessions,
   type SessionsOptions,
   StoreUnavailableError,
 } from "@tessera/core";
 import { isSessions } from "@tessera/core/http";
+import type { SessionRecord } from "@tessera/core/store";
 import { afterEach, describe, expect, it } from "vitest";
 import { ATTRIBUTES, METRICS } from "../src/index.js";
 import { observed, sumOf } from "./sdk.js";

@@ -8,7 +8,8 @@
  * It works in a schema of its own and drops it at the end.
  */
 import { createSessions } from "@tessera/core";
-import { PostgresStore, sessionsTable } from "@tessera/postgres";
+import { PostgresStore } from "@tessera/postgres";
+import { migrate, sessionsTable } from "@tessera/postgres/setup";
 import { drizzle } from "drizzle-orm/node-postgres";
 import pg from "pg";
 
@@ -25,7 +26,7 @@ try {
   const db = drizzle({ client: pool });
   const table = sessionsTable("sessions", { schema });
   const store = new PostgresStore({ db, table });
-  await store.migrate();
+  await migrate(db, { table });
 
   let now = Date.now();
   const sessions = createSessions({ store, now: () => now });
@@ -60,7 +61,7 @@ try {
   const bulk = createSessions({
     store: new PostgresStore({ db, table: sessionsTable("bulk", { schema }) }),
   });
-  await new PostgresStore({ db, table: sessionsTable("bulk", { schema }) }).migrate();
+  await migrate(db, { table: sessionsTable("bulk", { schema }) });
   for (let i = 0; i < 10_000; i += 100) {
     await Promise.all(
       Array.from({ length: 100 }, (_, j) =>

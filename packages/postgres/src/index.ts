@@ -1,14 +1,2 @@
-export {
-  createTableSql,
-  createTableStatements,
-  type SessionsTable,
-  type SessionsTableOptions,
-  sessions,
-  sessionsTable,
-} from "./schema.js";
-export {
-  type AnyPgDatabase,
-  type DeleteExpiredOptions,
-  PostgresStore,
-  type PostgresStoreOptions,
-} from "./store.js";
+export type { AnyPgDatabase, SessionsTable } from "./schema.js";
+export { type DeleteExpiredOptions, PostgresStore, type PostgresStoreOptions } from "./store.js";

@@ -1,7 +1,7 @@
 /**
- * The sessions table: its drizzle definition (to import into an application's schema or hand to
- * drizzle-kit) and the same table as plain SQL (for `psql`, any migration tool, or
- * `PostgresStore.migrate()`). A test keeps the two in step.
+ * The sessions table as drizzle defines it: to import into an application's schema (drizzle-kit
+ * then manages it) and to hand to `PostgresStore`. `setup.ts` writes the same table as plain
+ * SQL; a test keeps the two in step.
  */
 import { TesseraConfigError } from "@tessera/core";
 import type { BuildColumns, BuildExtraConfigColumns } from "drizzle-orm";
@@ -9,12 +9,20 @@ import {
   index,
   integer,
   jsonb,
+  type PgDatabase,
+  type PgQueryResultHKT,
   type PgTableWithColumns,
   pgSchema,
   pgTable,
   text,
   timestamp,
 } from "drizzle-orm/pg-core";
+
+/**
+ * A drizzle database on any Postgres driver: `drizzle-orm/node-postgres`,
+ * `drizzle-orm/postgres-js`, `drizzle-orm/pglite`, and the other pg-core drivers.
+ */
+export type AnyPgDatabase = PgDatabase<PgQueryResultHKT, Record<string, unknown>>;
 
 // Times are stored at millisecond precision (core's clock is in ms), as timestamptz so that people
 // and cron jobs can write `expires_at < now()` by hand.
@@ -84,7 +92,8 @@ function checkIdentifier(what: string, value: unknown, max: number): asserts val
   }
 }
 
-function checkNames(name: unknown, options: SessionsTableOptions): void {
+/** Throws `TesseraConfigError` for names PostgreSQL would truncate, and for empty ones. */
+export function checkNames(name: unknown, options: SessionsTableOptions): void {
   // PostgreSQL silently truncates identifiers past 63 bytes: keep the index names whole.
   checkIdentifier("the sessions table name", name, MAX_IDENTIFIER - LONGEST_INDEX_SUFFIX);
   if (options.schema !== undefined) checkIdentifier("schema", options.schema, MAX_IDENTIFIER);
@@ -95,8 +104,12 @@ function checkNames(name: unknown, options: SessionsTableOptions): void {
  * schema. Re-export the result from your drizzle schema file so drizzle-kit manages it, and pass
  * it to `new PostgresStore({ db, table })`.
  *
+ * @throws `TesseraConfigError` for an empty name, or one whose index names PostgreSQL would
+ * truncate (over 48 bytes).
  * @example
- * export const sessions = sessionsTable("auth_sessions");
+ * ```ts
+ * export const authSessions = sessionsTable("auth_sessions", { schema: "auth" });
+ * ```
  */
 export function sessionsTable<TName extends string = "sessions">(
   name: TName = "sessions" as TName,
@@ -115,74 +128,8 @@ export function sessionsTable<TName extends string = "sessions">(
 }
 
 /**
- * The default table, `sessions` on the connection's `search_path`. Re-export it from your
- * drizzle schema file (`export { sessions } from "@tessera/postgres"`) for drizzle-kit.
+ * The default table: `sessions` on the connection's `search_path`. Re-export it from your
+ * drizzle schema file (`export { tesseraSessions } from "@tessera/postgres/setup"`) for
+ * drizzle-kit; `PostgresStore` uses it when given no `table`.
  */
-export const sessions: SessionsTable<"sessions"> = sessionsTable("sessions");
-
-function quote(identifier: string): string {
-  return `"${identifier.replaceAll('"', '""')}"`;
-}
-
-/**
- * The statements that create the sessions table and its two indexes, idempotently
- * (`IF NOT EXISTS`), one string per statement (drivers that prepare statements run one at a time).
- *
- * @example
- * ```ts
- * for (const statement of createTableStatements("auth_sessions", { schema: "auth" })) {
- *   await client.query(statement);
- * }
- * ```
- * @throws TesseraConfigError for an empty name or one over 48 bytes (its index names must fit).
- */
-export function createTableStatements(
-  name = "sessions",
-  options: SessionsTableOptions = {},
-): string[] {
-  checkNames(name, options);
-  const table =
-    options.schema === undefined ? quote(name) : `${quote(options.schema)}.${quote(name)}`;
-  const ts = "timestamp(3) with time zone NOT NULL";
-  return [
-    [
-      `CREATE TABLE IF NOT EXISTS ${table} (`,
-      `  "expires_at" ${ts},`,
-      `  "absolute_expires_at" ${ts},`,
-      `  "created_at" ${ts},`,
-      `  "authenticated_at" ${ts},`,
-      `  "fresh_until" ${ts},`,
-      `  "last_active_at" ${ts},`,
-      `  "rotated_at" ${ts},`,
-      `  "version" integer NOT NULL,`,
-      `  "id" text PRIMARY KEY NOT NULL,`,
-      `  "user_id" text NOT NULL,`,
-      `  "secret_hash" text NOT NULL,`,
-      `  "previous_secret_hash" text,`,
-      `  "rotation_nonce" text,`,
-      `  "retired_secret_hashes" text[] DEFAULT '{}' NOT NULL,`,
-      `  "data" jsonb DEFAULT '{}'::jsonb NOT NULL,`,
-      `  "client_ip" text,`,
-      `  "client_ua" text,`,
-      `  "client_device_id" text`,
-      `)`,
-    ].join("\n"),
-    `CREATE INDEX IF NOT EXISTS ${quote(`${name}_user_id_idx`)} ON ${table} USING btree ("user_id")`,
-    `CREATE INDEX IF NOT EXISTS ${quote(`${name}_expires_at_idx`)} ON ${table} USING btree ("expires_at")`,
-  ];
-}
-
-/**
- * The sessions table as one SQL script (the same as the package's
- * `migrations/0000_tessera_sessions.sql` for the default name), for `psql -f` or any migration
- * tool. Safe to run more than once.
- *
- * @example
- * ```ts
- * writeFileSync("migrations/0001_sessions.sql", createTableSql("sessions"));
- * ```
- * @throws TesseraConfigError for an empty name or one over 48 bytes (its index names must fit).
- */
-export function createTableSql(name = "sessions", options: SessionsTableOptions = {}): string {
-  return `${createTableStatements(name, options).join(";\n\n")};\n`;
-}
+export const tesseraSessions: SessionsTable<"sessions"> = sessionsTable("sessions");

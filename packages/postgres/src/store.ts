@@ -3,39 +3,28 @@
  * (node-postgres, postgres.js, PGlite, ...). Every operation is a single statement, so the store
  * needs no transactions and no locks of its own.
  */
-import {
-  InvalidArgumentError,
-  SessionConflictError,
-  type SessionRecord,
-  type SessionStore,
-  type StoredClient,
-  StoreUnavailableError,
-  TesseraConfigError,
-  TesseraError,
-} from "@tessera/core";
+import { InvalidArgumentError, SessionConflictError, TesseraConfigError } from "@tessera/core";
+import { isLive, type SessionRecord, type SessionStore } from "@tessera/core/store";
 import { and, eq, gt, inArray, is, lte, ne, sql } from "drizzle-orm";
+import { PgDatabase, PgTable, type PgUpdateSetSource } from "drizzle-orm/pg-core";
 import {
-  getTableConfig,
-  PgDatabase,
-  type PgQueryResultHKT,
-  PgTable,
-  type PgUpdateSetSource,
-} from "drizzle-orm/pg-core";
-import { createTableStatements, type SessionsTable, sessions } from "./schema.js";
-
-/**
- * A drizzle database on any Postgres driver: `drizzle-orm/node-postgres`,
- * `drizzle-orm/postgres-js`, `drizzle-orm/pglite`, and the other pg-core drivers.
- */
-export type AnyPgDatabase = PgDatabase<PgQueryResultHKT, Record<string, unknown>>;
+  MUTABLE_COLUMNS,
+  type MutableColumn,
+  mutableValues,
+  RECORD_COLUMNS,
+  toRecord,
+} from "./codec.js";
+import { postgresCall } from "./failure.js";
+import { type AnyPgDatabase, type SessionsTable, tesseraSessions } from "./schema.js";
 
 /** Options of `PostgresStore`. */
 export interface PostgresStoreOptions {
   /** The drizzle database, e.g. `drizzle({ client: pool })`. */
   db: AnyPgDatabase;
   /**
-   * The sessions table.
-   * @defaultValue `sessions` (the table named `sessions` on the `search_path`)
+   * The sessions table, from `sessionsTable(...)` in `@tessera/postgres/setup` or your own with
+   * the same columns. Default: `tesseraSessions` (the table named `sessions` on the
+   * `search_path`).
    */
   table?: SessionsTable;
   /**
@@ -63,104 +52,18 @@ export interface DeleteExpiredOptions {
   batchSize?: number;
 }
 
-/** The columns the store reads, by record field. */
+/** The columns the store reads, as a drizzle selection. */
 function selection(t: SessionsTable) {
-  return {
-    id: t.id,
-    userId: t.userId,
-    version: t.version,
-    secretHash: t.secretHash,
-    previousSecretHash: t.previousSecretHash,
-    rotationNonce: t.rotationNonce,
-    retiredSecretHashes: t.retiredSecretHashes,
-    data: t.data,
-    createdAt: t.createdAt,
-    authenticatedAt: t.authenticatedAt,
-    freshUntil: t.freshUntil,
-    lastActiveAt: t.lastActiveAt,
-    rotatedAt: t.rotatedAt,
-    expiresAt: t.expiresAt,
-    absoluteExpiresAt: t.absoluteExpiresAt,
-    clientIp: t.clientIp,
-    clientUa: t.clientUa,
-    clientDeviceId: t.clientDeviceId,
-  };
+  const columns: Record<string, unknown> = {};
+  for (const column of RECORD_COLUMNS) columns[column] = t[column];
+  return columns as SessionsTable["_"]["columns"];
 }
-
-type Row = SessionsTable["$inferSelect"];
-
-function toRecord(row: Row): SessionRecord {
-  const client: StoredClient = {};
-  if (row.clientIp !== null) client.ip = row.clientIp;
-  if (row.clientUa !== null) client.ua = row.clientUa;
-  if (row.clientDeviceId !== null) client.deviceId = row.clientDeviceId;
-  return {
-    id: row.id,
-    userId: row.userId,
-    version: row.version,
-    secretHash: row.secretHash,
-    previousSecretHash: row.previousSecretHash,
-    rotationNonce: row.rotationNonce,
-    retiredSecretHashes: row.retiredSecretHashes,
-    data: row.data,
-    createdAt: row.createdAt.getTime(),
-    authenticatedAt: row.authenticatedAt.getTime(),
-    freshUntil: row.freshUntil.getTime(),
-    lastActiveAt: row.lastActiveAt.getTime(),
-    rotatedAt: row.rotatedAt.getTime(),
-    expiresAt: row.expiresAt.getTime(),
-    absoluteExpiresAt: row.absoluteExpiresAt.getTime(),
-    client,
-  };
-}
-
-/** Every column but `id` and `user_id`, which never change, as statement parameters. */
-function mutableValues(record: SessionRecord) {
-  return {
-    version: record.version,
-    secretHash: record.secretHash,
-    previousSecretHash: record.previousSecretHash,
-    rotationNonce: record.rotationNonce,
-    retiredSecretHashes: record.retiredSecretHashes,
-    data: record.data,
-    createdAt: new Date(record.createdAt),
-    authenticatedAt: new Date(record.authenticatedAt),
-    freshUntil: new Date(record.freshUntil),
-    lastActiveAt: new Date(record.lastActiveAt),
-    rotatedAt: new Date(record.rotatedAt),
-    expiresAt: new Date(record.expiresAt),
-    absoluteExpiresAt: new Date(record.absoluteExpiresAt),
-    clientIp: record.client.ip ?? null,
-    clientUa: record.client.ua ?? null,
-    clientDeviceId: record.client.deviceId ?? null,
-  };
-}
-
-type MutableColumn = keyof ReturnType<typeof mutableValues>;
-const MUTABLE_COLUMNS: readonly MutableColumn[] = [
-  "version",
-  "secretHash",
-  "previousSecretHash",
-  "rotationNonce",
-  "retiredSecretHashes",
-  "data",
-  "createdAt",
-  "authenticatedAt",
-  "freshUntil",
-  "lastActiveAt",
-  "rotatedAt",
-  "expiresAt",
-  "absoluteExpiresAt",
-  "clientIp",
-  "clientUa",
-  "clientDeviceId",
-];
 
 /** Placeholders for every mutable column, named after the column's property. */
 function mutablePlaceholders() {
-  const set: Record<string, ReturnType<typeof sql.placeholder>> = {};
+  const set = {} as Record<MutableColumn, ReturnType<typeof sql.placeholder>>;
   for (const column of MUTABLE_COLUMNS) set[column] = sql.placeholder(column);
-  return set as { [K in MutableColumn]: ReturnType<typeof sql.placeholder> };
+  return set;
 }
 
 /** A short stable hash of a statement's text, so each table gets its own statement names. */
@@ -173,32 +76,6 @@ function fingerprint(text: string): string {
   return (hash >>> 0).toString(36);
 }
 
-/** The column names `migrate()` knows how to create, by property. */
-const STANDARD_COLUMN_NAMES = getTableConfig(sessions).columns.map((c) => c.name);
-
-/**
- * The driver's own error. drizzle wraps driver errors in an error whose message lists every
- * parameter of the statement (user data, hashes, nonces): unwrapped so none of it reaches logs.
- */
-function driverError(error: unknown): unknown {
-  if (error instanceof Error && "query" in error && "params" in error && error.cause) {
-    return error.cause;
-  }
-  return error;
-}
-
-/** Runs one store operation; a driver failure becomes `StoreUnavailableError`, cause chained. */
-async function guarded<T>(operation: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof TesseraError) throw error;
-    const cause = driverError(error);
-    const reason = cause instanceof Error ? `: ${cause.message}` : "";
-    throw new StoreUnavailableError(`PostgresStore.${operation} failed${reason}`, { cause });
-  }
-}
-
 function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
@@ -207,7 +84,10 @@ function build(db: AnyPgDatabase, table: SessionsTable, named: boolean) {
   const t = table;
   const ph = sql.placeholder;
   const columns = selection(t);
+  // Live in SQL: `expiresAt` is never later than `absoluteExpiresAt`, so this is the kit's
+  // `isLive` on the one indexed column.
   const live = gt(t.expiresAt, ph("now"));
+  const ends = { expiresAt: t.expiresAt, absoluteExpiresAt: t.absoluteExpiresAt };
   const name = (operation: string, query: { toSQL(): { sql: string } }) =>
     named ? `tessera_${operation}_${fingerprint(query.toSQL().sql)}` : "";
   const prepare = <Q extends { toSQL(): { sql: string }; prepare(name: string): unknown }>(
@@ -274,14 +154,14 @@ function build(db: AnyPgDatabase, table: SessionsTable, named: boolean) {
       db
         .delete(t)
         .where(eq(t.userId, ph("userId")))
-        .returning({ expiresAt: t.expiresAt }),
+        .returning(ends),
     ),
     deleteByUserExcept: prepare(
       "revoke_others",
       db
         .delete(t)
         .where(and(eq(t.userId, ph("userId")), ne(t.id, ph("exceptId"))))
-        .returning({ expiresAt: t.expiresAt }),
+        .returning(ends),
     ),
     deleteExpired: prepare(
       "delete_expired",
@@ -313,23 +193,26 @@ function build(db: AnyPgDatabase, table: SessionsTable, named: boolean) {
  * - Rows past `expires_at` (by the store's clock) are never returned nor updated; remove them
  *   with `deleteExpired()` from a cron job.
  *
- * Every driver failure rejects with `StoreUnavailableError`, the driver's error as `cause`
- * (without drizzle's wrapper, whose message lists the statement's parameters).
+ * Every driver failure rejects with `StoreUnavailableError` naming the driver's error code, the
+ * driver's error as `cause` (without drizzle's wrapper, whose message lists the statement's
+ * parameters). Provisioning (`migrate`, the SQL, the table definitions) is in
+ * `@tessera/postgres/setup`.
  *
  * @example
  * ```ts
  * import { drizzle } from "drizzle-orm/node-postgres";
+ * import { migrate } from "@tessera/postgres/setup";
  * import pg from "pg";
  *
  * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, statement_timeout: 2000 });
- * const store = new PostgresStore({ db: drizzle({ client: pool }) });
- * await store.migrate(); // or ship migrations/0000_tessera_sessions.sql
- * const sessions = createSessions({ store });
+ * const db = drizzle({ client: pool });
+ * await migrate(db); // or ship migrations/0000_tessera_sessions.sql
+ * const sessions = createSessions({ store: new PostgresStore({ db }) });
  * // from a scheduled job:
- * await store.deleteExpired({ batchSize: 1000 });
+ * await new PostgresStore({ db }).deleteExpired({ batchSize: 1000 });
  * ```
  * @throws TesseraConfigError from the constructor when `db` is not a drizzle Postgres database or
- * the table's name is unusable; `migrate()` rejects with it for a table with other column names.
+ * the table's name is unusable.
  */
 export class PostgresStore implements SessionStore {
   /** The drizzle table this store reads and writes. */
@@ -352,36 +235,9 @@ export class PostgresStore implements SessionStore {
       throw new TesseraConfigError("PostgresStore: now must be a function returning milliseconds");
     }
     this.#db = options.db;
-    this.table = options.table ?? sessions;
+    this.table = options.table ?? tesseraSessions;
     this.#now = options.now ?? Date.now;
     this.#q = build(this.#db, this.table, options.preparedStatements ?? true);
-  }
-
-  /**
-   * Creates the sessions table and its indexes if they do not exist (the statements of
-   * `createTableSql`), under an advisory lock so that several processes starting at once do not
-   * race. Meant for embedded databases (PGlite) and development; use migrations in production.
-   * Only the standard column layout can be created this way: a custom table with other column
-   * names throws `TesseraConfigError` (create it with drizzle-kit instead).
-   */
-  async migrate(): Promise<void> {
-    const config = getTableConfig(this.table);
-    const names = config.columns.map((c) => c.name);
-    if (STANDARD_COLUMN_NAMES.some((column) => !names.includes(column))) {
-      throw new TesseraConfigError(
-        `migrate() creates the standard sessions table only; table "${config.name}" has other column names, create it with drizzle-kit`,
-      );
-    }
-    const statements = createTableStatements(
-      config.name,
-      config.schema === undefined ? {} : { schema: config.schema },
-    );
-    await guarded("migrate", () =>
-      this.#db.transaction(async (tx) => {
-        await tx.execute(sql`select pg_advisory_xact_lock(hashtext('tessera.migrate'))`);
-        for (const statement of statements) await tx.execute(sql.raw(statement));
-      }),
-    );
   }
 
   /**
@@ -389,7 +245,7 @@ export class PostgresStore implements SessionStore {
    * expired row with that id is replaced).
    */
   create(record: SessionRecord): Promise<void> {
-    return guarded("create", async () => {
+    return postgresCall("create", async () => {
       const rows = await this.#q.create.execute({
         id: record.id,
         userId: record.userId,
@@ -402,7 +258,7 @@ export class PostgresStore implements SessionStore {
 
   /** Reads a live record by id: one primary-key `SELECT`. */
   get(id: string): Promise<SessionRecord | null> {
-    return guarded("get", async () => {
+    return postgresCall("get", async () => {
       const [row] = await this.#q.get.execute({ id, now: iso(this.#now()) });
       return row ? toRecord(row) : null;
     });
@@ -410,7 +266,7 @@ export class PostgresStore implements SessionStore {
 
   /** Compare-and-swap: writes only if the stored version is `expectedVersion` and the row is live. */
   update(record: SessionRecord, expectedVersion: number): Promise<boolean> {
-    return guarded("update", async () => {
+    return postgresCall("update", async () => {
       const rows = await this.#q.update.execute({
         id: record.id,
         userId: record.userId,
@@ -424,14 +280,14 @@ export class PostgresStore implements SessionStore {
 
   /** Removes a record; resolves whether or not it existed. */
   delete(id: string): Promise<void> {
-    return guarded("delete", async () => {
+    return postgresCall("delete", async () => {
       await this.#q.delete.execute({ id });
     });
   }
 
   /** The user's live records, through the `user_id` index. */
   listByUser(userId: string): Promise<SessionRecord[]> {
-    return guarded("listByUser", async () => {
+    return postgresCall("listByUser", async () => {
       const rows = await this.#q.listByUser.execute({ userId, now: iso(this.#now()) });
       return rows.map(toRecord);
     });
@@ -439,13 +295,21 @@ export class PostgresStore implements SessionStore {
 
   /** Removes the user's records except `exceptId`; resolves to the number of live ones removed. */
   deleteByUser(userId: string, exceptId?: string): Promise<number> {
-    return guarded("deleteByUser", async () => {
+    return postgresCall("deleteByUser", async () => {
       const rows =
         exceptId === undefined
           ? await this.#q.deleteByUser.execute({ userId })
           : await this.#q.deleteByUserExcept.execute({ userId, exceptId });
       const now = this.#now();
-      return rows.filter((row) => row.expiresAt.getTime() > now).length;
+      return rows.filter((row) =>
+        isLive(
+          {
+            expiresAt: row.expiresAt.getTime(),
+            absoluteExpiresAt: row.absoluteExpiresAt.getTime(),
+          },
+          now,
+        ),
+      ).length;
     });
   }
 
@@ -459,7 +323,7 @@ export class PostgresStore implements SessionStore {
       throw new InvalidArgumentError("deleteExpired: batchSize must be a positive integer");
     }
     const now = iso(this.#now());
-    return guarded("deleteExpired", async () => {
+    return postgresCall("deleteExpired", async () => {
       let deleted = 0;
       for (;;) {
         const rows = await this.#q.deleteExpired.execute({ now, batchSize });

@@ -1,7 +1,8 @@
 import { runStoreConformance } from "@tessera/store-test";
 import { drizzle } from "drizzle-orm/node-postgres";
 import { afterAll, beforeAll } from "vitest";
-import { PostgresStore, sessionsTable } from "../src/index.js";
+import { PostgresStore } from "../src/index.js";
+import { migrate, sessionsTable } from "../src/setup.js";
 import { describeServer, qualified, server, testPool } from "./support.js";
 
 describeServer("on a real PostgreSQL server through node-postgres", () => {
@@ -10,7 +11,7 @@ describeServer("on a real PostgreSQL server through node-postgres", () => {
   const table = sessionsTable("conformance_node_pg", { schema: server?.schema });
 
   beforeAll(async () => {
-    await new PostgresStore({ db, table }).migrate();
+    await migrate(db, { table });
   });
   afterAll(async () => {
     await pool.end();

@@ -7,6 +7,7 @@ import { runStoreConformance } from "@tessera/store-test";
 import { drizzle } from "drizzle-orm/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PostgresStore } from "../src/index.js";
+import { migrate } from "../src/setup.js";
 
 // PGlite persisted in a local data folder: the demo's embedded default. Starting PGlite compiles
 // PostgreSQL's WASM (and runs initdb on a new folder): seconds of CPU, so this file starts it
@@ -19,7 +20,7 @@ describe("on PGlite (embedded, in-process, persisted in a data folder)", {
   const db = drizzle({ client });
 
   beforeAll(async () => {
-    await new PostgresStore({ db }).migrate();
+    await migrate(db);
   }, 90_000);
   afterAll(async () => {
     if (!client.closed) await client.close();
@@ -53,8 +54,9 @@ describe("on PGlite (embedded, in-process, persisted in a data folder)", {
     await client.close();
 
     client = new PGlite(dataDir);
-    const reopened = new PostgresStore({ db: drizzle({ client }) });
-    await reopened.migrate(); // on every start: a no-op once the table exists
+    const reopenedDb = drizzle({ client });
+    await migrate(reopenedDb); // on every start: a no-op once the table exists
+    const reopened = new PostgresStore({ db: reopenedDb });
     const sessions = createSessions({ store: reopened });
     expect(await sessions.validate(token)).toMatchObject({
       ok: true,

@@ -3,7 +3,8 @@ import { runStoreConformance } from "@tessera/store-test";
 import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { PostgresStore, sessionsTable } from "../src/index.js";
+import { PostgresStore } from "../src/index.js";
+import { migrate, sessionsTable } from "../src/setup.js";
 import { describeServer, qualified, server } from "./support.js";
 
 describeServer("on a real PostgreSQL server through postgres.js", () => {
@@ -12,7 +13,7 @@ describeServer("on a real PostgreSQL server through postgres.js", () => {
   const table = sessionsTable("conformance_postgres_js", { schema: server?.schema });
 
   beforeAll(async () => {
-    await new PostgresStore({ db, table }).migrate();
+    await migrate(db, { table });
   });
   afterAll(async () => {
     await client.end();

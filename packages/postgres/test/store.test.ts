@@ -4,13 +4,8 @@ import { makeRecord } from "@tessera/store-test";
 import { drizzle } from "drizzle-orm/node-postgres";
 import { getTableConfig, integer, jsonb, pgSchema, text, timestamp } from "drizzle-orm/pg-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  createTableSql,
-  PostgresStore,
-  type SessionsTable,
-  sessions,
-  sessionsTable,
-} from "../src/index.js";
+import { PostgresStore, type SessionsTable } from "../src/index.js";
+import { createTableSql, migrate, sessionsTable, tesseraSessions } from "../src/setup.js";
 import { describeServer, qualified, server, testPool } from "./support.js";
 
 const schema = server?.schema ?? "unused";
@@ -30,9 +25,9 @@ describeServer("PostgresStore on PostgreSQL: the SQL it runs", () => {
   const store = new PostgresStore({ db, table, now: () => clock.now });
 
   beforeAll(async () => {
-    await store.migrate();
+    await migrate(db, { table });
     // A table of realistic size, so that the planner's choices are the ones production sees.
-    await new PostgresStore({ db, table: sessionsTable("planned", { schema }) }).migrate();
+    await migrate(db, { table: sessionsTable("planned", { schema }) });
     await pool.query(
       `insert into ${qualified("planned")} (id, user_id, version, secret_hash, expires_at,
          absolute_expires_at, created_at, authenticated_at, fresh_until, last_active_at, rotated_at)
@@ -174,7 +169,7 @@ describeServer("prepared statements on node-postgres", () => {
       const db = drizzle({ client: pool });
       const table = sessionsTable("prepared", { schema });
       const store = new PostgresStore({ db, table, preparedStatements });
-      await store.migrate();
+      await migrate(db, { table });
       const sessions = createSessions({ store });
       const { token } = await sessions.create({ userId: "prepared" });
       expect((await sessions.validate(token)).ok).toBe(true);
@@ -205,7 +200,7 @@ describeServer("deleteExpired (for cron jobs)", () => {
   const store = new PostgresStore({ db, table, now: () => clock.now });
 
   beforeAll(async () => {
-    await store.migrate();
+    await migrate(db, { table });
   });
   afterAll(async () => {
     await pool.end();
@@ -348,22 +343,23 @@ describeServer("the table: SQL, drizzle definition and custom tables", () => {
       "utf8",
     );
     expect(file).toContain(createTableSql());
-    expect(getTableConfig(sessions).name).toBe("sessions");
+    expect(getTableConfig(tesseraSessions).name).toBe("sessions");
   });
 
   it("migrates idempotently, even from several processes starting at once", async () => {
     const table = sessionsTable("raced", { schema });
     const stores = Array.from({ length: 4 }, () => new PostgresStore({ db, table }));
-    await Promise.all(stores.map((store) => store.migrate()));
-    await stores[0]?.migrate();
+    await Promise.all(stores.map(() => migrate(db, { table })));
+    await migrate(db, { table });
     const record = makeRecord();
     await stores[1]?.create(record);
     expect(await stores[2]?.get(record.id)).toEqual(record);
   });
 
   it("works on a renamed table and on the application's own table definition", async () => {
-    const renamed = new PostgresStore({ db, table: sessionsTable("my_sessions", { schema }) });
-    await renamed.migrate();
+    const renamedTable = sessionsTable("my_sessions", { schema });
+    await migrate(db, { table: renamedTable });
+    const renamed = new PostgresStore({ db, table: renamedTable });
     const own = customTable("app_sessions", "user_id");
     await pool.query(createTableSql("app_sessions", { schema }));
     await pool.query(`alter table ${qualified("app_sessions")} add column label text`);
@@ -378,11 +374,8 @@ describeServer("the table: SQL, drizzle definition and custom tables", () => {
   });
 
   it("refuses to migrate a custom table whose column names it does not know", async () => {
-    const store = new PostgresStore({
-      db,
-      table: customTable("other_columns", "owner") as unknown as SessionsTable,
-    });
-    await expect(store.migrate()).rejects.toBeInstanceOf(TesseraConfigError);
+    const table = customTable("other_columns", "owner") as unknown as SessionsTable;
+    await expect(migrate(db, { table })).rejects.toBeInstanceOf(TesseraConfigError);
   });
 });
 

@@ -6,7 +6,8 @@ import { drizzle as postgresJs } from "drizzle-orm/postgres-js";
 import pg from "pg";
 import postgres from "postgres";
 import { describe, expect, it } from "vitest";
-import { type AnyPgDatabase, PostgresStore, sessions } from "../src/index.js";
+import { type AnyPgDatabase, PostgresStore } from "../src/index.js";
+import { tesseraSessions } from "../src/setup.js";
 
 const users = pgTable("users", { id: text("id").primaryKey() });
 
@@ -17,7 +18,7 @@ describe("PostgresStore accepts the database of every drizzle Postgres driver", 
     const sql = postgres({ max: 1 });
     const databases: AnyPgDatabase[] = [
       nodePg({ client: pool }),
-      nodePg({ client: pool, schema: { users, sessions } }),
+      nodePg({ client: pool, schema: { users, tesseraSessions } }),
       postgresJs({ client: sql }),
       postgresJs({ client: sql, schema: { users } }),
       pglite({ client: new Proxy({}, {}) as PGlite }),

@@ -16,10 +16,39 @@
  * (always, for integer milliseconds); otherwise the absolute time is written as `[time]`, so no
  * value ever changes in a round trip.
  */
-import type { SessionRecord, StoredClient } from "@tessera/core";
+import {
+  fieldsOfKind,
+  type PerField,
+  type SessionRecord,
+  type StoredClient,
+} from "@tessera/core/store";
 
 /** The format written by this version of the store. */
 export const FORMAT = 1;
+
+/**
+ * Format 1, field by field: the position of each field in the stored array. `id` is in the key
+ * (no position); `client` takes the last three (ip, ua, deviceId). A field added to the record
+ * does not compile here until a new format gives it a place.
+ */
+const POSITION = {
+  id: null,
+  userId: 1,
+  version: 2,
+  secretHash: 3,
+  previousSecretHash: 4,
+  rotationNonce: 5,
+  retiredSecretHashes: 6,
+  data: 7,
+  createdAt: 8,
+  authenticatedAt: 9,
+  freshUntil: 10,
+  lastActiveAt: 11,
+  rotatedAt: 12,
+  expiresAt: 13,
+  absoluteExpiresAt: 14,
+  client: 15,
+} as const satisfies PerField<number | null>;
 
 type Time = number | [number];
 
@@ -33,6 +62,9 @@ function absolute(createdAt: number, value: unknown): number {
   if (Array.isArray(value) && typeof value[0] === "number") return value[0];
   throw new TypeError("a time field is neither an offset nor [absolute]");
 }
+
+/** The times kept as offsets from `createdAt`: every time field but `createdAt` itself. */
+const OFFSET_TIMES = fieldsOfKind("time").filter((field) => field !== "createdAt");
 
 /**
  * The header a stored value starts with after its format number: `,<userId>,` or, with a
@@ -48,27 +80,20 @@ export function header(userId: string, version?: number): string {
 export function encode(record: SessionRecord): string {
   const c = record.createdAt;
   const client = record.client ?? {};
-  const fields: unknown[] = [
-    FORMAT,
-    record.userId,
-    record.version,
-    record.secretHash,
-    record.previousSecretHash ?? 0,
-    record.rotationNonce ?? 0,
-    record.retiredSecretHashes,
-    record.data,
-    c,
-    offset(c, record.authenticatedAt),
-    offset(c, record.freshUntil),
-    offset(c, record.lastActiveAt),
-    offset(c, record.rotatedAt),
-    offset(c, record.expiresAt),
-    offset(c, record.absoluteExpiresAt),
-    client.ip ?? 0,
-    client.ua ?? 0,
-    client.deviceId ?? 0,
-  ];
-  while (fields.length > 15 && fields[fields.length - 1] === 0) fields.pop();
+  const fields: unknown[] = [FORMAT];
+  fields[POSITION.userId] = record.userId;
+  fields[POSITION.version] = record.version;
+  fields[POSITION.secretHash] = record.secretHash;
+  fields[POSITION.previousSecretHash] = record.previousSecretHash ?? 0;
+  fields[POSITION.rotationNonce] = record.rotationNonce ?? 0;
+  fields[POSITION.retiredSecretHashes] = record.retiredSecretHashes;
+  fields[POSITION.data] = record.data;
+  fields[POSITION.createdAt] = c;
+  for (const field of OFFSET_TIMES) fields[POSITION[field]] = offset(c, record[field]);
+  fields[POSITION.client] = client.ip ?? 0;
+  fields[POSITION.client + 1] = client.ua ?? 0;
+  fields[POSITION.client + 2] = client.deviceId ?? 0;
+  while (fields.length > POSITION.client && fields[fields.length - 1] === 0) fields.pop();
   return JSON.stringify(fields);
 }
 
@@ -81,13 +106,18 @@ const optionalString = (value: unknown): string | null =>
  */
 export function decode(id: string, stored: string): SessionRecord {
   const fields: unknown = JSON.parse(stored);
-  if (!Array.isArray(fields) || fields.length < 15) {
+  if (!Array.isArray(fields) || fields.length < POSITION.client) {
     throw new TypeError("stored session is not a record array");
   }
   if (fields[0] !== FORMAT) {
     throw new TypeError(`stored session has format ${String(fields[0])}, expected ${FORMAT}`);
   }
-  const [, userId, version, secretHash, previous, nonce, retired, data, createdAt] = fields;
+  const userId: unknown = fields[POSITION.userId];
+  const version: unknown = fields[POSITION.version];
+  const secretHash: unknown = fields[POSITION.secretHash];
+  const retired: unknown = fields[POSITION.retiredSecretHashes];
+  const data: unknown = fields[POSITION.data];
+  const createdAt: unknown = fields[POSITION.createdAt];
   if (
     typeof userId !== "string" ||
     typeof version !== "number" ||
@@ -102,30 +132,33 @@ export function decode(id: string, stored: string): SessionRecord {
     throw new TypeError("stored session has a malformed header or body");
   }
   const client: StoredClient = {};
-  const ip = optionalString(fields[15]);
-  const ua = optionalString(fields[16]);
-  const deviceId = optionalString(fields[17]);
+  const ip = optionalString(fields[POSITION.client]);
+  const ua = optionalString(fields[POSITION.client + 1]);
+  const deviceId = optionalString(fields[POSITION.client + 2]);
   if (ip !== null) client.ip = ip;
   if (ua !== null) client.ua = ua;
   if (deviceId !== null) client.deviceId = deviceId;
-  return {
+  const record: SessionRecord = {
     id,
     userId,
     version,
     secretHash,
-    previousSecretHash: optionalString(previous),
-    rotationNonce: optionalString(nonce),
-    retiredSecretHashes: retired as string[],
+    previousSecretHash: optionalString(fields[POSITION.previousSecretHash]),
+    rotationNonce: optionalString(fields[POSITION.rotationNonce]),
+    retiredSecretHashes: retired,
     data: data as Record<string, unknown>,
     createdAt,
-    authenticatedAt: absolute(createdAt, fields[9]),
-    freshUntil: absolute(createdAt, fields[10]),
-    lastActiveAt: absolute(createdAt, fields[11]),
-    rotatedAt: absolute(createdAt, fields[12]),
-    expiresAt: absolute(createdAt, fields[13]),
-    absoluteExpiresAt: absolute(createdAt, fields[14]),
+    // The offset times, filled in below.
+    authenticatedAt: 0,
+    freshUntil: 0,
+    lastActiveAt: 0,
+    rotatedAt: 0,
+    expiresAt: 0,
+    absoluteExpiresAt: 0,
     client,
   };
+  for (const field of OFFSET_TIMES) record[field] = absolute(createdAt, fields[POSITION[field]]);
+  return record;
 }
 
 /** The user id in a stored value's header, or `null` if the value is unreadable. */

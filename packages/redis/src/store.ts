@@ -11,15 +11,19 @@
 import {
   InvalidArgumentError,
   SessionConflictError,
-  type SessionRecord,
-  type SessionStore,
   StoreUnavailableError,
   TesseraConfigError,
-  TesseraError,
 } from "@tessera/core";
+import {
+  createStoreCall,
+  endOf,
+  fieldsOfKind,
+  type SessionRecord,
+  type SessionStore,
+  type StoreCall,
+} from "@tessera/core/store";
 import { type RedisClient, type RedisCommands, redisCommands } from "./client.js";
 import { decode, encode, header, storedUserId } from "./codec.js";
-import { createDeadline, type Deadline } from "./deadline.js";
 import { DELETE_OWNED, INDEX_ADD, INDEX_READ, runScript, SWAP } from "./scripts.js";
 
 /** Options of `RedisStore`. */
@@ -37,22 +41,15 @@ export interface RedisStoreOptions {
   prefix?: string;
   /**
    * Milliseconds the store waits for any one Redis round trip before rejecting with
-   * `StoreUnavailableError`, whatever the client's own retry and queueing settings. `0` leaves
-   * timing to the client and to core's `storeTimeout`.
-   * @defaultValue `1000`
+   * `StoreUnavailableError`, whatever the client's own retry and queueing settings. Off by
+   * default: core's `storeTimeout` already bounds every store call. Set it to fail a single
+   * round trip sooner than that (it is per command; a `listByUser` makes several).
+   * @defaultValue `0` (off)
    */
   commandTimeout?: number;
 }
 
-const TIME_FIELDS = [
-  "createdAt",
-  "authenticatedAt",
-  "freshUntil",
-  "lastActiveAt",
-  "rotatedAt",
-  "expiresAt",
-  "absoluteExpiresAt",
-] as const;
+const TIME_FIELDS = fieldsOfKind("time");
 
 function checkString(name: string, value: unknown): asserts value is string {
   if (typeof value !== "string" || value.length === 0) {
@@ -79,7 +76,7 @@ function checkRecord(record: SessionRecord): void {
 
 /** Redis wants an integer, positive PXAT; rounding up never expires a session early. */
 function expiryOf(record: SessionRecord): number {
-  return Math.max(1, Math.ceil(record.expiresAt));
+  return Math.max(1, Math.ceil(endOf(record)));
 }
 
 /**
@@ -101,8 +98,8 @@ function expiryOf(record: SessionRecord): number {
 export class RedisStore implements SessionStore {
   readonly #commands: RedisCommands;
   readonly #prefix: string;
-  readonly #timeoutMs: number;
-  readonly #deadline: Deadline;
+  /** Every round trip goes through here: deadline, and driver errors as Tessera errors. */
+  readonly #call: StoreCall;
 
   /** Checks the options; throws `TesseraConfigError` on a missing client or a bad option. */
   constructor(options: RedisStoreOptions) {
@@ -112,14 +109,13 @@ export class RedisStore implements SessionStore {
     const commands = redisCommands(options.client);
     const prefix = options.prefix ?? "tessera:";
     if (typeof prefix !== "string") throw new TesseraConfigError("prefix must be a string");
-    const timeout = options.commandTimeout ?? 1000;
+    const timeout = options.commandTimeout ?? 0;
     if (typeof timeout !== "number" || !Number.isFinite(timeout) || timeout < 0) {
       throw new TesseraConfigError("commandTimeout must be a number of milliseconds >= 0");
     }
     this.#commands = commands;
     this.#prefix = prefix;
-    this.#timeoutMs = timeout;
-    this.#deadline = createDeadline(timeout);
+    this.#call = createStoreCall("Redis", { timeout });
   }
 
   /** The Redis key holding session `id` (a string; its hash tag is the id). */
@@ -130,24 +126,6 @@ export class RedisStore implements SessionStore {
   /** The Redis key of `userId`'s index (a sorted set of session ids; its hash tag is the user). */
   indexKey(userId: string): string {
     return `${this.#prefix}u:{${userId}}`;
-  }
-
-  /**
-   * Runs one round trip under the deadline. Every failure leaves as a Tessera error, so direct
-   * callers get the same typed errors as core does.
-   */
-  async #call<T>(command: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await this.#deadline(
-        run(),
-        () =>
-          new StoreUnavailableError(`Redis did not answer ${command} within ${this.#timeoutMs} ms`),
-      );
-    } catch (error) {
-      if (error instanceof TesseraError) throw error;
-      const reason = error instanceof Error ? `: ${error.message}` : "";
-      throw new StoreUnavailableError(`Redis ${command} failed${reason}`, { cause: error });
-    }
   }
 
   #decode(id: string, stored: string): SessionRecord {

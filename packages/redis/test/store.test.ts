@@ -1,9 +1,5 @@
-import {
-  createSessions,
-  SessionConflictError,
-  type SessionRecord,
-  TesseraConfigError,
-} from "@tessera/core";
+import { createSessions, SessionConflictError, TesseraConfigError } from "@tessera/core";
+import type { SessionRecord } from "@tessera/core/store";
 import { makeRecord, runStoreConformance } from "@tessera/store-test";
 import { Cluster, Redis } from "ioredis";
 import { afterAll, describe, expect, inject, it } from "vitest";

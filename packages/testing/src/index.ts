@@ -2,14 +2,18 @@
  * @tessera/testing: what the Tessera packages' own test suites share. Private, never published;
  * consumers import this TypeScript source directly (vitest and tsc both read it).
  */
-export { type Answer, Client, listen, listenForTest, type RequestOptions } from "./http.js";
+
+// The store doubles are @tessera/store-test's, the one set every package's tests use.
 export {
-  counting,
-  downStore,
+  countingStore,
+  failingStore,
+  makeRecord,
   type StoreCalls,
   type StoreMode,
-  switchable,
-} from "./levers.js";
+  switchableStore,
+  uniqueUser,
+} from "@tessera/store-test/doubles";
+export { type Answer, Client, listen, listenForTest, type RequestOptions } from "./http.js";
 export { type RunningNextApp, startNextApp } from "./next.js";
 export { startReadmeApp } from "./readme.js";
 export { connectRedis, dropPrefix, uniquePrefix } from "./redis.js";
@@ -27,4 +31,4 @@ export {
   type StartReferenceApp,
 } from "./reference.js";
 export { type Scenario, sessionScenarios, storeOutageScenarios } from "./scenarios.js";
-export { memoryKind, redisKind, type StoreKind, storeKinds, uniqueUser } from "./stores.js";
+export { memoryKind, redisKind, type StoreKind, storeKinds } from "./stores.js";

@@ -10,8 +10,8 @@ import {
   type SessionStore,
   type Sessions,
 } from "@tessera/core";
+import { countingStore, type StoreMode, switchableStore } from "@tessera/store-test/doubles";
 import { Client } from "./http.js";
-import { counting, type StoreMode, switchable } from "./levers.js";
 import type { StoreKind } from "./stores.js";
 
 /** Seconds between rotations in the reference app (grace 10 s). */
@@ -130,8 +130,8 @@ export function referenceSessions(
 ): InProcessSessions {
   const clock = { now: Date.now() };
   const now = () => clock.now;
-  const lever = switchable(kind.make(now));
-  const counted = counting(lever.store);
+  const lever = switchableStore(kind.make(now));
+  const counted = countingStore(lever.store);
   const sessions = createSessions({
     store: counted.store,
     rotation: { interval: ROTATION_INTERVAL, grace: 10 },

@@ -3,6 +3,8 @@
  * (reference.ts). Each framework's test file runs these on its own app; since the assertions are
  * the same everywhere, so are the answers, byte for byte.
  */
+
+import { uniqueUser } from "@tessera/store-test/doubles";
 import { expect } from "vitest";
 import type { Answer } from "./http.js";
 import {
@@ -11,7 +13,6 @@ import {
   ROTATION_INTERVAL,
   type StartReferenceApp,
 } from "./reference.js";
-import { uniqueUser } from "./stores.js";
 
 /** One behaviour, named as the test that checks it. */
 export interface Scenario {

@@ -1,4 +1,4 @@
-/** The stores integration suites run against, and stores that count or fail. */
+/** The stores integration suites run against. */
 import { MemoryStore, type SessionStore } from "@tessera/core";
 
 import { RedisStore } from "@tessera/redis";
@@ -41,11 +41,4 @@ export async function storeKinds(label: string): Promise<StoreKind[]> {
     await redis.quit();
   });
   return [memoryKind, redisKind(redis, prefix)];
-}
-
-let users = 0;
-/** A user id no other test uses (a Redis store is shared by the whole run). */
-export function uniqueUser(name: string): string {
-  users += 1;
-  return `${name}-${Date.now().toString(36)}-${users}-${Math.random().toString(36).slice(2, 8)}`;
 }

@@ -5,7 +5,8 @@
  */
 import { createSessions } from "@tessera/core";
 import { tessera } from "@tessera/express";
-import { PostgresStore, sessionsTable } from "@tessera/postgres";
+import { PostgresStore } from "@tessera/postgres";
+import { migrate, sessionsTable } from "@tessera/postgres/setup";
 import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/node-postgres";
 import pg from "pg";
@@ -17,8 +18,8 @@ export default defineContender(async (context) => {
   const pool = new pg.Pool({ ...context.pg, max: 10 });
   const db = drizzle({ client: pool });
   const table = sessionsTable("tessera_sessions", { schema: context.pgSchema });
+  await migrate(db, { table });
   const store = new PostgresStore({ db, table });
-  await store.migrate();
   const sessions = createSessions({ store, rotation: HOT_PATH_ROTATION });
   return {
     app: authApp(

@@ -2,7 +2,7 @@
  * TEST-ONLY levers of the reference app: configure, move the clock, count store reads, switch the
  * store. 404 unless the server runs with TESSERA_REFERENCE_TEST_HOOKS=1.
  */
-import type { StoreMode } from "@tessera/testing/levers";
+import type { StoreMode } from "@tessera/store-test/doubles";
 import { configure, current, type ReferenceConfig, testHooksEnabled } from "@/lib/reference";
 
 export const dynamic = "force-dynamic";

@@ -1,18 +1,77 @@
 /**
- * `createTable`: makes the sessions table (or checks an existing one) and enables TTL, for
- * development, tests and scripts. Production tables usually come from infrastructure code:
- * `tableDefinition` and `cloudFormationTable` describe the same table.
+ * `@tessera/dynamodb/setup`: provisioning, kept out of the store's entry. The sessions table of a
+ * layout as a `CreateTable` input (`tableDefinition`) and as a CloudFormation resource
+ * (`cloudFormationTable`), for infrastructure code; and `createTable`, which makes it (or checks
+ * an existing one) and enables TTL, for development, tests and scripts.
  */
 import {
   CreateTableCommand,
+  type CreateTableCommandInput,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   type DynamoDBClient,
   type TableDescription,
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
-import { StoreUnavailableError, TesseraConfigError, TesseraError } from "@tessera/core";
-import { type ResolvedLayout, resolveLayout, type TableLayout, tableDefinition } from "./layout.js";
+import { StoreUnavailableError, TesseraConfigError, type TesseraError } from "@tessera/core";
+import { storeFailure } from "@tessera/core/store";
+import { type ResolvedLayout, resolveLayout, type TableLayout } from "./layout.js";
+
+export type { TableLayout } from "./layout.js";
+
+/** A key element of a table or index schema. */
+export interface KeyElement {
+  AttributeName: string;
+  KeyType: "HASH" | "RANGE";
+}
+
+/** The sessions table as a CloudFormation `AWS::DynamoDB::Table` resource. */
+export interface CloudFormationTable {
+  Type: "AWS::DynamoDB::Table";
+  Properties: {
+    TableName: string;
+    BillingMode: "PAY_PER_REQUEST";
+    AttributeDefinitions: { AttributeName: string; AttributeType: "S" }[];
+    KeySchema: KeyElement[];
+    TimeToLiveSpecification: { AttributeName: string; Enabled: true };
+  };
+}
+
+/**
+ * The sessions table with this layout as a CloudFormation resource, TTL included, for
+ * templates, CDK `CfnTable` or SAM: a string partition key and sort key, no secondary index
+ * (the user index lives in the table itself), on-demand billing. `JSON.stringify` it, or paste
+ * the YAML from the README.
+ */
+export function cloudFormationTable(layout: TableLayout): CloudFormationTable {
+  const l = resolveLayout(layout);
+  return {
+    Type: "AWS::DynamoDB::Table",
+    Properties: {
+      TableName: l.tableName,
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: [
+        { AttributeName: l.partitionKey, AttributeType: "S" },
+        { AttributeName: l.sortKey, AttributeType: "S" },
+      ],
+      KeySchema: [
+        { AttributeName: l.partitionKey, KeyType: "HASH" },
+        { AttributeName: l.sortKey, KeyType: "RANGE" },
+      ],
+      TimeToLiveSpecification: { AttributeName: l.ttlAttribute, Enabled: true },
+    },
+  };
+}
+
+/**
+ * The `CreateTable` input for a sessions table with this layout: the same table as
+ * `cloudFormationTable`, without TTL, which is not part of `CreateTable` (enable it on
+ * `ttlAttribute` afterwards; `createTable` does).
+ */
+export function tableDefinition(layout: TableLayout): CreateTableCommandInput {
+  const { TimeToLiveSpecification: _ttl, ...table } = cloudFormationTable(layout).Properties;
+  return table;
+}
 
 /** Options of `createTable`: the table layout plus what to do about TTL and waiting. */
 export interface CreateTableOptions extends TableLayout {
@@ -50,11 +109,7 @@ function errorName(error: unknown): string {
 }
 
 function failure(operation: string, tableName: string, error: unknown): TesseraError {
-  if (error instanceof TesseraError) return error;
-  return new StoreUnavailableError(
-    `DynamoDB ${operation} on table "${tableName}" failed: ${errorName(error)}`,
-    { cause: error },
-  );
+  return storeFailure(`DynamoDB (table "${tableName}")`, operation, error);
 }
 
 async function describe(

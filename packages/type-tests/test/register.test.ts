@@ -1,0 +1,62 @@
+/**
+ * Typed session data, declared once through core's `Register`, reaches the session of every
+ * integration: `req.session.data` (Express), `c.var.session.data` (Hono), `request.session.data`
+ * (Fastify), and the session of Next.js route handlers and server helpers. This works because
+ * every package takes `@tessera/core` as a peer dependency: one copy, one `Register`.
+ */
+import type { Session } from "@tessera/core";
+import type { TesseraRequest } from "@tessera/express";
+import type { TesseraContext, TesseraVariables } from "@tessera/hono";
+import type { RouteSession, SessionRouteHandler } from "@tessera/next";
+import type { TesseraServer } from "@tessera/next/server";
+import type { FastifyRequest } from "fastify";
+import "@tessera/fastify";
+import "@tessera/express";
+import type { Request } from "express";
+import { describe, expectTypeOf, it } from "vitest";
+
+interface AppData {
+  role: "admin" | "member";
+  tenant: string;
+}
+
+declare module "@tessera/core" {
+  interface Register {
+    sessionData: AppData;
+  }
+}
+
+describe("Register-typed session data", () => {
+  it("types core's Session", () => {
+    expectTypeOf<Session["data"]>().toEqualTypeOf<AppData>();
+  });
+
+  it("reaches req.session.data in Express", () => {
+    expectTypeOf<NonNullable<Request["session"]>["data"]>().toEqualTypeOf<AppData>();
+    expectTypeOf<Parameters<TesseraRequest["login"]>[1]>().toEqualTypeOf<AppData | undefined>();
+  });
+
+  it("reaches c.var.session.data in Hono", () => {
+    expectTypeOf<NonNullable<TesseraVariables["session"]>["data"]>().toEqualTypeOf<AppData>();
+    expectTypeOf<NonNullable<TesseraContext["session"]>["data"]>().toEqualTypeOf<AppData>();
+  });
+
+  it("reaches request.session.data in Fastify", () => {
+    expectTypeOf<NonNullable<FastifyRequest["session"]>["data"]>().toEqualTypeOf<AppData>();
+  });
+
+  it("reaches the session of Next.js route handlers and server helpers", () => {
+    expectTypeOf<NonNullable<RouteSession["session"]>["data"]>().toEqualTypeOf<AppData>();
+    type Handler = SessionRouteHandler<unknown>;
+    expectTypeOf<Parameters<Handler>[1]>().toEqualTypeOf<RouteSession>();
+    type Found = Awaited<ReturnType<TesseraServer["getSession"]>>;
+    expectTypeOf<NonNullable<Found>["data"]>().toEqualTypeOf<AppData>();
+  });
+
+  it("refuses data of the wrong shape at login", () => {
+    type Login = TesseraRequest["login"];
+    // @ts-expect-error: "owner" is not a role
+    const call = (login: Login) => login("u1", { role: "owner", tenant: "t" });
+    expectTypeOf(call).toBeFunction();
+  });
+});
