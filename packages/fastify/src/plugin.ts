@@ -63,8 +63,10 @@ function send(reply: FastifyReply, answer: HttpAnswer): FastifyReply {
   return reply.code(answer.status).headers(answer.headers).send(answer.body);
 }
 
-const STATE = Symbol("tessera.state");
-type WithState = FastifyRequest & { [STATE]?: RequestSession };
+/** The gate's state of a request, kept in the decorated `request.tessera` (no extra property). */
+function stateOf(request: FastifyRequest): RequestSession | null {
+  return (request.tessera as RequestSession | null) ?? null;
+}
 
 /**
  * The Tessera plugin for Fastify 5: `await app.register(tessera, { sessions })`. Registered
@@ -95,18 +97,12 @@ export async function tessera(fastify: FastifyInstance, options: TesseraPluginOp
     const socket = request.raw.socket;
     const state = await gate.open({
       method: request.method,
-      header: (name) => {
-        const value = headers[name];
-        return Array.isArray(value) ? value.join(", ") : value;
-      },
+      headers,
       remoteAddress: socket.remoteAddress,
-      get secure() {
-        return (socket as { encrypted?: boolean }).encrypted === true;
-      },
+      secure: (socket as { encrypted?: boolean }).encrypted === true,
       deviceId: getDeviceId?.(request),
     });
     if (state.refusal) return refuse(state.refusal, request, reply);
-    (request as WithState)[STATE] = state;
     request.session = state.session;
     request.tessera = state;
     state.onSessionChange = (session) => {
@@ -115,7 +111,7 @@ export async function tessera(fastify: FastifyInstance, options: TesseraPluginOp
   });
 
   fastify.addHook("onSend", async (request, reply, payload) => {
-    const effects = (request as WithState)[STATE]?.effects();
+    const effects = stateOf(request)?.effects();
     if (effects) {
       if (effects.setCookie !== null) reply.header("set-cookie", effects.setCookie);
       for (const name in effects.headers) reply.header(name, effects.headers[name]);
@@ -162,7 +158,7 @@ export interface GuardOptions {
 function guard(level: "session" | "fresh", options: GuardOptions, name: string) {
   const { onRefused } = options;
   const handler: preHandlerAsyncHookHandler = async function requireTesseraSession(request, reply) {
-    const state = (request as WithState)[STATE];
+    const state = stateOf(request);
     if (!state) {
       throw new TesseraConfigError(
         `${name}() needs the Tessera plugin registered before the route`,

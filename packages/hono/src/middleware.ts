@@ -126,9 +126,7 @@ export const tessera = (
       // Requests built in code (app.request, a fetch handler's Request) may lack Host.
       header: (name) => c.req.header(name) ?? (name === "host" ? new URL(raw.url).host : undefined),
       remoteAddress: getRemoteAddress(c),
-      get secure() {
-        return raw.url.startsWith("https:");
-      },
+      secure: raw.url.startsWith("https:"),
       deviceId: getDeviceId?.(c),
     });
     if (state.refusal) return refuse(c, state.refusal);
