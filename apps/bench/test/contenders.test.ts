@@ -5,6 +5,7 @@
  * here measures speed.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Dynalite, startDynalite } from "../src/dynalite.js";
 import { cookiePair } from "../src/http/contender.js";
 import { contenders, type Service } from "../src/http/registry.js";
 import { BENCH_USER_AGENT, checkAuthenticates } from "../src/http/run.js";
@@ -22,12 +23,15 @@ import {
 const id = runId();
 const pgSchema = `tessera_bench_test_${id}`;
 const redisPrefix = `tessera-bench-test:${id}:`;
-let services: Record<Service, boolean> = { redis: false, postgres: false };
+let services: Record<Service, boolean> = { redis: false, postgres: false, dynamodb: false };
+/** dynalite is the bench's own (started here, like `pnpm bench` does): it must start. */
+let dynalite: Dynalite | null = null;
 /** Servers start together (each in its own process); each test awaits its own. */
 const starting = new Map<string, Promise<ServerHandle>>();
 
 beforeAll(async () => {
-  services = await availableServices();
+  dynalite = await startDynalite();
+  services = { ...(await availableServices()), dynamodb: true };
   const missing = (Object.keys(services) as Service[]).filter((s) => !services[s]);
   if (missing.length > 0) {
     const message = `apps/bench: ${missing.join(" and ")} not reachable (Redis 127.0.0.1:6379, PostgreSQL 127.0.0.1:5432)`;
@@ -42,6 +46,7 @@ beforeAll(async () => {
       redisPrefix,
       pg: PG_CONFIG,
       pgSchema,
+      dynamodbEndpoint: dynalite.endpoint,
       userId: "bench-user",
       client: { ip: "127.0.0.1", userAgent: BENCH_USER_AGENT },
     });
@@ -61,6 +66,7 @@ afterAll(async () => {
   );
   if (services.postgres) await dropSchema(pgSchema);
   if (services.redis) await deleteRedisPrefix(redisPrefix);
+  await dynalite?.stop();
 });
 
 /** The credential's cookie with one character in the middle of its value changed. */
