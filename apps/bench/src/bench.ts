@@ -81,8 +81,8 @@ const httpSettings: HttpSettings = limitsOnly
       startConcurrency: 3,
     }
   : quick
-    ? { connections: 64, warmupSeconds: 1, roundSeconds: 1.5, rounds: 2 }
-    : { connections: 64, warmupSeconds: 3, roundSeconds: 4, rounds: 6 };
+    ? { connections: 64, warmupSeconds: 1, roundSeconds: 1.5, rounds: 2, startConcurrency: 3 }
+    : { connections: 64, warmupSeconds: 3, roundSeconds: 4, rounds: 6, startConcurrency: 3 };
 const profileSeconds = Number(argument("profile-seconds") ?? 10);
 
 /**

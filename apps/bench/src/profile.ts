@@ -39,11 +39,12 @@ export const CATEGORIES = [
   "store client",
   "contender code",
   "node internals",
-  "V8 builtins / native",
+  "native (I/O bindings, V8 builtins)",
   "GC",
   "other",
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
+const NATIVE: Category = "native (I/O bindings, V8 builtins)";
 
 /** One contender's profile, summarised. */
 export interface ProfileSummary {
@@ -99,6 +100,8 @@ const STORE_CLIENT = [
   /^strnum$/,
   /^bowser$/,
 ];
+/** Tessera's own dependencies (SHA-256, base32): counted with `@tessera/*`. */
+const TESSERA_DEPENDENCIES = [/^@oslojs\//];
 /** Packages only the bench's own contender code calls. */
 const CONTENDER_PACKAGES = [/^cookie$/];
 
@@ -108,8 +111,10 @@ export function classify(frame: CallFrame): { category: Category; group: string 
   if (functionName === "(root)" || functionName === "(idle)") return null;
   if (functionName === "(garbage collector)")
     return { category: "GC", group: "(garbage collector)" };
-  if (functionName === "(program)") return { category: "V8 builtins / native", group: "(program)" };
-  if (!url) return { category: "V8 builtins / native", group: "(native)" };
+  // Functions without a script: Node's C++ bindings (socket writes and reads), V8's builtins
+  // (JSON, RegExp, microtasks), and `(program)` for native code V8 cannot attribute.
+  if (functionName === "(program)") return { category: NATIVE, group: "(program)" };
+  if (!url) return { category: NATIVE, group: `(native) ${functionName || "(anonymous)"}` };
   if (url.startsWith("node:")) return { category: "node internals", group: url };
   const path = decodeURIComponent(url.replace(/^file:\/\//, ""));
   const modules = path.lastIndexOf("/node_modules/");
@@ -118,6 +123,8 @@ export function classify(frame: CallFrame): { category: Category; group: string 
     const pkg = rest[0]!.startsWith("@") ? `${rest[0]}/${rest[1]}` : rest[0]!;
     if (pkg === "tsx") return { category: "other", group: "tsx (loader)" };
     if (STORE_CLIENT.some((re) => re.test(pkg))) return { category: "store client", group: pkg };
+    if (TESSERA_DEPENDENCIES.some((re) => re.test(pkg)))
+      return { category: "@tessera/*", group: pkg };
     if (CONTENDER_PACKAGES.some((re) => re.test(pkg)))
       return { category: "contender code", group: pkg };
     return { category: "framework", group: pkg };
@@ -333,8 +340,10 @@ export async function runProfiles(
       `(sampling every ${settings.intervalUs ?? 250} µs). Self time of the samples taken during that run, ` +
       "grouped by what the function belongs to, in µs of server CPU per request. " +
       "`framework`: the framework and its dependencies; `store client`: ioredis, pg, drizzle, the AWS SDK; " +
+      "`@tessera/*`: Tessera's packages and their dependencies (@oslojs); " +
       "`contender code`: the bench's own route and cookie parsing; `node internals`: `node:` modules (HTTP, streams, net); " +
-      "`V8 builtins / native`: functions without a script (JSON, RegExp, crypto bindings) and `(program)`.",
+      "`native`: functions without a script, i.e. Node's C++ bindings (the socket writes: `writev`, `writeUtf8String`), V8's builtins (JSON, RegExp, microtasks) and `(program)`. " +
+      "The sampled total is the main thread only; `process.cpuUsage` also counts the other threads (GC helpers, the profiler's own), so it is higher.",
     "",
     overview,
     ...(skipped.length ? ["", ...skipped.map((s) => `- skipped ${s}`)] : []),
