@@ -53,10 +53,17 @@ export interface ProfileSummary {
   rps: number;
   /** Server CPU per request measured by `process.cpuUsage` over the same run. */
   serverCpuUs: number;
-  /** Sampled non-idle time per request (should be close to `serverCpuUs`). */
+  /**
+   * Non-idle time the samples cover, per request. A sample's interval is wall time: on a loaded
+   * machine it includes time the thread waited for a core, so this can exceed `serverCpuUs`.
+   */
   sampledUs: number;
   /** Idle time per request (waiting for the network, the store). */
   idleUs: number;
+  /**
+   * µs of server CPU per request by category: each category's share of the non-idle samples
+   * times `serverCpuUs` (the samples give the split, `process.cpuUsage` the total).
+   */
   byCategory: Record<Category, number>;
   /** µs per request by package or file (`express`, `@tessera/core`, `node:_http_server`...). */
   byGroup: { group: string; category: Category; us: number }[];
@@ -220,14 +227,14 @@ export function contenderMarkdown(s: ProfileSummary): string {
   return [
     `### \`${s.name}\``,
     "",
-    `${Math.round(s.rps).toLocaleString("en-US")} req/s over the profiled run; server CPU ${us(s.serverCpuUs)} µs / request by \`process.cpuUsage\`, ${us(s.sampledUs)} µs sampled (idle ${us(s.idleUs)} µs). Profile: \`${s.profileFile}\`.`,
+    `${Math.round(s.rps).toLocaleString("en-US")} req/s over the profiled run; server CPU ${us(s.serverCpuUs)} µs / request by \`process.cpuUsage\`, split by the samples (${us(s.sampledUs)} µs of non-idle samples per request, ${us(s.idleUs)} µs idle). Profile: \`${s.profileFile}\`.`,
     "",
     table(
       ["self time by category", "µs / req", "share"],
       CATEGORIES.filter((c) => s.byCategory[c] > 0).map((c) => [
         c,
         us(s.byCategory[c]),
-        share(s.byCategory[c], s.sampledUs),
+        share(s.byCategory[c], s.serverCpuUs),
       ]),
     ),
     "",
@@ -235,7 +242,7 @@ export function contenderMarkdown(s: ProfileSummary): string {
       ["package / file", "category", "µs / req", "share"],
       s.byGroup
         .slice(0, 15)
-        .map((g) => [`\`${g.group}\``, g.category, us(g.us), share(g.us, s.sampledUs)]),
+        .map((g) => [`\`${g.group}\``, g.category, us(g.us), share(g.us, s.serverCpuUs)]),
     ),
     "",
     table(
@@ -252,8 +259,7 @@ export function overviewMarkdown(summaries: ProfileSummary[]): string {
     c,
     ...summaries.map((s) => us(s.byCategory[c])),
   ]);
-  rows.push(["**sampled total**", ...summaries.map((s) => `**${us(s.sampledUs)}**`)]);
-  rows.push(["server CPU (cpuUsage)", ...summaries.map((s) => us(s.serverCpuUs))]);
+  rows.push(["**server CPU (total)**", ...summaries.map((s) => `**${us(s.serverCpuUs)}**`)]);
   rows.push([
     "req/s while profiled",
     ...summaries.map((s) => Math.round(s.rps).toLocaleString("en-US")),
@@ -312,23 +318,31 @@ export async function runProfiles(
       throw new Error(`${entry.name}: the load window is outside the profile's clock range`);
     }
     const requests = result.ok + result.non2xx;
+    const sampled = summarise(profile, from, to, requests);
+    // The samples give the split; the measured CPU per request gives the total.
+    const factor = sampled.sampledUs > 0 ? result.serverCpuUs / sampled.sampledUs : 0;
     const summary: ProfileSummary = {
       name: entry.name,
       requests,
       rps: result.rps,
       serverCpuUs: result.serverCpuUs,
       profileFile: file,
-      ...summarise(profile, from, to, requests),
+      sampledUs: sampled.sampledUs,
+      idleUs: sampled.idleUs,
+      byCategory: Object.fromEntries(
+        Object.entries(sampled.byCategory).map(([c, v]) => [c, v * factor]),
+      ) as Record<Category, number>,
+      byGroup: sampled.byGroup.map((g) => ({ ...g, us: g.us * factor })),
+      topFunctions: sampled.topFunctions.map((f) => ({ ...f, us: f.us * factor })),
     };
     writeFileSync(join(dir, "summary.json"), JSON.stringify(summary, null, 2));
     summaries.push(summary);
     log(
-      `profile: ${entry.name}: ${Math.round(result.rps)} req/s, ${us(summary.sampledUs)} µs sampled / ` +
-        `${us(result.serverCpuUs)} µs CPU per request (${CATEGORIES.filter(
-          (c) => summary.byCategory[c] >= 1,
-        )
-          .map((c) => `${c} ${us(summary.byCategory[c])}`)
-          .join(", ")})`,
+      `profile: ${entry.name}: ${Math.round(result.rps)} req/s, ${us(result.serverCpuUs)} µs CPU per request (${CATEGORIES.filter(
+        (c) => summary.byCategory[c] >= 1,
+      )
+        .map((c) => `${c} ${us(summary.byCategory[c])}`)
+        .join(", ")})`,
     );
   }
   const overview = overviewMarkdown(summaries);
@@ -338,12 +352,13 @@ export async function runProfiles(
     `\`pnpm bench --profile\`, ${new Date().toISOString()}: each contender alone, ${settings.connections} connections, ` +
       `a ${settings.warmupSeconds} s warm-up, then ${settings.seconds} s under \`node --cpu-prof\` ` +
       `(sampling every ${settings.intervalUs ?? 250} µs). Self time of the samples taken during that run, ` +
-      "grouped by what the function belongs to, in µs of server CPU per request. " +
+      "grouped by what the function belongs to. Each group's share of the samples is multiplied by the server's CPU per request over the same run (`process.cpuUsage`), " +
+      "so the figures are µs of server CPU per request and add up to the report's server-CPU column; the samples measure wall time, which a loaded machine stretches, so only their split is used. " +
       "`framework`: the framework and its dependencies; `store client`: ioredis, pg, drizzle, the AWS SDK; " +
       "`@tessera/*`: Tessera's packages and their dependencies (@oslojs); " +
       "`contender code`: the bench's own route and cookie parsing; `node internals`: `node:` modules (HTTP, streams, net); " +
       "`native`: functions without a script, i.e. Node's C++ bindings (the socket writes: `writev`, `writeUtf8String`), V8's builtins (JSON, RegExp, microtasks) and `(program)`. " +
-      "The sampled total is the main thread only; `process.cpuUsage` also counts the other threads (GC helpers, the profiler's own), so it is higher.",
+      "`process.cpuUsage` also counts the process's other threads (GC helpers, the profiler's own sampling), which the split spreads over the groups.",
     "",
     overview,
     ...(skipped.length ? ["", ...skipped.map((s) => `- skipped ${s}`)] : []),
