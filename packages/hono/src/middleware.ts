@@ -99,8 +99,13 @@ function runtimeAddress(c: Context): string | undefined {
   return typeof address === "string" ? address : undefined;
 }
 
-/** One validate per request and session manager, kept on the `Request` (sub-apps share it). */
-const checked = new WeakMap<Request, Map<Sessions, RequestSession>>();
+/**
+ * One validate per request and session manager, kept on the `Request` itself (sub-apps called
+ * with the same request share it): a property rather than a WeakMap, whose entries cost every
+ * garbage collection extra work for as long as requests are in flight.
+ */
+const CHECKED = Symbol.for("tessera.hono.checked");
+type Checked = Request & { [CHECKED]?: Map<Sessions, RequestSession> };
 
 /**
  * The Tessera middleware for Hono: `app.use(tessera(sessions))`. Refuses unsafe cross-site
@@ -128,7 +133,7 @@ export const tessera = (
 
   return async function tessera(c, next) {
     const raw = c.req.raw;
-    const known = checked.get(raw)?.get(sessions);
+    const known = (raw as Checked)[CHECKED]?.get(sessions);
     if (known) {
       // Mounted again (a nested app, a second app.use): the first mount validated and writes.
       c.set("tessera", known);
@@ -151,8 +156,8 @@ export const tessera = (
       deviceId: getDeviceId?.(c),
     });
     if (state.refusal) return refuse(c, state.refusal);
-    const perManager = checked.get(raw) ?? new Map<Sessions, RequestSession>();
-    checked.set(raw, perManager);
+    const perManager = (raw as Checked)[CHECKED] ?? new Map<Sessions, RequestSession>();
+    (raw as Checked)[CHECKED] = perManager;
     perManager.set(sessions, state);
     c.set("tessera", state);
     c.set("session", state.session);

@@ -340,7 +340,9 @@ export function createGate(sessions: Sessions, options: GateOptions = {}): Gate 
         cookieName,
         MAX_COOKIE_CANDIDATES,
       );
-      if (checkOrigin) {
+      const method = request.method;
+      // GET, HEAD and OPTIONS always pass the CSRF rule: no need to build its facts.
+      if (checkOrigin && method !== "GET" && method !== "HEAD" && method !== "OPTIONS") {
         const refused = checkOrigin({
           method: request.method,
           origin: readHeader(request, "origin"),
