@@ -79,6 +79,44 @@ describe("the tarballs", () => {
     }
   });
 
+  it("load every entry whose peers the app has, under import and require", async () => {
+    // Entries that need what this Node app does not have: a peer dependency an app installs only
+    // when it uses it, or the Workers runtime (`cloudflare:` imports; tested inside workerd).
+    const needsAbsentPeer: Record<string, string> = {
+      "@tessera/cloudflare": "workerd",
+      "@tessera/next": "next",
+      "@tessera/next/server": "next",
+      "@tessera/otel": "@opentelemetry/api",
+      "@tessera/store-test": "vitest",
+    };
+    const specifiers = published()
+      .flatMap(({ name, manifest }) =>
+        Object.keys(manifest.exports)
+          .filter((entry) => entry !== "./package.json")
+          .map((entry) => (entry === "." ? name : `${name}/${entry.slice(2)}`)),
+      )
+      .filter((specifier) => !(specifier in needsAbsentPeer));
+    const loader = `
+      import { createRequire } from "node:module";
+      const require = createRequire(import.meta.url);
+      const specifiers = ${JSON.stringify(specifiers)};
+      const loaded = [];
+      for (const specifier of specifiers) {
+        const esm = Object.keys(await import(specifier)).filter((key) => key !== "default");
+        const cjs = Object.keys(require(specifier)).filter((key) => key !== "default");
+        loaded.push([specifier, esm.sort().join(","), cjs.sort().join(",")]);
+      }
+      console.log(JSON.stringify(loaded));
+    `;
+    const loaded = JSON.parse(await runScript(scratch.dir, "load.mjs", loader)) as string[][];
+    expect(loaded.map(([specifier]) => specifier)).toEqual(specifiers);
+    for (const [specifier, esm, cjs] of loaded) {
+      expect(esm, specifier).not.toBe("");
+      // The same names under both conditions: one API whichever way an app loads it.
+      expect(cjs, specifier).toBe(esm);
+    }
+  });
+
   it("resolve every entry of every exports map under import and require", async () => {
     const specifiers = published().flatMap(({ name, manifest }) =>
       Object.keys(manifest.exports)
