@@ -30,12 +30,23 @@ export type {
   SessionClientInfo,
   SessionData,
 } from "./session.js";
+export type {
+  DeviceBindingView,
+  DeviceDenial,
+  DeviceGrant,
+  DeviceLifetimes,
+  DeviceProof,
+  DeviceRefusal,
+  DeviceRegistration,
+  DeviceSessions,
+} from "./device-sessions.js";
 export {
   type CreatedSession,
   createSessions,
   type InvalidReason,
   type Sessions,
   type TokenSource,
+  type ValidateOptions,
   type ValidateResult,
 } from "./sessions.js";
 export type { SessionStore } from "./store/record.js";

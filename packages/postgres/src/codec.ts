@@ -30,6 +30,7 @@ const COLUMNS = {
   expiresAt: ["expiresAt"],
   absoluteExpiresAt: ["absoluteExpiresAt"],
   client: ["clientIp", "clientUa", "clientDeviceId"],
+  dbsc: ["dbsc"],
 } as const satisfies PerField<readonly Column[]>;
 
 /** Every column the store reads. */
@@ -69,6 +70,7 @@ export function toRecord(row: Row): SessionRecord {
     expiresAt: row.expiresAt.getTime(),
     absoluteExpiresAt: row.absoluteExpiresAt.getTime(),
     client,
+    dbsc: row.dbsc ?? null,
   };
 }
 
@@ -91,5 +93,6 @@ export function mutableValues(record: SessionRecord): Record<MutableColumn, unkn
     clientIp: record.client.ip ?? null,
     clientUa: record.client.ua ?? null,
     clientDeviceId: record.client.deviceId ?? null,
+    dbsc: record.dbsc ?? null,
   };
 }
