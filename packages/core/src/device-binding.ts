@@ -21,7 +21,11 @@ export const SPENT_KEPT = 4;
 export const BOUND_COOKIES_KEPT = 2;
 
 /** Why a challenge answer is refused, or `"ok"`. */
-export type ChallengeVerdict = "ok" | "unknown-challenge" | "expired-challenge" | "replayed-challenge";
+export type ChallengeVerdict =
+  | "ok"
+  | "unknown-challenge"
+  | "expired-challenge"
+  | "replayed-challenge";
 
 const EMPTY: StoredDeviceBinding = {
   key: null,

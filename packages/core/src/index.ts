@@ -11,6 +11,16 @@ export {
   ipPrefix,
 } from "./binding.js";
 export type { CookieOptions, SessionCookie } from "./cookie.js";
+export type {
+  DeviceBindingView,
+  DeviceDenial,
+  DeviceGrant,
+  DeviceLifetimes,
+  DeviceProof,
+  DeviceRefusal,
+  DeviceRegistration,
+  DeviceSessions,
+} from "./device-sessions.js";
 export {
   InvalidArgumentError,
   isTesseraError,
@@ -30,16 +40,6 @@ export type {
   SessionClientInfo,
   SessionData,
 } from "./session.js";
-export type {
-  DeviceBindingView,
-  DeviceDenial,
-  DeviceGrant,
-  DeviceLifetimes,
-  DeviceProof,
-  DeviceRefusal,
-  DeviceRegistration,
-  DeviceSessions,
-} from "./device-sessions.js";
 export {
   type CreatedSession,
   createSessions,

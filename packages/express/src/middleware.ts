@@ -13,6 +13,7 @@ import {
   type HttpAnswer,
   type LogoutEverywhereOptions,
   type RequestSession,
+  type ServedAnswer,
 } from "@tessera/core/http";
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
 
@@ -77,7 +78,7 @@ type WithState = Request & {
 };
 
 /** Writes an answer exactly as the gate gives it (no Express JSON helper, which adds headers). */
-function send(res: Response, answer: HttpAnswer) {
+function send(res: Response, answer: ServedAnswer) {
   res.statusCode = answer.status;
   for (const name in answer.headers) res.setHeader(name, answer.headers[name]!);
   res.end(answer.body);
@@ -89,11 +90,12 @@ function writeEffectsOnHead(res: Response, state: RequestSession) {
   res.writeHead = function tesseraWriteHead(this: Response, ...args: unknown[]) {
     const effects = state.effects();
     if (effects && !this.headersSent) {
-      if (effects.setCookie !== null) {
+      const added = [effects.setCookie, effects.deviceCookie].filter((c) => c !== null);
+      if (added.length > 0) {
         const existing = this.getHeader("set-cookie");
         const cookies =
           existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
-        this.setHeader("set-cookie", [...cookies, effects.setCookie]);
+        this.setHeader("set-cookie", [...cookies, ...added]);
       }
       for (const name in effects.headers) this.setHeader(name, effects.headers[name]!);
     }
@@ -141,6 +143,7 @@ export function tessera(sessions: Sessions, options: TesseraOptions = {}): Reque
         return (req.socket as { encrypted?: boolean }).encrypted === true;
       },
       deviceId: getDeviceId?.(req),
+      path: req.path,
     });
   }
 
@@ -163,6 +166,11 @@ export function tessera(sessions: Sessions, options: TesseraOptions = {}): Reque
           req.session = session;
         };
         writeEffectsOnHead(res, state);
+        if (state.served) {
+          // A DBSC route, answered by the gate itself.
+          send(res, state.served);
+          return;
+        }
       }
       memo[ACTIVE] = state;
       memo[GATE] = gate;

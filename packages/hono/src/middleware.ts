@@ -130,8 +130,25 @@ export const tessera = (
         return raw.url.startsWith("https:");
       },
       deviceId: getDeviceId?.(c),
+      path: c.req.path,
     });
     if (state.refusal) return refuse(c, state.refusal);
+    if (state.served) {
+      // A DBSC route, answered by the gate itself.
+      const response = new Response(state.served.body, {
+        status: state.served.status,
+        headers: state.served.headers,
+      });
+      const effects = state.effects();
+      if (effects) {
+        if (effects.setCookie !== null) response.headers.append("set-cookie", effects.setCookie);
+        if (effects.deviceCookie !== null) {
+          response.headers.append("set-cookie", effects.deviceCookie);
+        }
+        for (const name in effects.headers) response.headers.set(name, effects.headers[name]!);
+      }
+      return response;
+    }
     const perManager = checked.get(raw) ?? new Map<Sessions, RequestSession>();
     checked.set(raw, perManager);
     perManager.set(sessions, state);
@@ -147,6 +164,9 @@ export const tessera = (
     const effects = state.effects();
     if (effects) {
       if (effects.setCookie !== null) c.header("set-cookie", effects.setCookie, { append: true });
+      if (effects.deviceCookie !== null) {
+        c.header("set-cookie", effects.deviceCookie, { append: true });
+      }
       for (const name in effects.headers) c.header(name, effects.headers[name]);
     }
   };
