@@ -44,5 +44,5 @@ async function start() {
 }
 
 describe("DBSC on Express", () => {
-  for (const scenario of dbscScenarios) it(scenario.name, () => scenario.run(start as never));
+  for (const scenario of dbscScenarios) it(scenario.name, () => scenario.run(start));
 });

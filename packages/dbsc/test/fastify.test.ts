@@ -41,5 +41,5 @@ async function start() {
 }
 
 describe("DBSC on Fastify", () => {
-  for (const scenario of dbscScenarios) it(scenario.name, () => scenario.run(start as never));
+  for (const scenario of dbscScenarios) it(scenario.name, () => scenario.run(start));
 });

@@ -43,5 +43,5 @@ async function start() {
 }
 
 describe("DBSC on Hono", () => {
-  for (const scenario of dbscScenarios) it(scenario.name, () => scenario.run(start as never));
+  for (const scenario of dbscScenarios) it(scenario.name, () => scenario.run(start));
 });

@@ -27,7 +27,7 @@ async function start() {
   });
   const options = { dbsc };
   const notServed = () => new Response("the gate serves this route", { status: 500 });
-  const routes: Record<string, (request: Request) => Promise<Response>> = {
+  const routes: Record<string, (request: Request, context: unknown) => Promise<Response>> = {
     "POST /login": withSession(
       sessions,
       async (request, tessera) => {
@@ -69,11 +69,11 @@ async function start() {
   };
   const listener = getRequestListener(async (request: Request) => {
     const route = routes[`${request.method} ${new URL(request.url).pathname}`];
-    return route ? route(request) : new Response("not found", { status: 404 });
+    return route ? route(request, {}) : new Response("not found", { status: 404 });
   });
   return dbscApp(await listenForTest(createServer(listener)), reference);
 }
 
 describe("DBSC on Next.js route handlers", () => {
-  for (const scenario of dbscScenarios) it(scenario.name, () => scenario.run(start as never));
+  for (const scenario of dbscScenarios) it(scenario.name, () => scenario.run(start));
 });

@@ -8,7 +8,6 @@ import { uniqueUser } from "@tessera/store-test/doubles";
 import { expect } from "vitest";
 import { DbscBrowser, makeSessionKey, signProof } from "./dbsc-client.js";
 import { Client } from "./http.js";
-import type { Scenario } from "./scenarios.js";
 
 /** Seconds a bound cookie lives in the DBSC reference app. */
 export const DBSC_COOKIE_TTL = 600;
@@ -88,11 +87,17 @@ async function registeredBrowser(app: DbscApp) {
   return browser;
 }
 
+/** One DBSC behaviour, named as the test that checks it. */
+export interface DbscScenario {
+  name: string;
+  run: (start: StartDbscApp) => Promise<void>;
+}
+
 /** Registration, refresh, and every attack the issue names, over real HTTP. */
-export const dbscScenarios: Scenario[] = [];
+export const dbscScenarios: DbscScenario[] = [];
 
 function scenario(name: string, run: (start: StartDbscApp) => Promise<void>) {
-  dbscScenarios.push({ name, run: run as Scenario["run"] });
+  dbscScenarios.push({ name, run });
 }
 
 scenario(

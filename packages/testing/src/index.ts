@@ -19,6 +19,7 @@ export {
   DBSC_PATHS,
   DBSC_ROUTES,
   type DbscApp,
+  type DbscScenario,
   dbscApp,
   dbscReferenceSessions,
   dbscScenarios,
