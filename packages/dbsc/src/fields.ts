@@ -41,6 +41,32 @@ export function parseSfString(field: string | null | undefined): string | null {
   return null;
 }
 
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/**
+ * Reads a `Secure-Session-Response` value: the proof JWT as an sf-string, as the draft says, or
+ * bare, as Chromium 156 sends it (a compact JWS, nothing else). `null` for anything else.
+ */
+export function parseProofField(field: string | null | undefined): string | null {
+  if (typeof field !== "string") return null;
+  const text = field.trim();
+  if (text.startsWith('"')) return parseSfString(text);
+  return COMPACT_JWS.test(text) ? text : null;
+}
+
+const BARE_ID = /^[A-Za-z0-9_.~-]{1,128}$/;
+
+/**
+ * Reads `Sec-Secure-Session-Id`: an sf-string as the draft says, or the bare identifier, as
+ * Chromium 156 sends it. `null` for anything else.
+ */
+export function parseSessionIdField(field: string | null | undefined): string | null {
+  if (typeof field !== "string") return null;
+  const text = field.trim();
+  if (text.startsWith('"')) return parseSfString(text);
+  return BARE_ID.test(text) ? text : null;
+}
+
 /**
  * `Secure-Session-Registration` for one registration: the algorithms as an inner list of tokens,
  * then `path` and `challenge` as string parameters, e.g.

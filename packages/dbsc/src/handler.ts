@@ -8,7 +8,12 @@
 import type { ClientInfo, DeviceGrant, Session, Sessions } from "@tessera/core";
 import { TesseraConfigError } from "@tessera/core";
 import type { DbscHandler, DbscOutcome, RequestFacts, ServedAnswer } from "@tessera/core/http";
-import { challengeHeader, parseSfString, registrationHeader } from "./fields.js";
+import {
+  challengeHeader,
+  parseProofField,
+  parseSessionIdField,
+  registrationHeader,
+} from "./fields.js";
 import { PROOF_ALGORITHMS, readRefresh, readRegistration } from "./proof.js";
 
 /** Request and response header names, exactly as the draft spells them (lower-cased). */
@@ -205,7 +210,7 @@ export function createDbsc(sessions: Sessions, options: DbscOptions = {}): DbscH
         device.report(null, null, "session-ended", client);
         return refused(401, "session-ended");
       }
-      const proof = parseSfString(request.header(HEADERS.response));
+      const proof = parseProofField(request.header(HEADERS.response));
       const registration = await readRegistration(proof, registrationRules);
       const result = await device.register(session.id, registration, lifetimes, client);
       if (!result.ok) return refused(result.reason === "session-ended" ? 401 : 400, result.reason);
@@ -213,7 +218,7 @@ export function createDbsc(sessions: Sessions, options: DbscOptions = {}): DbscH
     },
 
     async refresh(request: RequestFacts, session: Session | null, client: ClientInfo) {
-      const named = parseSfString(request.header(HEADERS.sessionId));
+      const named = parseSessionIdField(request.header(HEADERS.sessionId));
       // The refresh is for the session the long-lived cookie names, and no other: a revoked or
       // replaced session answers 401, which ends the browser's device-bound session (the draft).
       if (!session || named === null || named !== session.id) {
@@ -232,7 +237,7 @@ export function createDbsc(sessions: Sessions, options: DbscOptions = {}): DbscH
       const response = request.header(HEADERS.response);
       let proof = null;
       if (response) {
-        const jwt = parseSfString(response);
+        const jwt = parseProofField(response);
         proof =
           jwt === null
             ? ({ refused: "malformed-proof" } as const)

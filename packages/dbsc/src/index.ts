@@ -3,7 +3,14 @@
  * `tessera(sessions, { dbsc: createDbsc(sessions) })`.
  */
 
-export { challengeHeader, parseSfString, registrationHeader, sfString } from "./fields.js";
+export {
+  challengeHeader,
+  parseProofField,
+  parseSessionIdField,
+  parseSfString,
+  registrationHeader,
+  sfString,
+} from "./fields.js";
 export { createDbsc, type DbscOptions, HEADERS } from "./handler.js";
 export {
   type ClaimRules,
