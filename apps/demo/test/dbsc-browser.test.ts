@@ -29,14 +29,11 @@ if (!haveChromium) {
 }
 
 /**
- * Chromium's DBSC switches: the feature with the parameters chrome://flags writes for "enable
- * without origin trial token", and the software keys Chromium offers for manual testing where
- * no TPM exists.
+ * Chromium's DBSC switches: the feature itself, and the software keys Chromium offers for manual
+ * testing where no TPM exists (without them, nothing registers here).
  */
-const DBSC_FEATURES = [
-  "DeviceBoundSessions:RequireOriginTrialTokens/false/RefreshQuota/false/CheckSubdomainRegistration/false/SchemaVersion/2",
-  "EnableBoundSessionCredentialsSoftwareKeysForManualTesting",
-].join(",");
+const DBSC_FEATURES =
+  "DeviceBoundSessions,EnableBoundSessionCredentialsSoftwareKeysForManualTesting";
 
 const BOUND_COOKIE_TTL = 10;
 const shots = fileURLToPath(new URL("../.tmp/screenshots/", import.meta.url));
@@ -96,7 +93,7 @@ beforeAll(async () => {
     TESSERA_ROTATION_INTERVAL: "3600",
     TESSERA_ROTATION_GRACE: "10",
   });
-  // A persistent profile: Chromium keeps no device-bound session in an off-the-record one.
+  // A persistent profile, as a person's browser has (an off-the-record one works as well).
   victim = await chromium.launchPersistentContext(join(work, "victim-profile"), {
     executablePath: CHROMIUM,
     args: [...chromiumArgs(), `--enable-features=${DBSC_FEATURES}`],
