@@ -1,6 +1,5 @@
 /** DBSC on Express: the shared flows and attacks over real HTTP, `dbsc` as the one option. */
 import { createServer } from "node:http";
-import { createDbsc } from "@tessera/dbsc";
 import { requireSession, tessera } from "@tessera/express";
 import {
   DBSC_CHALLENGE_TTL,
@@ -12,6 +11,7 @@ import {
 } from "@tessera/testing";
 import express from "express";
 import { describe, it } from "vitest";
+import { createDbsc } from "../src/index.js";
 
 async function start() {
   const reference = dbscReferenceSessions();

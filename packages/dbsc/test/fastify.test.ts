@@ -1,5 +1,5 @@
 /** DBSC on Fastify: the shared flows and attacks over real HTTP, `dbsc` as the one option. */
-import { createDbsc } from "@tessera/dbsc";
+
 import { requireSession, tessera } from "@tessera/fastify";
 import {
   DBSC_CHALLENGE_TTL,
@@ -10,6 +10,7 @@ import {
 } from "@tessera/testing";
 import Fastify from "fastify";
 import { describe, it, onTestFinished } from "vitest";
+import { createDbsc } from "../src/index.js";
 
 async function start() {
   const reference = dbscReferenceSessions();

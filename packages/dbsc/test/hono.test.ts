@@ -1,7 +1,6 @@
 /** DBSC on Hono: the shared flows and attacks over real HTTP, `dbsc` as the one option. */
 import { createServer } from "node:http";
 import { getRequestListener } from "@hono/node-server";
-import { createDbsc } from "@tessera/dbsc";
 import { login, logout, requireSession, type TesseraEnv, tessera } from "@tessera/hono";
 import {
   DBSC_CHALLENGE_TTL,
@@ -13,6 +12,7 @@ import {
 } from "@tessera/testing";
 import { Hono } from "hono";
 import { describe, it } from "vitest";
+import { createDbsc } from "../src/index.js";
 
 async function start() {
   const reference = dbscReferenceSessions();

@@ -5,7 +5,6 @@
  */
 import { createServer } from "node:http";
 import { getRequestListener } from "@hono/node-server";
-import { createDbsc } from "@tessera/dbsc";
 import { withSession } from "@tessera/next";
 import {
   DBSC_CHALLENGE_TTL,
@@ -17,6 +16,7 @@ import {
   listenForTest,
 } from "@tessera/testing";
 import { describe, it } from "vitest";
+import { createDbsc } from "../src/index.js";
 
 async function start() {
   const reference = dbscReferenceSessions();
