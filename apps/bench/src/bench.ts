@@ -5,18 +5,29 @@
  * `.tmp/bench-<time>.json` and the report to `RESULTS.md` (full runs only; partial or quick
  * runs write `.tmp/RESULTS-partial.md`).
  *
- * Options: `BENCH_QUICK=1` (a few seconds per contender), `--only=micro,http,scale`,
- * `--contenders=name,name` (the ceiling always runs), `--scale-store=memory|redis`.
+ * Options: `--quick` (only the Tessera contenders on a store and their raw-read limits, short
+ * rounds, and the ratio table), `--profile[=name,name]` (CPU profiles of contenders under load:
+ * where the time goes), `BENCH_QUICK=1` (every section, a few seconds per contender),
+ * `--only=micro,http,scale`, `--contenders=name,name` (their framework's ceiling and their limit
+ * always run), `--scale-store=memory|redis`.
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CEILING, contenders } from "./http/registry.js";
+import { type Dynalite, startDynalite } from "./dynalite.js";
+import {
+  CEILINGS,
+  type ContenderEntry,
+  contenders,
+  limitPairs,
+  type Service,
+} from "./http/registry.js";
 import { BENCH_USER_AGENT, type HttpResults, type HttpSettings, runHttp } from "./http/run.js";
 import { load1, machineInfo, packageVersions } from "./machine.js";
 import { type MicroResults, runMicro } from "./micro.js";
-import { type BenchRun, renderReport } from "./report.js";
+import { runProfiles } from "./profile.js";
+import { type BenchRun, limitTable, renderReport } from "./report.js";
 import type { ScaleResults } from "./scale.js";
 import {
   availableServices,
@@ -38,17 +49,69 @@ function argument(name: string): string | undefined {
   return process.argv.find((a) => a.startsWith(prefix))?.slice(prefix.length);
 }
 
-const quick = process.env.BENCH_QUICK === "1";
-const only = (argument("only")?.split(",") ?? [...SECTIONS]) as Section[];
-const wanted = argument("contenders")?.split(",");
+const flag = (name: string) => process.argv.includes(`--${name}`);
+/** `--quick`: the Tessera contenders on a store and their limits only, short rounds. */
+const limitsOnly = flag("quick");
+const profiling = flag("profile") || argument("profile") !== undefined;
+const quick = process.env.BENCH_QUICK === "1" || limitsOnly;
+const only = (
+  limitsOnly || profiling ? ["http"] : (argument("only")?.split(",") ?? [...SECTIONS])
+) as Section[];
+const wanted = (argument("contenders") ?? argument("profile"))?.split(",");
+if (wanted) {
+  const unknown = wanted.filter((name) => !contenders.some((c) => c.name === name));
+  if (unknown.length) {
+    console.error(`unknown contender(s): ${unknown.join(", ")}`);
+    console.error(`known: ${contenders.map((c) => c.name).join(", ")}`);
+    process.exit(2);
+  }
+}
 const scaleStore = argument("scale-store") ?? "redis";
 const started = Date.now();
 const log = (line: string) =>
   console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
 
-const httpSettings: HttpSettings = quick
-  ? { connections: 64, warmupSeconds: 1, roundSeconds: 1.5, rounds: 2 }
-  : { connections: 64, warmupSeconds: 3, roundSeconds: 4, rounds: 6 };
+const httpSettings: HttpSettings = limitsOnly
+  ? {
+      connections: 64,
+      warmupSeconds: 1,
+      roundSeconds: 1.5,
+      rounds: 3,
+      schedule: "pairs",
+      startConcurrency: 3,
+    }
+  : quick
+    ? { connections: 64, warmupSeconds: 1, roundSeconds: 1.5, rounds: 2, startConcurrency: 3 }
+    : { connections: 64, warmupSeconds: 3, roundSeconds: 4, rounds: 6, startConcurrency: 3 };
+const profileSeconds = Number(argument("profile-seconds") ?? 10);
+
+/**
+ * The HTTP contenders this run loads. `--quick` and `--profile` without names: every Tessera
+ * contender on a store and its limit (pairs, limit first). Named contenders bring their limit,
+ * and (except for `--quick` and `--profile`) their framework's ceiling.
+ */
+function httpEntries(): ContenderEntry[] {
+  const pairs = limitPairs();
+  if (limitsOnly || profiling) {
+    const chosen = wanted
+      ? contenders.filter((c) => wanted.includes(c.name))
+      : pairs.flatMap(([, tessera]) => [tessera]);
+    const names = new Set(
+      chosen.flatMap((c) => (c.limit && !profiling ? [c.limit, c.name] : [c.name])),
+    );
+    if (!wanted) for (const [limit] of pairs) names.add(limit.name);
+    // Limit before contender, pairs in registry order.
+    const ordered = pairs.flat().filter((c) => names.has(c.name));
+    return [...new Set([...ordered, ...contenders.filter((c) => names.has(c.name))])];
+  }
+  if (!wanted) return contenders;
+  const names = new Set(wanted);
+  for (const c of contenders.filter((x) => names.has(x.name))) {
+    names.add(CEILINGS[c.framework]);
+    if (c.limit) names.add(c.limit);
+  }
+  return contenders.filter((c) => names.has(c.name));
+}
 const microSettings = quick ? { rounds: 2, cpuMs: 30 } : { rounds: 5, cpuMs: 150 };
 
 const id = runId();
@@ -56,8 +119,10 @@ const pgSchema = `tessera_bench_${id}`;
 const redisPrefix = `tessera-bench:${id}:`;
 let schemaCreated = false;
 let usedRedis = false;
+let dynalite: Dynalite | null = null;
 
 async function cleanUp(): Promise<void> {
+  await dynalite?.stop().catch((e) => log(`could not stop dynalite: ${e}`));
   if (schemaCreated)
     await dropSchema(pgSchema).catch((e) => log(`could not drop ${pgSchema}: ${e}`));
   if (usedRedis) {
@@ -108,10 +173,10 @@ const stamp = new Date(started).toISOString().replace(/[:.]/g, "-");
 const notes: string[] = [];
 const loadStart = load1();
 log(
-  `start (${quick ? "quick" : "full"} run; load average ${loadStart}; sections ${only.join(", ")})`,
+  `start (${profiling ? "profile" : limitsOnly ? "--quick" : quick ? "quick" : "full"} run; load average ${loadStart}; sections ${only.join(", ")})`,
 );
 const machine = await machineInfo();
-const services = await availableServices();
+const services: Record<Service, boolean> = { ...(await availableServices()), dynamodb: false };
 let micro: MicroResults | null = null;
 let http: HttpResults | null = null;
 let scale: ScaleResults | null = null;
@@ -120,9 +185,16 @@ try {
     micro = await runMicro(microSettings, log);
   }
   if (only.includes("http")) {
-    const entries = contenders.filter(
-      (c) => c.name === CEILING || !wanted || wanted.includes(c.name),
-    );
+    const entries = httpEntries();
+    if (entries.some((e) => e.needs.includes("dynamodb"))) {
+      try {
+        dynalite = await startDynalite();
+        services.dynamodb = true;
+        log(`dynalite up on ${dynalite.endpoint} (pid ${dynalite.pid})`);
+      } catch (error) {
+        log(`dynalite did not start: ${error instanceof Error ? error.message : error}`);
+      }
+    }
     const runnable = entries.filter((entry) => {
       const missing = entry.needs.filter((need) => !services[need]);
       if (missing.length)
@@ -134,19 +206,32 @@ try {
       schemaCreated = true;
     }
     usedRedis = services.redis && runnable.some((e) => e.needs.includes("redis"));
-    http = await runHttp(
-      runnable,
-      {
-        redisUrl: REDIS_URL,
-        redisPrefix,
-        pg: PG_CONFIG,
-        pgSchema,
-        userId: "bench-user",
-        client: { ip: "127.0.0.1", userAgent: BENCH_USER_AGENT },
-      },
-      httpSettings,
-      log,
-    );
+    const context = {
+      redisUrl: REDIS_URL,
+      redisPrefix,
+      pg: PG_CONFIG,
+      pgSchema,
+      dynamodbEndpoint: dynalite?.endpoint ?? null,
+      userId: "bench-user",
+      client: { ip: "127.0.0.1", userAgent: BENCH_USER_AGENT },
+    };
+    if (profiling) {
+      await runProfiles(
+        runnable,
+        context,
+        {
+          connections: 64,
+          warmupSeconds: 2,
+          seconds: profileSeconds,
+          dir: join(TMP, "profiles"),
+          stamp,
+        },
+        log,
+      );
+      await cleanUp();
+      process.exit(0);
+    }
+    http = await runHttp(runnable, context, httpSettings, log);
   }
   if (only.includes("scale")) {
     try {
@@ -167,7 +252,7 @@ const run: BenchRun = {
   finishedAt: new Date(finished).toISOString(),
   seconds: (finished - started) / 1000,
   quick,
-  command: `${quick ? "BENCH_QUICK=1 " : ""}pnpm bench${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
+  command: `${process.env.BENCH_QUICK === "1" ? "BENCH_QUICK=1 " : ""}pnpm bench${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(" ")}` : ""}`,
   machine,
   load: { start: loadStart, end: load1() },
   versions: packageVersions(),
@@ -182,6 +267,18 @@ writeFileSync(join(TMP, "bench-latest.json"), JSON.stringify(run, null, 2));
 const complete = !quick && !wanted && SECTIONS.every((s) => only.includes(s));
 const reportPath = complete ? join(ROOT, "RESULTS.md") : join(TMP, "RESULTS-partial.md");
 writeFileSync(reportPath, renderReport(run, jsonName));
+if (limitsOnly && http) {
+  const quickTable = [
+    `Tessera against the raw read of its store (\`pnpm bench --quick\`, ${run.startedAt}, ` +
+      `${http.settings.rounds} rounds of ${http.settings.roundSeconds} s, load average ${run.load.start} → ${run.load.end}):`,
+    "",
+    limitTable(http),
+    ...(notes.length ? ["", ...notes.map((n) => `- ${n}`)] : []),
+    ...http.skipped.map((x) => `- \`${x.name}\` did not run: ${x.reason}`),
+  ].join("\n");
+  writeFileSync(join(TMP, "quick-latest.md"), `${quickTable}\n`);
+  console.log(`\n${quickTable}\n`);
+}
 log(`done in ${Math.round(run.seconds)} s; load average ${run.load.end}`);
 log(`report: ${reportPath}`);
 log(`raw:    ${join(TMP, jsonName)}`);

@@ -40,6 +40,34 @@ const REFERENCE: Record<string, string> = {
   "tessera-express-postgres": "target ≥ 0.9 × raw SELECT",
 };
 
+/** Issue #17's targets, checked by the Targets table. */
+export const TARGETS = {
+  /** Tessera's throughput over its raw-read limit's, same store and framework, same round. */
+  limitRatio: 0.9,
+  /** Server CPU per request at most this many µs above the raw-read limit's. */
+  cpuAboveLimitUs: 40,
+  /** Core validate CPU with binding on (micro), in ns. */
+  validateNs: 5000,
+  /** Rotate-every-request throughput over bare (same framework, same round). */
+  rotateRatio: 0.6,
+  /** Redis bytes per session at 1M sessions (used_memory delta / sessions, index included). */
+  redisBytesPerSession: 400,
+  /** The store size the Redis bytes target is read at. */
+  redisBytesAt: 1_000_000,
+} as const;
+
+const FRAMEWORKS = ["express", "hono", "fastify"] as const;
+const STORE_NAME = {
+  redis: "Redis",
+  postgres: "Postgres",
+  dynamodb: "DynamoDB (dynalite)",
+} as const;
+const RAW_READ = {
+  redis: "raw ioredis GET",
+  postgres: "raw pg SELECT",
+  dynamodb: "raw GetItem",
+} as const;
+
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "–");
 const fixed = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : "–");
 const bytes = (text: string) => Buffer.byteLength(text);
@@ -59,9 +87,9 @@ function verdicts(run: BenchRun): string[] {
   const lines: string[] = [];
   const tesseraRedis = run.http?.contenders.find((c) => c.name === "tessera-express-redis");
   lines.push(
-    tesseraRedis
+    tesseraRedis && Number.isFinite(tesseraRedis.ratio)
       ? `- Tessera + Redis ≥ 0.85 of bare Express: **${fixed(tesseraRedis.ratio)}** ${tesseraRedis.ratio >= 0.85 ? "(met)" : "(NOT met)"}`
-      : "- Tessera + Redis ≥ 0.85 of bare Express: not measured yet (the `tessera-express-redis` contender waits for @tessera/redis and @tessera/express).",
+      : "- Tessera + Redis ≥ 0.85 of bare Express: not measured in this run (`tessera-express-redis` and `express-bare` did not both run).",
   );
   const validate = run.micro?.results.find(
     (r) => r.name === "Tessera validate (fixed-record store)",
@@ -98,13 +126,144 @@ function verdicts(run: BenchRun): string[] {
   return lines;
 }
 
+const verdict = (met: boolean | null) =>
+  met === null ? "not measured" : met ? "met" : "**not met**";
+
+/**
+ * Issue #17's targets as one table: each row the figure measured in this run and whether it
+ * meets the target (rows whose section or contender did not run say so).
+ */
+export function targetsTable(run: BenchRun): string {
+  const rows: string[][] = [];
+  const contenders = run.http?.contenders ?? [];
+  const find = (name: string) => contenders.find((c) => c.name === name);
+  for (const store of ["redis", "postgres", "dynamodb"] as const) {
+    for (const framework of FRAMEWORKS) {
+      const name = `tessera-${framework}-${store}`;
+      const c = find(name);
+      if (!c && store === "dynamodb" && framework !== "express") continue;
+      const target = `Tessera + ${STORE_NAME[store]} / ${RAW_READ[store]} ≥ ${TARGETS.limitRatio} (${framework})`;
+      if (!c || !Number.isFinite(c.limitRatio)) {
+        rows.push([
+          target,
+          `\`${name}\` / \`${c?.limit ?? `${framework}-…`}\``,
+          "–",
+          verdict(null),
+        ]);
+        continue;
+      }
+      rows.push([
+        target,
+        `\`${name}\` / \`${c.limit}\``,
+        `${fixed(c.limitRatio)} (${fixed(c.limitRatioRange[0])}–${fixed(c.limitRatioRange[1])})`,
+        verdict(c.limitRatio >= TARGETS.limitRatio),
+      ]);
+    }
+  }
+  for (const c of contenders.filter((x) => x.limit)) {
+    const limit = find(c.limit!);
+    const target = `server CPU ≤ raw read + ${TARGETS.cpuAboveLimitUs} µs (${c.framework}, ${c.name.split("-").at(-1)})`;
+    if (!limit) {
+      rows.push([target, `\`${c.name}\``, "–", verdict(null)]);
+      continue;
+    }
+    const delta = c.serverCpuUs - limit.serverCpuUs;
+    rows.push([
+      target,
+      `\`${c.name}\` − \`${limit.name}\``,
+      `${delta >= 0 ? "+" : ""}${fixed(delta, 0)} µs (${fixed(c.serverCpuUs, 0)} vs ${fixed(limit.serverCpuUs, 0)})`,
+      verdict(Number.isFinite(delta) ? delta <= TARGETS.cpuAboveLimitUs : null),
+    ]);
+  }
+  const validate = run.micro?.results.find(
+    (r) => r.name === "Tessera validate (fixed-record store)",
+  );
+  rows.push([
+    `core validate < ${TARGETS.validateNs / 1000} µs CPU, binding on (micro)`,
+    "Tessera validate (fixed-record store)",
+    validate ? micros(validate.ns) : "–",
+    verdict(validate ? validate.ns < TARGETS.validateNs : null),
+  ]);
+  const rotating = contenders.filter((c) => c.followsCookies);
+  const rotatingNames = [
+    "tessera-core-memory rotate-every-request",
+    ...FRAMEWORKS.map((f) => `tessera-${f}-redis rotate-every-request`),
+  ];
+  for (const name of rotatingNames) {
+    const c = rotating.find((x) => x.name === name);
+    const framework = name.startsWith("tessera-core") ? "express" : name.split("-")[1]!;
+    rows.push([
+      `rotate-every-request ≥ ${TARGETS.rotateRatio} of bare (${name.startsWith("tessera-core") ? "core, MemoryStore" : `${framework}, Redis`})`,
+      `\`${name}\` / \`${framework}-bare\``,
+      c && Number.isFinite(c.ratio)
+        ? `${fixed(c.ratio)} (${fixed(c.ratioRange[0])}–${fixed(c.ratioRange[1])})`
+        : "–",
+      verdict(c && Number.isFinite(c.ratio) ? c.ratio >= TARGETS.rotateRatio : null),
+    ]);
+  }
+  const levels = run.scale?.store === "redis" ? run.scale.levels : [];
+  const atTarget = levels.find((l) => l.stored === TARGETS.redisBytesAt);
+  const largest = levels.at(-1);
+  rows.push([
+    `Redis < ${TARGETS.redisBytesPerSession} B per session at ${int(TARGETS.redisBytesAt)} sessions (used_memory delta / sessions, user index included)`,
+    "scale section, `redis` store",
+    atTarget
+      ? `${int(atTarget.bytesPerSession)} B`
+      : largest
+        ? `${int(largest.bytesPerSession)} B at ${int(largest.stored)} (not at ${int(TARGETS.redisBytesAt)})`
+        : "–",
+    verdict(atTarget ? atTarget.bytesPerSession < TARGETS.redisBytesPerSession : null),
+  ]);
+  return table(["target", "figure", "measured", "verdict"], rows, ["l", "l", "r", "l"]);
+}
+
+/**
+ * Each Tessera contender on a store against its raw-read limit (same store, same framework,
+ * same rounds): throughput ratio and the server CPU it adds. What `pnpm bench --quick` prints.
+ */
+export function limitTable(http: HttpResults): string {
+  const byName = new Map(http.contenders.map((c) => [c.name, c]));
+  const rows: string[][] = [];
+  for (const c of http.contenders) {
+    const limit = c.limit ? byName.get(c.limit) : undefined;
+    if (!limit) continue;
+    const delta = c.serverCpuUs - limit.serverCpuUs;
+    rows.push([
+      `\`${c.name}\``,
+      int(c.rps),
+      `\`${limit.name}\``,
+      int(limit.rps),
+      `**${fixed(c.limitRatio)}** (${fixed(c.limitRatioRange[0])}–${fixed(c.limitRatioRange[1])})`,
+      fixed(c.serverCpuUs, 0),
+      fixed(limit.serverCpuUs, 0),
+      `${delta >= 0 ? "+" : ""}${fixed(delta, 0)}`,
+    ]);
+  }
+  return table(
+    [
+      "contender",
+      "req/s",
+      "raw-read limit",
+      "limit req/s",
+      `ratio to limit (target ≥ ${TARGETS.limitRatio})`,
+      "server CPU µs / req",
+      "limit CPU µs / req",
+      `Δ CPU µs (target ≤ ${TARGETS.cpuAboveLimitUs})`,
+    ],
+    rows,
+    ["l", "r", "l", "r", "r", "r", "r", "r"],
+  );
+}
+
 function httpSection(http: HttpResults): string {
   const s = http.settings;
   const rows = http.contenders.map((c) => [
     `\`${c.name}\``,
     c.label,
     `${int(c.rps)} (${int(c.rpsRange[0])}–${int(c.rpsRange[1])})`,
-    `**${fixed(c.ratio)}** (${fixed(c.ratioRange[0])}–${fixed(c.ratioRange[1])})`,
+    Number.isFinite(c.ratio)
+      ? `**${fixed(c.ratio)}** (${fixed(c.ratioRange[0])}–${fixed(c.ratioRange[1])})`
+      : "–",
     `${fixed(c.p50, 0)} / ${fixed(c.p99, 0)}`,
     fixed(c.serverCpuUs, 0),
     c.non2xx + c.errors === 0 ? "0" : `**${c.non2xx} / ${c.errors}**`,
@@ -116,7 +275,7 @@ function httpSection(http: HttpResults): string {
     "",
     `\`GET /me\` with a valid credential, ${s.connections} connections, autocannon in the bench process and each server in its own child process (NODE_ENV=production) on loopback. ` +
       `Warm-up ${s.warmupSeconds} s per contender, then ${s.rounds} rounds of ${s.roundSeconds} s, contenders interleaved (order rotated each round). ` +
-      "req/s counts 2xx answers only; figures are medians over rounds with the range in brackets; the ratio is taken against bare Express in the same round. " +
+      "req/s counts 2xx answers only; figures are medians over rounds with the range in brackets; the ratio is taken against the bare server of the contender's own framework (Express 5, Hono on @hono/node-server or Fastify 5) in the same round. " +
       "Server CPU is the CPU time the contender's server process used per request (its database server's CPU not included): unlike req/s, it barely moves with other load on the machine.",
     "",
     table(
@@ -124,7 +283,7 @@ function httpSection(http: HttpResults): string {
         "contender",
         "what it does per request",
         "req/s",
-        "ratio to bare",
+        "ratio to its framework's bare",
         "p50 / p99 ms",
         "server CPU µs / req",
         "non-2xx / errors",
@@ -134,6 +293,13 @@ function httpSection(http: HttpResults): string {
       ["l", "l", "r", "r", "r", "r", "r", "l"],
     ),
     ...(skipped.length ? ["", ...skipped] : []),
+    "",
+    "### Against the raw read of the same store",
+    "",
+    "Each Tessera contender on a store against its limit: one raw read of that store (a hand-rolled session: a random id in a cookie), on the same framework, in the same rounds. " +
+      "The ratio is the median over rounds of Tessera's req/s over the limit's in that round; Δ CPU is the difference of the medians of server CPU per request.",
+    "",
+    limitTable(http),
     "",
     `Load average (1 min) at the end of each round: ${http.roundLoad.join(", ")}.`,
     "",
@@ -239,7 +405,7 @@ export function renderReport(run: BenchRun, jsonName: string): string {
   const sections = [
     "# Tessera benchmark results",
     "",
-    `Produced by \`${run.command}\`${run.quick ? " with BENCH_QUICK=1 (short run: indicative only)" : ""} on ${run.startedAt.slice(0, 10)}, in ${Math.round(run.seconds)} s. ` +
+    `Produced by \`${run.command}\`${run.quick ? " (a short run: indicative only)" : ""} on ${run.startedAt.slice(0, 10)}, in ${Math.round(run.seconds)} s. ` +
       `Raw figures: \`apps/bench/.tmp/${jsonName}\` (not committed). How to read them: [README](./README.md#method).`,
     "",
     "## Machine",
@@ -260,7 +426,13 @@ export function renderReport(run: BenchRun, jsonName: string): string {
     "",
     `Packages: ${versions.join(", ")}.`,
     "",
-    "## Against the targets",
+    "## Targets",
+    "",
+    "Issue #17's targets, each figure from this run. Ratios are taken within a round (see [Method](./README.md#method)); on a loaded machine the CPU figures are the steadier ones.",
+    "",
+    targetsTable(run),
+    "",
+    "## Earlier targets",
     "",
     ...verdicts(run),
   ];

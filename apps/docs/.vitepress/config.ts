@@ -34,6 +34,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: "Hono", link: "/guide/hono" },
       { text: "Fastify", link: "/guide/fastify" },
       { text: "Next.js", link: "/guide/nextjs" },
+      { text: "Bun, Deno and Workers", link: "/guide/runtimes" },
     ],
   },
   {
@@ -43,6 +44,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: "Redis", link: "/stores/redis" },
       { text: "PostgreSQL", link: "/stores/postgres" },
       { text: "DynamoDB", link: "/stores/dynamodb" },
+      { text: "Cloudflare Durable Objects", link: "/stores/cloudflare" },
     ],
   },
   {

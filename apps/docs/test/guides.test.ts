@@ -82,14 +82,22 @@ describe.each(["express", "hono", "fastify"])("guide/%s.md", (framework) => {
 });
 
 describe("guide/nextjs.md", () => {
-  it("includes apps/next-example's files, which that app's end-to-end suite runs", () => {
+  it("includes apps/next-example's files and its Next.js 15 twin's middleware.ts", () => {
     const page = readFileSync(`${docsDir}guide/nextjs.md`, "utf8");
-    const included = [...page.matchAll(/^<<< @\/\.\.\/next-example\/(\S+)/gm)].map((m) => m[1]);
+    const included = [...page.matchAll(/^<<< @\/\.\.\/(next-example(?:-15)?\/\S+)/gm)].map(
+      (m) => m[1],
+    );
     expect(included).toEqual(
-      expect.arrayContaining(["lib/sessions.ts", "proxy.ts", "lib/auth.ts", "app/actions.ts"]),
+      expect.arrayContaining([
+        "next-example/lib/sessions.ts",
+        "next-example/proxy.ts",
+        "next-example-15/middleware.ts",
+        "next-example/lib/auth.ts",
+        "next-example/app/actions.ts",
+      ]),
     );
     for (const file of included) {
-      expect(() => readFileSync(`${docsDir}../next-example/${file}`), file).not.toThrow();
+      expect(() => readFileSync(`${docsDir}../${file}`), file).not.toThrow();
     }
   });
 });

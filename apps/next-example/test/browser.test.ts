@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appDir, pause, type RunningApp, startApp } from "./server";
+import { appDir, NEXT_VERSION, pause, type RunningApp, startApp } from "./server";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const COOKIE = "__Host-session";
@@ -22,7 +22,7 @@ if (!hasChromium) {
   );
 }
 
-describe.skipIf(!hasChromium)("next-example in Chromium", () => {
+describe.skipIf(!hasChromium)(`next-example in Chromium on Next.js ${NEXT_VERSION}`, () => {
   let app: RunningApp;
   let browser: Browser;
   const contexts: BrowserContext[] = [];

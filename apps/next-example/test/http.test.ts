@@ -3,7 +3,7 @@
  * store working together in one `next start` process.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pause, type RunningApp, startApp } from "./server";
+import { NEXT_VERSION, pause, type RunningApp, startApp } from "./server";
 
 const COOKIE = "__Host-session";
 let app: RunningApp;
@@ -41,7 +41,7 @@ const withCookie = (token: string, extra: Record<string, string> = {}) => ({
   redirect: "manual" as const,
 });
 
-describe("next-example over HTTP", () => {
+describe(`next-example over HTTP on Next.js ${NEXT_VERSION}`, () => {
   it("sends a visitor without a session from /devices to /login", async () => {
     const response = await fetch(`${base}/devices`, { redirect: "manual" });
     expect(response.status).toBe(307);

@@ -1,8 +1,9 @@
 /**
  * The quick start of @tessera/next's README shows this app's proxy.ts and lib/auth.ts; they
- * must stay identical, so the README shows code the end-to-end suite actually runs.
+ * must stay identical, so the README shows code the end-to-end suite actually runs. The
+ * Next.js 15 twin (apps/next-example-15) runs this file too, with middleware.ts for proxy.ts.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { appDir } from "./server";
 
@@ -17,7 +18,8 @@ function readmeBlock(path: string): string | undefined {
 }
 
 describe("@tessera/next README", () => {
-  for (const path of ["proxy.ts", "lib/auth.ts"]) {
+  const entry = existsSync(`${appDir}proxy.ts`) ? "proxy.ts" : "middleware.ts";
+  for (const path of [entry, "lib/auth.ts"]) {
     it(`shows this app's ${path} verbatim`, () => {
       const block = readmeBlock(path);
       expect(block, `README has no block starting with "// ${path}"`).toBeDefined();

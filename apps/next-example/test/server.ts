@@ -4,9 +4,12 @@
  * PID. The browser tests use `localhost`, where Chromium keeps `Secure` cookies on plain http.
  */
 import { fileURLToPath } from "node:url";
-import { startNextApp } from "@tessera/testing";
+import { nextVersion, startNextApp } from "@tessera/testing";
 
 export const appDir = fileURLToPath(new URL("..", import.meta.url));
+
+/** The Next.js this app runs: 16 here, 15 in the twin apps/next-example-15 (same test files). */
+export const NEXT_VERSION = nextVersion(appDir);
 
 /** Environment every test server runs with: short rotation, test hooks, no telemetry. */
 export const TEST_ENV = {

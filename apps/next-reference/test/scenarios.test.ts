@@ -2,10 +2,12 @@
  * @tessera/next on a real `next start`: the scenarios every integration passes, against this
  * app's reference routes (proxy + route handlers on `withSession`). One server for the file; each
  * scenario reconfigures it (fresh store, clock and options) through the test-only endpoints.
+ * The Next.js 15 twin (apps/next-reference-15) runs this file too, on its middleware.ts.
  */
 import { fileURLToPath } from "node:url";
 import {
   Client,
+  nextVersion,
   type ReferenceApp,
   type ReferenceConfig,
   type RunningNextApp,
@@ -15,11 +17,12 @@ import {
 } from "@tessera/testing";
 import { afterAll, beforeAll, describe, it } from "vitest";
 
+const appDir = fileURLToPath(new URL("..", import.meta.url));
 let server: RunningNextApp;
 
 beforeAll(async () => {
   server = await startNextApp({
-    appDir: fileURLToPath(new URL("..", import.meta.url)),
+    appDir,
     env: { TESSERA_REFERENCE_TEST_HOOKS: "1" },
     readyPath: "/public",
   });
@@ -53,7 +56,7 @@ async function start(config: ReferenceConfig = {}): Promise<ReferenceApp> {
   };
 }
 
-describe("Next.js 16 on next start", () => {
+describe(`Next.js ${nextVersion(appDir)} on next start`, () => {
   for (const scenario of [...sessionScenarios, ...storeOutageScenarios]) {
     it(scenario.name, () => scenario.run(start));
   }

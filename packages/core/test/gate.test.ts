@@ -9,6 +9,7 @@ import {
   createGate,
   type GateOptions,
   type RequestFacts,
+  readHeader,
 } from "../src/http/index.js";
 import {
   createSessions,
@@ -201,6 +202,37 @@ describe("the client address", () => {
 });
 
 describe("reading the session", () => {
+  it("reads a Node.js header object as it reads a header() reader", async () => {
+    const { gate, sessions } = setup({ trustedProxies: 1 });
+    const { token } = await sessions.create({ userId: "u1", client: { userAgent: CHROME } });
+    const state = await gate.open({
+      method: "GET",
+      headers: {
+        cookie: `session=${token}`,
+        "user-agent": CHROME,
+        "x-forwarded-for": ["203.0.113.9", "198.51.100.7"],
+      },
+      remoteAddress: "127.0.0.1",
+    });
+    expect(state.session?.userId).toBe("u1");
+    // Repeated headers are joined, so the right-most proxy entry is still the one trusted.
+    expect(state.client.ip).toBe("198.51.100.7");
+    expect(readHeader({ headers: { accept: ["a", "b"] } }, "accept")).toBe("a, b");
+    expect(readHeader({ header: (name) => (name === "host" ? "h" : null) }, "host")).toBe("h");
+  });
+
+  it("refuses request facts without any way to read headers", async () => {
+    const { gate } = setup();
+    await expect(gate.open({ method: "GET" })).rejects.toThrow(TesseraConfigError);
+  });
+
+  it("maps a store failure to 503 on the request's state as on the gate", async () => {
+    const { gate } = setup();
+    const state = await gate.open(request());
+    expect(state.answerForError(new StoreUnavailableError("down"))?.status).toBe(503);
+    expect(state.answerForError(new Error("bug"))).toBeNull();
+  });
+
   it("writes nothing for a valid session that needs no rotation", async () => {
     const { gate, sessions } = setup();
     const { token } = await sessions.create({ userId: "u1", client: { userAgent: CHROME } });

@@ -72,6 +72,37 @@ describe("token format", () => {
     );
   });
 
+  it("accepts exactly the strings of the token grammar: 24 and 32 of a-z, 2-7, around one dot", () => {
+    const grammar = /^[a-z2-7]{24}\.[a-z2-7]{32}$/;
+    // Near-tokens: the right length, drawn from the alphabet's edges and their neighbours.
+    const near = fc.string({
+      unit: fc.constantFrom("a", "z", "2", "7", "1", "8", "{", "`", "A", ".", "\u00e1"),
+      minLength: 57,
+      maxLength: 57,
+    });
+    const base32 = fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz234567");
+    const valid = fc
+      .tuple(
+        fc.string({ unit: base32, minLength: 24, maxLength: 24 }),
+        fc.string({ unit: base32, minLength: 32, maxLength: 32 }),
+      )
+      .map(([id, secret]) => `${id}.${secret}`);
+    // A valid token with one character swapped for a neighbour of the alphabet (or kept).
+    const mutated = fc
+      .tuple(valid, fc.nat(56), fc.constantFrom("a", "7", "1", "8", "{", "`", "A", ".", "\u00e1"))
+      .map(([token, at, char]) => token.slice(0, at) + char + token.slice(at + 1));
+    fc.assert(
+      fc.property(
+        fc.oneof(valid, mutated, near, fc.string({ minLength: 57, maxLength: 57 })),
+        (input) => {
+          expect(parseToken(input) !== null).toBe(grammar.test(input));
+          expect(isSessionId(input.slice(0, 24))).toBe(/^[a-z2-7]{24}$/.test(input.slice(0, 24)));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
   it("recognises session ids", () => {
     expect(isSessionId(generateSessionId())).toBe(true);
     expect(isSessionId("short")).toBe(false);

@@ -7,7 +7,13 @@
  */
 import type { ClientInfo, DeviceGrant, Session, Sessions } from "@tessera/core";
 import { TesseraConfigError } from "@tessera/core";
-import type { DbscHandler, DbscOutcome, RequestFacts, ServedAnswer } from "@tessera/core/http";
+import {
+  type DbscHandler,
+  type DbscOutcome,
+  type RequestFacts,
+  readHeader,
+  type ServedAnswer,
+} from "@tessera/core/http";
 import {
   challengeHeader,
   parseProofField,
@@ -210,7 +216,7 @@ export function createDbsc(sessions: Sessions, options: DbscOptions = {}): DbscH
         device.report(null, null, "session-ended", client);
         return refused(401, "session-ended");
       }
-      const proof = parseProofField(request.header(HEADERS.response));
+      const proof = parseProofField(readHeader(request, HEADERS.response));
       const registration = await readRegistration(proof, registrationRules);
       const result = await device.register(session.id, registration, lifetimes, client);
       if (!result.ok) return refused(result.reason === "session-ended" ? 401 : 400, result.reason);
@@ -218,7 +224,7 @@ export function createDbsc(sessions: Sessions, options: DbscOptions = {}): DbscH
     },
 
     async refresh(request: RequestFacts, session: Session | null, client: ClientInfo) {
-      const named = parseSessionIdField(request.header(HEADERS.sessionId));
+      const named = parseSessionIdField(readHeader(request, HEADERS.sessionId));
       // The refresh is for the session the long-lived cookie names, and no other: a revoked or
       // replaced session answers 401, which ends the browser's device-bound session (the draft).
       if (!session || named === null || named !== session.id) {
@@ -234,7 +240,7 @@ export function createDbsc(sessions: Sessions, options: DbscOptions = {}): DbscH
         device.report(session.id, session.userId, "not-bound", client);
         return refused(401, "not-bound");
       }
-      const response = request.header(HEADERS.response);
+      const response = readHeader(request, HEADERS.response);
       let proof = null;
       if (response) {
         const jwt = parseProofField(response);

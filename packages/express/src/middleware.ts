@@ -8,7 +8,6 @@ import { TesseraConfigError } from "@tessera/core";
 import {
   answerForError,
   createGate,
-  type Gate,
   type GateOptions,
   type HttpAnswer,
   type LogoutEverywhereOptions,
@@ -67,14 +66,16 @@ export interface GuardOptions {
 
 export type { LogoutEverywhereOptions };
 
-/** Per-request memo on the request itself: checked state per session manager, and the active one. */
-const STATE = Symbol("tessera.state");
-const ACTIVE = Symbol("tessera.active");
-const GATE = Symbol("tessera.gate");
+/**
+ * The request's checked state lives in `req.tessera` alone (a request keeps its hidden class
+ * when no other property is added: adding symbol keys to Node's request object slowed every
+ * property access on it). A second session manager in the same app keeps its state in a map
+ * under one symbol, created only then.
+ */
+const OTHERS = Symbol("tessera.others");
 type WithState = Request & {
-  [STATE]?: Map<Sessions, RequestSession>;
-  [ACTIVE]?: RequestSession;
-  [GATE]?: Gate;
+  tessera?: TesseraRequest & RequestSession;
+  [OTHERS]?: Map<Sessions, RequestSession>;
 };
 
 /** Writes an answer exactly as the gate gives it (no Express JSON helper, which adds headers). */
@@ -84,21 +85,29 @@ function send(res: Response, answer: ServedAnswer) {
   res.end(answer.body);
 }
 
-/** Adds the gate's cookie and headers at the last moment, after whatever the handler set. */
+/** Writes the gate's cookie and headers onto a response whose head is not out yet. */
+function writeEffects(res: Response, state: RequestSession) {
+  const effects = state.effects();
+  if (!effects || res.headersSent) return;
+  const added = [effects.setCookie, effects.deviceCookie].filter((c) => c !== null);
+  if (added.length > 0) {
+    const existing = res.getHeader("set-cookie");
+    const cookies =
+      existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
+    res.setHeader("set-cookie", [...cookies, ...added]);
+  }
+  for (const name in effects.headers) res.setHeader(name, effects.headers[name]!);
+}
+
+/**
+ * Adds the gate's cookie and headers at the last moment, after whatever the handler set. Only
+ * a response that has something to carry is touched (a rotation, a login, a logout): the
+ * common request wraps nothing.
+ */
 function writeEffectsOnHead(res: Response, state: RequestSession) {
   const writeHead = res.writeHead;
   res.writeHead = function tesseraWriteHead(this: Response, ...args: unknown[]) {
-    const effects = state.effects();
-    if (effects && !this.headersSent) {
-      const added = [effects.setCookie, effects.deviceCookie].filter((c) => c !== null);
-      if (added.length > 0) {
-        const existing = this.getHeader("set-cookie");
-        const cookies =
-          existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
-        this.setHeader("set-cookie", [...cookies, ...added]);
-      }
-      for (const name in effects.headers) this.setHeader(name, effects.headers[name]!);
-    }
+    writeEffects(this, state);
     return (writeHead as (...a: unknown[]) => Response).apply(this, args);
   } as Response["writeHead"];
 }
@@ -125,57 +134,76 @@ export function tessera(sessions: Sessions, options: TesseraOptions = {}): Reque
   const gate = createGate(sessions, options);
   const { getDeviceId, onRefused } = options;
 
-  async function open(req: Request): Promise<RequestSession> {
+  function open(req: Request): Promise<RequestSession> {
     if (looksLikeExpressSession(req.session)) {
-      throw new TesseraConfigError(
-        "req.session is already set by express-session; Tessera uses req.session too, use one",
+      return Promise.reject(
+        new TesseraConfigError(
+          "req.session is already set by express-session; Tessera uses req.session too, use one",
+        ),
       );
     }
-    const headers = req.headers;
     return gate.open({
       method: req.method,
-      header: (name) => {
-        const value = headers[name];
-        return Array.isArray(value) ? value.join(", ") : value;
-      },
+      headers: req.headers,
       remoteAddress: req.socket.remoteAddress,
-      get secure() {
-        return (req.socket as { encrypted?: boolean }).encrypted === true;
-      },
+      secure: (req.socket as { encrypted?: boolean }).encrypted === true,
       deviceId: getDeviceId?.(req),
       path: req.path,
     });
   }
 
+  /** The state this manager already checked for this request (a router mounted twice). */
+  function known(req: WithState): RequestSession | undefined {
+    const current = req.tessera;
+    if (current === undefined) return undefined;
+    if (current.sessions === sessions) return current;
+    return req[OTHERS]?.get(sessions);
+  }
+
+  function activate(req: WithState, state: RequestSession) {
+    const current = req.tessera;
+    if (current !== undefined && current !== state && current.sessions !== sessions) {
+      // Another manager checked this request first: keep its state for its own routes.
+      const others = req[OTHERS] ?? new Map<Sessions, RequestSession>();
+      req[OTHERS] = others;
+      others.set(current.sessions, current);
+      others.set(sessions, state);
+    }
+    req.session = state.session;
+    req.tessera = state;
+  }
+
   return function tessera(req, res, next) {
     const memo = req as WithState;
-    const known = memo[STATE]?.get(sessions);
-    const opened = known ? Promise.resolve(known) : open(req);
+    const checked = known(memo);
+    if (checked) {
+      activate(memo, checked);
+      next();
+      return;
+    }
     // Express 4 ignores a returned promise, so failures are routed to next() here.
-    opened.then((state) => {
-      if (!known) {
-        if (state.refusal) {
-          if (onRefused) onRefused(state.refusal, req, res, next);
-          else send(res, state.refusal);
-          return;
-        }
-        const checked = memo[STATE] ?? new Map<Sessions, RequestSession>();
-        memo[STATE] = checked;
-        checked.set(sessions, state);
-        state.onSessionChange = (session) => {
-          req.session = session;
-        };
-        writeEffectsOnHead(res, state);
-        if (state.served) {
-          // A DBSC route, answered by the gate itself.
-          send(res, state.served);
-          return;
-        }
+    open(req).then((state) => {
+      if (state.refusal) {
+        if (onRefused) onRefused(state.refusal, req, res, next);
+        else send(res, state.refusal);
+        return;
       }
-      memo[ACTIVE] = state;
-      memo[GATE] = gate;
-      req.session = state.session;
-      req.tessera = state;
+      if (state.served) {
+        // A DBSC route, answered by the gate itself.
+        writeEffects(res, state);
+        send(res, state.served);
+        return;
+      }
+      let wrapped = state.effects() !== null;
+      if (wrapped) writeEffectsOnHead(res, state);
+      state.onSessionChange = (session) => {
+        req.session = session;
+        if (!wrapped) {
+          wrapped = true;
+          writeEffectsOnHead(res, state);
+        }
+      };
+      activate(memo, state);
       next();
     }, next);
   };
@@ -184,7 +212,7 @@ export function tessera(sessions: Sessions, options: TesseraOptions = {}): Reque
 function guard(level: "session" | "fresh", options: GuardOptions, name: string): RequestHandler {
   const { onRefused } = options;
   return function requireTesseraSession(req, res, next) {
-    const state = (req as WithState)[ACTIVE];
+    const state = (req as WithState).tessera;
     if (!state) {
       next(
         new TesseraConfigError(`${name}() runs after app.use(tessera(sessions)); mount it first`),
@@ -241,8 +269,8 @@ export function requireFresh(options: GuardOptions = {}): RequestHandler {
  */
 export function storeErrorHandler(): ErrorRequestHandler {
   return function tesseraStoreErrors(error, req, res, next) {
-    const gate = (req as WithState)[GATE];
-    const answer = gate ? gate.answerForError(error) : answerForError(error);
+    const state = (req as WithState).tessera;
+    const answer = state ? state.answerForError(error) : answerForError(error);
     if (!answer || res.headersSent) next(error);
     else send(res, answer);
   };

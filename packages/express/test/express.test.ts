@@ -4,7 +4,7 @@
  * scenarios on this file's reference app; the rest is what is Express's own.
  */
 import { createServer } from "node:http";
-import { createSessions, type Sessions, TesseraConfigError } from "@tessera/core";
+import { createSessions, MemoryStore, type Sessions, TesseraConfigError } from "@tessera/core";
 import {
   Client,
   type CommonOptions,
@@ -185,6 +185,38 @@ describe.each(frameworks)("%s", (_name, express) => {
       expect(calls.get - rotatedAt).toBe(1);
       expect(rotated.cookies.filter((line) => line.startsWith("session="))).toHaveLength(1);
       expect((await client.get("/nested/deep/me")).body).toEqual({ user: alice });
+    });
+
+    it("keeps two session managers of one app apart, each route with its own session", async () => {
+      const app = await start(express, kind);
+      const { sessions } = app.reference;
+      const admin = createSessions({
+        store: new MemoryStore(),
+        cookie: { secure: false, name: "admin" },
+      });
+      const outer = express();
+      outer.use(tessera(sessions));
+      outer.use(tessera(admin));
+      outer.get("/admin", (req, res) => {
+        res.json({ user: req.session?.userId ?? null });
+      });
+      const user = express.Router();
+      user.use(tessera(sessions));
+      user.get("/me", (req, res) => {
+        res.json({ user: req.session?.userId ?? null });
+      });
+      outer.use("/user", user);
+      const url = await listenForTest(createServer(outer));
+
+      const alice = uniqueUser("alice");
+      const login = app.client();
+      await login.post("/login", { json: { user: alice } });
+      const boss = await admin.create({ userId: "boss" });
+      const client = new Client(url);
+      client.jar.set("session", login.jar.get("session")!);
+      client.jar.set("admin", boss.token);
+      expect((await client.get("/admin")).body).toEqual({ user: "boss" });
+      expect((await client.get("/user/me")).body).toEqual({ user: alice });
     });
 
     it("answers refusals through onRefused when given", async () => {

@@ -64,8 +64,10 @@ function send(reply: FastifyReply, answer: ServedAnswer): FastifyReply {
   return reply.code(answer.status).headers(answer.headers).send(answer.body);
 }
 
-const STATE = Symbol("tessera.state");
-type WithState = FastifyRequest & { [STATE]?: RequestSession };
+/** The gate's state of a request, kept in the decorated `request.tessera` (no extra property). */
+function stateOf(request: FastifyRequest): RequestSession | null {
+  return (request.tessera as RequestSession | null) ?? null;
+}
 
 /**
  * The Tessera plugin for Fastify 5: `await app.register(tessera, { sessions })`. Registered
@@ -96,30 +98,24 @@ export async function tessera(fastify: FastifyInstance, options: TesseraPluginOp
     const socket = request.raw.socket;
     const state = await gate.open({
       method: request.method,
-      header: (name) => {
-        const value = headers[name];
-        return Array.isArray(value) ? value.join(", ") : value;
-      },
+      headers,
       remoteAddress: socket.remoteAddress,
-      get secure() {
-        return (socket as { encrypted?: boolean }).encrypted === true;
-      },
+      secure: (socket as { encrypted?: boolean }).encrypted === true,
       deviceId: getDeviceId?.(request),
       path: request.url.split("?", 1)[0],
     });
     if (state.refusal) return refuse(state.refusal, request, reply);
-    (request as WithState)[STATE] = state;
-    // A DBSC route, answered by the gate itself (its cookie goes out in onSend like any other).
-    if (state.served) return send(reply, state.served);
     request.session = state.session;
     request.tessera = state;
     state.onSessionChange = (session) => {
       request.session = session;
     };
+    // A DBSC route, answered by the gate itself (its cookie goes out in onSend like any other).
+    if (state.served) return send(reply, state.served);
   });
 
   fastify.addHook("onSend", async (request, reply, payload) => {
-    const effects = (request as WithState)[STATE]?.effects();
+    const effects = stateOf(request)?.effects();
     if (effects) {
       if (effects.setCookie !== null) reply.header("set-cookie", effects.setCookie);
       if (effects.deviceCookie !== null) reply.header("set-cookie", effects.deviceCookie);
@@ -167,7 +163,7 @@ export interface GuardOptions {
 function guard(level: "session" | "fresh", options: GuardOptions, name: string) {
   const { onRefused } = options;
   const handler: preHandlerAsyncHookHandler = async function requireTesseraSession(request, reply) {
-    const state = (request as WithState)[STATE];
+    const state = stateOf(request);
     if (!state) {
       throw new TesseraConfigError(
         `${name}() needs the Tessera plugin registered before the route`,

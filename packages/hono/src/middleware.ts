@@ -8,6 +8,7 @@ import { TesseraConfigError } from "@tessera/core";
 import {
   createGate,
   type GateOptions,
+  type HeaderRecord,
   type HttpAnswer,
   type LoginInput,
   type LogoutEverywhereOptions,
@@ -69,6 +70,20 @@ export function toResponse(answer: HttpAnswer): Response {
  * this package imports nothing runtime-specific: @hono/node-server (`env.incoming.socket`), Bun
  * (`env.requestIP(request)`) and `Deno.serve` (`env.remoteAddr`). Never a proxy header.
  */
+/**
+ * On @hono/node-server, Node's own header object: reading it spares the adapter building a full
+ * Fetch `Request` (and its `Headers`) just so the gate can read four headers. Only when it has a
+ * Host (HTTP/2 names it `:authority`), which the CSRF check needs.
+ */
+function nodeHeaders(c: Context): HeaderRecord | undefined {
+  type Incoming = { incoming?: { headers?: unknown } };
+  const env = c.env as (Incoming & { server?: Incoming }) | undefined;
+  const headers = (env?.server ?? env)?.incoming?.headers as HeaderRecord | undefined;
+  return typeof headers === "object" && headers !== null && typeof headers.host === "string"
+    ? headers
+    : undefined;
+}
+
 function runtimeAddress(c: Context): string | undefined {
   type Bindings = {
     incoming?: { socket?: { remoteAddress?: unknown } };
@@ -121,14 +136,18 @@ export const tessera = (
       await next();
       return;
     }
+    const headers = nodeHeaders(c);
     const state = await gate.open({
       method: c.req.method,
-      // Requests built in code (app.request, a fetch handler's Request) may lack Host.
-      header: (name) => c.req.header(name) ?? (name === "host" ? new URL(raw.url).host : undefined),
+      ...(headers
+        ? { headers }
+        : {
+            // Requests built in code (app.request, a fetch handler's Request) may lack Host.
+            header: (name: string) =>
+              c.req.header(name) ?? (name === "host" ? new URL(raw.url).host : undefined),
+          }),
       remoteAddress: getRemoteAddress(c),
-      get secure() {
-        return raw.url.startsWith("https:");
-      },
+      secure: raw.url.startsWith("https:"),
       deviceId: getDeviceId?.(c),
       path: c.req.path,
     });

@@ -1,8 +1,8 @@
 /**
- * The proxy (`proxy.ts`, formerly `middleware.ts`): the one place of a page request that can
- * both validate and write cookies before rendering. It runs the request gate (CSRF, one
- * validate, rotation), writes the gate's cookie and headers, and forwards what it found, signed,
- * to the render of the same request.
+ * The proxy (`proxy.ts` in Next.js 16, `middleware.ts` in Next.js 15): the one place of a page
+ * request that can both validate and write cookies before rendering. It runs the request gate
+ * (CSRF, one validate, rotation), writes the gate's cookie and headers, and forwards what it
+ * found, signed, to the render of the same request.
  */
 import type { Session, Sessions } from "@tessera/core";
 import type { RequestSession } from "@tessera/core/http";
@@ -39,7 +39,10 @@ export interface TesseraProxyOptions extends TesseraNextOptions {
   ) => Response | undefined | Promise<Response | undefined>;
 }
 
-/** The function to export from `proxy.ts` (or `middleware.ts`). */
+/**
+ * The function to export as `proxy` from `proxy.ts` (Next.js 16), or as `middleware` from
+ * `middleware.ts` (Next.js 15).
+ */
 export type TesseraProxy = (request: NextRequest) => Promise<Response>;
 
 /**
@@ -48,9 +51,18 @@ export type TesseraProxy = (request: NextRequest) => Promise<Response>;
  *
  * @example
  * ```ts
- * // proxy.ts
+ * // proxy.ts (Next.js 16)
  * export const proxy = tesseraProxy(sessions);
  * export const config = { matcher: ["/((?!_next/static|_next/image|favicon.ico).*)"] };
+ * ```
+ * @example
+ * ```ts
+ * // middleware.ts (Next.js 15.5+): on the Node.js runtime, which shares the process's store
+ * export const middleware = tesseraProxy(sessions);
+ * export const config = {
+ *   runtime: "nodejs",
+ *   matcher: ["/((?!_next/static|_next/image|favicon.ico).*)"],
+ * };
  * ```
  * @throws TesseraConfigError for invalid options.
  */

@@ -5,9 +5,28 @@
 import type { PerField, SessionRecord, StoredClient } from "@tessera/core/store";
 import type { SessionsTable } from "./schema.js";
 
-/** A row as the store selects it. */
-export type Row = SessionsTable["$inferSelect"];
-type Column = keyof Row;
+/** A row of the table as drizzle types it. */
+type TableRow = SessionsTable["$inferSelect"];
+type Column = keyof TableRow;
+
+/** The time columns: selected as epoch milliseconds (see `selection` in the store). */
+export const TIME_COLUMNS = [
+  "createdAt",
+  "authenticatedAt",
+  "freshUntil",
+  "lastActiveAt",
+  "rotatedAt",
+  "expiresAt",
+  "absoluteExpiresAt",
+] as const satisfies readonly Column[];
+export type TimeColumn = (typeof TIME_COLUMNS)[number];
+
+/**
+ * A row as the store selects it: the time columns come as epoch milliseconds (a number, or the
+ * driver's string for a `float8`), never as `Date`s: parsing seven timestamps per read into
+ * `Date`s and back was most of the client-side cost of a validate.
+ */
+export type Row = Omit<TableRow, TimeColumn> & Record<TimeColumn, number | string>;
 
 /**
  * The columns (drizzle property names) each record field is kept in: `client` takes three. A
@@ -62,13 +81,13 @@ export function toRecord(row: Row): SessionRecord {
     rotationNonce: row.rotationNonce,
     retiredSecretHashes: row.retiredSecretHashes,
     data: row.data,
-    createdAt: row.createdAt.getTime(),
-    authenticatedAt: row.authenticatedAt.getTime(),
-    freshUntil: row.freshUntil.getTime(),
-    lastActiveAt: row.lastActiveAt.getTime(),
-    rotatedAt: row.rotatedAt.getTime(),
-    expiresAt: row.expiresAt.getTime(),
-    absoluteExpiresAt: row.absoluteExpiresAt.getTime(),
+    createdAt: Number(row.createdAt),
+    authenticatedAt: Number(row.authenticatedAt),
+    freshUntil: Number(row.freshUntil),
+    lastActiveAt: Number(row.lastActiveAt),
+    rotatedAt: Number(row.rotatedAt),
+    expiresAt: Number(row.expiresAt),
+    absoluteExpiresAt: Number(row.absoluteExpiresAt),
     client,
     dbsc: row.dbsc ?? null,
   };

@@ -80,6 +80,17 @@ function expiryOf(record: SessionRecord): number {
 }
 
 /**
+ * A session's score in its user's index: its absolute end, which no rotation or idle extension
+ * moves, so that an update finds the entry already high enough and skips the index write.
+ */
+function indexScoreOf(record: SessionRecord): number {
+  return Math.max(expiryOf(record), Math.ceil(record.absoluteExpiresAt));
+}
+
+/** How many sessions' index scores one store instance remembers (a few hundred kB at most). */
+const INDEXED_MEMORY = 10_000;
+
+/**
  * A `SessionStore` on Redis (single node, Sentinel-managed or Cluster) through ioredis or
  * node-redis.
  *
@@ -100,6 +111,12 @@ export class RedisStore implements SessionStore {
   readonly #prefix: string;
   /** Every round trip goes through here: deadline, and driver errors as Tessera errors. */
   readonly #call: StoreCall;
+  /**
+   * Index scores this instance wrote (user and id → score), oldest first: an update whose score
+   * is no higher skips the index round trip. Only ever an optimisation: a session this instance
+   * has not indexed, or has forgotten, is indexed again before it is written.
+   */
+  readonly #indexed = new Map<string, number>();
 
   /** Checks the options; throws `TesseraConfigError` on a missing client or a bad option. */
   constructor(options: RedisStoreOptions) {
@@ -138,11 +155,27 @@ export class RedisStore implements SessionStore {
     }
   }
 
-  /** Adds (or raises) the index entry before the session key is written: see the README. */
-  #index(record: SessionRecord, expiry: number): Promise<unknown> {
-    return this.#call("index add", () =>
-      runScript(this.#commands, INDEX_ADD, this.indexKey(record.userId), [record.id, expiry]),
+  /**
+   * Adds (or raises) the index entry before the session key is written (see the README), unless
+   * this instance already raised it at least as high.
+   */
+  async #index(record: SessionRecord): Promise<void> {
+    const score = indexScoreOf(record);
+    const key = `${record.userId}\u0000${record.id}`;
+    const known = this.#indexed.get(key);
+    if (known !== undefined && known >= score) return;
+    await this.#call("index add", () =>
+      runScript(this.#commands, INDEX_ADD, this.indexKey(record.userId), [record.id, score]),
     );
+    this.#indexed.delete(key);
+    this.#indexed.set(key, score);
+    if (this.#indexed.size > INDEXED_MEMORY) {
+      this.#indexed.delete(this.#indexed.keys().next().value as string);
+    }
+  }
+
+  #forgetIndexed(userId: string, id: string) {
+    this.#indexed.delete(`${userId}\u0000${id}`);
   }
 
   /** Live session ids in a user's index, after dropping entries whose sessions have expired. */
@@ -161,11 +194,12 @@ export class RedisStore implements SessionStore {
     checkRecord(record);
     const expiry = expiryOf(record);
     const value = encode(record);
-    await this.#index(record, expiry);
+    await this.#index(record);
     const created = await this.#call("SET", () =>
       this.#commands.setNew(this.sessionKey(record.id), value, expiry),
     );
     if (!created) {
+      this.#forgetIndexed(record.userId, record.id);
       throw new SessionConflictError(`a session with id ${record.id} already exists`);
     }
   }
@@ -185,7 +219,7 @@ export class RedisStore implements SessionStore {
     }
     const expiry = expiryOf(record);
     const value = encode(record);
-    await this.#index(record, expiry);
+    await this.#index(record);
     const written = await this.#call("compare-and-swap", () =>
       runScript(this.#commands, SWAP, this.sessionKey(record.id), [
         header(record.userId, expectedVersion),
@@ -202,6 +236,7 @@ export class RedisStore implements SessionStore {
     const stored = await this.#call("GETDEL", () => this.#commands.getDel(this.sessionKey(id)));
     const userId = stored === null ? null : storedUserId(stored);
     if (userId !== null) {
+      this.#forgetIndexed(userId, id);
       await this.#call("ZREM", () => this.#commands.zRem(this.indexKey(userId), [id]));
     }
   }
@@ -238,6 +273,7 @@ export class RedisStore implements SessionStore {
       ),
     );
     const deleted = ids.filter((_, i) => results[i] === 1);
+    for (const id of deleted) this.#forgetIndexed(userId, id);
     if (deleted.length > 0) {
       await this.#call("ZREM", () => this.#commands.zRem(this.indexKey(userId), deleted));
     }

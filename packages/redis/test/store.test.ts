@@ -55,27 +55,41 @@ describe.runIf(sharedUp)("RedisStore on a single Redis (127.0.0.1:6379)", () => 
       expect(await client.pttl(key)).toBeGreaterThan(3_600_000);
     });
 
-    it("indexes a user's sessions in one sorted set scored by expiry, expiring with the latest", async () => {
+    it("indexes a user's sessions in one sorted set scored by absolute expiry, expiring with the latest", async () => {
       const userId = `user-${Math.random()}`;
       const now = Date.now();
-      const early = makeRecord({ userId, expiresAt: now + 60_000 });
-      const late = makeRecord({ userId, expiresAt: now + 120_000 });
+      const early = makeRecord({
+        userId,
+        expiresAt: now + 60_000,
+        absoluteExpiresAt: now + 90_000,
+      });
+      const late = makeRecord({
+        userId,
+        expiresAt: now + 60_000,
+        absoluteExpiresAt: now + 120_000,
+      });
       await store.create(early);
       await store.create(late);
       const indexKey = `${prefix}u:{${userId}}`;
       expect(await client.zrange(indexKey, 0, -1, "WITHSCORES")).toEqual([
         early.id,
-        String(early.expiresAt),
+        String(early.absoluteExpiresAt),
         late.id,
-        String(late.expiresAt),
+        String(late.absoluteExpiresAt),
       ]);
-      expect(await expireTime(client, indexKey)).toBe(late.expiresAt);
+      expect(await expireTime(client, indexKey)).toBe(late.absoluteExpiresAt);
 
-      // Extending a session raises its score and, if it becomes the latest, the index's expiry.
-      const extended = { ...early, version: 2, expiresAt: now + 600_000 };
+      // An idle extension (what every rotation does) leaves the index alone...
+      const extended = { ...early, version: 2, expiresAt: now + 80_000 };
       await store.update(extended, 1);
-      expect(Number(await client.zscore(indexKey, early.id))).toBe(extended.expiresAt);
-      expect(await expireTime(client, indexKey)).toBe(extended.expiresAt);
+      expect(Number(await client.zscore(indexKey, early.id))).toBe(early.absoluteExpiresAt);
+      // ...and a later absolute end raises the score and, if it becomes the latest, the index's
+      // expiry, from this store and from another instance that never wrote the session.
+      const other = new RedisStore({ client, prefix });
+      const prolonged = { ...extended, version: 3, absoluteExpiresAt: now + 600_000 };
+      await other.update(prolonged, 2);
+      expect(Number(await client.zscore(indexKey, early.id))).toBe(prolonged.absoluteExpiresAt);
+      expect(await expireTime(client, indexKey)).toBe(prolonged.absoluteExpiresAt);
     });
 
     it("rounds a fractional expiresAt up, so Redis never expires a session early", async () => {
@@ -101,7 +115,8 @@ describe.runIf(sharedUp)("RedisStore on a single Redis (127.0.0.1:6379)", () => 
 
     it("prunes entries of sessions Redis has expired when the index is next read", async () => {
       const userId = `user-${Math.random()}`;
-      const brief = makeRecord({ userId, expiresAt: Date.now() + 300 });
+      const ends = Date.now() + 300;
+      const brief = makeRecord({ userId, expiresAt: ends, absoluteExpiresAt: ends });
       const lasting = makeRecord({ userId });
       await store.create(brief);
       await store.create(lasting);
@@ -114,7 +129,8 @@ describe.runIf(sharedUp)("RedisStore on a single Redis (127.0.0.1:6379)", () => 
 
     it("prunes expired entries when the user logs in again", async () => {
       const userId = `user-${Math.random()}`;
-      await store.create(makeRecord({ userId, expiresAt: Date.now() + 300 }));
+      const ends = Date.now() + 300;
+      await store.create(makeRecord({ userId, expiresAt: ends, absoluteExpiresAt: ends }));
       await sleep(600);
       const next = makeRecord({ userId });
       await store.create(next);
@@ -123,7 +139,8 @@ describe.runIf(sharedUp)("RedisStore on a single Redis (127.0.0.1:6379)", () => 
 
     it("lets the whole index expire with the user's last session", async () => {
       const userId = `user-${Math.random()}`;
-      await store.create(makeRecord({ userId, expiresAt: Date.now() + 300 }));
+      const ends = Date.now() + 300;
+      await store.create(makeRecord({ userId, expiresAt: ends, absoluteExpiresAt: ends }));
       await sleep(600);
       expect(await client.exists(`${prefix}u:{${userId}}`)).toBe(0);
     });
@@ -271,7 +288,34 @@ describe.runIf(clusterPorts !== null)("RedisStore on a Redis Cluster (3 masters)
     const record = makeRecord({ expiresAt: Date.now() + 90_000 });
     await store.create(record);
     expect(await expireTime(client, store.sessionKey(record.id))).toBe(record.expiresAt);
-    expect(await expireTime(client, store.indexKey(record.userId))).toBe(record.expiresAt);
+    expect(await expireTime(client, store.indexKey(record.userId))).toBe(record.absoluteExpiresAt);
+  });
+
+  it("rotates with a GET and one script, both on the session's node: the index is left alone", async () => {
+    const clock = { now: Date.now() };
+    const sessions = createSessions({ store, now: () => clock.now, rotation: { interval: 60 } });
+    const { session, token } = await sessions.create({ userId: "cluster-rotation" });
+    clock.now += 61_000;
+    const first = await sessions.validate(token); // loads the script on the session's node
+    expect(first.ok && first.token).toBeTruthy();
+    clock.now += 61_000;
+    const owner = ports.indexOf(await ownerOf(store.sessionKey(session.id)));
+    const commands = await dataCommandsPerNode(ports, async () => {
+      const rotated = await sessions.validate(first.ok ? first.token! : "");
+      expect(rotated.ok && rotated.token).toBeTruthy();
+    });
+    // Commandstats also count what the script runs (its GET and SET), all on the session's key.
+    commands.forEach((received, i) => {
+      expect(received.sort()).toEqual(
+        i === owner
+          ? [
+              ["evalsha", 1],
+              ["get", 2],
+              ["set", 1],
+            ]
+          : [],
+      );
+    });
   });
 
   it("validates with exactly one command on the cluster: one GET on the session's node", async () => {

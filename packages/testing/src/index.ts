@@ -38,7 +38,7 @@ export {
   signProof,
 } from "./dbsc-client.js";
 export { type Answer, Client, listen, listenForTest, type RequestOptions } from "./http.js";
-export { type RunningNextApp, startNextApp } from "./next.js";
+export { nextVersion, type RunningNextApp, startNextApp } from "./next.js";
 export { startReadmeApp } from "./readme.js";
 export { connectRedis, dropPrefix, uniquePrefix } from "./redis.js";
 export {

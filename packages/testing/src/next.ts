@@ -19,6 +19,15 @@ function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The version of Next.js the app in `appDir` resolves (e.g. "15.5.29"), for test titles: the
+ * same suites run on apps/next-example (Next.js 16) and its Next.js 15 twin.
+ */
+export function nextVersion(appDir: string): string {
+  const require = createRequire(`${appDir}/package.json`);
+  return (require("next/package.json") as { version: string }).version;
+}
+
 /** A running `next start`. */
 export interface RunningNextApp {
   /** Base URL on 127.0.0.1, e.g. http://127.0.0.1:41234 */

@@ -2,13 +2,18 @@
  * Runs one contender's server in this process (started by the harness with `fork`). Protocol
  * over IPC: the child sends `{ type: "ready", port }`; the parent sends `{ type: "prepare",
  * count }` and gets `{ type: "prepared", credentials }`, `{ type: "cpu" }` and gets the CPU time
- * this process has used so far, or `{ type: "stop" }`.
+ * this process has used so far, `{ type: "clock" }` and gets its monotonic clock in µs, or
+ * `{ type: "stop" }`.
  */
 import { createServer } from "node:http";
 import { pathToFileURL } from "node:url";
 import type { BenchContext, ContenderModule, Credential } from "./contender.js";
 
-type ParentMessage = { type: "prepare"; count: number } | { type: "cpu" } | { type: "stop" };
+type ParentMessage =
+  | { type: "prepare"; count: number }
+  | { type: "cpu" }
+  | { type: "clock" }
+  | { type: "stop" };
 
 function send(message: unknown): void {
   process.send?.(message);
@@ -42,6 +47,9 @@ process.on("message", (message: ParentMessage) => {
   if (message.type === "cpu") {
     const usage = process.cpuUsage();
     send({ type: "cpu", micros: usage.user + usage.system });
+  }
+  if (message.type === "clock") {
+    send({ type: "clock", micros: Number(process.hrtime.bigint() / 1000n) });
   }
   if (message.type === "prepare") {
     (async () => {

@@ -17,6 +17,11 @@ export interface BenchContext {
   pg: PoolConfig;
   /** Schema owned by this run (dropped at the end); create your tables in it. */
   pgSchema: string;
+  /**
+   * dynalite (DynamoDB's API, in memory) the bench started for this run on a loopback port,
+   * or `null` when no contender needs it. Everything in it goes away when it stops.
+   */
+  dynamodbEndpoint: string | null;
   /** The user every credential is minted for; `/me` must answer it. */
   userId: string;
   /** The client the load generator impersonates (the User-Agent it sends, its loopback IP). */

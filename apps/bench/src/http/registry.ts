@@ -1,13 +1,16 @@
 /**
  * Every HTTP contender, in report order. Adding one: write `contenders/<name>.ts` (a default
- * export from `defineContender`: start the library, return the Express app and a `prepare()`
+ * export from `defineContender`: start the library, return its request handler (see frameworks.ts) and a `prepare()`
  * that logs the bench user in), then add an entry here. `pnpm bench` and the honesty test
  * (test/contenders.test.ts) pick it up.
  */
 import { fileURLToPath } from "node:url";
+import type { Framework } from "./frameworks.js";
 
-/** A shared server a contender needs. */
-export type Service = "redis" | "postgres";
+export type { Framework };
+
+/** A server a contender needs: the machine's Redis or PostgreSQL, or the run's own dynalite. */
+export type Service = "redis" | "postgres" | "dynamodb";
 
 /** One line of the registry. */
 export interface ContenderEntry {
@@ -17,10 +20,17 @@ export interface ContenderEntry {
   file: string;
   /** One line for the report: what the server does per request. */
   label: string;
-  /** Shared servers it needs; it is skipped (and reported so) when one is down. */
+  /** Servers it needs; it is skipped (and reported so) when one is down. */
   needs: Service[];
-  /** `false` only for the ceiling, which checks nothing. */
+  /** `false` only for the ceilings, which check nothing. */
   authenticates: boolean;
+  /** The framework it runs on; its ratio to bare is taken against that framework's ceiling. */
+  framework: Framework;
+  /**
+   * For a Tessera contender on a store: the raw-read contender of the same store and framework
+   * (its limit). `pnpm bench --quick` runs these pairs, and the report divides by the limit.
+   */
+  limit?: string;
   /**
    * The server rotates the credential on (nearly) every request: each connection gets its own
    * session and follows the `Set-Cookie` it receives, as a browser would.
@@ -30,38 +40,114 @@ export interface ContenderEntry {
   options?: Record<string, unknown>;
 }
 
-/** The name of the ceiling every ratio is taken against. */
+/** The name of the Express ceiling (the ratio column of earlier reports divides by it). */
 export const CEILING = "express-bare";
+
+/** Each framework's ceiling: the same route with no authentication at all. */
+export const CEILINGS: Record<Framework, string> = {
+  express: CEILING,
+  hono: "hono-bare",
+  fastify: "fastify-bare",
+};
+
+const FRAMEWORK_LABEL: Record<Framework, string> = {
+  express: "Express 5",
+  hono: "Hono on @hono/node-server",
+  fastify: "Fastify 5",
+};
+
+/** The ceiling and the raw-read floors of one framework. */
+function frameworkBase(framework: Framework, stores: ("redis" | "postgres" | "dynamodb")[]) {
+  const entries: ContenderEntry[] = [
+    {
+      name: CEILINGS[framework],
+      file: "bare.ts",
+      label: `${FRAMEWORK_LABEL[framework]}, no auth (the ceiling)`,
+      needs: [],
+      authenticates: false,
+      framework,
+      options: { framework },
+    },
+  ];
+  if (stores.includes("redis"))
+    entries.push({
+      name: `${framework}-ioredis-get`,
+      file: "raw-ioredis.ts",
+      label: `${FRAMEWORK_LABEL[framework]} + one raw ioredis GET of a random session id`,
+      needs: ["redis"],
+      authenticates: true,
+      framework,
+      options: { framework },
+    });
+  if (stores.includes("postgres"))
+    entries.push({
+      name: `${framework}-pg-select`,
+      file: "raw-pg.ts",
+      label: `${FRAMEWORK_LABEL[framework]} + one raw pg primary-key SELECT (Pool of 10)`,
+      needs: ["postgres"],
+      authenticates: true,
+      framework,
+      options: { framework },
+    });
+  if (stores.includes("dynamodb"))
+    entries.push({
+      name: `${framework}-dynamodb-getitem`,
+      file: "raw-dynamodb.ts",
+      label: `${FRAMEWORK_LABEL[framework]} + one raw consistent GetItem (AWS SDK v3, dynalite)`,
+      needs: ["dynamodb"],
+      authenticates: true,
+      framework,
+      options: { framework },
+    });
+  return entries;
+}
+
+const STORE_LABEL = {
+  redis: "@tessera/redis (ioredis): one GET when nothing is due",
+  postgres: "@tessera/postgres (drizzle, pg Pool of 10): one PK SELECT",
+  dynamodb: "@tessera/dynamodb (AWS SDK v3, dynalite): one consistent GetItem",
+} as const;
+
+const RAW_NAME = { redis: "ioredis-get", postgres: "pg-select", dynamodb: "dynamodb-getitem" };
+
+/** Tessera through `framework`'s integration on `store`, with its limit named. */
+function tesseraOn(framework: Framework, store: keyof typeof STORE_LABEL): ContenderEntry {
+  return {
+    name: `tessera-${framework}-${store}`,
+    file: "tessera-integration.ts",
+    label: `@tessera/${framework} + ${STORE_LABEL[store]}`,
+    needs: [store],
+    authenticates: true,
+    framework,
+    limit: `${framework}-${RAW_NAME[store]}`,
+    options: { framework, store },
+  };
+}
+
+/** Tessera through `framework`'s integration on Redis, rotating on every request. */
+function rotatingOn(framework: Framework): ContenderEntry {
+  return {
+    name: `tessera-${framework}-redis rotate-every-request`,
+    file: "tessera-integration.ts",
+    label: `@tessera/${framework} + @tessera/redis, rotation.interval = 0 (a write per request)`,
+    needs: ["redis"],
+    authenticates: true,
+    framework,
+    followsCookies: true,
+    options: { framework, store: "redis", rotateEveryRequest: true },
+  };
+}
 
 /** The contenders. */
 export const contenders: ContenderEntry[] = [
-  {
-    name: CEILING,
-    file: "express-bare.ts",
-    label: "Express 5, no auth (the ceiling)",
-    needs: [],
-    authenticates: false,
-  },
-  {
-    name: "express-ioredis-get",
-    file: "express-ioredis.ts",
-    label: "Express + one raw ioredis GET of a random session id",
-    needs: ["redis"],
-    authenticates: true,
-  },
-  {
-    name: "express-pg-select",
-    file: "express-pg.ts",
-    label: "Express + one raw pg primary-key SELECT (Pool of 10)",
-    needs: ["postgres"],
-    authenticates: true,
-  },
+  ...frameworkBase("express", ["redis", "postgres", "dynamodb"]),
   {
     name: "express-session-redis",
     file: "express-session-redis.ts",
     label: "express-session + connect-redis (node-redis), GET + touch",
     needs: ["redis"],
     authenticates: true,
+    framework: "express",
   },
   {
     name: "lucia-postgres",
@@ -69,6 +155,7 @@ export const contenders: ContenderEntry[] = [
     label: "Lucia v3 + @lucia-auth/adapter-postgresql (pg Pool)",
     needs: ["postgres"],
     authenticates: true,
+    framework: "express",
   },
   {
     name: "better-auth-postgres",
@@ -76,6 +163,7 @@ export const contenders: ContenderEntry[] = [
     label: "better-auth getSession on Postgres (Kysely over pg Pool)",
     needs: ["postgres"],
     authenticates: true,
+    framework: "express",
   },
   {
     name: "iron-session",
@@ -83,37 +171,26 @@ export const contenders: ContenderEntry[] = [
     label: "iron-session: sealed cookie, no store",
     needs: [],
     authenticates: true,
+    framework: "express",
   },
-  {
-    name: "jose-hs256",
-    file: "jose-jwt.ts",
-    label: "jose JWT in a cookie, HS256",
-    needs: [],
-    authenticates: true,
-    options: { alg: "HS256" },
-  },
-  {
-    name: "jose-es256",
-    file: "jose-jwt.ts",
-    label: "jose JWT in a cookie, ES256",
-    needs: [],
-    authenticates: true,
-    options: { alg: "ES256" },
-  },
-  {
-    name: "jose-eddsa",
-    file: "jose-jwt.ts",
-    label: "jose JWT in a cookie, EdDSA (Ed25519)",
-    needs: [],
-    authenticates: true,
-    options: { alg: "EdDSA" },
-  },
+  ...(["HS256", "ES256", "EdDSA"] as const).map(
+    (alg): ContenderEntry => ({
+      name: `jose-${alg.toLowerCase()}`,
+      file: "jose-jwt.ts",
+      label: `jose JWT in a cookie, ${alg === "EdDSA" ? "EdDSA (Ed25519)" : alg}`,
+      needs: [],
+      authenticates: true,
+      framework: "express",
+      options: { alg },
+    }),
+  ),
   {
     name: "tessera-core-memory",
     file: "tessera-core-memory.ts",
     label: "Tessera core (createSessions + request gate) on MemoryStore",
     needs: [],
     authenticates: true,
+    framework: "express",
   },
   {
     name: "tessera-core-memory rotate-every-request",
@@ -121,33 +198,37 @@ export const contenders: ContenderEntry[] = [
     label: "Tessera core on MemoryStore, rotation.interval = 0 (a write per request)",
     needs: [],
     authenticates: true,
+    framework: "express",
     followsCookies: true,
     options: { rotateEveryRequest: true },
   },
-  {
-    name: "tessera-express-redis",
-    file: "tessera-express-redis.ts",
-    label: "@tessera/express + @tessera/redis (ioredis): one GET when nothing is due",
-    needs: ["redis"],
-    authenticates: true,
-  },
-  {
-    name: "tessera-express-postgres",
-    file: "tessera-express-postgres.ts",
-    label: "@tessera/express + @tessera/postgres (drizzle, pg Pool of 10): one PK SELECT",
-    needs: ["postgres"],
-    authenticates: true,
-  },
-  {
-    name: "tessera-express-redis rotate-every-request",
-    file: "tessera-express-redis.ts",
-    label: "@tessera/express + @tessera/redis, rotation.interval = 0 (a write per request)",
-    needs: ["redis"],
-    authenticates: true,
-    followsCookies: true,
-    options: { rotateEveryRequest: true },
-  },
+  tesseraOn("express", "redis"),
+  tesseraOn("express", "postgres"),
+  tesseraOn("express", "dynamodb"),
+  rotatingOn("express"),
+  ...frameworkBase("hono", ["redis", "postgres"]),
+  tesseraOn("hono", "redis"),
+  tesseraOn("hono", "postgres"),
+  rotatingOn("hono"),
+  ...frameworkBase("fastify", ["redis", "postgres"]),
+  tesseraOn("fastify", "redis"),
+  tesseraOn("fastify", "postgres"),
+  rotatingOn("fastify"),
 ];
+
+/**
+ * What `pnpm bench --quick` runs: every Tessera contender that has a limit (the hot path on a
+ * store, per framework) and that limit, as pairs, limit first.
+ */
+export function limitPairs(
+  entries: ContenderEntry[] = contenders,
+): [limit: ContenderEntry, tessera: ContenderEntry][] {
+  const byName = new Map(entries.map((e) => [e.name, e]));
+  return entries.flatMap((entry) => {
+    const limit = entry.limit ? byName.get(entry.limit) : undefined;
+    return limit ? [[limit, entry] as [ContenderEntry, ContenderEntry]] : [];
+  });
+}
 
 /** Absolute path of a contender's file. */
 export function contenderPath(entry: ContenderEntry): string {

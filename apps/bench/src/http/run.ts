@@ -2,15 +2,16 @@
  * The HTTP comparison: every contender's server in its own child process, a warm-up for each,
  * then rounds in which every contender is loaded once, in an order rotated by one place per
  * round, so drift on the machine (other load, thermal, GC) hits them all alike. A round's ratio
- * is a contender's throughput over the bare-Express ceiling's in that same round; the report
- * shows the median over rounds of both.
+ * is a contender's throughput over its framework's bare ceiling's in that same round, and for a
+ * Tessera contender on a store also over its raw-read limit's (same store, same framework) in
+ * that same round; the report shows the median over rounds of each.
  */
 import { load1 } from "../machine.js";
 import { median, range, rotate } from "../stats.js";
 import { type BenchContext, type Credential, cookiePair } from "./contender.js";
 import { type LoadResult, resyncCookies, runLoad } from "./load.js";
-import { CEILING, type ContenderEntry } from "./registry.js";
-import { type ServerHandle, startServer } from "./server.js";
+import { CEILINGS, type ContenderEntry } from "./registry.js";
+import { type ServerHandle, type StartOptions, startServer } from "./server.js";
 
 /** Settings of the HTTP run. */
 export interface HttpSettings {
@@ -18,6 +19,14 @@ export interface HttpSettings {
   warmupSeconds: number;
   roundSeconds: number;
   rounds: number;
+  /**
+   * `"rotate"` (default): the whole list rotated by one place per round. `"pairs"`: each
+   * Tessera contender runs right after its limit, pairs rotated by one pair per round and the
+   * order within a pair swapped every other round (the quick mode, where few rounds run).
+   */
+  schedule?: "rotate" | "pairs";
+  /** Servers started at once (each in its own process) before the checks. Default 1. */
+  startConcurrency?: number;
 }
 
 /** One run of one contender in one round. */
@@ -36,9 +45,18 @@ export interface HttpContenderResult {
   /** Median over rounds of 2xx responses per second. */
   rps: number;
   rpsRange: [number, number];
-  /** Median over rounds of rps / ceiling rps in the same round. */
+  /** The framework it runs on. */
+  framework: string;
+  /** The framework's ceiling its ratio is taken against. */
+  ceiling: string;
+  /** Median over rounds of rps / its framework's ceiling rps in the same round (NaN without it). */
   ratio: number;
   ratioRange: [number, number];
+  /** Its raw-read limit (a Tessera contender on a store), or null. */
+  limit: string | null;
+  /** Median over rounds of rps / the limit's rps in the same round (NaN without a limit). */
+  limitRatio: number;
+  limitRatioRange: [number, number];
   p50: number;
   p99: number;
   /** Median over rounds of the server's CPU µs per request. */
@@ -68,7 +86,7 @@ export const BENCH_USER_AGENT =
   "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 
 /** A contender that is up, logged in and checked. */
-interface Ready {
+export interface Ready {
   entry: ContenderEntry;
   server: ServerHandle;
   credentials: Credential[];
@@ -98,20 +116,26 @@ export async function checkAuthenticates(
   return null;
 }
 
-/** Runs the HTTP comparison over `entries` (the ceiling must be among them). */
-export async function runHttp(
+/**
+ * Starts `entries` (`concurrency` at a time), logs each in and checks its credential. Those that
+ * fail are stopped and returned as skipped, with the reason.
+ */
+export async function startContenders(
   entries: ContenderEntry[],
   context: Omit<BenchContext, "options">,
-  settings: HttpSettings,
+  settings: Pick<HttpSettings, "connections" | "startConcurrency">,
   log: (line: string) => void,
-): Promise<HttpResults> {
-  const ready: Ready[] = [];
-  const skipped: HttpResults["skipped"] = [];
-  try {
-    for (const entry of entries) {
+  start: StartOptions = {},
+): Promise<{ ready: Ready[]; skipped: HttpResults["skipped"] }> {
+  const slots: (Ready | { name: string; reason: string })[] = new Array(entries.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < entries.length) {
+      const index = next++;
+      const entry = entries[index]!;
       let server: ServerHandle | null = null;
       try {
-        server = await startServer(entry, context);
+        server = await startServer(entry, context, start);
         // A rotating server gets one session per connection, plus one spent on the check.
         const count = entry.followsCookies ? settings.connections + 1 : 1;
         const credentials = await server.prepare(count);
@@ -120,56 +144,120 @@ export async function runHttp(
         if (problem) throw new Error(problem);
         const used = credentials.length ? credentials : [check];
         const cookies = used.map((c) => cookiePair(c.setCookie)).filter(Boolean);
-        ready.push({ entry, server, credentials: used, cookies });
+        slots[index] = { entry, server, credentials: used, cookies };
         log(`http: ${entry.name} up (pid ${server.pid})`);
       } catch (error) {
         await server?.stop();
         const reason = error instanceof Error ? error.message.split("\n")[0]! : String(error);
-        skipped.push({ name: entry.name, reason });
+        slots[index] = { name: entry.name, reason };
         log(`http: ${entry.name} SKIPPED: ${reason}`);
       }
     }
-    if (!ready.some((r) => r.entry.name === CEILING)) {
-      throw new Error(`the ceiling (${CEILING}) did not start: no ratio can be taken`);
-    }
+  };
+  const workers = Math.max(1, Math.min(settings.startConcurrency ?? 1, entries.length));
+  await Promise.all(Array.from({ length: workers }, worker));
+  const ready = slots.filter((s): s is Ready => "server" in s);
+  const skipped = slots.filter((s): s is { name: string; reason: string } => !("server" in s));
+  return { ready, skipped };
+}
 
-    const load = async (r: Ready, seconds: number): Promise<RoundResult> => {
-      const followCookies = r.entry.followsCookies ?? false;
-      const cpuBefore = await r.server.cpu();
-      const result = await runLoad(r.server.url, {
-        connections: settings.connections,
-        seconds,
-        userAgent: BENCH_USER_AGENT,
-        cookies: r.cookies,
-        followCookies,
-      });
-      const serverCpuUs = ((await r.server.cpu()) - cpuBefore) / (result.ok + result.non2xx);
-      if (followCookies) await resyncCookies(r.server.url, r.cookies, BENCH_USER_AGENT);
-      return { ...result, serverCpuUs };
-    };
+/** One load run against a ready contender, with the server's CPU per request. */
+export async function loadContender(
+  r: Ready,
+  seconds: number,
+  connections: number,
+): Promise<RoundResult> {
+  const followCookies = r.entry.followsCookies ?? false;
+  const cpuBefore = await r.server.cpu();
+  const result = await runLoad(r.server.url, {
+    connections,
+    seconds,
+    userAgent: BENCH_USER_AGENT,
+    cookies: r.cookies,
+    followCookies,
+  });
+  const serverCpuUs = ((await r.server.cpu()) - cpuBefore) / (result.ok + result.non2xx);
+  if (followCookies) await resyncCookies(r.server.url, r.cookies, BENCH_USER_AGENT);
+  return { ...result, serverCpuUs };
+}
 
+/**
+ * The order of one round. `"rotate"`: the list rotated by `round` places. `"pairs"`: each
+ * contender with a limit right after (or, every other round, right before) that limit, the
+ * pairs rotated by `round` pairs; anything unpaired follows, rotated.
+ */
+export function roundOrder(
+  ready: Ready[],
+  round: number,
+  schedule: HttpSettings["schedule"],
+): Ready[] {
+  if (schedule !== "pairs") return rotate(ready, round);
+  const byName = new Map(ready.map((r) => [r.entry.name, r]));
+  const paired = new Set<string>();
+  const pairs: Ready[][] = [];
+  for (const r of ready) {
+    const limit = r.entry.limit ? byName.get(r.entry.limit) : undefined;
+    if (!limit || paired.has(r.entry.name)) continue;
+    paired.add(r.entry.name);
+    paired.add(limit.entry.name);
+    pairs.push(round % 2 === 0 ? [limit, r] : [r, limit]);
+  }
+  // A limit shared by two contenders runs once per pair; drop the repeats, keep the first.
+  const seen = new Set<string>();
+  const order = rotate(pairs, round)
+    .flat()
+    .filter((r) => {
+      if (seen.has(r.entry.name)) return false;
+      seen.add(r.entry.name);
+      return true;
+    });
+  return [
+    ...order,
+    ...rotate(
+      ready.filter((r) => !paired.has(r.entry.name)),
+      round,
+    ),
+  ];
+}
+
+/** Runs the HTTP comparison over `entries`. */
+export async function runHttp(
+  entries: ContenderEntry[],
+  context: Omit<BenchContext, "options">,
+  settings: HttpSettings,
+  log: (line: string) => void,
+): Promise<HttpResults> {
+  const { ready, skipped } = await startContenders(entries, context, settings, log);
+  try {
+    if (ready.length === 0) throw new Error("no contender started: nothing to measure");
     for (const r of ready) {
-      await load(r, settings.warmupSeconds);
+      await loadContender(r, settings.warmupSeconds, settings.connections);
       log(`http: warmed up ${r.entry.name}`);
     }
 
     const perRound = new Map<string, RoundResult[]>();
     const ratios = new Map<string, number[]>();
+    const limitRatios = new Map<string, number[]>();
+    const push = (map: Map<string, number[]>, name: string, value: number) =>
+      map.set(name, [...(map.get(name) ?? []), value]);
     const orders: string[][] = [];
     const roundLoad: number[] = [];
     for (let round = 0; round < settings.rounds; round++) {
-      const order = rotate(ready, round);
+      const order = roundOrder(ready, round, settings.schedule);
       orders.push(order.map((r) => r.entry.name));
       const results = new Map<string, RoundResult>();
       for (const r of order) {
-        const result = await load(r, settings.roundSeconds);
+        const result = await loadContender(r, settings.roundSeconds, settings.connections);
         results.set(r.entry.name, result);
         perRound.set(r.entry.name, [...(perRound.get(r.entry.name) ?? []), result]);
       }
       roundLoad.push(load1());
-      const ceiling = results.get(CEILING)!.rps;
-      for (const [name, result] of results) {
-        ratios.set(name, [...(ratios.get(name) ?? []), result.rps / ceiling]);
+      for (const r of order) {
+        const rps = results.get(r.entry.name)!.rps;
+        const ceiling = results.get(CEILINGS[r.entry.framework]);
+        push(ratios, r.entry.name, ceiling ? rps / ceiling.rps : Number.NaN);
+        const limit = r.entry.limit ? results.get(r.entry.limit) : undefined;
+        push(limitRatios, r.entry.name, limit ? rps / limit.rps : Number.NaN);
       }
       log(
         `http: round ${round + 1}/${settings.rounds}: ` +
@@ -188,13 +276,19 @@ export async function runHttp(
         const rounds = perRound.get(r.entry.name) ?? [];
         const rps = rounds.map((x) => x.rps);
         const ratio = ratios.get(r.entry.name) ?? [];
+        const limitRatio = limitRatios.get(r.entry.name) ?? [];
         return {
           name: r.entry.name,
           label: r.entry.label,
+          framework: r.entry.framework,
+          ceiling: CEILINGS[r.entry.framework],
           rps: median(rps),
           rpsRange: range(rps),
           ratio: median(ratio),
           ratioRange: range(ratio),
+          limit: r.entry.limit ?? null,
+          limitRatio: median(limitRatio),
+          limitRatioRange: range(limitRatio),
           p50: median(rounds.map((x) => x.p50)),
           p99: median(rounds.map((x) => x.p99)),
           serverCpuUs: median(rounds.map((x) => x.serverCpuUs)),

@@ -17,6 +17,11 @@ export interface ServerHandle {
   prepare(count: number): Promise<Credential[]>;
   /** CPU time (user + system, µs) the server process has used so far. */
   cpu(): Promise<number>;
+  /**
+   * The child's monotonic clock in µs (`process.hrtime`, the clock V8's CPU profiler stamps its
+   * samples with on Linux), to cut a `--cpu-prof` profile down to a load window.
+   */
+  clock(): Promise<number>;
   /** Stops the child (IPC, then SIGKILL by PID after 5 s). */
   stop(): Promise<void>;
 }
@@ -28,17 +33,28 @@ type ChildMessage =
   | { type: "ready"; port: number }
   | { type: "prepared"; credentials: Credential[] }
   | { type: "cpu"; micros: number }
+  | { type: "clock"; micros: number }
   | { type: "error"; message: string };
+
+/** How a contender's child process is started. */
+export interface StartOptions {
+  /** How long to wait for each answer of the child. Default 60 s. */
+  timeoutMs?: number;
+  /** More Node flags for the child (e.g. `--cpu-prof`). */
+  execArgv?: string[];
+  /** How long `stop()` waits for the child to exit before SIGKILL. Default 5 s. */
+  stopWaitMs?: number;
+}
 
 /** Starts `entry` with `context` (its `options` are filled from the entry). */
 export async function startServer(
   entry: ContenderEntry,
   context: Omit<BenchContext, "options">,
-  timeoutMs = 60_000,
+  { timeoutMs = 60_000, execArgv = [], stopWaitMs = 5000 }: StartOptions = {},
 ): Promise<ServerHandle> {
   const child = fork(CHILD, [], {
     cwd: BENCH_ROOT,
-    execArgv: ["--import", "tsx"],
+    execArgv: ["--import", "tsx", ...execArgv],
     env: {
       ...process.env,
       NODE_ENV: "production",
@@ -86,7 +102,7 @@ export async function startServer(
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     if (child.connected) child.send({ type: "stop" });
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, stopWaitMs))]);
     if (child.exitCode === null && child.signalCode === null) process.kill(pid, "SIGKILL");
   };
 
@@ -109,6 +125,11 @@ export async function startServer(
     async cpu() {
       const answer = next("cpu", "cpu");
       child.send({ type: "cpu" });
+      return (await answer).micros;
+    },
+    async clock() {
+      const answer = next("clock", "clock");
+      child.send({ type: "clock" });
       return (await answer).micros;
     },
     stop,

@@ -64,12 +64,21 @@ export interface GateOptions {
   dbsc?: DbscHandler;
 }
 
-/** What an integration tells the gate about one request. */
+/** Request headers as Node.js keeps them: lower-case names, repeated headers as arrays. */
+export type HeaderRecord = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/**
+ * What an integration tells the gate about one request. Give the headers either as a reader
+ * (`header`, for a Fetch `Headers`) or, on Node.js servers, as the request's own header object
+ * (`headers`), which spares a closure per request.
+ */
 export interface RequestFacts {
   /** HTTP method. */
   method: string;
   /** Reads a request header by lower-case name (several values joined by `, `). */
-  header(name: string): string | null | undefined;
+  header?: ((name: string) => string | null | undefined) | undefined;
+  /** The request's headers as Node.js's `IncomingMessage.headers` holds them. */
+  headers?: HeaderRecord | undefined;
   /** The peer address of the connection (socket), if the framework exposes it. */
   remoteAddress?: string | null | undefined;
   /** Whether the connection itself is TLS (may be a getter: read only when needed). */
@@ -131,6 +140,8 @@ export interface Gate {
 
 /** The session state of one request, and the helpers that change it. */
 export interface RequestSession {
+  /** The session manager that checked this request. */
+  readonly sessions: Sessions;
   /** The answer that refuses this request (CSRF, store outage), or `null` to proceed. */
   readonly refusal: HttpAnswer | null;
   /**
@@ -180,6 +191,11 @@ export interface RequestSession {
   /** What the response must carry; `null` when nothing (the common case). */
   effects(): ResponseEffects | null;
   /**
+   * The 503 answer for a Tessera store failure thrown while handling this request (`login`,
+   * `logout`, ...), else `null`; reported to the gate's `onRefusal` like every refusal.
+   */
+  answerForError(error: unknown): HttpAnswer | null;
+  /**
    * Called after a helper changed the request's session (login, logout, step-up, ...), so an
    * integration can keep its own view (`req.session`, `c.var.session`) in step.
    */
@@ -219,16 +235,35 @@ export function sessionIdOf(token: string | null | undefined): string | null {
 }
 
 /**
+ * Reads header `name` (lower case) from a request's facts, whichever way they carry headers;
+ * several values are joined by `, `.
+ */
+export function readHeader(
+  request: Pick<RequestFacts, "header" | "headers">,
+  name: string,
+): string | null | undefined {
+  const headers = request.headers;
+  if (headers !== undefined) {
+    const value = headers[name];
+    return typeof value === "string" || value === undefined ? value : value.join(", ");
+  }
+  return request.header?.(name);
+}
+
+/**
  * The session ids named by the tokens a request carries (each session cookie, then the bearer
  * header), without a store call.
  */
-export function presentedSessionIds(sessions: Sessions, request: Pick<RequestFacts, "header">) {
+export function presentedSessionIds(
+  sessions: Sessions,
+  request: Pick<RequestFacts, "header" | "headers">,
+) {
   const tokens = cookieValues(
-    request.header("cookie"),
+    readHeader(request, "cookie"),
     sessions.cookie.name,
     MAX_COOKIE_CANDIDATES,
   );
-  const bearer = parseBearer(request.header("authorization"));
+  const bearer = parseBearer(readHeader(request, "authorization"));
   if (bearer !== null) tokens.push(bearer);
   const ids: string[] = [];
   for (const token of tokens) {
@@ -292,11 +327,11 @@ export function createGate(sessions: Sessions, options: GateOptions = {}): Gate 
     const client: ClientInfo = {};
     const ip = clientAddress(
       request.remoteAddress,
-      trustedProxies > 0 ? request.header("x-forwarded-for") : null,
+      trustedProxies > 0 ? readHeader(request, "x-forwarded-for") : null,
       trustedProxies,
     );
     if (ip) client.ip = ip;
-    const userAgent = request.header("user-agent");
+    const userAgent = readHeader(request, "user-agent");
     if (userAgent) client.userAgent = userAgent;
     if (request.deviceId) client.deviceId = request.deviceId;
     return client;
@@ -304,11 +339,11 @@ export function createGate(sessions: Sessions, options: GateOptions = {}): Gate 
 
   function ownOrigin(request: RequestFacts): string | undefined {
     const host =
-      (trustedProxies > 0 ? firstForwarded(request.header("x-forwarded-host")) : undefined) ??
-      request.header("host");
+      (trustedProxies > 0 ? firstForwarded(readHeader(request, "x-forwarded-host")) : undefined) ??
+      readHeader(request, "host");
     if (!host) return undefined;
     const proto =
-      (trustedProxies > 0 ? firstForwarded(request.header("x-forwarded-proto")) : undefined) ??
+      (trustedProxies > 0 ? firstForwarded(readHeader(request, "x-forwarded-proto")) : undefined) ??
       (request.secure ? "https" : "http");
     return `${proto.toLowerCase()}://${host.toLowerCase()}`;
   }
@@ -317,12 +352,21 @@ export function createGate(sessions: Sessions, options: GateOptions = {}): Gate 
     sessions,
 
     async open(request) {
-      const cookies = cookieValues(request.header("cookie"), cookieName, MAX_COOKIE_CANDIDATES);
+      if (request.headers === undefined && typeof request.header !== "function") {
+        throw new TesseraConfigError(
+          "request facts need a header(name) reader or a headers object",
+        );
+      }
+      const cookies = cookieValues(
+        readHeader(request, "cookie"),
+        cookieName,
+        MAX_COOKIE_CANDIDATES,
+      );
       if (checkOrigin) {
         const refused = checkOrigin({
           method: request.method,
-          origin: request.header("origin"),
-          secFetchSite: request.header("sec-fetch-site"),
+          origin: readHeader(request, "origin"),
+          secFetchSite: readHeader(request, "sec-fetch-site"),
           ownOrigin: () => ownOrigin(request),
           hasSessionCookie: cookies.length > 0,
         });
@@ -336,7 +380,9 @@ export function createGate(sessions: Sessions, options: GateOptions = {}): Gate 
           await state.check(cookies, request, undefined);
           await state.serve(dbsc, route, request);
         } else {
-          const device = dbsc ? { cookie: dbsc.cookieFrom(request.header("cookie")) } : undefined;
+          const device = dbsc
+            ? { cookie: dbsc.cookieFrom(readHeader(request, "cookie")) }
+            : undefined;
           await state.check(cookies, request, device);
         }
       } catch (error) {
@@ -415,7 +461,7 @@ class GateRequest implements RequestSession {
       if (result.ok) return this.#accept(result, candidate, "cookie");
       if (reason === null || reason === "malformed") reason = result.reason;
     }
-    const bearer = parseBearer(request.header("authorization"));
+    const bearer = parseBearer(readHeader(request, "authorization"));
     if (bearer !== null) {
       const result = await this.sessions.validate(bearer, this.client, options);
       if (result.ok) return this.#accept(result, bearer, "bearer");
@@ -554,6 +600,11 @@ class GateRequest implements RequestSession {
     }
     this.onSessionChange?.(this.session);
     return result.session;
+  }
+
+  answerForError(error: unknown): HttpAnswer | null {
+    const answer = answerForError(error);
+    return answer && this.report ? this.report(answer) : answer;
   }
 
   effects(): ResponseEffects | null {

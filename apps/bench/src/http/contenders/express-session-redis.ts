@@ -20,7 +20,9 @@ export default defineContender(async (context) => {
   await redis.connect();
   const prefix = `${context.redisPrefix}sess:`;
   const app = authApp(
-    (req) => req.session.userId ?? null,
+    // `?.` and `!`: @tessera/express's own `req.session` (Session | null) is merged into the
+    // same Request type in this package; at run time this server only has express-session's.
+    (req) => req.session?.userId ?? null,
     (app) => {
       app.use(
         session({
@@ -33,7 +35,7 @@ export default defineContender(async (context) => {
         }),
       );
       app.post("/login", (req, res) => {
-        req.session.userId = context.userId;
+        req.session!.userId = context.userId;
         res.status(204).end();
       });
     },

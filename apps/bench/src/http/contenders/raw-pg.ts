@@ -1,22 +1,25 @@
 /**
- * The Postgres floor: a hand-rolled session that costs exactly one primary-key SELECT per
- * request through a node-postgres Pool (random id in a cookie, one row per session).
+ * The Postgres floor on one framework (`options.framework`): a hand-rolled session that costs
+ * exactly one primary-key SELECT per request through a node-postgres Pool of 10 (random id in a
+ * cookie, one row per session).
  */
 import { randomBytes } from "node:crypto";
 import { parse, serialize } from "cookie";
 import pg from "pg";
 import { defineContender } from "../contender.js";
-import { authApp } from "../express-kit.js";
+import { cookieApp, frameworkOf } from "../frameworks.js";
 
 export default defineContender(async (context) => {
   const pool = new pg.Pool({ ...context.pg, max: 10 });
-  const table = `"${context.pgSchema}".raw_sessions`;
+  const framework = frameworkOf(context.options);
+  // A table per framework: contenders start at the same time and must not race to create one.
+  const table = `"${context.pgSchema}".raw_sessions_${framework}`;
   await pool.query(
     `CREATE TABLE IF NOT EXISTS ${table} (id text PRIMARY KEY, user_id text NOT NULL, expires_at timestamptz NOT NULL)`,
   );
   return {
-    app: authApp(async (req) => {
-      const id = parse(req.headers.cookie ?? "").sid;
+    app: await cookieApp(framework, async (cookie) => {
+      const id = parse(cookie ?? "").sid;
       if (!id) return null;
       const { rows } = await pool.query<{ user_id: string }>(
         `SELECT user_id FROM ${table} WHERE id = $1`,

@@ -1,19 +1,21 @@
 /**
- * The Redis floor: a hand-rolled session that costs exactly one raw ioredis GET per request
- * (random id in a cookie, user id in a Redis string). No hashing, no rotation, no expiry logic.
+ * The Redis floor on one framework (`options.framework`): a hand-rolled session that costs
+ * exactly one raw ioredis GET per request (random id in a cookie, user id in a Redis string).
+ * No hashing, no rotation, no expiry logic.
  */
 import { randomBytes } from "node:crypto";
 import { parse, serialize } from "cookie";
 import Redis from "ioredis";
 import { defineContender } from "../contender.js";
-import { authApp } from "../express-kit.js";
+import { cookieApp, frameworkOf } from "../frameworks.js";
 
 export default defineContender(async (context) => {
   const redis = new Redis(context.redisUrl);
-  const key = (id: string) => `${context.redisPrefix}raw:${id}`;
+  const framework = frameworkOf(context.options);
+  const key = (id: string) => `${context.redisPrefix}raw-${framework}:${id}`;
   return {
-    app: authApp(async (req) => {
-      const id = parse(req.headers.cookie ?? "").sid;
+    app: await cookieApp(framework, async (cookie) => {
+      const id = parse(cookie ?? "").sid;
       return id ? await redis.get(key(id)) : null;
     }),
     async prepare() {

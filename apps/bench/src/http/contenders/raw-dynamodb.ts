@@ -1,0 +1,48 @@
+/**
+ * The DynamoDB floor on one framework (`options.framework`): a hand-rolled session that costs
+ * exactly one strongly consistent GetItem per request (random id in a cookie, one item per
+ * session), through the same SDK client settings and the same dynalite as Tessera's store.
+ */
+import { randomBytes } from "node:crypto";
+import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { createTable } from "@tessera/dynamodb/setup";
+import { parse, serialize } from "cookie";
+import { defineContender } from "../contender.js";
+import { dynamoClient, dynamoTableName, itemBytes } from "../dynamodb-kit.js";
+import { cookieApp, frameworkOf } from "../frameworks.js";
+
+export default defineContender(async (context) => {
+  const client = dynamoClient(context);
+  const framework = frameworkOf(context.options);
+  const tableName = dynamoTableName(context, `raw-${framework}`);
+  // The same key schema as Tessera's table (pk + sk strings), made by the same helper.
+  await createTable(client, { tableName, pollInterval: 50 });
+  const key = (id: string) => ({ pk: { S: `raw#${id}` }, sk: { S: `raw#${id}` } });
+  return {
+    app: await cookieApp(framework, async (cookie) => {
+      const id = parse(cookie ?? "").sid;
+      if (!id) return null;
+      const { Item } = await client.send(
+        new GetItemCommand({ TableName: tableName, Key: key(id), ConsistentRead: true }),
+      );
+      return Item?.userId?.S ?? null;
+    }),
+    async prepare() {
+      const id = randomBytes(20).toString("base64url");
+      const item = { ...key(id), userId: { S: context.userId } };
+      await client.send(new PutItemCommand({ TableName: tableName, Item: item }));
+      return {
+        setCookie: serialize("sid", id, {
+          httpOnly: true,
+          secure: true,
+          sameSite: "lax",
+          path: "/",
+        }),
+        userId: context.userId,
+        storedBytes: itemBytes(item),
+        storedHow: "DynamoDB item size",
+      };
+    },
+    close: async () => client.destroy(),
+  };
+});
