@@ -82,8 +82,11 @@ const JSON_HEADERS = {
 } as const;
 
 function checkPath(name: string, value: string): string {
-  if (typeof value !== "string" || !value.startsWith("/") || /[\s?#"\\]/.test(value)) {
-    throw new TesseraConfigError(`${name} must be an absolute path without query, like "/dbsc"`);
+  // Printable ASCII only: the path travels in a structured header (an sf-string).
+  if (typeof value !== "string" || !/^\/[\x21-\x7e]*$/.test(value) || /[?#"\\]/.test(value)) {
+    throw new TesseraConfigError(
+      `${name} must be an absolute ASCII path without query, like "/dbsc", got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }

@@ -34,7 +34,7 @@ export interface DbscHandler {
    * The headers a login response carries to offer registration (`Secure-Session-Registration`),
    * or `null` when the session is gone. One store write (the registration challenge).
    */
-  offer(sessionId: string, userId: string): Promise<Record<string, string> | null>;
+  offer(sessionId: string): Promise<Record<string, string> | null>;
   /** Serves the registration route for the request's session (`null`: none). */
   register(
     request: RequestFacts,

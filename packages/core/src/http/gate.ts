@@ -546,7 +546,7 @@ class GateRequest implements RequestSession {
     this.#write(created.token, created.session, true);
     if (this.dbsc) {
       // Offer the browser a device key (DBSC); one without DBSC ignores the header.
-      this.#extraHeaders = await this.dbsc.offer(created.session.id, created.session.userId);
+      this.#extraHeaders = await this.dbsc.offer(created.session.id);
     }
     this.onSessionChange?.(this.session);
     return created;
