@@ -5,7 +5,7 @@
  */
 
 import { type Session, type Sessions, TesseraError } from "@tessera/core";
-import type { HttpAnswer } from "@tessera/core/http";
+import type { DbscHandler, HttpAnswer } from "@tessera/core/http";
 import { login, logout, logoutEverywhere, tessera } from "@tessera/hono";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -36,6 +36,8 @@ export interface DemoDependencies {
   clientIp: (c: Context) => string | undefined;
   /** Sees every refusal Tessera answers (403, 401, 503), e.g. to count them in metrics. */
   onRefusal?: (answer: HttpAnswer) => void;
+  /** Device-bound sessions (DBSC, `createDbsc()` of `@tessera/dbsc`), if on. */
+  dbsc?: DbscHandler;
 }
 
 /** The demo's own context variables. */
@@ -53,6 +55,8 @@ const ENDED: Record<string, string> = {
   reused:
     "Your session was ended because an old copy of its cookie was used again: someone else may have had it. Please log in again.",
   "binding-mismatch": "Your session is bound to another device. Please log in again.",
+  "device-unbound":
+    "This session is bound to the browser that signed in (DBSC): a copy of its cookie does not work anywhere else. Please log in again.",
   "invalid-secret": "Your session cookie was not valid. Please log in again.",
   malformed: "Your session cookie was not valid. Please log in again.",
 };
@@ -106,6 +110,7 @@ export function createDemoApp(deps: DemoDependencies) {
     tessera(sessions, {
       getRemoteAddress: deps.clientIp,
       ...(deps.onRefusal ? { onRefusal: deps.onRefusal } : {}),
+      ...(deps.dbsc ? { dbsc: deps.dbsc } : {}),
     }),
   );
 

@@ -18,6 +18,12 @@ export interface DemoConfig {
   rotationGrace: number;
   freshFor: number;
   secureCookies: boolean;
+  /** `DEMO_DBSC`: offer device-bound sessions (DBSC) to browsers that support them (default on). */
+  dbsc: boolean;
+  /** `TESSERA_DBSC_COOKIE_TTL`: seconds a DBSC bound cookie lives before the browser renews it. */
+  dbscCookieTtl: number;
+  /** `TLS_CERT` / `TLS_KEY`: PEM files to serve HTTPS with (DBSC needs a secure origin). */
+  tls: { cert: string; key: string } | undefined;
   /** `DEMO_ADMIN`: the username made admin at start, if that account exists. */
   adminUsername: string | undefined;
   limits: LimitSettings;
@@ -37,6 +43,14 @@ function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): numbe
   const value = integer(env, name, fallback);
   if (value === 0) throw new Error(`${name} must be at least 1`);
   return value;
+}
+
+function tlsFiles(env: NodeJS.ProcessEnv): DemoConfig["tls"] {
+  const cert = env.TLS_CERT?.trim();
+  const key = env.TLS_KEY?.trim();
+  if (!cert && !key) return undefined;
+  if (!cert || !key) throw new Error("TLS_CERT and TLS_KEY go together: set both or neither");
+  return { cert, key };
 }
 
 /** Reads the settings; throws with the variable's name when one is invalid. */
@@ -62,6 +76,9 @@ export function readConfig(env: NodeJS.ProcessEnv): DemoConfig {
     // Browsers treat http://localhost as a secure context, so Secure + __Host- cookies work
     // there; set SECURE_COOKIES=false to reach the demo over plain http on another host.
     secureCookies: env.SECURE_COOKIES !== "false",
+    dbsc: env.DEMO_DBSC !== "false",
+    dbscCookieTtl: positive(env, "TESSERA_DBSC_COOKIE_TTL", 600),
+    tls: tlsFiles(env),
     adminUsername: env.DEMO_ADMIN?.trim() || undefined,
     limits: {
       attemptsPerIp: positive(env, "DEMO_ATTEMPTS_PER_IP", 30),

@@ -3,8 +3,11 @@
  * `DATA_DIR`) | redis (`REDIS_URL`) | postgres (`DATABASE_URL`) | dynamodb (`DYNAMODB_ENDPOINT`,
  * `DYNAMODB_TABLE`); `DEMO_ADMIN` names the admin account. Prints the store in use and the URL.
  */
+import { readFileSync } from "node:fs";
+import { createServer as createHttpsServer } from "node:https";
 import { serve } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
+import { createDbsc } from "@tessera/dbsc";
 import { createAccounts } from "./accounts.js";
 import { mountAnomalies } from "./anomalies.js";
 import { createDemoApp } from "./app.js";
@@ -54,13 +57,29 @@ const app = createDemoApp({
   clientIp: (c) => getConnInfo(c).remote.address,
   // 503s (and every other refusal) counted in the `tessera.http.answers` metric.
   onRefusal: (answer) => operations.telemetry.recordAnswer(answer.status),
+  // Device-bound sessions: browsers with DBSC keep a key; a copied cookie dies at its next refresh.
+  ...(config.dbsc ? { dbsc: createDbsc(sessions, { cookieTtl: config.dbscCookieTtl }) } : {}),
 });
 mountAnomalies(app, operations.detectors);
 
-const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
-  console.log(`Tessera demo: sessions in ${opened.name}`);
-  console.log(`Tessera demo: listening on http://localhost:${info.port}`);
-});
+const tls = config.tls;
+const server = serve(
+  {
+    fetch: app.fetch,
+    port: config.port,
+    hostname: config.host,
+    ...(tls
+      ? {
+          createServer: createHttpsServer,
+          serverOptions: { cert: readFileSync(tls.cert), key: readFileSync(tls.key) },
+        }
+      : {}),
+  },
+  (info) => {
+    console.log(`Tessera demo: sessions in ${opened.name}`);
+    console.log(`Tessera demo: listening on ${tls ? "https" : "http"}://localhost:${info.port}`);
+  },
+);
 
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -32,6 +32,7 @@ const STYLE = `
   .notice.error { background: #fde2e2; }
   .tag { font-size: 12px; padding: 2px 6px; border-radius: 4px; background: #dcfce7; }
   .tag.stale { background: #f1f2f4; }
+  .tag.bound { background: #dbeafe; }
   .muted { color: #667085; font-size: 13px; }
   code { font-size: 13px; }
 `;
@@ -155,7 +156,12 @@ export function devicesPage(account: Account, devices: DeviceSession[], notices:
           ${devices.map(
             (device) => html`<tr data-session="${device.id}">
               <td>${device.client.browser ?? "unknown"} on ${device.client.os ?? "unknown"}
-                ${device.current ? html` <span class="tag">this device</span>` : ""}</td>
+                ${device.current ? html` <span class="tag">this device</span>` : ""}
+                ${
+                  device.deviceBound
+                    ? html` <span class="tag bound" title="Its cookie only works in the browser holding this session's key (DBSC)">device-bound</span>`
+                    : ""
+                }</td>
               <td>${device.client.ipPrefix ?? "unknown"}</td>
               <td>${time(device.lastActiveAt)}</td>
               <td>${time(device.createdAt)}</td>

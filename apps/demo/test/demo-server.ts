@@ -105,7 +105,7 @@ export async function startDemo(
     });
   });
   return {
-    url: `http://localhost:${port}`,
+    url: `${env.TLS_CERT ? "https" : "http"}://localhost:${port}`,
     output: () => output,
     async stop() {
       if (child.exitCode === null) {

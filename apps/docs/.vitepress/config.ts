@@ -59,6 +59,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: "Freshness and step-up", link: "/concepts/freshness" },
       { text: "Revocation", link: "/concepts/revocation" },
       { text: "Access tokens", link: "/concepts/access-tokens" },
+      { text: "Device-bound sessions (DBSC)", link: "/concepts/device-bound-sessions" },
     ],
   },
   {

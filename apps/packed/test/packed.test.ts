@@ -7,7 +7,7 @@ import type { Server } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { Client, connectRedis, dropPrefix, uniquePrefix } from "@tessera/testing";
+import { Client, connectRedis, DbscBrowser, dropPrefix, uniquePrefix } from "@tessera/testing";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { runScript, startServer } from "./processes.js";
 import {
@@ -176,6 +176,23 @@ describe("README examples from the tarballs, as ESM and as CommonJS", () => {
         expect((await browser.get("/me")).status).toBe(401);
       }),
   );
+
+  it("@tessera/dbsc: the quick start registers a DBSC browser and refuses a copied cookie", () =>
+    inBothFormats(async ({ ext, translate }) => {
+      const server = await startServer(
+        scratch.dir,
+        `dbsc.${ext}`,
+        translate(readmeExample("dbsc", "Quick start")),
+      );
+      onTestFinished(server.stop);
+      const browser = new DbscBrowser(server.url);
+      await browser.post("/login", { json: { user: "alice" } });
+      expect(browser.registration?.status).toBe(200);
+      expect((await browser.get("/me")).body).toEqual({ user: "alice", deviceBound: true });
+      const thief = new Client(server.url);
+      thief.jar.set("__Host-session", browser.client.jar.get("__Host-session")!);
+      expect((await thief.get("/me")).body.reason).toBe("device-unbound");
+    }));
 
   it("@tessera/postgres: the quick start runs on PGlite", () =>
     inBothFormats(async ({ ext, translate }) => {

@@ -29,7 +29,9 @@ export class SessionDurableObject extends DurableObject {
   /** The live record, or null when none is stored or it has expired (awaiting its alarm). */
   async readSession(): Promise<SessionRecord | null> {
     const record = await this.ctx.storage.get<SessionRecord>(RECORD);
-    return record && isLive(record, Date.now()) ? record : null;
+    if (!record || !isLive(record, Date.now())) return null;
+    // A record stored before the DBSC field existed has none: no device binding.
+    return record.dbsc === undefined ? { ...record, dbsc: null } : record;
   }
 
   /** Stores `record` unless a live record holds the id; arms the expiry alarm. */

@@ -11,7 +11,10 @@ export type SessionEventType =
   | "session.expired"
   | "session.reuse_detected"
   | "session.binding_mismatch"
-  | "session.invalid_secret";
+  | "session.invalid_secret"
+  | "session.dbsc_registered"
+  | "session.dbsc_refreshed"
+  | "session.dbsc_refused";
 
 /** One event. Never carries a token, a secret or a secret hash. */
 export interface SessionEvent {
@@ -25,7 +28,10 @@ export interface SessionEvent {
   /**
    * For `binding_mismatch`: `"soft"` (accepted) or `"strict"` (refused). For `revoked`:
    * `"revoke"`, `"revoke-all"` or `"reuse"`. For `rotated`: what rotated it, `"validate"` (the
-   * interval), `"rotate"` or `"reauthenticate"`. For `updated`: `"data"` or `"bind"`.
+   * interval), `"rotate"` or `"reauthenticate"`. For `updated`: `"data"` or `"bind"`. For
+   * `dbsc_refused`: why (`"wrong-key"`, `"replayed-challenge"`, `"expired-challenge"`,
+   * `"session-ended"`, `"missing-bound-cookie"`, ...; see `DeviceRefusal`). For
+   * `dbsc_registered`: the key's algorithm.
    */
   detail?: string;
   /** For a `revokeAll`: how many sessions the store removed. */

@@ -11,6 +11,16 @@ export {
   ipPrefix,
 } from "./binding.js";
 export type { CookieOptions, SessionCookie } from "./cookie.js";
+export type {
+  DeviceBindingView,
+  DeviceDenial,
+  DeviceGrant,
+  DeviceLifetimes,
+  DeviceProof,
+  DeviceRefusal,
+  DeviceRegistration,
+  DeviceSessions,
+} from "./device-sessions.js";
 export {
   InvalidArgumentError,
   isTesseraError,
@@ -36,6 +46,7 @@ export {
   type InvalidReason,
   type Sessions,
   type TokenSource,
+  type ValidateOptions,
   type ValidateResult,
 } from "./sessions.js";
 export type { SessionStore } from "./store/record.js";

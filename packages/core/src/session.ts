@@ -53,6 +53,11 @@ export interface Session {
   client: SessionClientInfo;
   /** The client changed (soft binding) on this request: freshness was dropped. */
   bindingChanged: boolean;
+  /**
+   * The browser registered a DBSC key for this session (`@tessera/dbsc`): the session works only
+   * with the short-lived cookie that key's holder renews, so a copied session cookie does not.
+   */
+  deviceBound: boolean;
 }
 
 /** A session as listed for its user. */
@@ -113,5 +118,6 @@ export function sessionView(
     fresh: isFresh(record, now, currentSecret),
     client: clientView(record.client),
     bindingChanged,
+    deviceBound: record.dbsc?.key != null,
   };
 }

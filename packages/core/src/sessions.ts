@@ -4,6 +4,8 @@
  */
 import { type ClientInfo, compareBinding, toStoredClient } from "./binding.js";
 import { createSessionCookie, parseBearer, type SessionCookie } from "./cookie.js";
+import { boundCookieMatches, deviceBindingOf, isDeviceBound } from "./device-binding.js";
+import { createDeviceSessions, type DeviceSessions } from "./device-sessions.js";
 import { InvalidArgumentError, SessionConflictError } from "./errors.js";
 import { emitEvent, type SessionEventType } from "./events.js";
 import { type ResolvedOptions, resolveOptions, type SessionsOptions } from "./options.js";
@@ -44,7 +46,21 @@ export type InvalidReason =
   | "expired"
   | "reused"
   | "binding-mismatch"
-  | "stale";
+  | "stale"
+  | "device-unbound";
+
+/** Options of `validate`. */
+export interface ValidateOptions {
+  /**
+   * The device-bound (DBSC) check: the value of the request's short-lived bound cookie, or
+   * `null` when it carries none. When given, a session whose browser registered a DBSC key is
+   * valid only with a live bound cookie (else `device-unbound`). Integrations with `dbsc` on
+   * pass it on every request; leave it out only where the key proof itself is checked (the DBSC
+   * refresh route).
+   * @defaultValue not checked
+   */
+  device?: { cookie: string | null };
+}
 
 /**
  * Result of `validate` / `rotate`. When `token` is not `null`, send it to the client
@@ -75,7 +91,7 @@ export interface Sessions {
     client?: ClientInfo;
   }): Promise<CreatedSession>;
   /** Checks a token on a request; one store read when nothing is due. */
-  validate(token: unknown, client?: ClientInfo): Promise<ValidateResult>;
+  validate(token: unknown, client?: ClientInfo, options?: ValidateOptions): Promise<ValidateResult>;
   /**
    * Validates and forces a rotation of the secret (after a privilege change). Never `ok` without
    * a new token: a token whose secret was already rotated away answers `stale` and changes nothing.
@@ -107,6 +123,8 @@ export interface Sessions {
   tokenFrom(headers: { cookie?: string | null; authorization?: string | null }): TokenSource | null;
   /** Set-Cookie helpers. */
   readonly cookie: SessionCookie;
+  /** Device-bound session credentials (DBSC) state, for `@tessera/dbsc`; applications need not call it. */
+  readonly device: DeviceSessions;
 }
 
 /** Compare-and-swap attempts before a write is reported as a conflict. */
@@ -188,6 +206,7 @@ export function createSessions(options: SessionsOptions): Sessions {
     token: unknown,
     client: ClientInfo | undefined,
     mode: CheckMode,
+    device?: ValidateOptions["device"],
   ): Promise<ValidateResult> {
     const parsed = parseToken(token);
     if (!parsed) return { ok: false, reason: "malformed" };
@@ -218,6 +237,21 @@ export function createSessions(options: SessionsOptions): Sessions {
       if (verdict === "reject") {
         emit("session.binding_mismatch", record, current, { detail: "strict" });
         return { ok: false, reason: "binding-mismatch" };
+      }
+      if (
+        device !== undefined &&
+        isDeviceBound(record) &&
+        !boundCookieMatches(
+          deviceBindingOf(record),
+          device.cookie === null ? null : hashSecret(device.cookie),
+          at,
+        )
+      ) {
+        // The browser holding the key renews its bound cookie before sending; a request without
+        // one is a copied session cookie (or a browser that gave up refreshing). Refused, the
+        // session left as it is: the key holder goes on.
+        emit("session.dbsc_refused", record, current, { detail: "missing-bound-cookie" });
+        return { ok: false, reason: "device-unbound" };
       }
       if (mode !== "validate" && match !== "current") {
         // A forced rotation must hand out a new secret, and one derived from a secret that was
@@ -291,6 +325,7 @@ export function createSessions(options: SessionsOptions): Sessions {
 
   return {
     cookie,
+    device: createDeviceSessions(store, now, emit),
 
     async create(input) {
       if (!input || typeof input !== "object")
@@ -316,13 +351,15 @@ export function createSessions(options: SessionsOptions): Sessions {
         expiresAt: Math.min(at + config.idleMs, at + config.absoluteMs),
         absoluteExpiresAt: at + config.absoluteMs,
         client: toStoredClient(input.client),
+        dbsc: null,
       };
       await store.create(record);
       emit("session.created", record, record.client);
       return { session: sessionView(record, at), token: formatToken(record.id, secret) };
     },
 
-    validate: (token, client) => check(token, client, "validate"),
+    validate: (token, client, validateOptions) =>
+      check(token, client, "validate", validateOptions?.device),
     rotate: (token, client) => check(token, client, "rotate"),
     reauthenticate: (token, client) => check(token, client, "reauthenticate"),
 

@@ -252,6 +252,7 @@ describe("reading the session", () => {
     expect(state.effects()).toEqual({
       setCookie: sessions.cookie.serialize(state.token!, state.session!.expiresAt),
       headers: { "cache-control": "private, no-store" },
+      deviceCookie: null,
     });
   });
 

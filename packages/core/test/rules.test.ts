@@ -48,6 +48,7 @@ function record(secret: string, at = 0, overrides: Partial<SessionRecord> = {}):
     expiresAt: at + policy.idleMs,
     absoluteExpiresAt: at + 24 * 60 * MINUTE,
     client: { ip: "203.0.113.7", ua: "chrome/131/macos" },
+    dbsc: null,
     ...overrides,
   };
 }

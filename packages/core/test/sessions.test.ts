@@ -828,6 +828,8 @@ describe("Lifecycle 9: failures", () => {
     absoluteExpiresAt: Date.now() + MINUTE,
 
     client: {},
+
+    dbsc: null,
   });
 
   const token = `${"a".repeat(24)}.${"b".repeat(32)}`;

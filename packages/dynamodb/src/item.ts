@@ -88,6 +88,9 @@ function toAttribute(kind: FieldKind, value: unknown): AttributeValue | undefine
       }
       return { M: client };
     }
+    // The DBSC state as a JSON string, like `data`; a session without one has no attribute.
+    case "device-binding":
+      return value === null || value === undefined ? undefined : { S: JSON.stringify(value) };
   }
 }
 
@@ -127,6 +130,15 @@ function fromAttribute(kind: FieldKind, value: AttributeValue | undefined, field
         if (value.M[key] !== undefined) client[key] = string(value.M[key], `${field}.${key}`);
       }
       return client;
+    }
+    case "device-binding": {
+      // Items written before DBSC existed have no attribute: no device binding.
+      if (value === undefined) return null;
+      const binding: unknown = JSON.parse(string(value, field));
+      if (!binding || typeof binding !== "object" || Array.isArray(binding)) {
+        throw new UnreadableItem(`${field} is not a JSON object`);
+      }
+      return binding;
     }
   }
 }

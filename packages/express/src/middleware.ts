@@ -12,6 +12,7 @@ import {
   type HttpAnswer,
   type LogoutEverywhereOptions,
   type RequestSession,
+  type ServedAnswer,
 } from "@tessera/core/http";
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
 
@@ -78,7 +79,7 @@ type WithState = Request & {
 };
 
 /** Writes an answer exactly as the gate gives it (no Express JSON helper, which adds headers). */
-function send(res: Response, answer: HttpAnswer) {
+function send(res: Response, answer: ServedAnswer) {
   res.statusCode = answer.status;
   for (const name in answer.headers) res.setHeader(name, answer.headers[name]!);
   res.end(answer.body);
@@ -88,11 +89,12 @@ function send(res: Response, answer: HttpAnswer) {
 function writeEffects(res: Response, state: RequestSession) {
   const effects = state.effects();
   if (!effects || res.headersSent) return;
-  if (effects.setCookie !== null) {
+  const added = [effects.setCookie, effects.deviceCookie].filter((c) => c !== null);
+  if (added.length > 0) {
     const existing = res.getHeader("set-cookie");
     const cookies =
       existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
-    res.setHeader("set-cookie", [...cookies, effects.setCookie]);
+    res.setHeader("set-cookie", [...cookies, ...added]);
   }
   for (const name in effects.headers) res.setHeader(name, effects.headers[name]!);
 }
@@ -146,6 +148,7 @@ export function tessera(sessions: Sessions, options: TesseraOptions = {}): Reque
       remoteAddress: req.socket.remoteAddress,
       secure: (req.socket as { encrypted?: boolean }).encrypted === true,
       deviceId: getDeviceId?.(req),
+      path: req.path,
     });
   }
 
@@ -183,6 +186,12 @@ export function tessera(sessions: Sessions, options: TesseraOptions = {}): Reque
       if (state.refusal) {
         if (onRefused) onRefused(state.refusal, req, res, next);
         else send(res, state.refusal);
+        return;
+      }
+      if (state.served) {
+        // A DBSC route, answered by the gate itself.
+        writeEffects(res, state);
+        send(res, state.served);
         return;
       }
       let wrapped = state.effects() !== null;

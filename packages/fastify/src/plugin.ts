@@ -11,6 +11,7 @@ import {
   type HttpAnswer,
   type LogoutEverywhereOptions,
   type RequestSession,
+  type ServedAnswer,
 } from "@tessera/core/http";
 import type {
   FastifyInstance,
@@ -59,7 +60,7 @@ export interface TesseraPluginOptions extends GateOptions {
 export type { LogoutEverywhereOptions };
 
 /** Sends an answer exactly as the gate gives it. */
-function send(reply: FastifyReply, answer: HttpAnswer): FastifyReply {
+function send(reply: FastifyReply, answer: ServedAnswer): FastifyReply {
   return reply.code(answer.status).headers(answer.headers).send(answer.body);
 }
 
@@ -101,6 +102,7 @@ export async function tessera(fastify: FastifyInstance, options: TesseraPluginOp
       remoteAddress: socket.remoteAddress,
       secure: (socket as { encrypted?: boolean }).encrypted === true,
       deviceId: getDeviceId?.(request),
+      path: request.url.split("?", 1)[0],
     });
     if (state.refusal) return refuse(state.refusal, request, reply);
     request.session = state.session;
@@ -108,12 +110,15 @@ export async function tessera(fastify: FastifyInstance, options: TesseraPluginOp
     state.onSessionChange = (session) => {
       request.session = session;
     };
+    // A DBSC route, answered by the gate itself (its cookie goes out in onSend like any other).
+    if (state.served) return send(reply, state.served);
   });
 
   fastify.addHook("onSend", async (request, reply, payload) => {
     const effects = stateOf(request)?.effects();
     if (effects) {
       if (effects.setCookie !== null) reply.header("set-cookie", effects.setCookie);
+      if (effects.deviceCookie !== null) reply.header("set-cookie", effects.deviceCookie);
       for (const name in effects.headers) reply.header(name, effects.headers[name]);
     }
     return payload;

@@ -154,8 +154,25 @@ export const tessera = (
       remoteAddress: getRemoteAddress(c),
       secure: raw.url.startsWith("https:"),
       deviceId: getDeviceId?.(c),
+      path: c.req.path,
     });
     if (state.refusal) return refuse(c, state.refusal);
+    if (state.served) {
+      // A DBSC route, answered by the gate itself.
+      const response = new Response(state.served.body, {
+        status: state.served.status,
+        headers: state.served.headers,
+      });
+      const effects = state.effects();
+      if (effects) {
+        if (effects.setCookie !== null) response.headers.append("set-cookie", effects.setCookie);
+        if (effects.deviceCookie !== null) {
+          response.headers.append("set-cookie", effects.deviceCookie);
+        }
+        for (const name in effects.headers) response.headers.set(name, effects.headers[name]!);
+      }
+      return response;
+    }
     const perManager = (raw as Checked)[CHECKED] ?? new Map<Sessions, RequestSession>();
     (raw as Checked)[CHECKED] = perManager;
     perManager.set(sessions, state);
@@ -171,6 +188,9 @@ export const tessera = (
     const effects = state.effects();
     if (effects) {
       if (effects.setCookie !== null) c.header("set-cookie", effects.setCookie, { append: true });
+      if (effects.deviceCookie !== null) {
+        c.header("set-cookie", effects.deviceCookie, { append: true });
+      }
       for (const name in effects.headers) c.header(name, effects.headers[name]);
     }
   };

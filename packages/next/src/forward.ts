@@ -97,6 +97,8 @@ interface WireSession {
   fresh: boolean;
   client: Session["client"];
   bindingChanged: boolean;
+  /** Device-bound (DBSC); absent in a header signed before the field existed. */
+  deviceBound?: boolean;
 }
 
 interface WirePayload {
@@ -137,6 +139,7 @@ function toWire(session: Session): WireSession {
     fresh: session.fresh,
     client: session.client,
     bindingChanged: session.bindingChanged,
+    deviceBound: session.deviceBound,
   };
 }
 
@@ -153,6 +156,7 @@ function fromWire(wire: WireSession): Session {
     fresh: wire.fresh,
     client: wire.client,
     bindingChanged: wire.bindingChanged,
+    deviceBound: wire.deviceBound === true,
   };
 }
 

@@ -76,6 +76,8 @@ export function tesseraProxy(sessions: Sessions, options: TesseraProxyOptions = 
       nextFacts(request.method, headers, request.url, resolved.getDeviceId?.(headers)),
     );
     if (state.refusal) return toResponse(state.refusal);
+    // A DBSC route, answered by the gate itself.
+    if (state.served) return applyEffects(toResponse(state.served), state.effects());
 
     // Always overwrite: a client-sent header of this name never reaches the render.
     const requestHeaders = new Headers(headers);

@@ -2,7 +2,7 @@
  * Next.js requests as the gate's facts, and the gate's answers and effects onto Next.js
  * responses. Header access only, so it serves the proxy, route handlers and `next/headers` alike.
  */
-import type { HttpAnswer, RequestFacts, ResponseEffects } from "@tessera/core/http";
+import type { RequestFacts, ResponseEffects, ServedAnswer } from "@tessera/core/http";
 import { toNextCookie } from "./cookie.js";
 
 /** Read-only header access shared by `Request.headers` and `next/headers`' `headers()`. */
@@ -23,7 +23,16 @@ export function nextFacts(
   url?: string,
   deviceId?: string,
 ): RequestFacts {
+  let path: string | undefined;
+  if (url) {
+    try {
+      path = new URL(url).pathname;
+    } catch {
+      path = undefined;
+    }
+  }
   return {
+    path,
     method,
     header: (name) => headers.get(name),
     remoteAddress: undefined,
@@ -33,7 +42,7 @@ export function nextFacts(
 }
 
 /** The gate's answer as a `Response`, exactly as given. */
-export function toResponse(answer: HttpAnswer): Response {
+export function toResponse(answer: ServedAnswer): Response {
   return new Response(answer.body, { status: answer.status, headers: answer.headers });
 }
 
@@ -70,6 +79,13 @@ function write(response: CookieJarResponse, effects: ResponseEffects) {
       response.cookies.set(toNextCookie(effects.setCookie));
     } else {
       response.headers.append("set-cookie", effects.setCookie);
+    }
+  }
+  if (effects.deviceCookie !== null) {
+    if (typeof response.cookies?.set === "function") {
+      response.cookies.set(toNextCookie(effects.deviceCookie));
+    } else {
+      response.headers.append("set-cookie", effects.deviceCookie);
     }
   }
   for (const name in effects.headers) response.headers.set(name, effects.headers[name]!);

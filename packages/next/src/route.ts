@@ -29,7 +29,11 @@ export type SessionRouteHandler<Context> = (
   context: Context,
 ) => Response | Promise<Response>;
 
-const NO_STORE = { setCookie: null, headers: { "cache-control": "private, no-store" } };
+const NO_STORE = {
+  setCookie: null,
+  deviceCookie: null,
+  headers: { "cache-control": "private, no-store" },
+};
 
 /**
  * Wraps a route handler. The session comes from the proxy's signed verdict when the proxy ran
@@ -67,6 +71,8 @@ export function withSession<Context = unknown>(
         ? resolved.gate.resume(verdict, facts)
         : await resolved.gate.open(facts);
     if (state.refusal) return toResponse(state.refusal);
+    // A DBSC route (the proxy did not run for it), answered by the gate itself.
+    if (state.served) return applyEffects(toResponse(state.served), state.effects());
 
     let response: Response;
     const refusal = required ? state.require(required) : null;

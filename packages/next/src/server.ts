@@ -116,6 +116,9 @@ export function tesseraServer(
     const result = await run(state);
     const effects = state.effects();
     if (effects?.setCookie) (await cookies()).set(toNextCookie(effects.setCookie));
+    // The DBSC bound cookie (cleared on logout). A server action cannot add other headers, so
+    // a login here offers no DBSC registration: log in through a route handler for that.
+    if (effects?.deviceCookie) (await cookies()).set(toNextCookie(effects.deviceCookie));
     return result;
   }
 

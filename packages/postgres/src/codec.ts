@@ -49,6 +49,7 @@ const COLUMNS = {
   expiresAt: ["expiresAt"],
   absoluteExpiresAt: ["absoluteExpiresAt"],
   client: ["clientIp", "clientUa", "clientDeviceId"],
+  dbsc: ["dbsc"],
 } as const satisfies PerField<readonly Column[]>;
 
 /** Every column the store reads. */
@@ -88,6 +89,7 @@ export function toRecord(row: Row): SessionRecord {
     expiresAt: Number(row.expiresAt),
     absoluteExpiresAt: Number(row.absoluteExpiresAt),
     client,
+    dbsc: row.dbsc ?? null,
   };
 }
 
@@ -110,5 +112,6 @@ export function mutableValues(record: SessionRecord): Record<MutableColumn, unkn
     clientIp: record.client.ip ?? null,
     clientUa: record.client.ua ?? null,
     clientDeviceId: record.client.deviceId ?? null,
+    dbsc: record.dbsc ?? null,
   };
 }

@@ -4,6 +4,7 @@
  * SQL; a test keeps the two in step.
  */
 import { TesseraConfigError } from "@tessera/core";
+import type { StoredDeviceBinding } from "@tessera/core/store";
 import type { BuildColumns, BuildExtraConfigColumns } from "drizzle-orm";
 import {
   index,
@@ -54,6 +55,9 @@ function sessionColumns() {
     clientIp: text("client_ip"),
     clientUa: text("client_ua"),
     clientDeviceId: text("client_device_id"),
+    // Added by migration 0001 (hence last). Null for a session without DBSC; only core reads
+    // inside it, so it is one jsonb document rather than columns.
+    dbsc: jsonb("dbsc").$type<StoredDeviceBinding>(),
   };
 }
 

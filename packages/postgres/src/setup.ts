@@ -72,13 +72,15 @@ export function createTableStatements(
     ].join("\n"),
     `CREATE INDEX IF NOT EXISTS ${quote(`${name}_user_id_idx`)} ON ${table} USING btree ("user_id")`,
     `CREATE INDEX IF NOT EXISTS ${quote(`${name}_expires_at_idx`)} ON ${table} USING btree ("expires_at")`,
+    // Migration 0001: the DBSC state. A statement of its own, so a table made by 0000 gains it.
+    `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS "dbsc" jsonb`,
   ];
 }
 
 /**
- * The sessions table as one SQL script (the same as the package's
- * `migrations/0000_tessera_sessions.sql` for the default name), for `psql -f` or any migration
- * tool. Safe to run more than once.
+ * The sessions table as one SQL script (the package's `migrations/0000_tessera_sessions.sql`
+ * then `0001_tessera_dbsc.sql`, for the default name), for `psql -f` or any migration tool.
+ * Safe to run more than once, and on a table made by an earlier version (it adds what is new).
  */
 export function createTableSql(name = "sessions", options: SessionsTableOptions = {}): string {
   return `${createTableStatements(name, options).join(";\n\n")};\n`;

@@ -216,7 +216,7 @@ function build(db: AnyPgDatabase, table: SessionsTable, named: boolean) {
  *
  * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, statement_timeout: 2000 });
  * const db = drizzle({ client: pool });
- * await migrate(db); // or ship migrations/0000_tessera_sessions.sql
+ * await migrate(db); // or ship migrations/0000_tessera_sessions.sql and 0001_tessera_dbsc.sql
  * const sessions = createSessions({ store: new PostgresStore({ db }) });
  * // from a scheduled job:
  * await new PostgresStore({ db }).deleteExpired({ batchSize: 1000 });

@@ -260,6 +260,7 @@ function customTable(name: string, userIdColumn: string) {
     clientIp: text("client_ip"),
     clientUa: text("client_ua"),
     clientDeviceId: text("client_device_id"),
+    dbsc: jsonb("dbsc"),
     // An extra column of the application's: fine as long as it is nullable or has a default.
     label: text("label"),
   });
@@ -337,12 +338,15 @@ describeServer("the table: SQL, drizzle definition and custom tables", () => {
     expect(await describeTable("kit_made")).toEqual(await describeTable("sql_made"));
   });
 
-  it("ships the default table as a plain SQL migration file", () => {
-    const file = readFileSync(
-      new URL("../migrations/0000_tessera_sessions.sql", import.meta.url),
-      "utf8",
-    );
-    expect(file).toContain(createTableSql());
+  it("ships the default table as plain SQL migration files, 0000 then 0001", () => {
+    const read = (name: string) =>
+      readFileSync(new URL(`../migrations/${name}`, import.meta.url), "utf8");
+    const statements = createTableSql().split(";\n\n");
+    const first = read("0000_tessera_sessions.sql");
+    const second = read("0001_tessera_dbsc.sql");
+    expect(first).toContain(statements.slice(0, 3).join(";\n\n"));
+    expect(second).toContain(statements[3]);
+    expect(statements).toHaveLength(4);
     expect(getTableConfig(tesseraSessions).name).toBe("sessions");
   });
 

@@ -6,7 +6,9 @@
  * Format 1, by position: format (1), userId, version, secretHash, previousSecretHash or 0,
  * rotationNonce or 0, retiredSecretHashes, data, createdAt, then authenticatedAt, freshUntil,
  * lastActiveAt, rotatedAt, expiresAt and absoluteExpiresAt as offsets from createdAt, then
- * client.ip, client.ua and client.deviceId, each or 0, trailing zeros dropped.
+ * client.ip, client.ua and client.deviceId, each or 0, then the DBSC state (an object) or 0,
+ * trailing zeros dropped. Values written before the DBSC slot existed simply end earlier: they
+ * read back with `dbsc: null`, so the format number did not change.
  *
  * The id is not stored: it is in the key. Positions 0 to 2 are the *header*, fixed for every
  * future format too: the Lua scripts compare it as a string (compare-and-swap on version,
@@ -48,6 +50,7 @@ const POSITION = {
   expiresAt: 13,
   absoluteExpiresAt: 14,
   client: 15,
+  dbsc: 18,
 } as const satisfies PerField<number | null>;
 
 type Time = number | [number];
@@ -93,6 +96,7 @@ export function encode(record: SessionRecord): string {
   fields[POSITION.client] = client.ip ?? 0;
   fields[POSITION.client + 1] = client.ua ?? 0;
   fields[POSITION.client + 2] = client.deviceId ?? 0;
+  fields[POSITION.dbsc] = record.dbsc ?? 0;
   while (fields.length > POSITION.client && fields[fields.length - 1] === 0) fields.pop();
   return JSON.stringify(fields);
 }
@@ -138,6 +142,10 @@ export function decode(id: string, stored: string): SessionRecord {
   if (ip !== null) client.ip = ip;
   if (ua !== null) client.ua = ua;
   if (deviceId !== null) client.deviceId = deviceId;
+  const dbsc: unknown = fields[POSITION.dbsc];
+  if (dbsc !== undefined && dbsc !== 0 && (dbsc === null || typeof dbsc !== "object")) {
+    throw new TypeError("stored session has a malformed DBSC state");
+  }
   const record: SessionRecord = {
     id,
     userId,
@@ -156,6 +164,7 @@ export function decode(id: string, stored: string): SessionRecord {
     expiresAt: 0,
     absoluteExpiresAt: 0,
     client,
+    dbsc: dbsc === undefined || dbsc === 0 ? null : (dbsc as SessionRecord["dbsc"]),
   };
   for (const field of OFFSET_TIMES) record[field] = absolute(createdAt, fields[POSITION[field]]);
   return record;

@@ -55,6 +55,7 @@ export function makeRecord(overrides: Partial<SessionRecord> = {}): SessionRecor
     expiresAt: now + DAY,
     absoluteExpiresAt: now + 30 * DAY,
     client: { ip: "203.0.113.7", ua: "firefox/133/linux" },
+    dbsc: null,
     ...overrides,
   };
 }

@@ -13,6 +13,30 @@ export {
   switchableStore,
   uniqueUser,
 } from "@tessera/store-test/doubles";
+export {
+  DBSC_CHALLENGE_TTL,
+  DBSC_COOKIE_TTL,
+  DBSC_PATHS,
+  DBSC_ROUTES,
+  type DbscApp,
+  type DbscScenario,
+  dbscApp,
+  dbscReferenceSessions,
+  dbscScenarios,
+  type StartDbscApp,
+} from "./dbsc.js";
+export {
+  type BoundSession,
+  DbscBrowser,
+  makeSessionKey,
+  parseChallenges,
+  parseRegistration,
+  type RefreshExchange,
+  type RegistrationEntry,
+  type SessionInstructions,
+  type SessionKey,
+  signProof,
+} from "./dbsc-client.js";
 export { type Answer, Client, listen, listenForTest, type RequestOptions } from "./http.js";
 export { nextVersion, type RunningNextApp, startNextApp } from "./next.js";
 export { startReadmeApp } from "./readme.js";

@@ -19,6 +19,7 @@ import {
   unauthenticatedAnswer,
 } from "./answers.js";
 import { clientAddress, firstForwarded } from "./client-address.js";
+import type { DbscHandler, ServedAnswer } from "./dbsc.js";
 import { createOriginCheck, type OriginCheck } from "./origin.js";
 
 /**
@@ -53,6 +54,14 @@ export interface GateOptions {
    * (`@tessera/otel`'s `recordAnswer`). It cannot change the answer; errors it throws are ignored.
    */
   onRefusal?: (answer: HttpAnswer) => void;
+  /**
+   * Device-bound session credentials (DBSC): `createDbsc()` of `@tessera/dbsc`. With it, a login
+   * offers the browser a key registration, the gate serves the registration and refresh routes
+   * itself, and a session whose browser registered a key works only with the short-lived cookie
+   * that key renews. Browsers without DBSC keep working as before.
+   * @defaultValue none (off)
+   */
+  dbsc?: DbscHandler;
 }
 
 /** Request headers as Node.js keeps them: lower-case names, repeated headers as arrays. */
@@ -76,6 +85,8 @@ export interface RequestFacts {
   secure?: boolean | undefined;
   /** Application device id to bind the session to, if any. */
   deviceId?: string | null | undefined;
+  /** The request path without the query (`/tessera/dbsc/refresh`): needed for `dbsc` routes. */
+  path?: string | null | undefined;
 }
 
 /** What the response must carry, written by the integration after the handler. */
@@ -84,6 +95,8 @@ export interface ResponseEffects {
   setCookie: string | null;
   /** Headers to set, replacing any value the handler set (`cache-control`, `tessera-token`). */
   headers: Readonly<Record<string, string>>;
+  /** A second `Set-Cookie` to append: the DBSC bound cookie (or a blank one), else `null`. */
+  deviceCookie: string | null;
 }
 
 /** Where the request carried its token. */
@@ -131,6 +144,11 @@ export interface RequestSession {
   readonly sessions: Sessions;
   /** The answer that refuses this request (CSRF, store outage), or `null` to proceed. */
   readonly refusal: HttpAnswer | null;
+  /**
+   * The gate served this request itself (a DBSC registration or refresh route): write this
+   * answer, then `effects()`, and do not run the application's handler. `null` otherwise.
+   */
+  readonly served: ServedAnswer | null;
   /** The valid session, or `null`. */
   readonly session: Session | null;
   /** The token identifying the session from now on (the rotated one if it rotated), or `null`. */
@@ -286,6 +304,10 @@ export function createGate(sessions: Sessions, options: GateOptions = {}): Gate 
   const checkOrigin: OriginCheck | null =
     options.csrf === false ? null : createOriginCheck(options.allowedOrigins);
   const cookieName = sessions.cookie.name;
+  const dbsc = options.dbsc ?? null;
+  if (dbsc !== null && (typeof dbsc !== "object" || typeof dbsc.refresh !== "function")) {
+    throw new TesseraConfigError("dbsc must be the handler createDbsc() of @tessera/dbsc returns");
+  }
   const observe = options.onRefusal;
   if (observe !== undefined && typeof observe !== "function") {
     throw new TesseraConfigError("onRefusal must be a function (answer) => void");
@@ -352,9 +374,19 @@ export function createGate(sessions: Sessions, options: GateOptions = {}): Gate 
         });
         if (refused) return GateRequest.refused(sessions, crossSiteAnswer(refused), report);
       }
-      const state = new GateRequest(sessions, clientOf(request), report);
+      const state = new GateRequest(sessions, clientOf(request), report, dbsc);
       try {
-        await state.check(cookies, request);
+        const route = dbsc && request.method === "POST" ? dbsc.routeOf(request.path) : null;
+        if (route !== null && dbsc !== null) {
+          // The key proof is what these routes check: the bound cookie is what they renew.
+          await state.check(cookies, request, undefined);
+          await state.serve(dbsc, route, request);
+        } else {
+          const device = dbsc
+            ? { cookie: dbsc.cookieFrom(readHeader(request, "cookie")) }
+            : undefined;
+          await state.check(cookies, request, device);
+        }
       } catch (error) {
         const answer = answerForError(error);
         if (!answer) throw error;
@@ -369,7 +401,7 @@ export function createGate(sessions: Sessions, options: GateOptions = {}): Gate 
     },
 
     resume(checked, request) {
-      const state = new GateRequest(sessions, clientOf(request), report);
+      const state = new GateRequest(sessions, clientOf(request), report, dbsc);
       state.session = checked.session;
       state.token = checked.token;
       state.source = checked.source;
@@ -382,6 +414,7 @@ export function createGate(sessions: Sessions, options: GateOptions = {}): Gate 
 /** One request's session state. A class, so the hot path allocates one object, no closures. */
 class GateRequest implements RequestSession {
   refusal: HttpAnswer | null = null;
+  served: ServedAnswer | null = null;
   session: Session | null = null;
   token: string | null = null;
   source: TokenSourceKind | null = null;
@@ -390,12 +423,17 @@ class GateRequest implements RequestSession {
   #setCookie: string | null = null;
   /** A new token for a bearer client (`tessera-token`), or `null`. */
   #bearerToken: string | null = null;
+  /** The DBSC bound cookie to write (or a blank one), or `null`. */
+  #deviceCookie: string | null = null;
+  /** Headers a helper added (the DBSC registration offer on login). */
+  #extraHeaders: Record<string, string> | null = null;
   onSessionChange: ((session: Session | null) => void) | null = null;
 
   constructor(
     readonly sessions: Sessions,
     readonly client: ClientInfo,
     readonly report: ((answer: HttpAnswer) => HttpAnswer) | null,
+    readonly dbsc: DbscHandler | null = null,
   ) {}
 
   static refused(
@@ -413,26 +451,42 @@ class GateRequest implements RequestSession {
    * must not hide the real one), else the bearer header. The first valid one wins; a dead cookie
    * is cleared only when none is valid.
    */
-  async check(cookies: string[], request: RequestFacts): Promise<void> {
+  async check(
+    cookies: string[],
+    request: RequestFacts,
+    device: { cookie: string | null } | undefined,
+  ): Promise<void> {
     let reason: InvalidReason | null = null;
+    const options = device ? { device } : undefined;
     for (const candidate of cookies) {
-      const result = await this.sessions.validate(candidate, this.client);
+      const result = await this.sessions.validate(candidate, this.client, options);
       if (result.ok) return this.#accept(result, candidate, "cookie");
       if (reason === null || reason === "malformed") reason = result.reason;
     }
     const bearer = parseBearer(readHeader(request, "authorization"));
     if (bearer !== null) {
-      const result = await this.sessions.validate(bearer, this.client);
+      const result = await this.sessions.validate(bearer, this.client, options);
       if (result.ok) return this.#accept(result, bearer, "bearer");
       if (reason === null || reason === "malformed") reason = result.reason;
       this.source = "bearer";
     }
     if (cookies.length > 0) {
       this.source = "cookie";
-      // A cookie that names no live session is cleared, so the browser stops sending it.
-      this.#setCookie = this.sessions.cookie.blank();
+      // A cookie that names no live session is cleared, so the browser stops sending it. A
+      // device-bound session refused for want of its bound cookie is alive: its holder goes on.
+      if (reason !== "device-unbound") this.#setCookie = this.sessions.cookie.blank();
     }
     this.reason = reason;
+  }
+
+  /** Serves a DBSC route: the handler's answer, and the bound cookie it issued, if any. */
+  async serve(dbsc: DbscHandler, route: "registration" | "refresh", request: RequestFacts) {
+    const outcome =
+      route === "registration"
+        ? await dbsc.register(request, this.session, this.client)
+        : await dbsc.refresh(request, this.session, this.client);
+    this.served = outcome.answer;
+    if (outcome.cookie !== null) this.#deviceCookie = outcome.cookie;
   }
 
   #accept(
@@ -464,6 +518,8 @@ class GateRequest implements RequestSession {
     this.reason = null;
     this.#setCookie = this.sessions.cookie.blank();
     this.#bearerToken = null;
+    this.#extraHeaders = null;
+    if (this.dbsc) this.#deviceCookie = this.dbsc.blankCookie();
   }
 
   require(level: "session" | "fresh" = "session"): HttpAnswer | null {
@@ -490,6 +546,10 @@ class GateRequest implements RequestSession {
     this.token = created.token;
     this.source ??= "cookie";
     this.#write(created.token, created.session, true);
+    if (this.dbsc) {
+      // Offer the browser a device key (DBSC); one without DBSC ignores the header.
+      this.#extraHeaders = await this.dbsc.offer(created.session.id);
+    }
     this.onSessionChange?.(this.session);
     return created;
   }
@@ -550,11 +610,18 @@ class GateRequest implements RequestSession {
   }
 
   effects(): ResponseEffects | null {
-    if (this.#setCookie === null && this.#bearerToken === null) return null;
+    if (
+      this.#setCookie === null &&
+      this.#bearerToken === null &&
+      this.#deviceCookie === null &&
+      this.#extraHeaders === null
+    ) {
+      return null;
+    }
     // A response that carries a token must never be stored by a shared cache and handed to
     // the next visitor, whatever caching the handler asked for.
-    const headers: Record<string, string> = { "cache-control": NO_STORE };
+    const headers: Record<string, string> = { ...this.#extraHeaders, "cache-control": NO_STORE };
     if (this.#bearerToken !== null) headers[TOKEN_HEADER] = this.#bearerToken;
-    return { setCookie: this.#setCookie, headers };
+    return { setCookie: this.#setCookie, headers, deviceCookie: this.#deviceCookie };
   }
 }

@@ -15,6 +15,7 @@ export {
   unauthenticatedAnswer,
 } from "./answers.js";
 export { clientAddress } from "./client-address.js";
+export type { DbscHandler, DbscOutcome, ServedAnswer } from "./dbsc.js";
 export {
   type CheckedSession,
   createGate,

@@ -20,7 +20,12 @@ export type FieldKind =
   /** Application JSON (an object). */
   | "json"
   /** The stored client (`StoredClient`): a small object of optional strings. */
-  | "client";
+  | "client"
+  /**
+   * The DBSC state (`StoredDeviceBinding`) or `null`: kept whole as JSON (a column, an attribute
+   * or an array slot), never split, since only core reads inside it.
+   */
+  | "device-binding";
 
 /** One entry per field of `SessionRecord`; a table a codec writes must have every field. */
 export type PerField<T> = { readonly [K in keyof SessionRecord]-?: T };
@@ -43,6 +48,7 @@ export const RECORD_FIELDS = {
   expiresAt: "time",
   absoluteExpiresAt: "time",
   client: "client",
+  dbsc: "device-binding",
 } as const satisfies PerField<FieldKind>;
 
 /** A field name of the record. */

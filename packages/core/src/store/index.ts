@@ -17,4 +17,12 @@ export {
 } from "./fields.js";
 export { endOf, isLive } from "./liveness.js";
 export { STORE_METHODS } from "./methods.js";
-export type { SessionRecord, SessionStore, StoredClient } from "./record.js";
+export type {
+  SessionRecord,
+  SessionStore,
+  StoredBoundCookie,
+  StoredChallenge,
+  StoredClient,
+  StoredDeviceBinding,
+  StoredSessionKey,
+} from "./record.js";

@@ -60,6 +60,52 @@ export interface SessionRecord {
   /** Hard end of the session, whatever the activity. */
   absoluteExpiresAt: number;
   client: StoredClient;
+  /**
+   * Device-bound session credentials (DBSC) state, or `null` for a session that was never
+   * offered one (no DBSC configured, or created before it was). Public data only: the session
+   * key's public JWK, challenges (single-use nonces, not secrets) and the SHA-256 of the
+   * short-lived bound cookie. Opaque to stores: kept whole, as JSON.
+   */
+  dbsc: StoredDeviceBinding | null;
+}
+
+/** A key the browser proved it holds: public parts only. */
+export interface StoredSessionKey {
+  /** The signing algorithm the key was registered with. */
+  alg: "ES256" | "RS256";
+  /** The public key as a JWK (`kty`, `crv`, `x`, `y` or `kty`, `n`, `e`). */
+  jwk: Record<string, string>;
+  /** Its RFC 7638 SHA-256 thumbprint, base64url. */
+  thumbprint: string;
+}
+
+/** A challenge the browser may sign once, until `expiresAt` (epoch ms). */
+export interface StoredChallenge {
+  value: string;
+  expiresAt: number;
+}
+
+/** A short-lived bound cookie issued to the key holder: the SHA-256 of its value and its end. */
+export interface StoredBoundCookie {
+  hash: string;
+  expiresAt: number;
+}
+
+/**
+ * The DBSC state of a session. `key` is `null` while registration is offered but not done;
+ * once set, every request must carry a live bound cookie and only the key's holder gets new
+ * ones. Kept small: at most a few challenges and two cookies.
+ */
+export interface StoredDeviceBinding {
+  key: StoredSessionKey | null;
+  /** Challenges the browser may answer next, newest first. */
+  challenges: StoredChallenge[];
+  /** Challenges already answered, newest first (a second answer is a replay). */
+  spent: string[];
+  /** Bound cookies still accepted, newest first. */
+  cookies: StoredBoundCookie[];
+  /** When the key was registered (epoch ms), or `null`. */
+  registeredAt: number | null;
 }
 
 /**

@@ -20,6 +20,40 @@ export const recordsSuite = defineSuite("records", (t) => {
     expect(await t.store.get(record.id)).toEqual(record);
   });
 
+  it("keeps a device-bound (DBSC) record's key, challenges and bound cookies, and updates them", async () => {
+    const now = Date.now();
+    const record = makeRecord({
+      dbsc: {
+        key: {
+          alg: "ES256",
+          jwk: { kty: "EC", crv: "P-256", x: "x".repeat(43), y: "y".repeat(43) },
+          thumbprint: "t".repeat(43),
+        },
+        challenges: [
+          { value: "challenge-new", expiresAt: now + 60_000 },
+          { value: "challenge-old", expiresAt: now + 30_000 },
+        ],
+        spent: ["challenge-spent"],
+        cookies: [{ hash: "h".repeat(43), expiresAt: now + 600_000 }],
+        registeredAt: now - 1000,
+      },
+    });
+    await t.store.create(record);
+    expect(await t.store.get(record.id)).toEqual(record);
+    const unbound = { ...record, version: 2, dbsc: null };
+    expect(await t.store.update(unbound, 1)).toBe(true);
+    expect(await t.store.get(record.id)).toEqual(unbound);
+    const offered = {
+      ...record,
+      version: 3,
+      dbsc: { key: null, challenges: [], spent: [], cookies: [], registeredAt: null },
+    };
+    expect(await t.store.update(offered, 2)).toBe(true);
+    expect(await t.store.get(record.id)).toEqual(offered);
+    const [listed] = await t.store.listByUser(record.userId);
+    expect(listed).toEqual(offered);
+  });
+
   it("returns null for an id it never stored", async () => {
     expect(await t.store.get(uniqueId())).toBeNull();
   });

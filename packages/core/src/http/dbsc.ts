@@ -1,0 +1,46 @@
+/**
+ * What the request gate needs from a DBSC handler (`createDbsc()` of `@tessera/dbsc`): the
+ * routes it serves, the bound cookie it reads, and the login offer. Declared here so the gate
+ * stays free of JOSE; the handler does the signature checks, core the record rules.
+ */
+import type { ClientInfo } from "../binding.js";
+import type { Session } from "../session.js";
+import type { RequestFacts } from "./gate.js";
+
+/** A complete answer the gate served itself (a DBSC route): status, headers, body bytes. */
+export interface ServedAnswer {
+  status: number;
+  /** Lower-case header names; integrations set each one as given. */
+  headers: Readonly<Record<string, string>>;
+  body: string;
+}
+
+/** What a DBSC route produced: its answer and the bound cookie to set (or clear), if any. */
+export interface DbscOutcome {
+  answer: ServedAnswer;
+  /** A `Set-Cookie` value for the bound cookie, or `null`. */
+  cookie: string | null;
+}
+
+/** The DBSC side of the gate, as `@tessera/dbsc` builds it. */
+export interface DbscHandler {
+  /** Which DBSC route `path` is (POST only), or `null` for any other path. */
+  routeOf(path: string | null | undefined): "registration" | "refresh" | null;
+  /** The bound cookie's value in a `Cookie` header, or `null`. */
+  cookieFrom(cookieHeader: string | null | undefined): string | null;
+  /** A `Set-Cookie` value clearing the bound cookie. */
+  blankCookie(): string;
+  /**
+   * The headers a login response carries to offer registration (`Secure-Session-Registration`),
+   * or `null` when the session is gone. One store write (the registration challenge).
+   */
+  offer(sessionId: string): Promise<Record<string, string> | null>;
+  /** Serves the registration route for the request's session (`null`: none). */
+  register(
+    request: RequestFacts,
+    session: Session | null,
+    client: ClientInfo,
+  ): Promise<DbscOutcome>;
+  /** Serves the refresh route for the request's session (`null`: none, e.g. revoked). */
+  refresh(request: RequestFacts, session: Session | null, client: ClientInfo): Promise<DbscOutcome>;
+}

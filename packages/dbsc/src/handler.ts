@@ -1,0 +1,271 @@
+/**
+ * `createDbsc`: the server side of Device Bound Session Credentials (W3C WebAppSec DBSC editor's
+ * draft, revision d34681127abcef5fad67a1fd99cd0849f7b9b4b0), as the handler the request gate of
+ * every Tessera integration takes (`tessera(sessions, { dbsc })`). It offers registration on
+ * login, serves the registration and refresh routes, and names the short-lived bound cookie the
+ * gate requires on every request of a device-bound session.
+ */
+import type { ClientInfo, DeviceGrant, Session, Sessions } from "@tessera/core";
+import { TesseraConfigError } from "@tessera/core";
+import {
+  type DbscHandler,
+  type DbscOutcome,
+  type RequestFacts,
+  readHeader,
+  type ServedAnswer,
+} from "@tessera/core/http";
+import {
+  challengeHeader,
+  parseProofField,
+  parseSessionIdField,
+  registrationHeader,
+} from "./fields.js";
+import { PROOF_ALGORITHMS, readRefresh, readRegistration } from "./proof.js";
+
+/** Request and response header names, exactly as the draft spells them (lower-cased). */
+export const HEADERS = {
+  registration: "secure-session-registration",
+  challenge: "secure-session-challenge",
+  response: "secure-session-response",
+  sessionId: "sec-secure-session-id",
+} as const;
+
+/** Options of `createDbsc`. */
+export interface DbscOptions {
+  /**
+   * Path of the registration route the gate serves (`POST`).
+   * @defaultValue `"/tessera/dbsc/register"`
+   */
+  registrationPath?: string;
+  /**
+   * Path of the refresh route the gate serves (`POST`).
+   * @defaultValue `"/tessera/dbsc/refresh"`
+   */
+  refreshPath?: string;
+  /**
+   * Name of the short-lived bound cookie.
+   * @defaultValue `"__Host-tessera-bound"` when the session cookie is `__Host-` (secure), else
+   * `"tessera-bound"`
+   */
+  cookieName?: string;
+  /**
+   * Seconds a bound cookie lives: how often the browser proves it still holds its key, and how
+   * long a copied bound cookie could be used.
+   * @defaultValue `600`
+   */
+  cookieTtl?: number;
+  /**
+   * Seconds a challenge may be answered (the registration challenge, and one sent with a 403);
+   * the challenge sent with a new bound cookie lives `cookieTtl` longer, since the browser keeps
+   * it until its next refresh.
+   * @defaultValue `300`
+   */
+  challengeTtl?: number;
+  /**
+   * Path prefixes the device-bound session does not cover (the browser never refreshes for
+   * them), e.g. static assets. The registration and refresh routes are outside it by the draft.
+   * @defaultValue `[]`
+   */
+  excludePaths?: readonly string[];
+  /**
+   * The site's origin (`https://example.com`). When set, a proof's `aud` (the draft does not
+   * require one) must be that origin's registration or refresh URL; without it, only its path
+   * is compared.
+   * @defaultValue none
+   */
+  origin?: string;
+}
+
+const JSON_HEADERS = {
+  "content-type": "application/json; charset=utf-8",
+  "cache-control": "no-store",
+} as const;
+
+function checkPath(name: string, value: string): string {
+  // Printable ASCII only: the path travels in a structured header (an sf-string).
+  if (typeof value !== "string" || !/^\/[\x21-\x7e]*$/.test(value) || /[?#"\\]/.test(value)) {
+    throw new TesseraConfigError(
+      `${name} must be an absolute ASCII path without query, like "/dbsc", got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+function checkSeconds(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 10 || value > 24 * 60 * 60) {
+    throw new TesseraConfigError(`${name} must be a whole number of seconds from 10 to 86400`);
+  }
+  return value;
+}
+
+function json(status: number, body: unknown, headers?: Record<string, string>): ServedAnswer {
+  return { status, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+/**
+ * Builds the DBSC handler for `sessions`. Pass it as the `dbsc` option of an integration
+ * (Express, Hono, Fastify, Next.js): logins then offer the browser a device key, and once the
+ * browser registered one, a copied session cookie stops working on any other machine at the
+ * next bound-cookie refresh. Browsers without DBSC are not affected.
+ *
+ * @example
+ * ```ts
+ * import { createDbsc } from "@tessera/dbsc";
+ * app.use(tessera(sessions, { dbsc: createDbsc(sessions) }));
+ * ```
+ * @throws TesseraConfigError for invalid options (a relative path, a lifetime out of range).
+ */
+export function createDbsc(sessions: Sessions, options: DbscOptions = {}): DbscHandler {
+  if (!sessions || typeof sessions.device?.register !== "function") {
+    throw new TesseraConfigError("createDbsc needs the sessions returned by createSessions()");
+  }
+  const registrationPath = checkPath(
+    "registrationPath",
+    options.registrationPath ?? "/tessera/dbsc/register",
+  );
+  const refreshPath = checkPath("refreshPath", options.refreshPath ?? "/tessera/dbsc/refresh");
+  if (registrationPath === refreshPath) {
+    throw new TesseraConfigError("registrationPath and refreshPath must differ");
+  }
+  const secure =
+    sessions.cookie.name.startsWith("__Host-") || sessions.cookie.name.startsWith("__Secure-");
+  const cookieName = options.cookieName ?? (secure ? "__Host-tessera-bound" : "tessera-bound");
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookieName) || cookieName === sessions.cookie.name) {
+    throw new TesseraConfigError("cookieName must be a cookie name other than the session's");
+  }
+  const lifetimes = {
+    cookieTtl: checkSeconds("cookieTtl", options.cookieTtl ?? 600),
+    challengeTtl: checkSeconds("challengeTtl", options.challengeTtl ?? 300),
+  };
+  const excluded = (options.excludePaths ?? []).map((path) => checkPath("excludePaths", path));
+  const origin = options.origin === undefined ? null : new URL(options.origin).origin;
+  // The bound cookie's attributes, written once: the session configuration repeats them so the
+  // browser knows which cookie it must keep alive.
+  const attributes = `Path=/; ${secure ? "Secure; " : ""}HttpOnly; SameSite=Lax`;
+  const device = sessions.device;
+
+  const audienceFor = (path: string) => (aud: string) => {
+    try {
+      const url = new URL(aud);
+      return url.pathname === path && (origin === null || url.origin === origin);
+    } catch {
+      return false;
+    }
+  };
+  const registrationRules = { audience: audienceFor(registrationPath) };
+  const refreshRules = { audience: audienceFor(refreshPath) };
+
+  /** The session configuration (the draft's "JSON session instructions"). */
+  function instructions(sessionId: string) {
+    return {
+      session_identifier: sessionId,
+      refresh_url: refreshPath,
+      scope: {
+        include_site: false,
+        scope_specification: excluded.map((path) => ({ type: "exclude", path })),
+      },
+      credentials: [{ type: "cookie", name: cookieName, attributes }],
+    };
+  }
+
+  function boundCookie(grant: DeviceGrant): string {
+    return `${cookieName}=${grant.cookie}; Max-Age=${lifetimes.cookieTtl}; ${attributes}`;
+  }
+
+  function granted(sessionId: string, grant: DeviceGrant): DbscOutcome {
+    return {
+      answer: json(200, instructions(sessionId), {
+        [HEADERS.challenge]: challengeHeader(grant.challenge, sessionId),
+      }),
+      cookie: boundCookie(grant),
+    };
+  }
+
+  const refused = (status: number, reason: string): DbscOutcome => ({
+    answer: json(status, { error: "dbsc-refused", reason }),
+    cookie: null,
+  });
+
+  return {
+    routeOf(path) {
+      if (path === registrationPath) return "registration";
+      if (path === refreshPath) return "refresh";
+      return null;
+    },
+
+    cookieFrom(cookieHeader) {
+      if (!cookieHeader) return null;
+      for (const part of cookieHeader.split(";")) {
+        const eq = part.indexOf("=");
+        if (eq > 0 && part.slice(0, eq).trim() === cookieName) return part.slice(eq + 1).trim();
+      }
+      return null;
+    },
+
+    blankCookie() {
+      return `${cookieName}=; Max-Age=0; ${attributes}`;
+    },
+
+    async offer(sessionId) {
+      const challenge = await device.offer(sessionId, lifetimes.challengeTtl);
+      if (challenge === null) return null;
+      return {
+        [HEADERS.registration]: registrationHeader(PROOF_ALGORITHMS, registrationPath, challenge),
+      };
+    },
+
+    async register(request: RequestFacts, session: Session | null, client: ClientInfo) {
+      if (!session) {
+        device.report(null, null, "session-ended", client);
+        return refused(401, "session-ended");
+      }
+      const proof = parseProofField(readHeader(request, HEADERS.response));
+      const registration = await readRegistration(proof, registrationRules);
+      const result = await device.register(session.id, registration, lifetimes, client);
+      if (!result.ok) return refused(result.reason === "session-ended" ? 401 : 400, result.reason);
+      return granted(session.id, result);
+    },
+
+    async refresh(request: RequestFacts, session: Session | null, client: ClientInfo) {
+      const named = parseSessionIdField(readHeader(request, HEADERS.sessionId));
+      // The refresh is for the session the long-lived cookie names, and no other: a revoked or
+      // replaced session answers 401, which ends the browser's device-bound session (the draft).
+      if (!session || named === null || named !== session.id) {
+        device.report(named, session?.userId ?? null, "session-ended", client);
+        return refused(401, "session-ended");
+      }
+      const view = await device.view(session.id);
+      if (!view) {
+        device.report(session.id, session.userId, "session-ended", client);
+        return refused(401, "session-ended");
+      }
+      if (!view.key) {
+        device.report(session.id, session.userId, "not-bound", client);
+        return refused(401, "not-bound");
+      }
+      const response = readHeader(request, HEADERS.response);
+      let proof = null;
+      if (response) {
+        const jwt = parseProofField(response);
+        proof =
+          jwt === null
+            ? ({ refused: "malformed-proof" } as const)
+            : await readRefresh(jwt, view.key, refreshRules);
+      }
+      const result = await device.refresh(session.id, proof, lifetimes, client);
+      if (result.ok) return granted(session.id, result);
+      if (result.challenge !== null) {
+        // Sign this one (the draft's 403): the browser retries at once with the new challenge.
+        return {
+          answer: json(
+            403,
+            { error: "dbsc-challenge", reason: result.reason },
+            { [HEADERS.challenge]: challengeHeader(result.challenge, session.id) },
+          ),
+          cookie: null,
+        };
+      }
+      return refused(401, result.reason);
+    },
+  };
+}
