@@ -65,8 +65,16 @@ describe("the built site", () => {
     const results = readFileSync(join(docsDir, "../bench/RESULTS.md"), "utf8");
     const [http] = tablesUnder(results, "HTTP: throughput of an authenticated route");
     const html = readFileSync(join(dist, "comparison.html"), "utf8");
-    for (const row of http.rows as Record<string, string>[]) {
-      const ratio = row["ratio to bare"]!.replace(/\*\*/g, "");
+    // The page compares on Express, where every peer runs; Hono and Fastify rows stay in the bench.
+    const onExpress = (http.rows as Record<string, string>[]).filter(
+      (row) => !/^`(tessera-)?(hono|fastify)-/.test(row.contender!),
+    );
+    expect(onExpress.length).toBeGreaterThan(10);
+    for (const row of onExpress) {
+      const ratio = (row["ratio to bare"] ?? row["ratio to its framework's bare"]!).replace(
+        /\*\*/g,
+        "",
+      );
       expect(html, row.contender).toContain(ratio.split(" ")[0]);
       expect(html).toContain(row.contender!.replace(/`/g, ""));
     }
