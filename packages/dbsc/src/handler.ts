@@ -193,14 +193,7 @@ export function createDbsc(sessions: Sessions, options: DbscOptions = {}): DbscH
       return null;
     },
 
-    cookieFrom(cookieHeader) {
-      if (!cookieHeader) return null;
-      for (const part of cookieHeader.split(";")) {
-        const eq = part.indexOf("=");
-        if (eq > 0 && part.slice(0, eq).trim() === cookieName) return part.slice(eq + 1).trim();
-      }
-      return null;
-    },
+    cookieName,
 
     blankCookie() {
       return `${cookieName}=; Max-Age=0; ${attributes}`;

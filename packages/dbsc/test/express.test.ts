@@ -1,25 +1,13 @@
 /** DBSC on Express: the shared flows and attacks over real HTTP, `dbsc` as the one option. */
 import { createServer } from "node:http";
 import { requireSession, tessera } from "@tessera/express";
-import {
-  DBSC_CHALLENGE_TTL,
-  DBSC_COOKIE_TTL,
-  dbscApp,
-  dbscReferenceSessions,
-  dbscScenarios,
-  listenForTest,
-} from "@tessera/testing";
+import { dbscApp, dbscScenarios, listenForTest } from "@tessera/testing";
 import express from "express";
 import { describe, it } from "vitest";
-import { createDbsc } from "../src/index.js";
+import { dbscReference } from "./reference.js";
 
 async function start() {
-  const reference = dbscReferenceSessions();
-  const { sessions } = reference;
-  const dbsc = createDbsc(sessions, {
-    cookieTtl: DBSC_COOKIE_TTL,
-    challengeTtl: DBSC_CHALLENGE_TTL,
-  });
+  const { reference, sessions, dbsc } = dbscReference();
   const app = express();
   app.use(express.json());
   app.use(tessera(sessions, { dbsc }));

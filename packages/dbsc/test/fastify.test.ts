@@ -1,24 +1,13 @@
 /** DBSC on Fastify: the shared flows and attacks over real HTTP, `dbsc` as the one option. */
 
 import { requireSession, tessera } from "@tessera/fastify";
-import {
-  DBSC_CHALLENGE_TTL,
-  DBSC_COOKIE_TTL,
-  dbscApp,
-  dbscReferenceSessions,
-  dbscScenarios,
-} from "@tessera/testing";
+import { dbscApp, dbscScenarios } from "@tessera/testing";
 import Fastify from "fastify";
 import { describe, it, onTestFinished } from "vitest";
-import { createDbsc } from "../src/index.js";
+import { dbscReference } from "./reference.js";
 
 async function start() {
-  const reference = dbscReferenceSessions();
-  const { sessions } = reference;
-  const dbsc = createDbsc(sessions, {
-    cookieTtl: DBSC_COOKIE_TTL,
-    challengeTtl: DBSC_CHALLENGE_TTL,
-  });
+  const { reference, sessions, dbsc } = dbscReference();
   const app = Fastify();
   await app.register(tessera, { sessions, dbsc });
   app.post<{ Body: { user: string } }>("/login", async (request) => {

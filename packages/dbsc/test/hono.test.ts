@@ -2,25 +2,13 @@
 import { createServer } from "node:http";
 import { getRequestListener } from "@hono/node-server";
 import { login, logout, requireSession, type TesseraEnv, tessera } from "@tessera/hono";
-import {
-  DBSC_CHALLENGE_TTL,
-  DBSC_COOKIE_TTL,
-  dbscApp,
-  dbscReferenceSessions,
-  dbscScenarios,
-  listenForTest,
-} from "@tessera/testing";
+import { dbscApp, dbscScenarios, listenForTest } from "@tessera/testing";
 import { Hono } from "hono";
 import { describe, it } from "vitest";
-import { createDbsc } from "../src/index.js";
+import { dbscReference } from "./reference.js";
 
 async function start() {
-  const reference = dbscReferenceSessions();
-  const { sessions } = reference;
-  const dbsc = createDbsc(sessions, {
-    cookieTtl: DBSC_COOKIE_TTL,
-    challengeTtl: DBSC_CHALLENGE_TTL,
-  });
+  const { reference, sessions, dbsc } = dbscReference();
   const app = new Hono<TesseraEnv>();
   app.use(tessera(sessions, { dbsc }));
   app.post("/login", async (c) => {

@@ -6,25 +6,12 @@
 import { createServer } from "node:http";
 import { getRequestListener } from "@hono/node-server";
 import { withSession } from "@tessera/next";
-import {
-  DBSC_CHALLENGE_TTL,
-  DBSC_COOKIE_TTL,
-  DBSC_PATHS,
-  dbscApp,
-  dbscReferenceSessions,
-  dbscScenarios,
-  listenForTest,
-} from "@tessera/testing";
+import { DBSC_PATHS, dbscApp, dbscScenarios, listenForTest } from "@tessera/testing";
 import { describe, it } from "vitest";
-import { createDbsc } from "../src/index.js";
+import { dbscReference } from "./reference.js";
 
 async function start() {
-  const reference = dbscReferenceSessions();
-  const { sessions } = reference;
-  const dbsc = createDbsc(sessions, {
-    cookieTtl: DBSC_COOKIE_TTL,
-    challengeTtl: DBSC_CHALLENGE_TTL,
-  });
+  const { reference, sessions, dbsc } = dbscReference();
   const options = { dbsc };
   const notServed = () => new Response("the gate serves this route", { status: 500 });
   const routes: Record<string, (request: Request, context: unknown) => Promise<Response>> = {

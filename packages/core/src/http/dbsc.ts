@@ -26,8 +26,8 @@ export interface DbscOutcome {
 export interface DbscHandler {
   /** Which DBSC route `path` is (POST only), or `null` for any other path. */
   routeOf(path: string | null | undefined): "registration" | "refresh" | null;
-  /** The bound cookie's value in a `Cookie` header, or `null`. */
-  cookieFrom(cookieHeader: string | null | undefined): string | null;
+  /** The name of the bound cookie, which the gate reads with the session cookie. */
+  readonly cookieName: string;
   /** A `Set-Cookie` value clearing the bound cookie. */
   blankCookie(): string;
   /**

@@ -357,11 +357,8 @@ export function createGate(sessions: Sessions, options: GateOptions = {}): Gate 
           "request facts need a header(name) reader or a headers object",
         );
       }
-      const cookies = cookieValues(
-        readHeader(request, "cookie"),
-        cookieName,
-        MAX_COOKIE_CANDIDATES,
-      );
+      const cookieHeader = readHeader(request, "cookie");
+      const cookies = cookieValues(cookieHeader, cookieName, MAX_COOKIE_CANDIDATES);
       const method = request.method;
       // GET, HEAD and OPTIONS always pass the CSRF rule: no need to build its facts.
       if (checkOrigin && method !== "GET" && method !== "HEAD" && method !== "OPTIONS") {
@@ -382,8 +379,9 @@ export function createGate(sessions: Sessions, options: GateOptions = {}): Gate 
           await state.check(cookies, request, undefined);
           await state.serve(dbsc, route, request);
         } else {
+          // The bound cookie comes from the same header, parsed by the same rules.
           const device = dbsc
-            ? { cookie: dbsc.cookieFrom(readHeader(request, "cookie")) }
+            ? { cookie: cookieValues(cookieHeader, dbsc.cookieName, 1)[0] ?? null }
             : undefined;
           await state.check(cookies, request, device);
         }

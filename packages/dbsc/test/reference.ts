@@ -1,0 +1,15 @@
+/**
+ * The session manager and DBSC handler every integration's DBSC test serves: the shared
+ * reference sessions, with the short cookie and challenge lifetimes the shared scenarios expect.
+ */
+import { DBSC_CHALLENGE_TTL, DBSC_COOKIE_TTL, dbscReferenceSessions } from "@tessera/testing";
+import { createDbsc } from "../src/index.js";
+
+export function dbscReference() {
+  const reference = dbscReferenceSessions();
+  const dbsc = createDbsc(reference.sessions, {
+    cookieTtl: DBSC_COOKIE_TTL,
+    challengeTtl: DBSC_CHALLENGE_TTL,
+  });
+  return { reference, sessions: reference.sessions, dbsc };
+}
