@@ -13,6 +13,8 @@ import {
   type LoginInput,
   type LogoutEverywhereOptions,
   type RequestSession,
+  type ResponseEffects,
+  type ServedAnswer,
 } from "@tessera/core/http";
 import type { Context, MiddlewareHandler } from "hono";
 
@@ -61,15 +63,20 @@ export interface TesseraOptions extends GateOptions {
 export type { LogoutEverywhereOptions };
 
 /** The gate's answer as a `Response`, exactly as given. */
-export function toResponse(answer: HttpAnswer): Response {
+export function toResponse(answer: HttpAnswer | ServedAnswer): Response {
   return new Response(answer.body, { status: answer.status, headers: answer.headers });
 }
 
-/**
- * The socket's peer address where the runtime exposes it to the handler, read structurally so
- * this package imports nothing runtime-specific: @hono/node-server (`env.incoming.socket`), Bun
- * (`env.requestIP(request)`) and `Deno.serve` (`env.remoteAddr`). Never a proxy header.
- */
+/** Writes the gate's cookies (appended) and headers (replacing) through `write`. */
+function writeEffects(
+  effects: ResponseEffects,
+  write: (name: string, value: string, append: boolean) => void,
+) {
+  if (effects.setCookie !== null) write("set-cookie", effects.setCookie, true);
+  if (effects.deviceCookie !== null) write("set-cookie", effects.deviceCookie, true);
+  for (const name in effects.headers) write(name, effects.headers[name]!, false);
+}
+
 /**
  * On @hono/node-server, Node's own header object: reading it spares the adapter building a full
  * Fetch `Request` (and its `Headers`) just so the gate can read four headers. Only when it has a
@@ -84,6 +91,11 @@ function nodeHeaders(c: Context): HeaderRecord | undefined {
     : undefined;
 }
 
+/**
+ * The socket's peer address where the runtime exposes it to the handler, read structurally so
+ * this package imports nothing runtime-specific: @hono/node-server (`env.incoming.socket`), Bun
+ * (`env.requestIP(request)`) and `Deno.serve` (`env.remoteAddr`). Never a proxy header.
+ */
 function runtimeAddress(c: Context): string | undefined {
   type Bindings = {
     incoming?: { socket?: { remoteAddress?: unknown } };
@@ -159,17 +171,12 @@ export const tessera = (
     if (state.refusal) return refuse(c, state.refusal);
     if (state.served) {
       // A DBSC route, answered by the gate itself.
-      const response = new Response(state.served.body, {
-        status: state.served.status,
-        headers: state.served.headers,
-      });
+      const response = toResponse(state.served);
       const effects = state.effects();
       if (effects) {
-        if (effects.setCookie !== null) response.headers.append("set-cookie", effects.setCookie);
-        if (effects.deviceCookie !== null) {
-          response.headers.append("set-cookie", effects.deviceCookie);
-        }
-        for (const name in effects.headers) response.headers.set(name, effects.headers[name]!);
+        writeEffects(effects, (name, value, append) =>
+          append ? response.headers.append(name, value) : response.headers.set(name, value),
+        );
       }
       return response;
     }
@@ -186,13 +193,7 @@ export const tessera = (
     const failed = c.error ? gate.answerForError(c.error) : null;
     if (failed) c.res = await refuse(c, failed);
     const effects = state.effects();
-    if (effects) {
-      if (effects.setCookie !== null) c.header("set-cookie", effects.setCookie, { append: true });
-      if (effects.deviceCookie !== null) {
-        c.header("set-cookie", effects.deviceCookie, { append: true });
-      }
-      for (const name in effects.headers) c.header(name, effects.headers[name]);
-    }
+    if (effects) writeEffects(effects, (name, value, append) => c.header(name, value, { append }));
   };
 };
 
