@@ -2,24 +2,18 @@
  * A session record as a row of the sessions table, and back. Every field has a column of its
  * own (typed columns rather than one jsonb document: see the README), named in `COLUMNS`.
  */
-import type { PerField, SessionRecord, StoredClient } from "@tessera/core/store";
+import {
+  type FieldOfKind,
+  fieldsOfKind,
+  type PerField,
+  type SessionRecord,
+  type StoredClient,
+} from "@tessera/core/store";
 import type { SessionsTable } from "./schema.js";
 
 /** A row of the table as drizzle types it. */
 type TableRow = SessionsTable["$inferSelect"];
 type Column = keyof TableRow;
-
-/** The time columns: selected as epoch milliseconds (see `selection` in the store). */
-export const TIME_COLUMNS = [
-  "createdAt",
-  "authenticatedAt",
-  "freshUntil",
-  "lastActiveAt",
-  "rotatedAt",
-  "expiresAt",
-  "absoluteExpiresAt",
-] as const satisfies readonly Column[];
-export type TimeColumn = (typeof TIME_COLUMNS)[number];
 
 /**
  * A row as the store selects it: the time columns come as epoch milliseconds (a number, or the
@@ -51,6 +45,12 @@ const COLUMNS = {
   client: ["clientIp", "clientUa", "clientDeviceId"],
   dbsc: ["dbsc"],
 } as const satisfies PerField<readonly Column[]>;
+
+/** The time columns, which reads select as epoch milliseconds (see `selection` in the store). */
+export type TimeColumn = (typeof COLUMNS)[FieldOfKind<"time">][number];
+export const TIME_COLUMNS: readonly TimeColumn[] = fieldsOfKind("time").flatMap(
+  (field) => COLUMNS[field],
+);
 
 /** Every column the store reads. */
 export const RECORD_COLUMNS: readonly Column[] = Object.values(COLUMNS).flat();
