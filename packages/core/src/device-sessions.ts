@@ -13,8 +13,8 @@ import {
   judgeChallenge,
   spendChallenge,
 } from "./device-binding.js";
-import { SessionConflictError } from "./errors.js";
 import type { SessionEventType } from "./events.js";
+import { changeLiveRecord } from "./record-change.js";
 import { isLive } from "./rules.js";
 import type {
   SessionRecord,
@@ -127,8 +127,6 @@ type Emit = (
   extra?: { detail?: string; sessionId?: string | null; userId?: string },
 ) => void;
 
-const WRITE_ATTEMPTS = 8;
-
 /** Builds `sessions.device` over the guarded store of a session manager. */
 export function createDeviceSessions(store: SessionStore, now: () => number, emit: Emit) {
   /** Reads, changes and writes one record under compare-and-swap; `null` when it is gone. */
@@ -140,17 +138,10 @@ export function createDeviceSessions(store: SessionStore, now: () => number, emi
       at: number,
     ) => { next: StoredDeviceBinding | null; result: T },
   ): Promise<{ record: SessionRecord; result: T } | null> {
-    if (!isSessionId(sessionId)) return null;
-    for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-      const record = await store.get(sessionId);
-      const at = now();
-      if (!record || !isLive(record, at)) return null;
+    return changeLiveRecord(store, now, sessionId, "a DBSC exchange", (record, at) => {
       const { next, result } = decide(record, deviceBindingOf(record), at);
-      if (next === null) return { record, result };
-      const written = { ...record, dbsc: next, version: record.version + 1 };
-      if (await store.update(written, record.version)) return { record: written, result };
-    }
-    throw new SessionConflictError(`session ${sessionId} kept changing under a DBSC exchange`);
+      return { next: next === null ? null : { ...record, dbsc: next }, result };
+    });
   }
 
   function refuse(

@@ -9,6 +9,7 @@ import { createDeviceSessions, type DeviceSessions } from "./device-sessions.js"
 import { InvalidArgumentError, SessionConflictError } from "./errors.js";
 import { emitEvent, type SessionEventType } from "./events.js";
 import { type ResolvedOptions, resolveOptions, type SessionsOptions } from "./options.js";
+import { changeLiveRecord, WRITE_ATTEMPTS } from "./record-change.js";
 import {
   isLive,
   matchSecret,
@@ -127,8 +128,6 @@ export interface Sessions {
   readonly device: DeviceSessions;
 }
 
-/** Compare-and-swap attempts before a write is reported as a conflict. */
-const WRITE_ATTEMPTS = 8;
 const MAX_USER_ID_LENGTH = 256;
 
 /** What a check is for: a plain validate, a forced rotation, or a step-up. */
@@ -309,18 +308,13 @@ export function createSessions(options: SessionsOptions): Sessions {
     detail: "data" | "bind",
     change: (record: SessionRecord, at: number) => SessionRecord,
   ): Promise<Session | null> {
-    if (!isSessionId(sessionId)) return null;
-    for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-      const record = await store.get(sessionId);
-      const at = now();
-      if (!record || !isLive(record, at)) return null;
-      const next = { ...change(record, at), version: record.version + 1 };
-      if (await store.update(next, record.version)) {
-        emit("session.updated", next, null, { detail });
-        return sessionView(next, at);
-      }
-    }
-    throw new SessionConflictError(`session ${sessionId} kept changing under update`);
+    const changed = await changeLiveRecord(store, now, sessionId, "update", (record, at) => ({
+      next: change(record, at),
+      result: null,
+    }));
+    if (!changed) return null;
+    emit("session.updated", changed.record, null, { detail });
+    return sessionView(changed.record, changed.at);
   }
 
   return {
