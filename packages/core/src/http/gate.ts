@@ -393,10 +393,7 @@ export function createGate(sessions: Sessions, options: GateOptions = {}): Gate 
       return state;
     },
 
-    answerForError(error) {
-      const answer = answerForError(error);
-      return answer && report ? report(answer) : answer;
-    },
+    answerForError: (error) => reportedAnswerForError(error, report),
 
     resume(checked, request) {
       const state = new GateRequest(sessions, clientOf(request), report, dbsc);
@@ -407,6 +404,15 @@ export function createGate(sessions: Sessions, options: GateOptions = {}): Gate 
       return state;
     },
   };
+}
+
+/** `answerForError`, passed to the gate's `onRefusal` when it is an answer. */
+function reportedAnswerForError(
+  error: unknown,
+  report: ((answer: HttpAnswer) => HttpAnswer) | null,
+): HttpAnswer | null {
+  const answer = answerForError(error);
+  return answer && report ? report(answer) : answer;
 }
 
 /** One request's session state. A class, so the hot path allocates one object, no closures. */
@@ -603,8 +609,7 @@ class GateRequest implements RequestSession {
   }
 
   answerForError(error: unknown): HttpAnswer | null {
-    const answer = answerForError(error);
-    return answer && this.report ? this.report(answer) : answer;
+    return reportedAnswerForError(error, this.report);
   }
 
   effects(): ResponseEffects | null {
