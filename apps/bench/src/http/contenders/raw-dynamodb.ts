@@ -3,13 +3,12 @@
  * exactly one strongly consistent GetItem per request (random id in a cookie, one item per
  * session), through the same SDK client settings and the same dynalite as Tessera's store.
  */
-import { randomBytes } from "node:crypto";
 import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { createTable } from "@tessera/dynamodb/setup";
-import { parse, serialize } from "cookie";
 import { defineContender } from "../contender.js";
 import { dynamoClient, dynamoTableName, itemBytes } from "../dynamodb-kit.js";
 import { cookieApp, frameworkOf } from "../frameworks.js";
+import { newRawSessionId, rawSessionCookie, rawSessionIdOf } from "../raw-session.js";
 
 export default defineContender(async (context) => {
   const client = dynamoClient(context);
@@ -20,7 +19,7 @@ export default defineContender(async (context) => {
   const key = (id: string) => ({ pk: { S: `raw#${id}` }, sk: { S: `raw#${id}` } });
   return {
     app: await cookieApp(framework, async (cookie) => {
-      const id = parse(cookie ?? "").sid;
+      const id = rawSessionIdOf(cookie);
       if (!id) return null;
       const { Item } = await client.send(
         new GetItemCommand({ TableName: tableName, Key: key(id), ConsistentRead: true }),
@@ -28,16 +27,11 @@ export default defineContender(async (context) => {
       return Item?.userId?.S ?? null;
     }),
     async prepare() {
-      const id = randomBytes(20).toString("base64url");
+      const id = newRawSessionId();
       const item = { ...key(id), userId: { S: context.userId } };
       await client.send(new PutItemCommand({ TableName: tableName, Item: item }));
       return {
-        setCookie: serialize("sid", id, {
-          httpOnly: true,
-          secure: true,
-          sameSite: "lax",
-          path: "/",
-        }),
+        setCookie: rawSessionCookie(id),
         userId: context.userId,
         storedBytes: itemBytes(item),
         storedHow: "DynamoDB item size",

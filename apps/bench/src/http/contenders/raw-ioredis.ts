@@ -3,11 +3,10 @@
  * exactly one raw ioredis GET per request (random id in a cookie, user id in a Redis string).
  * No hashing, no rotation, no expiry logic.
  */
-import { randomBytes } from "node:crypto";
-import { parse, serialize } from "cookie";
 import Redis from "ioredis";
 import { defineContender } from "../contender.js";
 import { cookieApp, frameworkOf } from "../frameworks.js";
+import { newRawSessionId, rawSessionCookie, rawSessionIdOf } from "../raw-session.js";
 
 export default defineContender(async (context) => {
   const redis = new Redis(context.redisUrl);
@@ -15,19 +14,14 @@ export default defineContender(async (context) => {
   const key = (id: string) => `${context.redisPrefix}raw-${framework}:${id}`;
   return {
     app: await cookieApp(framework, async (cookie) => {
-      const id = parse(cookie ?? "").sid;
+      const id = rawSessionIdOf(cookie);
       return id ? await redis.get(key(id)) : null;
     }),
     async prepare() {
-      const id = randomBytes(20).toString("base64url");
+      const id = newRawSessionId();
       await redis.set(key(id), context.userId, "EX", 3600);
       return {
-        setCookie: serialize("sid", id, {
-          httpOnly: true,
-          secure: true,
-          sameSite: "lax",
-          path: "/",
-        }),
+        setCookie: rawSessionCookie(id),
         userId: context.userId,
         storedBytes: Number(await redis.memory("USAGE", key(id))),
         storedHow: "Redis MEMORY USAGE",

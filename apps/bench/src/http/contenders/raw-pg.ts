@@ -3,11 +3,10 @@
  * exactly one primary-key SELECT per request through a node-postgres Pool of 10 (random id in a
  * cookie, one row per session).
  */
-import { randomBytes } from "node:crypto";
-import { parse, serialize } from "cookie";
 import pg from "pg";
 import { defineContender } from "../contender.js";
 import { cookieApp, frameworkOf } from "../frameworks.js";
+import { newRawSessionId, rawSessionCookie, rawSessionIdOf } from "../raw-session.js";
 
 export default defineContender(async (context) => {
   const pool = new pg.Pool({ ...context.pg, max: 10 });
@@ -19,7 +18,7 @@ export default defineContender(async (context) => {
   );
   return {
     app: await cookieApp(framework, async (cookie) => {
-      const id = parse(cookie ?? "").sid;
+      const id = rawSessionIdOf(cookie);
       if (!id) return null;
       const { rows } = await pool.query<{ user_id: string }>(
         `SELECT user_id FROM ${table} WHERE id = $1`,
@@ -28,7 +27,7 @@ export default defineContender(async (context) => {
       return rows[0]?.user_id ?? null;
     }),
     async prepare() {
-      const id = randomBytes(20).toString("base64url");
+      const id = newRawSessionId();
       await pool.query(
         `INSERT INTO ${table} (id, user_id, expires_at) VALUES ($1, $2, now() + interval '1 hour')`,
         [id, context.userId],
@@ -38,12 +37,7 @@ export default defineContender(async (context) => {
         [id],
       );
       return {
-        setCookie: serialize("sid", id, {
-          httpOnly: true,
-          secure: true,
-          sameSite: "lax",
-          path: "/",
-        }),
+        setCookie: rawSessionCookie(id),
         userId: context.userId,
         storedBytes: size.rows[0]?.bytes ?? null,
         storedHow: "pg_column_size(row)",
