@@ -1,5 +1,5 @@
 /**
- * Binding policy (Lifecycle 5): how a session's recorded client is compared with the client of a
+ * Binding policy (rule "binding"): how a session's recorded client is compared with the client of a
  * request, per field (IP prefix, user-agent fingerprint, device id): off, soft or strict.
  */
 import { ipPrefix } from "./ip.js";
@@ -89,8 +89,12 @@ function userAgentMatches(recorded: string, current: string | undefined): boolea
 }
 
 /**
- * Compares the recorded client with the current one. A field recorded at login but missing
- * now counts as changed: omitting a header must not be a way around the binding.
+ * Rule "binding compares fields present in both": compares the recorded client with the current
+ * one, field by field. A field the request lacks (no `User-Agent`, an unknown address) is not a
+ * change: a soft binding lets it pass without a write (the recorded value stays, so omitting a
+ * header never switches a binding off), while a strict binding refuses it (fail closed: a strict
+ * field cannot be dodged by leaving it out). A field recorded at login as absent is never
+ * compared.
  */
 export function compareBinding(
   binding: ResolvedBinding,
@@ -99,22 +103,24 @@ export function compareBinding(
 ): BindingVerdict {
   if (binding.compare) return binding.compare(recorded, current);
   let verdict: BindingVerdict = "match";
-  const note = (mode: BindingMode) => {
+  const note = (mode: BindingMode, missing: boolean) => {
     if (mode === "strict") verdict = "reject";
-    else if (mode === "soft" && verdict === "match") verdict = "changed";
+    else if (mode === "soft" && verdict === "match" && !missing) verdict = "changed";
   };
   if (binding.deviceId !== "off" && recorded.deviceId !== undefined) {
-    if (recorded.deviceId !== current.deviceId) note(binding.deviceId);
+    if (recorded.deviceId !== current.deviceId) {
+      note(binding.deviceId, current.deviceId === undefined);
+    }
   }
   if (binding.userAgent !== "off" && recorded.ua !== undefined) {
-    if (!userAgentMatches(recorded.ua, current.ua)) note(binding.userAgent);
+    if (!userAgentMatches(recorded.ua, current.ua)) note(binding.userAgent, current.ua === undefined);
   }
   if (binding.ip !== "off" && recorded.ip !== undefined && recorded.ip !== current.ip) {
     const was = ipPrefix(recorded.ip, binding.ipv4Prefix, binding.ipv6Prefix) ?? recorded.ip;
     const now = current.ip
       ? (ipPrefix(current.ip, binding.ipv4Prefix, binding.ipv6Prefix) ?? current.ip)
       : undefined;
-    if (was !== now) note(binding.ip);
+    if (was !== now) note(binding.ip, current.ip === undefined);
   }
   return verdict;
 }

@@ -38,10 +38,59 @@ export interface CookieOptions {
   persistent?: boolean;
 }
 
+/** The attributes of a cookie to set, as values (the edge serialises them). */
+export interface CookieAttributes {
+  /** Seconds until the browser drops it; absent: a browser-session cookie; 0: delete it now. */
+  maxAge?: number;
+  path: string;
+  domain?: string;
+  httpOnly: boolean;
+  secure: boolean;
+  sameSite: "lax" | "strict" | "none";
+}
+
+/**
+ * A cookie to set on a response, as a value: integrations hand it to their framework's cookie
+ * API, or write `serializeCookie(cookie)` as a `Set-Cookie` header. Nothing parses it back.
+ */
+export interface CookieValue {
+  name: string;
+  value: string;
+  attributes: CookieAttributes;
+}
+
+const SAME_SITE = { lax: "Lax", strict: "Strict", none: "None" } as const;
+
+/**
+ * The `Set-Cookie` header value of a cookie: `name=value; Max-Age=...; Path=...; Domain=...;
+ * HttpOnly; Secure; SameSite=...`, in that order, so every integration writes the same bytes.
+ */
+export function serializeCookie(cookie: CookieValue): string {
+  const a = cookie.attributes;
+  return (
+    `${cookie.name}=${cookie.value}` +
+    (a.maxAge === undefined ? "" : `; Max-Age=${a.maxAge}`) +
+    `; Path=${a.path}` +
+    (a.domain ? `; Domain=${a.domain}` : "") +
+    (a.httpOnly ? "; HttpOnly" : "") +
+    (a.secure ? "; Secure" : "") +
+    `; SameSite=${SAME_SITE[a.sameSite]}`
+  );
+}
+
 /** Cookie helpers bound to one configuration (`sessions.cookie`). */
 export interface SessionCookie {
   /** The cookie name in use. */
   readonly name: string;
+  /** Whether cookies are persistent (`Max-Age` set) or end with the browser. */
+  readonly persistent: boolean;
+  /**
+   * The session cookie carrying `token`, as a value. `expiresAt` (the session's `expiresAt`)
+   * sets `maxAge`; without it, the idle timeout. With `persistent: false`, no `maxAge`.
+   */
+  issue(token: string, expiresAt?: Date | number): CookieValue;
+  /** The cookie value that deletes the session cookie (`maxAge: 0`, empty value). */
+  clear(): CookieValue;
   /**
    * A `Set-Cookie` value carrying `token`. `expiresAt` (the session's `expiresAt`) sets
    * `Max-Age`; without it, `Max-Age` is the idle timeout. With `persistent: false`, no `Max-Age`.
@@ -94,25 +143,25 @@ export function createSessionCookie(
     throw new TesseraConfigError(`cookie.domain "${domain}" is not a host name`);
   }
 
-  const attributes =
-    `; Path=${path}` +
-    (domain ? `; Domain=${domain}` : "") +
-    "; HttpOnly" +
-    (secure ? "; Secure" : "") +
-    `; SameSite=${sameSite === "lax" ? "Lax" : sameSite === "strict" ? "Strict" : "None"}`;
+  const base: CookieAttributes = { path, httpOnly: true, secure, sameSite };
+  if (domain) base.domain = domain;
+  const cleared: CookieValue = { name, value: "", attributes: { ...base, maxAge: 0 } };
+
+  function issue(token: string, expiresAt?: Date | number): CookieValue {
+    if (!persistent) return { name, value: token, attributes: base };
+    const until = expiresAt instanceof Date ? expiresAt.getTime() : expiresAt;
+    const maxAge =
+      until === undefined ? idleTimeoutSeconds : Math.max(0, Math.floor((until - now()) / 1000));
+    return { name, value: token, attributes: { ...base, maxAge } };
+  }
 
   return {
     name,
-    serialize(token, expiresAt) {
-      if (!persistent) return `${name}=${token}${attributes}`;
-      const until = expiresAt instanceof Date ? expiresAt.getTime() : expiresAt;
-      const maxAge =
-        until === undefined ? idleTimeoutSeconds : Math.max(0, Math.floor((until - now()) / 1000));
-      return `${name}=${token}; Max-Age=${maxAge}${attributes}`;
-    },
-    blank() {
-      return `${name}=; Max-Age=0${attributes}`;
-    },
+    persistent,
+    issue,
+    clear: () => ({ name, value: "", attributes: { ...cleared.attributes } }),
+    serialize: (token, expiresAt) => serializeCookie(issue(token, expiresAt)),
+    blank: () => serializeCookie(cleared),
     parse(cookieHeader) {
       return cookieValues(cookieHeader, name, 1)[0] ?? null;
     },

@@ -11,16 +11,6 @@ export {
   ipPrefix,
 } from "./binding.js";
 export type { CookieOptions, SessionCookie } from "./cookie.js";
-export type {
-  DeviceBindingView,
-  DeviceDenial,
-  DeviceGrant,
-  DeviceLifetimes,
-  DeviceProof,
-  DeviceRefusal,
-  DeviceRegistration,
-  DeviceSessions,
-} from "./device-sessions.js";
 export {
   InvalidArgumentError,
   isTesseraError,

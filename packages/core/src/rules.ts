@@ -1,5 +1,5 @@
 /**
- * Every lifecycle rule of DESIGN.md as a pure function over a record, in one place: which secret
+ * Every lifecycle rule as a pure function over a record, in one place: which secret
  * a request presented, whether a rotation is due and how it is made, the idle extension, a soft
  * client move, freshness and step-up. `sessions.ts` only orders these decisions and does the
  * I/O; each rule has a test named after it in test/rules.test.ts.
@@ -38,13 +38,13 @@ export const RETIRED_SECRETS_KEPT = 3;
 export const UNCONFIRMED_CHAIN_KEPT = 3;
 
 /**
- * How a presented secret relates to the record (Lifecycle 2-4). A number: the secret precedes
+ * How a presented secret relates to the record (rules "rotation", "unconfirmed rotation", "reuse detection"). A number: the secret precedes
  * the current one by that many unconfirmed rotations, so it is re-sent the current one.
  */
 export type SecretMatch = "current" | number | "previous" | "reused" | "invalid";
 
 /**
- * Lifecycle 2-4: the current secret; one a client may still hold (an unconfirmed rotation, however
+ * rules "rotation", "unconfirmed rotation", "reuse detection": the current secret; one a client may still hold (an unconfirmed rotation, however
  * late, or the previous secret inside grace after confirmation); a retired one (theft); or a
  * secret never issued. `presentedHash` is `hashSecret` of the presented secret.
  */
@@ -68,7 +68,7 @@ export function matchSecret(
 }
 
 /**
- * Lifecycle 3: the current secret, derived from a secret `steps` unconfirmed rotations back, or
+ * rule "unconfirmed rotation": the current secret, derived from a secret `steps` unconfirmed rotations back, or
  * `null` if the derivation does not land on the stored hash (the record changed under us).
  */
 export function resendSecret(record: SessionRecord, secret: string, steps: number): string | null {
@@ -80,7 +80,7 @@ export function resendSecret(record: SessionRecord, secret: string, steps: numbe
 }
 
 /**
- * Lifecycle 3: presenting the new secret confirms its delivery. The previous secret's grace and
+ * rule "unconfirmed rotation": presenting the new secret confirms its delivery. The previous secret's grace and
  * the next interval run from the confirmation, not from the rotation: tabs that still carry it
  * after a long unconfirmed pause are requests in flight, not thieves.
  */
@@ -89,13 +89,13 @@ export function confirmRotation(draft: SessionRecord, at: number): void {
   draft.rotatedAt = at;
 }
 
-/** Lifecycle 2: a rotation is due when `intervalMs` has passed since the last one (0: always). */
+/** rule "rotation": a rotation is due when `intervalMs` has passed since the last one (0: always). */
 export function rotationDue(rotatedAt: number, at: number, intervalMs: number): boolean {
   return at - rotatedAt >= intervalMs;
 }
 
 /**
- * Lifecycle 2-3: issues a new secret derived from the presented one and a fresh nonce (so every
+ * rules "rotation", "unconfirmed rotation": issues a new secret derived from the presented one and a fresh nonce (so every
  * holder of the previous secret can be re-sent it while unconfirmed), keeps the previous hash for
  * grace and a short ring of retired ones for reuse detection. Resolves the new token.
  */
@@ -120,7 +120,7 @@ export function rotateSecret(
 }
 
 /**
- * Lifecycle 1 and 6: the new idle expiry, or `null`. Written only when less than half the window
+ * rules "hot path" and "timeouts": the new idle expiry, or `null`. Written only when less than half the window
  * remains (or along with another write), which keeps the hot path at one read at the cost of
  * half-window accuracy; never past the absolute expiry.
  */
@@ -136,7 +136,7 @@ export function idleExtension(
 }
 
 /**
- * Lifecycle 5: records a soft binding change so it is reported once: the fields the request
+ * rule "binding": records a soft binding change so it is reported once: the fields the request
  * supplied replace the recorded ones, a field it lacks keeps its value (omitting a header must
  * not switch a binding off), and freshness ends (a moved client must step up again).
  */
@@ -150,14 +150,14 @@ export function followClient(
   draft.freshUntil = Math.min(record.freshUntil, at);
 }
 
-/** Lifecycle 7: a completed step-up (or login) makes the session fresh for `freshMs`. */
+/** rule "freshness": a completed step-up (or login) makes the session fresh for `freshMs`. */
 export function stepUp(draft: SessionRecord, record: SessionRecord, at: number, freshMs: number) {
   draft.authenticatedAt = at;
   draft.freshUntil = Math.min(at + freshMs, record.absoluteExpiresAt);
 }
 
 /**
- * Lifecycle 7: whether the session is fresh for a request. Freshness belongs to the current
+ * rule "freshness": whether the session is fresh for a request. Freshness belongs to the current
  * secret: a request presenting an earlier one is never fresh.
  */
 export function isFresh(record: SessionRecord, at: number, presentedCurrent: boolean): boolean {
@@ -165,7 +165,7 @@ export function isFresh(record: SessionRecord, at: number, presentedCurrent: boo
 }
 
 /**
- * Lifecycle 7: a secret from before a step-up exchanged for the stepped-up one (a lost response,
+ * rule "freshness": a secret from before a step-up exchanged for the stepped-up one (a lost response,
  * or a copy taken before the step-up) ends the step-up's freshness: the copy must never inherit
  * it. Whether any of the `steps` skipped rotations was a step-up.
  */

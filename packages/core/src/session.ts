@@ -121,3 +121,80 @@ export function sessionView(
     deviceBound: record.dbsc?.key != null,
   };
 }
+
+/**
+ * The session as JSON: times as epoch milliseconds. What an integration sends across a process
+ * or render boundary (Next.js hands the proxy's session to server components), read back by
+ * `sessionFromJson`.
+ */
+export interface SessionJson {
+  id: string;
+  userId: string;
+  data: SessionData;
+  createdAt: number;
+  authenticatedAt: number;
+  lastActiveAt: number;
+  expiresAt: number;
+  absoluteExpiresAt: number;
+  fresh: boolean;
+  client: SessionClientInfo;
+  bindingChanged: boolean;
+  deviceBound: boolean;
+}
+
+/** The JSON view of a session (times as epoch milliseconds). */
+export function sessionToJson(session: Session): SessionJson {
+  return {
+    id: session.id,
+    userId: session.userId,
+    data: session.data,
+    createdAt: session.createdAt.getTime(),
+    authenticatedAt: session.authenticatedAt.getTime(),
+    lastActiveAt: session.lastActiveAt.getTime(),
+    expiresAt: session.expiresAt.getTime(),
+    absoluteExpiresAt: session.absoluteExpiresAt.getTime(),
+    fresh: session.fresh,
+    client: session.client,
+    bindingChanged: session.bindingChanged,
+    deviceBound: session.deviceBound,
+  };
+}
+
+const TIME_FIELDS = [
+  "createdAt",
+  "authenticatedAt",
+  "lastActiveAt",
+  "expiresAt",
+  "absoluteExpiresAt",
+] as const;
+
+/**
+ * The session a `sessionToJson` value describes, or `null` when `json` is not one (a missing
+ * field, a wrong type): callers hand it data that crossed a boundary, so nothing is trusted.
+ */
+export function sessionFromJson(json: unknown): Session | null {
+  if (typeof json !== "object" || json === null) return null;
+  const wire = json as Partial<Record<keyof SessionJson, unknown>>;
+  if (typeof wire.id !== "string" || typeof wire.userId !== "string") return null;
+  if (typeof wire.data !== "object" || wire.data === null) return null;
+  if (typeof wire.client !== "object" || wire.client === null) return null;
+  if (typeof wire.fresh !== "boolean" || typeof wire.bindingChanged !== "boolean") return null;
+  for (const field of TIME_FIELDS) {
+    if (typeof wire[field] !== "number" || !Number.isFinite(wire[field])) return null;
+  }
+  const time = (field: (typeof TIME_FIELDS)[number]) => new Date(wire[field] as number);
+  return {
+    id: wire.id,
+    userId: wire.userId,
+    data: wire.data as SessionData,
+    createdAt: time("createdAt"),
+    authenticatedAt: time("authenticatedAt"),
+    lastActiveAt: time("lastActiveAt"),
+    expiresAt: time("expiresAt"),
+    absoluteExpiresAt: time("absoluteExpiresAt"),
+    fresh: wire.fresh,
+    client: wire.client as SessionClientInfo,
+    bindingChanged: wire.bindingChanged,
+    deviceBound: wire.deviceBound === true,
+  };
+}

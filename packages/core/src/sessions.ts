@@ -1,23 +1,19 @@
 /**
- * The session lifecycle: create, validate (with rotation, reuse detection, binding and
- * timeouts), and the management calls. All policy lives here; the store only stores.
+ * The session manager: wiring only. Each operation reads the record, hands it to a pure decision
+ * (`decisions/*.ts`, built from the rules of `rules.ts`), acts on the decision through the one
+ * compare-and-swap loop (`record-change.ts`), and emits the decision's events after the write.
  */
-import { type ClientInfo, compareBinding, toStoredClient } from "./binding.js";
+import { type ClientInfo, toStoredClient } from "./binding.js";
 import { createSessionCookie, parseBearer, type SessionCookie } from "./cookie.js";
-import { boundCookieMatches, deviceBindingOf, isDeviceBound } from "./device-binding.js";
+import type { PlannedEvent } from "./decision.js";
+import { checkUserId, decideCreate } from "./decisions/create.js";
+import { findView, listView, revokedIds } from "./decisions/read.js";
+import { checkDeviceId, decideBind, decideUpdate } from "./decisions/update.js";
+import { type CheckMode, type DeviceFacts, decideValidate } from "./decisions/validate.js";
 import { createDeviceSessions, type DeviceSessions } from "./device-sessions.js";
-import { InvalidArgumentError, SessionConflictError } from "./errors.js";
 import { emitEvent, type SessionEventType } from "./events.js";
 import { type ResolvedOptions, resolveOptions, type SessionsOptions } from "./options.js";
-import { changeLiveRecord, WRITE_ATTEMPTS } from "./record-change.js";
-import {
-  isLive,
-  matchSecret,
-  type Policy,
-  resendSecret,
-  writeForCurrent,
-  writeForResend,
-} from "./rules.js";
+import { changeLiveRecord, decideAndAct } from "./record-change.js";
 import {
   clientView,
   type DeviceSession,
@@ -27,14 +23,7 @@ import {
 } from "./session.js";
 import type { SessionRecord, StoredClient } from "./store/record.js";
 import { guardStore } from "./store-guard.js";
-import {
-  formatToken,
-  generateSecret,
-  generateSessionId,
-  hashSecret,
-  isSessionId,
-  parseToken,
-} from "./token.js";
+import { hashSecret, isSessionId, parseToken } from "./token.js";
 
 /**
  * Why `validate` (or `rotate`) refused a token. `stale` comes only from `rotate` and
@@ -50,17 +39,23 @@ export type InvalidReason =
   | "stale"
   | "device-unbound";
 
-/** Options of `validate`. */
+/**
+ * Options of `validate`, `rotate` and `reauthenticate`: what the request shows for the
+ * device-binding rule. A session whose browser registered a DBSC key is valid only with a live
+ * bound cookie (else `device-unbound`), and that holds by default: a caller that passes nothing
+ * is treated as a request without the bound cookie. Integrations on the gate pass it for you.
+ */
 export interface ValidateOptions {
   /**
-   * The device-bound (DBSC) check: the value of the request's short-lived bound cookie, or
-   * `null` when it carries none. When given, a session whose browser registered a DBSC key is
-   * valid only with a live bound cookie (else `device-unbound`). Integrations with `dbsc` on
-   * pass it on every request; leave it out only where the key proof itself is checked (the DBSC
-   * refresh route).
-   * @defaultValue not checked
+   * The value of the request's short-lived DBSC bound cookie, or `null` when it carries none.
+   * @defaultValue `null`
    */
-  device?: { cookie: string | null };
+  boundCookie?: string | null;
+  /**
+   * The one opt-out of the device-binding rule, by name: this request is the DBSC registration
+   * or refresh route, where the key proof itself is checked (`@tessera/dbsc` via the gate).
+   */
+  dbscRoute?: "registration" | "refresh";
 }
 
 /**
@@ -97,7 +92,7 @@ export interface Sessions {
    * Validates and forces a rotation of the secret (after a privilege change). Never `ok` without
    * a new token: a token whose secret was already rotated away answers `stale` and changes nothing.
    */
-  rotate(token: unknown, client?: ClientInfo): Promise<ValidateResult>;
+  rotate(token: unknown, client?: ClientInfo, options?: ValidateOptions): Promise<ValidateResult>;
   /** Records (or replaces) the device id the session is bound to. `null` if the session is gone. */
   bind(sessionId: string, binding: { deviceId: string }): Promise<Session | null>;
   /** Replaces the session data (or maps it with a function). Seen by the next validate everywhere. */
@@ -111,7 +106,11 @@ export interface Sessions {
    * send (set it as the cookie); a secret already rotated away answers `stale`. Freshness belongs
    * to the new secret: a copy of the cookie taken before never becomes fresh.
    */
-  reauthenticate(token: unknown, client?: ClientInfo): Promise<ValidateResult>;
+  reauthenticate(
+    token: unknown,
+    client?: ClientInfo,
+    options?: ValidateOptions,
+  ): Promise<ValidateResult>;
   /** Ends one session. Resolves `true` if it existed. */
   revoke(sessionId: string): Promise<boolean>;
   /** Ends every session of a user, optionally keeping one; resolves to the number ended. */
@@ -126,31 +125,6 @@ export interface Sessions {
   readonly cookie: SessionCookie;
   /** Device-bound session credentials (DBSC) state, for `@tessera/dbsc`; applications need not call it. */
   readonly device: DeviceSessions;
-}
-
-const MAX_USER_ID_LENGTH = 256;
-
-/** What a check is for: a plain validate, a forced rotation, or a step-up. */
-type CheckMode = "validate" | "rotate" | "reauthenticate";
-
-function checkUserId(userId: unknown): asserts userId is string {
-  if (typeof userId !== "string" || userId.length === 0 || userId.length > MAX_USER_ID_LENGTH) {
-    throw new InvalidArgumentError(
-      `userId must be a non-empty string of at most ${MAX_USER_ID_LENGTH} characters`,
-    );
-  }
-}
-
-function checkData(data: unknown): Record<string, unknown> {
-  if (data === undefined) return {};
-  if (data === null || typeof data !== "object" || Array.isArray(data)) {
-    throw new InvalidArgumentError("session data must be a plain JSON object");
-  }
-  try {
-    return JSON.parse(JSON.stringify(data)) as Record<string, unknown>;
-  } catch (cause) {
-    throw new InvalidArgumentError("session data must be JSON-serialisable", { cause });
-  }
 }
 
 /**
@@ -172,7 +146,6 @@ function checkData(data: unknown): Record<string, unknown> {
  */
 export function createSessions(options: SessionsOptions): Sessions {
   const config: ResolvedOptions = resolveOptions(options);
-  const policy: Policy = config;
   const store = guardStore(config.store, config.storeTimeoutMs);
   const now = config.now;
   const cookie = createSessionCookie(config.cookie, config.idleSeconds, now);
@@ -181,13 +154,7 @@ export function createSessions(options: SessionsOptions): Sessions {
     type: SessionEventType,
     record: SessionRecord | null,
     client: StoredClient | null,
-    extra?: {
-      detail?: string;
-      count?: number;
-      sessionIds?: string[];
-      sessionId?: string | null;
-      userId?: string;
-    },
+    extra?: Omit<PlannedEvent, "type" | "record" | "client">,
   ) {
     emitEvent(config.onEvent, {
       type,
@@ -201,120 +168,52 @@ export function createSessions(options: SessionsOptions): Sessions {
     });
   }
 
+  function emitAll(events: readonly PlannedEvent[]) {
+    for (const { type, record, client, ...extra } of events) emit(type, record, client, extra);
+  }
+
+  function deviceFacts(options: ValidateOptions | undefined): DeviceFacts {
+    if (options?.dbscRoute === "registration" || options?.dbscRoute === "refresh") {
+      return { dbscRoute: options.dbscRoute };
+    }
+    const bound = options?.boundCookie;
+    return { boundCookieHash: typeof bound === "string" && bound ? hashSecret(bound) : null };
+  }
+
   async function check(
     token: unknown,
     client: ClientInfo | undefined,
     mode: CheckMode,
-    device?: ValidateOptions["device"],
+    options: ValidateOptions | undefined,
   ): Promise<ValidateResult> {
     const parsed = parseToken(token);
     if (!parsed) return { ok: false, reason: "malformed" };
-    let record = await store.get(parsed.id);
-    const presented = hashSecret(parsed.secret);
-    const current = toStoredClient(client);
-    for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-      const at = now();
-      if (!record) return { ok: false, reason: "not-found" };
-      if (!isLive(record, at)) {
-        await store.delete(record.id);
-        emit("session.expired", record, current);
-        return { ok: false, reason: "expired" };
-      }
-      const match = matchSecret(record, presented, at, config.graceMs);
-      if (match === "invalid") {
-        emit("session.invalid_secret", record, current);
-        return { ok: false, reason: "invalid-secret" };
-      }
-      if (match === "reused") {
-        // Two parties hold this session: end it for both, the thief and the victim.
-        await store.delete(record.id);
-        emit("session.reuse_detected", record, current);
-        emit("session.revoked", record, current, { detail: "reuse" });
-        return { ok: false, reason: "reused" };
-      }
-      const verdict = compareBinding(config.binding, record.client, current);
-      if (verdict === "reject") {
-        emit("session.binding_mismatch", record, current, { detail: "strict" });
-        return { ok: false, reason: "binding-mismatch" };
-      }
-      if (
-        device !== undefined &&
-        isDeviceBound(record) &&
-        !boundCookieMatches(
-          deviceBindingOf(record),
-          device.cookie === null ? null : hashSecret(device.cookie),
-          at,
-        )
-      ) {
-        // The browser holding the key renews its bound cookie before sending; a request without
-        // one is a copied session cookie (or a browser that gave up refreshing). Refused, the
-        // session left as it is: the key holder goes on.
-        emit("session.dbsc_refused", record, current, { detail: "missing-bound-cookie" });
-        return { ok: false, reason: "device-unbound" };
-      }
-      if (mode !== "validate" && match !== "current") {
-        // A forced rotation must hand out a new secret, and one derived from a secret that was
-        // already rotated away would retire the token the client holds now. Nothing changes.
-        return { ok: false, reason: "stale" };
-      }
-      const moved = verdict === "changed" ? current : null;
-      let write: { record: SessionRecord; token: string | null } | null;
-      if (match === "current") {
-        write = writeForCurrent(record, parsed.secret, at, policy, mode, moved);
-      } else {
-        const steps = typeof match === "number" ? match : 0;
-        const derived = steps > 0 ? resendSecret(record, parsed.secret, steps) : null;
-        if (steps > 0 && derived === null) {
-          emit("session.invalid_secret", record, current);
-          return { ok: false, reason: "invalid-secret" };
-        }
-        const resent = derived === null ? null : formatToken(record.id, derived);
-        // A parallel request still carrying the secret just rotated away (inside grace), or one
-        // whose response with the new cookie was lost (unconfirmed: re-send the same token).
-        const updated = steps > 0 ? writeForResend(record, at, policy, moved, steps) : null;
-        write = updated ? { record: updated, token: resent } : null;
-        if (!write) {
-          if (moved) emit("session.binding_mismatch", record, current, { detail: "soft" });
-          // Freshness belongs to the current secret: the previous one is never fresh.
-          return {
-            ok: true,
-            session: sessionView(record, at, moved !== null, false),
-            token: resent,
-          };
-        }
-      }
-      if (!write) return { ok: true, session: sessionView(record, at), token: null };
-      if (await store.update(write.record, record.version)) {
-        if (moved) emit("session.binding_mismatch", record, current, { detail: "soft" });
-        if (write.record.secretHash !== record.secretHash) {
-          emit("session.rotated", write.record, current, { detail: mode });
-        }
-        if (mode === "reauthenticate") emit("session.reauthenticated", write.record, current);
-        return {
-          ok: true,
-          session: sessionView(write.record, at, moved !== null, match === "current"),
-          token: write.token,
-        };
-      }
-      // Lost the compare-and-swap (another request rotated or extended first): decide again
-      // on the fresh record, where our secret is now most likely the previous one.
-      record = await store.get(parsed.id);
-    }
-    throw new SessionConflictError(`session ${parsed.id} kept changing under validate`);
+    const facts = {
+      token: { id: parsed.id, secret: parsed.secret, hash: hashSecret(parsed.secret) },
+      client: toStoredClient(client),
+      device: deviceFacts(options),
+      mode,
+      policy: config,
+    };
+    const acted = await decideAndAct(store, now, parsed.id, mode, (record, at) =>
+      decideValidate(record, facts, at),
+    );
+    emitAll(acted.decision.events);
+    return acted.decision.result;
   }
 
-  async function mutate(
+  async function change(
     sessionId: string,
     detail: "data" | "bind",
-    change: (record: SessionRecord, at: number) => SessionRecord,
+    next: (record: SessionRecord) => SessionRecord,
   ): Promise<Session | null> {
-    const changed = await changeLiveRecord(store, now, sessionId, "update", (record, at) => ({
-      next: change(record, at),
+    const changed = await changeLiveRecord(store, now, sessionId, "update", (record) => ({
+      next: next(record),
       result: null,
     }));
     if (!changed) return null;
     emit("session.updated", changed.record, null, { detail });
-    return sessionView(changed.record, changed.at);
+    return findView(changed.record, changed.at);
   }
 
   return {
@@ -322,58 +221,24 @@ export function createSessions(options: SessionsOptions): Sessions {
     device: createDeviceSessions(store, now, emit),
 
     async create(input) {
-      if (!input || typeof input !== "object")
-        throw new InvalidArgumentError("create needs { userId }");
-      checkUserId(input.userId);
-      const data = checkData(input.data);
-      const at = now();
-      const secret = generateSecret();
-      const record: SessionRecord = {
-        id: generateSessionId(),
-        userId: input.userId,
-        version: 1,
-        secretHash: hashSecret(secret),
-        previousSecretHash: null,
-        rotationNonce: null,
-        retiredSecretHashes: [],
-        data,
-        createdAt: at,
-        authenticatedAt: at,
-        freshUntil: at + config.freshMs,
-        lastActiveAt: at,
-        rotatedAt: at,
-        expiresAt: Math.min(at + config.idleMs, at + config.absoluteMs),
-        absoluteExpiresAt: at + config.absoluteMs,
-        client: toStoredClient(input.client),
-        dbsc: null,
-      };
-      await store.create(record);
-      emit("session.created", record, record.client);
-      return { session: sessionView(record, at), token: formatToken(record.id, secret) };
+      const created = decideCreate(input, now(), config);
+      await store.create(created.record);
+      emitAll(created.events);
+      return { session: sessionView(created.record, created.record.createdAt), token: created.token };
     },
 
-    validate: (token, client, validateOptions) =>
-      check(token, client, "validate", validateOptions?.device),
-    rotate: (token, client) => check(token, client, "rotate"),
-    reauthenticate: (token, client) => check(token, client, "reauthenticate"),
+    validate: (token, client, validateOptions) => check(token, client, "validate", validateOptions),
+    rotate: (token, client, rotateOptions) => check(token, client, "rotate", rotateOptions),
+    reauthenticate: (token, client, stepOptions) =>
+      check(token, client, "reauthenticate", stepOptions),
 
     bind(sessionId, binding) {
-      if (!binding || typeof binding.deviceId !== "string" || !binding.deviceId) {
-        throw new InvalidArgumentError("bind needs { deviceId: string }");
-      }
-      const deviceId = toStoredClient({ deviceId: binding.deviceId }).deviceId;
-      return mutate(sessionId, "bind", (record) => ({
-        ...record,
-        client: { ...record.client, deviceId },
-      }));
+      const deviceId = checkDeviceId(binding);
+      return change(sessionId, "bind", (record) => decideBind(record, deviceId));
     },
 
     update(sessionId, data) {
-      return mutate(sessionId, "data", (record) => {
-        const value =
-          typeof data === "function" ? data(structuredClone(record.data) as SessionData) : data;
-        return { ...record, data: checkData(value) };
-      });
+      return change(sessionId, "data", (record) => decideUpdate(record, data));
     },
 
     async revoke(sessionId) {
@@ -394,9 +259,7 @@ export function createSessions(options: SessionsOptions): Sessions {
       // names); it was created after revokeAll began, so ending it is a bonus, not a promise.
       const live = await store.listByUser(userId);
       const count = await store.deleteByUser(userId, except);
-      const sessionIds = live
-        .filter((record) => record.userId === userId && record.id !== except)
-        .map((record) => record.id);
+      const sessionIds = revokedIds(live, userId, except);
       emit("session.revoked", null, null, {
         sessionId: null,
         userId,
@@ -410,22 +273,12 @@ export function createSessions(options: SessionsOptions): Sessions {
     async list(userId, listOptions) {
       checkUserId(userId);
       const records = await store.listByUser(userId);
-      const at = now();
-      return records
-        .filter((record) => record.userId === userId && isLive(record, at))
-        .sort((a, b) => b.lastActiveAt - a.lastActiveAt)
-        .map((record) => ({
-          ...sessionView(record, at),
-          current: record.id === listOptions?.current,
-        }));
+      return listView(records, userId, now(), listOptions?.current);
     },
 
     async find(sessionId) {
       if (!isSessionId(sessionId)) return null;
-      const record = await store.get(sessionId);
-      const at = now();
-      if (!record || !isLive(record, at)) return null;
-      return sessionView(record, at);
+      return findView(await store.get(sessionId), now());
     },
 
     tokenFrom(headers) {

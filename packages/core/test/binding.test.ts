@@ -106,11 +106,25 @@ describe("binding comparison", () => {
     ).toBe("changed");
   });
 
-  it("treats a browser downgrade and a missing user-agent as a change", () => {
+  it("treats a browser downgrade as a change", () => {
     const old = toStoredClient({ userAgent: CHROME_MAC_131.replace("131", "120") });
     expect(compareBinding(modes(), { ...recorded }, { ...recorded, ua: old.ua })).toBe("changed");
+  });
+
+  it("binding compares fields present in both: a soft field the request lacks is no change", () => {
     const { ua: _ua, ...withoutUa } = recorded;
-    expect(compareBinding(modes(), recorded, withoutUa)).toBe("changed");
+    expect(compareBinding(modes(), recorded, withoutUa)).toBe("match");
+    const { ip: _ip, ...withoutIp } = recorded;
+    expect(compareBinding(modes(), recorded, withoutIp)).toBe("match");
+    // A field present in both still counts when another is missing.
+    expect(compareBinding(modes(), recorded, { ...withoutUa, ip: "198.51.100.1" })).toBe("changed");
+  });
+
+  it("binding compares fields present in both: a strict field the request lacks is refused", () => {
+    const { ua: _ua, ...withoutUa } = recorded;
+    expect(compareBinding(modes({ userAgent: "strict" }), recorded, withoutUa)).toBe("reject");
+    const { ip: _ip, ...withoutIp } = recorded;
+    expect(compareBinding(modes({ ip: "strict" }), recorded, withoutIp)).toBe("reject");
   });
 
   it("rejects on a strict field and on a different device id", () => {

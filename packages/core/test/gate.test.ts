@@ -5,12 +5,14 @@
 import { describe, expect, it } from "vitest";
 import {
   answerForError,
-  clientAddress,
   createGate,
   type GateOptions,
   type RequestFacts,
   readHeader,
+  type ResponseEffects,
+  serializeCookie,
 } from "../src/http/index.js";
+import { clientAddress } from "../src/http/client-address.js";
 import {
   createSessions,
   InvalidArgumentError,
@@ -250,9 +252,8 @@ describe("reading the session", () => {
     const state = await gate.open(request({ cookie: `session=${token}` }));
     expect(state.token).not.toBe(token);
     expect(state.effects()).toEqual({
-      setCookie: sessions.cookie.serialize(state.token!, state.session!.expiresAt),
+      cookies: [sessions.cookie.issue(state.token!, state.session!.expiresAt)],
       headers: { "cache-control": "private, no-store" },
-      deviceCookie: null,
     });
   });
 
@@ -286,7 +287,7 @@ describe("reading the session", () => {
     const state = await gate.open(request({ cookie: `session=junk; session=${token}` }));
     expect(state.session).toBeNull();
     expect(state.reason).toBe("not-found");
-    expect(state.effects()?.setCookie).toBe(sessions.cookie.blank());
+    expect(setCookieOf(state.effects())).toBe(sessions.cookie.blank());
     expect(state.require()?.refusal).toEqual({ error: "unauthenticated", reason: "not-found" });
   });
 
@@ -322,7 +323,7 @@ describe("the request helpers", () => {
     const created = await state.login("victim", { role: "member" });
     expect(created.session.userId).toBe("victim");
     expect(state.session?.data).toEqual({ role: "member" });
-    expect(state.effects()?.setCookie).toBe(
+    expect(setCookieOf(state.effects())).toBe(
       sessions.cookie.serialize(created.token, created.session.expiresAt),
     );
     expect((await sessions.validate(planted.token)).ok).toBe(false);
@@ -340,7 +341,7 @@ describe("the request helpers", () => {
     expect((await sessions.validate(phone.token)).ok).toBe(false);
     expect(await state.logout()).toBe(true);
     expect(state.session).toBeNull();
-    expect(state.effects()?.setCookie).toBe(sessions.cookie.blank());
+    expect(setCookieOf(state.effects())).toBe(sessions.cookie.blank());
     expect(await state.logoutEverywhere()).toBe(0);
   });
 
@@ -351,7 +352,7 @@ describe("the request helpers", () => {
     const rotated = await state.rotate();
     expect(rotated?.userId).toBe("u1");
     expect(state.token).not.toBe(token);
-    expect(state.effects()?.setCookie).toContain(state.token!);
+    expect(setCookieOf(state.effects())).toContain(state.token!);
   });
 
   it("steps up: a new secret, fresh again, and the new cookie", async () => {
@@ -364,7 +365,7 @@ describe("the request helpers", () => {
     expect(stepped?.fresh).toBe(true);
     expect(state.require("fresh")).toBeNull();
     expect(state.token).not.toBe(token);
-    expect(state.effects()?.setCookie).toContain(state.token!);
+    expect(setCookieOf(state.effects())).toContain(state.token!);
   });
 
   it("resumes a session checked earlier without a store call", async () => {
@@ -427,3 +428,9 @@ describe("answers", () => {
     expect(answerForError(null)).toBeNull();
   });
 });
+
+/** The session cookie an answer sets, as the `Set-Cookie` bytes every integration writes. */
+function setCookieOf(effects: ResponseEffects | null): string | null {
+  const first = effects?.cookies[0];
+  return first ? serializeCookie(first) : null;
+}

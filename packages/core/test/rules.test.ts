@@ -70,7 +70,7 @@ describe("liveness", () => {
   });
 });
 
-describe("secret match (Lifecycle 2-4)", () => {
+describe("secret match (rule rotation)", () => {
   it("knows the current secret and refuses one never issued without calling it theft", () => {
     const secret = generateSecret();
     const r = record(secret);
@@ -93,7 +93,7 @@ describe("secret match (Lifecycle 2-4)", () => {
   });
 });
 
-describe("rotation (Lifecycle 2-3)", () => {
+describe("rotation (rule rotation)", () => {
   it("is due once the interval has passed since the last rotation", () => {
     expect(rotationDue(0, policy.intervalMs - 1, policy.intervalMs)).toBe(false);
     expect(rotationDue(0, policy.intervalMs, policy.intervalMs)).toBe(true);
@@ -118,7 +118,7 @@ describe("rotation (Lifecycle 2-3)", () => {
   });
 });
 
-describe("idle extension (Lifecycle 1, 6)", () => {
+describe("idle extension (rule hot-path, timeouts)", () => {
   it("is written only when less than half the window remains, never past the absolute end", () => {
     const r = record(generateSecret(), 0);
     expect(idleExtension(r, policy.idleMs / 2 - 1, policy.idleMs, false)).toBeNull();
@@ -135,7 +135,7 @@ describe("idle extension (Lifecycle 1, 6)", () => {
   });
 });
 
-describe("client move (Lifecycle 5)", () => {
+describe("client move (rule binding)", () => {
   it("records only the fields the request supplied, and ends freshness", () => {
     const r = record(generateSecret(), 0);
     const draft = { ...r };
@@ -145,7 +145,7 @@ describe("client move (Lifecycle 5)", () => {
   });
 });
 
-describe("freshness and step-up (Lifecycle 7)", () => {
+describe("freshness and step-up (rule freshness)", () => {
   it("belongs to the current secret only", () => {
     const r = record(generateSecret(), 0);
     expect(isFresh(r, MINUTE, true)).toBe(true);

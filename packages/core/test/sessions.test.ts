@@ -145,7 +145,7 @@ describe("create", () => {
   });
 });
 
-describe("Lifecycle 1: the validate hot path", () => {
+describe("rule hot-path: the validate hot path", () => {
   it("costs exactly one store read and no write when nothing is due", async () => {
     const ctx = setup();
     const { token } = await ctx.sessions.create({ userId: "u", client: HOME });
@@ -173,7 +173,7 @@ describe("Lifecycle 1: the validate hot path", () => {
   });
 });
 
-describe("Lifecycle 2: rotation", () => {
+describe("rule rotation: rotation", () => {
   it("rotates once the interval has passed, not a millisecond before", async () => {
     const ctx = setup();
     const created = ctx.clock.now;
@@ -244,7 +244,7 @@ describe("Lifecycle 2: rotation", () => {
   });
 });
 
-describe("Lifecycle 3: unconfirmed rotation", () => {
+describe("rule unconfirmed-rotation: unconfirmed rotation", () => {
   it("re-sends the same new token to the previous secret while the rotation is unconfirmed", async () => {
     const ctx = setup();
     const { token } = await ctx.sessions.create({ userId: "u" });
@@ -368,7 +368,7 @@ describe("Lifecycle 3: unconfirmed rotation", () => {
   });
 });
 
-describe("Lifecycle 4: reuse (theft) detection", () => {
+describe("rule reuse-detection: reuse (theft) detection", () => {
   it("answers invalid-secret for a guess, fires an event and keeps the session alive", async () => {
     const ctx = setup();
     const { session, token } = await ctx.sessions.create({ userId: "u" });
@@ -411,7 +411,7 @@ describe("Lifecycle 4: reuse (theft) detection", () => {
   });
 });
 
-describe("Lifecycle 5: binding", () => {
+describe("rule binding: binding", () => {
   it("accepts a soft change, marks bindingChanged, drops freshness and remembers the new client", async () => {
     const ctx = setup();
     const { token } = await ctx.sessions.create({ userId: "u", client: HOME });
@@ -523,7 +523,7 @@ describe("Lifecycle 5: binding", () => {
   });
 });
 
-describe("Lifecycle 6: timeouts (time travel, to the millisecond)", () => {
+describe("rule timeouts: timeouts (time travel, to the millisecond)", () => {
   it("expires after idleTimeout without activity", async () => {
     const ctx = setup();
     const created = ctx.clock.now;
@@ -558,7 +558,7 @@ describe("Lifecycle 6: timeouts (time travel, to the millisecond)", () => {
   });
 });
 
-describe("Lifecycle 7: freshness", () => {
+describe("rule freshness: freshness", () => {
   it("is fresh for freshFor after login, and again for freshFor after reauthenticate", async () => {
     const ctx = setup();
     const created = ctx.clock.now;
@@ -671,7 +671,7 @@ describe("Lifecycle 7: freshness", () => {
   });
 });
 
-describe("Lifecycle 8: revocation, devices and data", () => {
+describe("rule revocation: revocation, devices and data", () => {
   it("update replaces data (or maps it) and every later validate sees it", async () => {
     const ctx = setup();
     const { session, token } = await ctx.sessions.create({
@@ -764,7 +764,7 @@ describe("Lifecycle 8: revocation, devices and data", () => {
   });
 });
 
-describe("Lifecycle 9: failures", () => {
+describe("rule failures: failures", () => {
   it("answers malformed without touching the store, for any input", async () => {
     const ctx = setup();
     ctx.resetCalls();
@@ -929,7 +929,7 @@ describe("Lifecycle 9: failures", () => {
   });
 });
 
-describe("Lifecycle 10: events", () => {
+describe("rule events: events", () => {
   it("carry session id, user id, time and client, and never a token or secret", async () => {
     const ctx = setup();
     const { token } = await ctx.sessions.create({ userId: "u", client: HOME });

@@ -5,10 +5,13 @@
  * login, serves the registration and refresh routes, and names the short-lived bound cookie the
  * gate requires on every request of a device-bound session.
  */
-import type { ClientInfo, DeviceGrant, Session, Sessions } from "@tessera/core";
+import type { ClientInfo, Session, Sessions } from "@tessera/core";
 import { TesseraConfigError } from "@tessera/core";
 import {
+  type CookieAttributes,
+  type CookieValue,
   type DbscHandler,
+  type DeviceGrant,
   type DbscOutcome,
   type RequestFacts,
   readHeader,
@@ -168,8 +171,11 @@ export function createDbsc(sessions: Sessions, options: DbscOptions = {}): DbscH
     };
   }
 
-  function boundCookie(grant: DeviceGrant): string {
-    return `${cookieName}=${grant.cookie}; Max-Age=${lifetimes.cookieTtl}; ${attributes}`;
+  const cookieAttributes: CookieAttributes = { path: "/", httpOnly: true, secure, sameSite: "lax" };
+
+  function boundCookie(grant: DeviceGrant): CookieValue {
+    const maxAge = lifetimes.cookieTtl;
+    return { name: cookieName, value: grant.cookie, attributes: { ...cookieAttributes, maxAge } };
   }
 
   function granted(sessionId: string, grant: DeviceGrant): DbscOutcome {
@@ -195,8 +201,8 @@ export function createDbsc(sessions: Sessions, options: DbscOptions = {}): DbscH
 
     cookieName,
 
-    blankCookie() {
-      return `${cookieName}=; Max-Age=0; ${attributes}`;
+    clearCookie() {
+      return { name: cookieName, value: "", attributes: { ...cookieAttributes, maxAge: 0 } };
     },
 
     async offer(sessionId) {

@@ -3,7 +3,7 @@
  * registration proof carries its public key in the `jwk` header and is checked against it (that
  * proves possession); a refresh proof is checked against the key the session registered.
  */
-import type { DeviceProof, DeviceRegistration } from "@tessera/core";
+import type { DeviceProof, DeviceRegistration } from "@tessera/core/http";
 import type { StoredSessionKey } from "@tessera/core/store";
 import {
   type CompactJWSHeaderParameters,

@@ -13,6 +13,7 @@ import {
   type LogoutEverywhereOptions,
   type RequestSession,
   type ServedAnswer,
+  serializeCookie,
 } from "@tessera/core/http";
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
 
@@ -89,12 +90,12 @@ function send(res: Response, answer: ServedAnswer) {
 function writeEffects(res: Response, state: RequestSession) {
   const effects = state.effects();
   if (!effects || res.headersSent) return;
-  const added = [effects.setCookie, effects.deviceCookie].filter((c) => c !== null);
-  if (added.length > 0) {
+  if (effects.cookies.length > 0) {
     const existing = res.getHeader("set-cookie");
     const cookies =
       existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
-    res.setHeader("set-cookie", [...cookies, ...added]);
+    for (const cookie of effects.cookies) cookies.push(serializeCookie(cookie));
+    res.setHeader("set-cookie", cookies);
   }
   for (const name in effects.headers) res.setHeader(name, effects.headers[name]!);
 }

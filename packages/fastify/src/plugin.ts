@@ -12,6 +12,7 @@ import {
   type LogoutEverywhereOptions,
   type RequestSession,
   type ServedAnswer,
+  serializeCookie,
 } from "@tessera/core/http";
 import type {
   FastifyInstance,
@@ -117,8 +118,7 @@ export async function tessera(fastify: FastifyInstance, options: TesseraPluginOp
   fastify.addHook("onSend", async (request, reply, payload) => {
     const effects = stateOf(request)?.effects();
     if (effects) {
-      if (effects.setCookie !== null) reply.header("set-cookie", effects.setCookie);
-      if (effects.deviceCookie !== null) reply.header("set-cookie", effects.deviceCookie);
+      for (const cookie of effects.cookies) reply.header("set-cookie", serializeCookie(cookie));
       for (const name in effects.headers) reply.header(name, effects.headers[name]);
     }
     return payload;

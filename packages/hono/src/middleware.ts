@@ -15,6 +15,7 @@ import {
   type RequestSession,
   type ResponseEffects,
   type ServedAnswer,
+  serializeCookie,
 } from "@tessera/core/http";
 import type { Context, MiddlewareHandler } from "hono";
 
@@ -72,8 +73,7 @@ function writeEffects(
   effects: ResponseEffects,
   write: (name: string, value: string, append: boolean) => void,
 ) {
-  if (effects.setCookie !== null) write("set-cookie", effects.setCookie, true);
-  if (effects.deviceCookie !== null) write("set-cookie", effects.deviceCookie, true);
+  for (const cookie of effects.cookies) write("set-cookie", serializeCookie(cookie), true);
   for (const name in effects.headers) write(name, effects.headers[name]!, false);
 }
 

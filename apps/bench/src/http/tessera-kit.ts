@@ -5,7 +5,7 @@
  * `sessions.create` + `sessions.cookie.serialize`.
  */
 import type { SessionStore, Sessions } from "@tessera/core";
-import { createGate } from "@tessera/core/http";
+import { createGate, serializeCookie } from "@tessera/core/http";
 import type { Express } from "express";
 import type { BenchContext, Credential } from "./contender.js";
 import { authApp } from "./express-kit.js";
@@ -33,7 +33,7 @@ export function tesseraApp(sessions: Sessions): Express {
       throw new Error(state.refusal.body);
     }
     const effects = state.effects();
-    if (effects?.setCookie) res.append("Set-Cookie", effects.setCookie);
+    for (const cookie of effects?.cookies ?? []) res.append("Set-Cookie", serializeCookie(cookie));
     return state.session?.userId ?? null;
   });
 }

@@ -4,8 +4,12 @@
  * stays free of JOSE; the handler does the signature checks, core the record rules.
  */
 import type { ClientInfo } from "../binding.js";
+import type { CookieValue } from "../cookie.js";
 import type { Session } from "../session.js";
-import type { RequestFacts } from "./gate.js";
+import type { RequestFacts } from "./facts.js";
+
+/** The two routes a DBSC handler serves. */
+export type DbscRoute = "registration" | "refresh";
 
 /** A complete answer the gate served itself (a DBSC route): status, headers, body bytes. */
 export interface ServedAnswer {
@@ -18,18 +22,18 @@ export interface ServedAnswer {
 /** What a DBSC route produced: its answer and the bound cookie to set (or clear), if any. */
 export interface DbscOutcome {
   answer: ServedAnswer;
-  /** A `Set-Cookie` value for the bound cookie, or `null`. */
-  cookie: string | null;
+  /** The bound cookie to set (or clear), or `null`. */
+  cookie: CookieValue | null;
 }
 
 /** The DBSC side of the gate, as `@tessera/dbsc` builds it. */
 export interface DbscHandler {
   /** Which DBSC route `path` is (POST only), or `null` for any other path. */
-  routeOf(path: string | null | undefined): "registration" | "refresh" | null;
+  routeOf(path: string | null | undefined): DbscRoute | null;
   /** The name of the bound cookie, which the gate reads with the session cookie. */
   readonly cookieName: string;
-  /** A `Set-Cookie` value clearing the bound cookie. */
-  blankCookie(): string;
+  /** The cookie value clearing the bound cookie. */
+  clearCookie(): CookieValue;
   /**
    * The headers a login response carries to offer registration (`Secure-Session-Registration`),
    * or `null` when the session is gone. One store write (the registration challenge).

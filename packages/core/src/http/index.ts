@@ -1,37 +1,37 @@
 /**
  * `@tessera/core/http`: the request gate, for authors of framework integrations. Applications
- * use an integration (`@tessera/express`, `@tessera/hono`, `@tessera/fastify`, `@tessera/next`)
- * and never need this entry.
+ * use an integration (`@tessera/express`, `@tessera/hono`, `@tessera/fastify`, `@tessera/next`,
+ * ...) and never need this entry. An integration translates its framework's request into
+ * `RequestFacts`, calls `gate.open`, and writes `effects()` (cookies as values, serialised at
+ * the edge with `serializeCookie` or handed to the framework's cookie API) onto its response.
  */
+export type { CookieAttributes, CookieValue } from "../cookie.js";
+export { serializeCookie } from "../cookie.js";
+export { type SessionJson, sessionFromJson, sessionToJson } from "../session.js";
+export { answerForError, type HttpAnswer } from "./answers.js";
+export type {
+  DeviceBindingView,
+  DeviceDenial,
+  DeviceGrant,
+  DeviceLifetimes,
+  DeviceProof,
+  DeviceRefusal,
+  DeviceRegistration,
+  DeviceSessions,
+} from "../device-sessions.js";
+export type { DbscHandler, DbscOutcome, DbscRoute, ServedAnswer } from "./dbsc.js";
 export {
-  answerForError,
-  type CrossSiteReason,
-  crossSiteAnswer,
-  type HttpAnswer,
-  notFreshAnswer,
-  RETRY_AFTER_SECONDS,
-  type Refusal,
-  storeUnavailableAnswer,
-  unauthenticatedAnswer,
-} from "./answers.js";
-export { clientAddress } from "./client-address.js";
-export type { DbscHandler, DbscOutcome, ServedAnswer } from "./dbsc.js";
-export {
-  type CheckedSession,
-  createGate,
-  type Gate,
-  type GateOptions,
   type HeaderRecord,
-  isSessions,
-  type LoginInput,
-  type LogoutEverywhereOptions,
   presentedSessionIds,
   type RequestFacts,
-  type RequestSession,
-  type ResponseEffects,
   readHeader,
-  sessionIdOf,
-  TOKEN_HEADER,
-  type TokenSourceKind,
-} from "./gate.js";
-export { createOriginCheck, type OriginCheck, type OriginFacts } from "./origin.js";
+} from "./facts.js";
+export { createGate, type Gate, type GateOptions, isSessions } from "./gate.js";
+export type {
+  CheckedSession,
+  LoginInput,
+  LogoutEverywhereOptions,
+  RequestSession,
+  ResponseEffects,
+  TokenSourceKind,
+} from "./request-state.js";

@@ -1,0 +1,136 @@
+/**
+ * The validate decision, and its two forced forms (`rotate`, `reauthenticate`): what a request
+ * presenting a token may do to a session, as a pure function of the record, the presented
+ * secret, the request's client and device facts, the time and the policy. Rules are applied in
+ * this order, each a named function of `rules.ts`: timeouts, secret match (current, unconfirmed,
+ * previous in grace, reused, never issued), binding, device binding, then the single write the
+ * request may need (confirm, rotate, follow a move, step up, extend).
+ */
+import { compareBinding, type ResolvedBinding } from "../binding.js";
+import { type Decision, type PlannedEvent, answer } from "../decision.js";
+import { boundCookieMatches, deviceBindingOf, isDeviceBound } from "../device-binding.js";
+import {
+  isLive,
+  matchSecret,
+  type Policy,
+  resendSecret,
+  writeForCurrent,
+  writeForResend,
+} from "../rules.js";
+import { sessionView } from "../session.js";
+import type { InvalidReason, ValidateResult } from "../sessions.js";
+import type { SessionRecord, StoredClient } from "../store/record.js";
+import { formatToken } from "../token.js";
+
+/** What a check is for: a plain validate, a forced rotation, or a step-up. */
+export type CheckMode = "validate" | "rotate" | "reauthenticate";
+
+/** The token a request presented, parsed and hashed once before any read. */
+export interface PresentedToken {
+  id: string;
+  secret: string;
+  /** `hashSecret(secret)`. */
+  hash: string;
+}
+
+/**
+ * What the request shows for the device-binding rule: the hash of its DBSC bound cookie
+ * (`null`: it carries none), or the DBSC route it is, the only opt-out, by name.
+ */
+export type DeviceFacts = { boundCookieHash: string | null } | { dbscRoute: "registration" | "refresh" };
+
+/** Everything the decision reads besides the record and the time. */
+export interface ValidateFacts {
+  token: PresentedToken;
+  client: StoredClient;
+  device: DeviceFacts;
+  mode: CheckMode;
+  policy: Policy & { binding: ResolvedBinding };
+}
+
+function refuse(reason: InvalidReason, events: PlannedEvent[] = []): Decision<ValidateResult> {
+  return answer({ ok: false, reason }, events);
+}
+
+/**
+ * Rule "device-bound sessions need their bound cookie": a session whose browser registered a
+ * DBSC key is accepted only with a live bound cookie, unless the request is a DBSC route (where
+ * the key proof itself is checked). Safe by default: a caller that says nothing is refused.
+ */
+export function deviceUnbound(record: SessionRecord, device: DeviceFacts, at: number): boolean {
+  if ("dbscRoute" in device || !isDeviceBound(record)) return false;
+  return !boundCookieMatches(deviceBindingOf(record), device.boundCookieHash, at);
+}
+
+/** Decides what a request presenting `facts.token` does to `record` at time `at`. */
+export function decideValidate(
+  record: SessionRecord | null,
+  facts: ValidateFacts,
+  at: number,
+): Decision<ValidateResult> {
+  const { token, client, mode, policy } = facts;
+  if (!record) return refuse("not-found");
+  if (!isLive(record, at)) {
+    return { ...refuse("expired", [{ type: "session.expired", record, client }]), action: "delete" };
+  }
+  const match = matchSecret(record, token.hash, at, policy.graceMs);
+  if (match === "invalid") {
+    return refuse("invalid-secret", [{ type: "session.invalid_secret", record, client }]);
+  }
+  if (match === "reused") {
+    // Two parties hold this session: end it for both, the thief and the victim.
+    const events: PlannedEvent[] = [
+      { type: "session.reuse_detected", record, client },
+      { type: "session.revoked", record, client, detail: "reuse" },
+    ];
+    return { ...refuse("reused", events), action: "delete" };
+  }
+  const verdict = compareBinding(policy.binding, record.client, client);
+  if (verdict === "reject") {
+    return refuse("binding-mismatch", [
+      { type: "session.binding_mismatch", record, client, detail: "strict" },
+    ]);
+  }
+  if (deviceUnbound(record, facts.device, at)) {
+    // The browser holding the key renews its bound cookie before sending; a request without
+    // one is a copied session cookie (or a browser that gave up refreshing). Refused, the
+    // session left as it is: the key holder goes on.
+    return refuse("device-unbound", [
+      { type: "session.dbsc_refused", record, client, detail: "missing-bound-cookie" },
+    ]);
+  }
+  // A forced rotation must hand out a new secret, and one derived from a secret that was
+  // already rotated away would retire the token the client holds now. Nothing changes.
+  if (mode !== "validate" && match !== "current") return refuse("stale");
+  const moved = verdict === "changed" ? client : null;
+  const events: PlannedEvent[] = [];
+  if (moved) events.push({ type: "session.binding_mismatch", record, client, detail: "soft" });
+
+  if (match === "current") {
+    const write = writeForCurrent(record, token.secret, at, policy, mode, moved);
+    if (!write) return answer({ ok: true, session: sessionView(record, at), token: null });
+    if (write.record.secretHash !== record.secretHash) {
+      events.push({ type: "session.rotated", record: write.record, client, detail: mode });
+    }
+    if (mode === "reauthenticate") {
+      events.push({ type: "session.reauthenticated", record: write.record, client });
+    }
+    const session = sessionView(write.record, at, moved !== null, true);
+    return { result: { ok: true, session, token: write.token }, action: write.record, events };
+  }
+
+  // An earlier secret a client may still hold: a parallel request still carrying the secret
+  // just rotated away (inside grace), or one whose response with the new cookie was lost
+  // (unconfirmed: re-send the same token, however late).
+  const steps = typeof match === "number" ? match : 0;
+  const derived = steps > 0 ? resendSecret(record, token.secret, steps) : null;
+  if (steps > 0 && derived === null) {
+    return refuse("invalid-secret", [{ type: "session.invalid_secret", record, client }]);
+  }
+  const resent = derived === null ? null : formatToken(record.id, derived);
+  const next = writeForResend(record, at, policy, moved, steps);
+  const after = next ?? record;
+  // Freshness belongs to the current secret: the previous one is never fresh.
+  const session = sessionView(after, at, moved !== null, false);
+  return { result: { ok: true, session, token: resent }, action: next, events };
+}

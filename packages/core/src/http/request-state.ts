@@ -1,0 +1,356 @@
+/**
+ * One request's session state, as the gate hands it to an integration: the session, the token,
+ * where it came from, why it was refused, the helpers that change it (`login`, `logout`, ...),
+ * and what the response must carry (`effects()`: cookies as values, headers).
+ */
+import type { ClientInfo } from "../binding.js";
+import { type CookieValue, parseBearer } from "../cookie.js";
+import type { Session, SessionData } from "../session.js";
+import type {
+  CreatedSession,
+  InvalidReason,
+  Sessions,
+  ValidateOptions,
+  ValidateResult,
+} from "../sessions.js";
+import {
+  answerForError,
+  type HttpAnswer,
+  notFreshAnswer,
+  unauthenticatedAnswer,
+} from "./answers.js";
+import type { DbscHandler, DbscRoute, ServedAnswer } from "./dbsc.js";
+import { type RequestFacts, readHeader } from "./facts.js";
+
+/**
+ * Response header carrying a new token to bearer clients (mobile, CLI), which have no cookie
+ * jar: when present, the client uses its value from the next request on.
+ */
+export const TOKEN_HEADER = "tessera-token";
+
+const NO_STORE = "private, no-store";
+
+/** What the response must carry, written by the integration after the handler. */
+export interface ResponseEffects {
+  /**
+   * Cookies to set, in order: the session cookie (or the one clearing it), then the DBSC bound
+   * cookie. Write each through the framework's cookie API, or as `serializeCookie(cookie)`.
+   */
+  cookies: readonly CookieValue[];
+  /** Headers to set, replacing any value the handler set (`cache-control`, `tessera-token`). */
+  headers: Readonly<Record<string, string>>;
+}
+
+/** Where the request carried its token. */
+export type TokenSourceKind = "cookie" | "bearer";
+
+/** A session state handed over from an earlier check of the same request (Next.js proxy). */
+export interface CheckedSession {
+  session: Session | null;
+  token: string | null;
+  source: TokenSourceKind | null;
+  reason: InvalidReason | null;
+}
+
+/** Options of the request helper `logoutEverywhere`. */
+export interface LogoutEverywhereOptions {
+  /** Keep this request's session alive ("log out other devices"). @defaultValue `false` */
+  keepCurrent?: boolean;
+}
+
+/** The input `login` takes, as a user id (and data) or as one object. */
+export type LoginInput = string | { userId: string; data?: SessionData };
+
+/** The session state of one request, and the helpers that change it. */
+export interface RequestSession {
+  /** The session manager that checked this request. */
+  readonly sessions: Sessions;
+  /** The answer that refuses this request (CSRF, store outage), or `null` to proceed. */
+  readonly refusal: HttpAnswer | null;
+  /**
+   * The gate served this request itself (a DBSC registration or refresh route): write this
+   * answer, then `effects()`, and do not run the application's handler. `null` otherwise.
+   */
+  readonly served: ServedAnswer | null;
+  /** The valid session, or `null`. */
+  readonly session: Session | null;
+  /** The token identifying the session from now on (the rotated one if it rotated), or `null`. */
+  readonly token: string | null;
+  /** Where the request carried its token; `null` when it carried none. */
+  readonly source: TokenSourceKind | null;
+  /** Why a presented token was refused; `null` when valid or absent. */
+  readonly reason: InvalidReason | null;
+  /** The client the session is bound to, as derived from this request. */
+  readonly client: ClientInfo;
+  /**
+   * `null` to proceed, or the answer of a route that needs a session (401
+   * `{ error: "unauthenticated", reason? }`) or a fresh one (403 `{ error: "not-fresh" }`).
+   */
+  require(level?: "session" | "fresh"): HttpAnswer | null;
+  /**
+   * Starts a session after the application checked the credentials: ends the session the
+   * request already had (no fixation), then sets the cookie (and `tessera-token` for a bearer
+   * client). Resolves the new session and its token.
+   * @throws StoreUnavailableError when the store is down (answer with `answerForError`).
+   */
+  login(user: LoginInput, data?: SessionData): Promise<CreatedSession>;
+  /** Ends this session and clears the cookie. Resolves `true` if a session ended. */
+  logout(): Promise<boolean>;
+  /**
+   * Ends every session of this user, this one included (the cookie is cleared), or all but
+   * this one with `{ keepCurrent: true }`. Resolves to the number ended; 0 without a session.
+   */
+  logoutEverywhere(options?: LogoutEverywhereOptions): Promise<number>;
+  /**
+   * Issues a new secret now (after a privilege change) and writes it. Resolves the session, or
+   * `null` when there is none or the request carried an already-rotated secret (`stale`).
+   */
+  rotate(): Promise<Session | null>;
+  /**
+   * Step-up done (the application re-checked the password or a second factor): rotates the
+   * secret, makes the session fresh, writes the new token. Resolves the session, or `null`.
+   */
+  reauthenticate(): Promise<Session | null>;
+  /** What the response must carry; `null` when nothing (the common case). */
+  effects(): ResponseEffects | null;
+  /**
+   * The 503 answer for a Tessera store failure thrown while handling this request (`login`,
+   * `logout`, ...), else `null`; reported to the gate's `onRefusal` like every refusal.
+   */
+  answerForError(error: unknown): HttpAnswer | null;
+  /**
+   * Called after a helper changed the request's session (login, logout, step-up, ...), so an
+   * integration can keep its own view (`req.session`, `c.var.session`) in step.
+   */
+  onSessionChange: ((session: Session | null) => void) | null;
+}
+
+/** Reports an answer to the gate's `onRefusal` (if any) and returns it. */
+export type Reporter = ((answer: HttpAnswer) => HttpAnswer) | null;
+
+/** `answerForError`, passed to the gate's `onRefusal` when it is an answer. */
+export function reportedAnswerForError(error: unknown, report: Reporter): HttpAnswer | null {
+  const answer = answerForError(error);
+  return answer && report ? report(answer) : answer;
+}
+
+/** One request's session state. A class, so the hot path allocates one object, no closures. */
+export class GateRequest implements RequestSession {
+  refusal: HttpAnswer | null = null;
+  served: ServedAnswer | null = null;
+  session: Session | null = null;
+  token: string | null = null;
+  source: TokenSourceKind | null = null;
+  reason: InvalidReason | null = null;
+  /** The session cookie to write, or the one clearing it; `null` to leave the browser's as is. */
+  #sessionCookie: CookieValue | null = null;
+  /** A new token for a bearer client (`tessera-token`), or `null`. */
+  #bearerToken: string | null = null;
+  /** The DBSC bound cookie to write (or the one clearing it), or `null`. */
+  #deviceCookie: CookieValue | null = null;
+  /** Headers a helper added (the DBSC registration offer on login). */
+  #extraHeaders: Record<string, string> | null = null;
+  /** The request's DBSC bound cookie, which every validate, rotate and step-up presents. */
+  #device: ValidateOptions | undefined = undefined;
+  onSessionChange: ((session: Session | null) => void) | null = null;
+
+  constructor(
+    readonly sessions: Sessions,
+    readonly client: ClientInfo,
+    readonly report: Reporter,
+    readonly dbsc: DbscHandler | null = null,
+  ) {}
+
+  static refused(sessions: Sessions, answer: HttpAnswer, report: Reporter): GateRequest {
+    const state = new GateRequest(sessions, {}, report);
+    state.refusal = report ? report(answer) : answer;
+    return state;
+  }
+
+  /**
+   * Validates the request's token: each cookie of the session's name in turn (a tossed cookie
+   * must not hide the real one), else the bearer header. The first valid one wins; a dead cookie
+   * is cleared only when none is valid. `device` is what core's device-binding rule is shown: the
+   * bound cookie, or the DBSC route this request is (the only opt-out, by name).
+   */
+  async check(cookies: string[], request: RequestFacts, device: ValidateOptions): Promise<void> {
+    this.#device = device.dbscRoute === undefined ? device : undefined;
+    let reason: InvalidReason | null = null;
+    for (const candidate of cookies) {
+      const result = await this.sessions.validate(candidate, this.client, device);
+      if (result.ok) return this.#accept(result, candidate, "cookie");
+      if (reason === null || reason === "malformed") reason = result.reason;
+    }
+    const bearer = parseBearer(readHeader(request, "authorization"));
+    if (bearer !== null) {
+      const result = await this.sessions.validate(bearer, this.client, device);
+      if (result.ok) return this.#accept(result, bearer, "bearer");
+      if (reason === null || reason === "malformed") reason = result.reason;
+      this.source = "bearer";
+    }
+    if (cookies.length > 0) {
+      this.source = "cookie";
+      // A cookie that names no live session is cleared, so the browser stops sending it. A
+      // device-bound session refused for want of its bound cookie is alive: its holder goes on.
+      if (reason !== "device-unbound") this.#sessionCookie = this.sessions.cookie.clear();
+    }
+    this.reason = reason;
+  }
+
+  /** Takes over a state checked earlier in the same request (no store call). */
+  resumeFrom(checked: CheckedSession, device: ValidateOptions): void {
+    this.session = checked.session;
+    this.token = checked.token;
+    this.source = checked.source;
+    this.reason = checked.reason;
+    this.#device = device;
+  }
+
+  /** Serves a DBSC route: the handler's answer, and the bound cookie it issued, if any. */
+  async serve(dbsc: DbscHandler, route: DbscRoute, request: RequestFacts): Promise<void> {
+    const outcome =
+      route === "registration"
+        ? await dbsc.register(request, this.session, this.client)
+        : await dbsc.refresh(request, this.session, this.client);
+    this.served = outcome.answer;
+    if (outcome.cookie !== null) this.#deviceCookie = outcome.cookie;
+  }
+
+  #accept(
+    result: Extract<ValidateResult, { ok: true }>,
+    presented: string,
+    source: TokenSourceKind,
+  ) {
+    this.session = result.session;
+    this.source = source;
+    this.token = result.token ?? presented;
+    if (result.token !== null) this.#write(result.token, result.session);
+  }
+
+  /**
+   * Sends `token` the way this request's client keeps it: a cookie, or for a bearer client the
+   * `tessera-token` header (and, on login, the cookie as well: a login form has no bearer).
+   */
+  #write(token: string, session: Session, login = false) {
+    const bearer = this.source === "bearer";
+    if (login || !bearer) this.#sessionCookie = this.sessions.cookie.issue(token, session.expiresAt);
+    this.#bearerToken = bearer ? token : null;
+  }
+
+  /** The request has no session any more: clear the cookie, forget a new bearer token. */
+  #forget() {
+    this.session = null;
+    this.token = null;
+    this.reason = null;
+    this.#sessionCookie = this.sessions.cookie.clear();
+    this.#bearerToken = null;
+    this.#extraHeaders = null;
+    if (this.dbsc) this.#deviceCookie = this.dbsc.clearCookie();
+  }
+
+  require(level: "session" | "fresh" = "session"): HttpAnswer | null {
+    let answer: HttpAnswer | null = null;
+    if (!this.session) answer = unauthenticatedAnswer(this.reason);
+    else if (level === "fresh" && !this.session.fresh) answer = notFreshAnswer();
+    return answer && this.report ? this.report(answer) : answer;
+  }
+
+  async login(user: LoginInput, data?: SessionData): Promise<CreatedSession> {
+    const input = typeof user === "string" ? { userId: user, data } : user;
+    // The session a request already carries never survives a login: whoever planted or shared
+    // it must not end up holding the freshly authenticated session.
+    if (this.session) {
+      await this.sessions.revoke(this.session.id);
+      this.#forget();
+    }
+    const created = await this.sessions.create({
+      userId: input?.userId,
+      ...(input?.data !== undefined ? { data: input.data } : {}),
+      client: this.client,
+    });
+    this.session = created.session;
+    this.token = created.token;
+    this.source ??= "cookie";
+    this.#write(created.token, created.session, true);
+    if (this.dbsc) {
+      // Offer the browser a device key (DBSC); one without DBSC ignores the header.
+      this.#extraHeaders = await this.dbsc.offer(created.session.id);
+    }
+    this.onSessionChange?.(this.session);
+    return created;
+  }
+
+  async logout(): Promise<boolean> {
+    const ended = this.session ? await this.sessions.revoke(this.session.id) : false;
+    this.#forget();
+    this.onSessionChange?.(null);
+    return ended;
+  }
+
+  async logoutEverywhere(options: LogoutEverywhereOptions = {}): Promise<number> {
+    const current = this.session;
+    if (!current) return 0;
+    const keep = options.keepCurrent === true;
+    const ended = await this.sessions.revokeAll(
+      current.userId,
+      keep ? { except: current.id } : undefined,
+    );
+    if (!keep) {
+      this.#forget();
+      this.onSessionChange?.(null);
+    }
+    return ended;
+  }
+
+  rotate(): Promise<Session | null> {
+    return this.#renew((token) => this.sessions.rotate(token, this.client, this.#device));
+  }
+
+  reauthenticate(): Promise<Session | null> {
+    return this.#renew((token) => this.sessions.reauthenticate(token, this.client, this.#device));
+  }
+
+  async #renew(renew: (token: string) => Promise<ValidateResult>): Promise<Session | null> {
+    if (!this.session || !this.token) return null;
+    const result = await renew(this.token);
+    if (!result.ok) {
+      // "stale": a parallel request rotated first; the session stands as it was.
+      if (result.reason === "stale") return null;
+      this.#forget();
+      this.reason = result.reason;
+      this.onSessionChange?.(null);
+      return null;
+    }
+    this.session = result.session;
+    if (result.token !== null) {
+      this.token = result.token;
+      this.#write(result.token, result.session);
+    }
+    this.onSessionChange?.(this.session);
+    return result.session;
+  }
+
+  answerForError(error: unknown): HttpAnswer | null {
+    return reportedAnswerForError(error, this.report);
+  }
+
+  effects(): ResponseEffects | null {
+    const session = this.#sessionCookie;
+    const device = this.#deviceCookie;
+    if (
+      session === null &&
+      device === null &&
+      this.#bearerToken === null &&
+      this.#extraHeaders === null
+    ) {
+      return null;
+    }
+    // A response that carries a token must never be stored by a shared cache and handed to
+    // the next visitor, whatever caching the handler asked for.
+    const headers: Record<string, string> = { ...this.#extraHeaders, "cache-control": NO_STORE };
+    if (this.#bearerToken !== null) headers[TOKEN_HEADER] = this.#bearerToken;
+    const cookies =
+      session === null ? (device === null ? [] : [device]) : device === null ? [session] : [session, device];
+    return { cookies, headers };
+  }
+}
