@@ -2,16 +2,15 @@
  * Express adapter (Express 4 and 5): the token endpoint, the JWK Set endpoint and a bearer guard
  * as Express handlers. It needs only `@tessera/core` sessions, not a session middleware.
  */
-import type { ClientInfo } from "@tessera/core";
+import type { RequestSession } from "@tessera/core/http";
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import type { AccessTokenClaims } from "./claims.js";
 import {
   type AccessTokenGuardOptions,
   answerJwksRequest,
-  answerTokenRequest,
   checkGuardOptions,
   checkJwksEndpoint,
-  checkTokenEndpointOptions,
+  createTokenExchange,
   guardRequest,
   type HttpAnswer,
   type TokenEndpointOptions,
@@ -30,26 +29,17 @@ declare global {
 
 export type { AccessTokenClaims, AccessTokenGuardOptions, TokenEndpointOptions };
 
-/** Options of the Express `tokenEndpoint`. */
-export interface ExpressTokenEndpointOptions extends TokenEndpointOptions {
-  /**
-   * The client of a request.
-   * @defaultValue `{ ip: req.ip, userAgent }` (set `trust proxy` as needed)
-   */
-  client?: (req: Request) => ClientInfo;
-}
-
 function header(req: Request, name: string): string | null {
   const value = req.headers[name];
   return Array.isArray(value) ? (value[0] ?? null) : (value ?? null);
 }
 
-function defaultClient(req: Request): ClientInfo {
-  const client: ClientInfo = {};
-  if (req.ip) client.ip = req.ip;
-  const userAgent = header(req, "user-agent");
-  if (userAgent) client.userAgent = userAgent;
-  return client;
+/** The state `@tessera/express` left on the request, if it is mounted. */
+function mountedState(req: Request): RequestSession | null {
+  const state = (req as { tessera?: unknown }).tessera;
+  return state && typeof state === "object" && "require" in state
+    ? (state as RequestSession)
+    : null;
 }
 
 function send(res: Response, answer: HttpAnswer, method: string): void {
@@ -60,23 +50,30 @@ function send(res: Response, answer: HttpAnswer, method: string): void {
 
 /**
  * `app.post("/auth/token", tokenEndpoint({ sessions, tokens }))`: trades the request's session
- * (cookie or bearer) for an access token. Store outages answer 503; other errors go to `next`.
+ * (cookie or bearer) for an access token, behind the request gate (the one of `tessera()` when it
+ * is mounted, else the endpoint's own). Store outages answer 503; other errors go to `next`.
  *
  * @example
  * ```ts
  * app.post("/auth/token", tokenEndpoint({ sessions, tokens }));
  * ```
  */
-export function tokenEndpoint(options: ExpressTokenEndpointOptions): RequestHandler {
-  checkTokenEndpointOptions(options);
-  const clientOf = options.client ?? defaultClient;
+export function tokenEndpoint(options: TokenEndpointOptions): RequestHandler {
+  const exchange = createTokenExchange(options);
   return function tokenEndpoint(req: Request, res: Response, next: NextFunction) {
-    answerTokenRequest(options, {
-      method: req.method,
-      header: (name) => header(req, name),
-      host: header(req, "host"),
-      client: clientOf(req),
-    }).then((answer) => send(res, answer, req.method), next);
+    exchange
+      .open(
+        {
+          method: req.method,
+          headers: req.headers,
+          remoteAddress: req.socket.remoteAddress,
+          secure: (req.socket as { encrypted?: boolean }).encrypted === true,
+          path: req.path,
+        },
+        mountedState(req),
+      )
+      .then((state) => exchange.answer(state, req.method))
+      .then((answer) => send(res, answer, req.method), next);
   };
 }
 

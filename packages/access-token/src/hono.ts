@@ -2,16 +2,15 @@
  * Hono adapter: the token endpoint, the JWK Set endpoint and a bearer guard as Hono handlers, with
  * `c.var.accessToken` typed. It needs only `@tessera/core` sessions, not a session middleware.
  */
-import type { ClientInfo } from "@tessera/core";
+import type { RequestSession } from "@tessera/core/http";
 import type { Context, Handler, MiddlewareHandler } from "hono";
 import type { AccessTokenClaims } from "./claims.js";
 import {
   type AccessTokenGuardOptions,
   answerJwksRequest,
-  answerTokenRequest,
   checkGuardOptions,
   checkJwksEndpoint,
-  checkTokenEndpointOptions,
+  createTokenExchange,
   guardRequest,
   type TokenEndpointOptions,
 } from "./http.js";
@@ -29,11 +28,11 @@ export interface AccessTokenVariables {
 /** Options of the Hono `tokenEndpoint`. */
 export interface HonoTokenEndpointOptions extends TokenEndpointOptions {
   /**
-   * The client of a request. Elsewhere than @hono/node-server pass it, e.g. with
-   * `getConnInfo` from your runtime's Hono adapter.
-   * @defaultValue the user agent, plus the peer IP on @hono/node-server
+   * The peer address of a request's connection, for the session's IP binding. Elsewhere than
+   * @hono/node-server pass it, e.g. with `getConnInfo` from your runtime's Hono adapter.
+   * @defaultValue the socket's address on @hono/node-server, else unknown
    */
-  client?: (c: Context) => ClientInfo;
+  remoteAddress?: (c: Context) => string | null | undefined;
 }
 
 /** The socket address @hono/node-server exposes as `c.env.incoming`; `undefined` elsewhere. */
@@ -47,21 +46,12 @@ function nodePeerAddress(c: Context): string | undefined {
   return typeof socket.remoteAddress === "string" ? socket.remoteAddress : undefined;
 }
 
-function defaultClient(c: Context): ClientInfo {
-  const client: ClientInfo = {};
-  const ip = nodePeerAddress(c);
-  if (ip) client.ip = ip;
-  const userAgent = c.req.header("user-agent");
-  if (userAgent) client.userAgent = userAgent;
-  return client;
-}
-
-function hostOf(c: Context): string | null {
-  try {
-    return new URL(c.req.url).host;
-  } catch {
-    return c.req.header("host") ?? null;
-  }
+/** The state `@tessera/hono` left on the context, if it is mounted. */
+function mountedState(c: Context): RequestSession | null {
+  const state: unknown = c.get("tessera" as never);
+  return state && typeof state === "object" && "require" in state
+    ? (state as RequestSession)
+    : null;
 }
 
 /**
@@ -73,16 +63,21 @@ function hostOf(c: Context): string | null {
  * ```
  */
 export function tokenEndpoint(options: HonoTokenEndpointOptions): Handler {
-  checkTokenEndpointOptions(options);
-  const clientOf = options.client ?? defaultClient;
+  const exchange = createTokenExchange(options);
+  const remoteAddress = options.remoteAddress ?? nodePeerAddress;
   return async function tokenEndpoint(c) {
-    const answer = await answerTokenRequest(options, {
-      method: c.req.method,
-      header: (name) => c.req.header(name),
-      host: hostOf(c),
-      client: clientOf(c),
-    });
-    return toResponse(answer, c.req.method);
+    const url = new URL(c.req.url);
+    const state = await exchange.open(
+      {
+        method: c.req.method,
+        header: (name) => c.req.header(name),
+        remoteAddress: remoteAddress(c),
+        secure: url.protocol === "https:",
+        path: url.pathname,
+      },
+      mountedState(c),
+    );
+    return toResponse(await exchange.answer(state, c.req.method), c.req.method);
   };
 }
 

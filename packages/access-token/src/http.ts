@@ -3,7 +3,17 @@
  * JWK Set endpoint, and the bearer guard of a downstream service. Each step computes a plain answer
  * (status, headers, body); the Web, Express and Hono entries only read the request and write it.
  */
-import { type ClientInfo, type Session, type Sessions, TesseraConfigError } from "@tessera/core";
+import { type Session, type Sessions, TesseraConfigError } from "@tessera/core";
+import {
+  createGate,
+  type HttpAnswer as GateAnswer,
+  type GateOptions,
+  isSessions,
+  type RequestFacts,
+  type RequestSession,
+  type ResponseEffects,
+  serializeCookie,
+} from "@tessera/core/http";
 import type { AccessTokenClaims } from "./claims.js";
 import { isTesseraError } from "./errors.js";
 import type { AccessTokens } from "./issuer.js";
@@ -16,10 +26,18 @@ export interface HttpAnswer {
   body: string;
 }
 
-/** Options of the token endpoint (`tokenEndpoint` in every entry). */
-export interface TokenEndpointOptions {
+/**
+ * Options of the token endpoint (`tokenEndpoint` in every entry). The endpoint runs behind
+ * Tessera's request gate (`@tessera/core/http`): the same CSRF rule, the same token reading
+ * (every session cookie, then the bearer header), the same refusals and device binding as every
+ * other route. When a Tessera integration (`@tessera/express`, `@tessera/hono`) already checked
+ * the request for the same sessions, its state is used; otherwise the endpoint opens its own
+ * gate with these options, which carry the same names as the integrations'.
+ */
+export interface TokenEndpointOptions
+  extends Pick<GateOptions, "allowedOrigins" | "trustedProxies" | "dbsc" | "onRefusal"> {
   /** The session manager of `@tessera/core`. */
-  sessions: Pick<Sessions, "tokenFrom" | "validate" | "cookie">;
+  sessions: Sessions;
   /** The issuer of `createAccessTokens`. */
   tokens: AccessTokens;
   /**
@@ -29,12 +47,6 @@ export interface TokenEndpointOptions {
   claims?: (
     session: Session,
   ) => Record<string, unknown> | undefined | Promise<Record<string, unknown> | undefined>;
-  /**
-   * Origins (`https://app.example.com`) allowed to call the endpoint cross-site with the session
-   * cookie. Same-origin calls and bearer calls need no entry.
-   * @defaultValue `[]`
-   */
-  allowedOrigins?: readonly string[];
 }
 
 /** Options of the bearer guard (`accessTokenGuard`, `requireAccessToken`). */
@@ -56,17 +68,6 @@ export type GuardOutcome =
   | { ok: true; claims: AccessTokenClaims }
   | { ok: false; answer: HttpAnswer };
 
-/** What the token endpoint needs to know about a request, whatever the framework. */
-export interface TokenRequest {
-  method: string;
-  /** A request header by lower-case name. */
-  header(name: string): string | null | undefined;
-  /** The `Host` the request was sent to, for the same-origin check. */
-  host: string | null | undefined;
-  /** The client, as given to `sessions.create` at login (IP, user agent, device). */
-  client: ClientInfo;
-}
-
 const JSON_TYPE = "application/json";
 const NO_STORE: Array<[string, string]> = [
   ["Cache-Control", "no-store"],
@@ -83,13 +84,29 @@ function answer(status: number, body: unknown, headers: Array<[string, string]> 
   };
 }
 
-/** Checks the options shared by every entry's `tokenEndpoint`. */
-export function checkTokenEndpointOptions(options: TokenEndpointOptions): void {
+/** The token endpoint of one application: its gate, and the answer for a checked request. */
+export interface TokenExchange {
+  /**
+   * The request's session state: `mounted` when a Tessera integration already checked this
+   * request for the same sessions (its middleware then writes the cookies), else a check by the
+   * endpoint's own gate (whose cookies the answer carries).
+   */
+  open(facts: RequestFacts, mounted?: RequestSession | null): Promise<RequestSession>;
+  /** The answer for a checked request (`method` as sent). */
+  answer(state: RequestSession, method: string): Promise<HttpAnswer>;
+}
+
+/**
+ * Builds the token endpoint shared by every entry. Throws `TesseraConfigError` for options that
+ * are not `{ sessions, tokens }` from `createSessions` and `createAccessTokens`, or gate options
+ * the gate refuses.
+ */
+export function createTokenExchange(options: TokenEndpointOptions): TokenExchange {
   if (!options || typeof options !== "object") {
     throw new TesseraConfigError("tokenEndpoint needs { sessions, tokens }");
   }
-  const { sessions, tokens, claims, allowedOrigins } = options;
-  if (!sessions || typeof sessions.validate !== "function" || !sessions.cookie) {
+  const { sessions, tokens, claims } = options;
+  if (!isSessions(sessions)) {
     throw new TesseraConfigError("tokenEndpoint: sessions must come from createSessions");
   }
   if (!tokens || typeof tokens.issueWithExpiry !== "function") {
@@ -98,99 +115,70 @@ export function checkTokenEndpointOptions(options: TokenEndpointOptions): void {
   if (claims !== undefined && typeof claims !== "function") {
     throw new TesseraConfigError("tokenEndpoint: claims must be a function of the session");
   }
-  if (allowedOrigins !== undefined) {
-    if (!Array.isArray(allowedOrigins)) {
-      throw new TesseraConfigError("tokenEndpoint: allowedOrigins must be an array of origins");
-    }
-    for (const origin of allowedOrigins) {
-      let parsed: URL | null = null;
-      try {
-        parsed = new URL(origin);
-      } catch {}
-      if (!parsed || parsed.origin !== origin) {
-        throw new TesseraConfigError(`tokenEndpoint: "${origin}" is not an origin (scheme://host)`);
-      }
-    }
-  }
-}
-
-/**
- * True when a browser sent this request from another site. `Sec-Fetch-Site` decides when present
- * (every current browser sends it); otherwise `Origin` must name the host the request went to.
- * A request with neither header is not from a browser page and passes.
- */
-function isCrossSite(request: TokenRequest, allowedOrigins: readonly string[]): boolean {
-  const origin = request.header("origin");
-  if (origin && allowedOrigins.includes(origin)) return false;
-  const site = request.header("sec-fetch-site");
-  if (site) return site !== "same-origin" && site !== "none";
-  if (!origin) return false;
-  try {
-    return origin === "null" || new URL(origin).host !== request.host;
-  } catch {
-    return true;
-  }
-}
-
-/**
- * Trades the session on a request (cookie or bearer, via `sessions.tokenFrom` and
- * `sessions.validate`) for an access token. Answers 200 `{ access_token, token_type, expires_in }`
- * with the rotated session cookie when there is one (or `session_token` in the body for a bearer
- * session), 401 without a valid session, 403 for a cross-site cookie request, 405 for anything but
- * POST, and 503 when the session store is unavailable.
- */
-export async function answerTokenRequest(
-  options: TokenEndpointOptions,
-  request: TokenRequest,
-): Promise<HttpAnswer> {
-  const { sessions, tokens } = options;
-  if (request.method.toUpperCase() !== "POST") {
-    return answer(405, { error: "method_not_allowed" }, [["Allow", "POST"]]);
-  }
-  const found = sessions.tokenFrom({
-    cookie: request.header("cookie"),
-    authorization: request.header("authorization"),
+  const gate = createGate(sessions, {
+    ...(options.allowedOrigins !== undefined ? { allowedOrigins: options.allowedOrigins } : {}),
+    ...(options.trustedProxies !== undefined ? { trustedProxies: options.trustedProxies } : {}),
+    ...(options.dbsc !== undefined ? { dbsc: options.dbsc } : {}),
+    ...(options.onRefusal !== undefined ? { onRefusal: options.onRefusal } : {}),
   });
-  if (!found) return answer(401, { error: "session_required" });
-  const fromCookie = found.source === "cookie";
-  // The response body carries a credential: a page of another site must not trigger it with the
-  // user's cookie (it could not read the body, but it must not even rotate the session).
-  if (fromCookie && isCrossSite(request, options.allowedOrigins ?? [])) {
-    return answer(403, { error: "cross_site_request" });
-  }
-  let result: Awaited<ReturnType<Sessions["validate"]>>;
-  try {
-    result = await sessions.validate(found.token, request.client);
-  } catch (error) {
-    if (isTesseraError(error, "store-unavailable")) {
-      return answer(503, { error: "temporarily_unavailable" });
-    }
-    throw error;
-  }
-  if (!result.ok) {
-    const clear: Array<[string, string]> = fromCookie
-      ? [["Set-Cookie", sessions.cookie.blank()]]
-      : [];
-    return answer(401, { error: "invalid_session" }, clear);
-  }
-  const { session } = result;
-  const extra = options.claims ? await options.claims(session) : undefined;
-  const issued = await tokens.issueWithExpiry(session, extra);
-  const body: Record<string, unknown> = {
-    access_token: issued.token,
-    token_type: "Bearer",
-    expires_in: issued.expiresIn,
+  /** States the endpoint's own gate opened: their cookies go out with the answer. */
+  const own = new WeakSet<RequestSession>();
+
+  return {
+    async open(facts, mounted) {
+      if (mounted && mounted.sessions === sessions) return mounted;
+      const state = await gate.open(facts);
+      own.add(state);
+      return state;
+    },
+
+    async answer(state, method) {
+      const effects = own.has(state) ? state.effects() : null;
+      if (state.refusal) return withEffects(fromGate(state.refusal), effects);
+      if (method.toUpperCase() !== "POST") {
+        return withEffects(
+          answer(405, { error: "method_not_allowed" }, [["Allow", "POST"]]),
+          effects,
+        );
+      }
+      const denied = state.require("session");
+      if (denied) return withEffects(fromGate(denied), effects);
+      // require("session") answered null: the request has a session.
+      const session = state.session as Session;
+      let issued: Awaited<ReturnType<AccessTokens["issueWithExpiry"]>>;
+      try {
+        const extra = claims ? await claims(session) : undefined;
+        issued = await tokens.issueWithExpiry(session, extra);
+      } catch (error) {
+        const refusal = state.answerForError(error);
+        if (refusal) return withEffects(fromGate(refusal), effects);
+        throw error;
+      }
+      const body = {
+        access_token: issued.token,
+        token_type: "Bearer",
+        expires_in: issued.expiresIn,
+      };
+      return withEffects(answer(200, body), effects);
+    },
   };
+}
+
+/** A gate answer (401, 403, 503) in this module's header-list form. */
+function fromGate(refusal: GateAnswer): HttpAnswer {
   const headers: Array<[string, string]> = [];
-  if (result.token !== null) {
-    // The session rotated (or its expiry moved): the client must get the new session token.
-    if (fromCookie) {
-      headers.push(["Set-Cookie", sessions.cookie.serialize(result.token, session.expiresAt)]);
-    } else {
-      body["session_token"] = result.token;
-    }
-  }
-  return answer(200, body, headers);
+  for (const name in refusal.headers) headers.push([name, refusal.headers[name]!]);
+  return { status: refusal.status, headers, body: refusal.body };
+}
+
+/** Adds the gate's cookies and headers (`cache-control`, `tessera-token`) to an answer. */
+function withEffects(base: HttpAnswer, effects: ResponseEffects | null): HttpAnswer {
+  if (!effects) return base;
+  const replaced = new Set(Object.keys(effects.headers));
+  const headers = base.headers.filter(([name]) => !replaced.has(name.toLowerCase()));
+  for (const name in effects.headers) headers.push([name, effects.headers[name]!]);
+  for (const cookie of effects.cookies) headers.push(["Set-Cookie", serializeCookie(cookie)]);
+  return { ...base, headers };
 }
 
 /** The JWK Set answer: public keys only, cacheable for `maxAge` seconds. */

@@ -2,15 +2,15 @@
  * The token endpoint, JWK Set endpoint and bearer guard on the Web `Request`/`Response` API:
  * usable as they are in Hono, Next.js route handlers, Deno, Bun, workers and any fetch-style server.
  */
-import type { ClientInfo } from "@tessera/core";
+
+import { TesseraConfigError } from "@tessera/core";
 import type { AccessTokenClaims } from "./claims.js";
 import {
   type AccessTokenGuardOptions,
   answerJwksRequest,
-  answerTokenRequest,
   checkGuardOptions,
   checkJwksEndpoint,
-  checkTokenEndpointOptions,
+  createTokenExchange,
   guardRequest,
   type HttpAnswer,
   type TokenEndpointOptions,
@@ -21,11 +21,11 @@ import type { Verifier } from "./verifier.js";
 /** Options of the Web `tokenEndpoint`. */
 export interface WebTokenEndpointOptions extends TokenEndpointOptions {
   /**
-   * The client of a request, as passed to `sessions.create` at login. The Web API has no peer
-   * address, so the default is `{ userAgent }` only: pass the IP here if your sessions bind it,
-   * or a soft binding will see every token request as a move.
+   * The peer address of a request's connection, for the session's IP binding. The Web API has
+   * none: pass your runtime's (Bun's `server.requestIP(request)`, Deno's `info.remoteAddr`).
+   * @defaultValue unknown (a soft IP binding then compares nothing)
    */
-  client?: (request: Request) => ClientInfo;
+  remoteAddress?: (request: Request) => string | null | undefined;
 }
 
 /** The verified claims, or the `Response` (401/503) to send instead. */
@@ -43,48 +43,39 @@ export function toResponse(answer: HttpAnswer, method = "GET"): Response {
   });
 }
 
-/** The client of a request as far as the Web API shows it: the user agent. */
-export function userAgentOnly(request: Request): ClientInfo {
-  const userAgent = request.headers.get("user-agent");
-  return userAgent ? { userAgent } : {};
-}
-
-function hostOf(request: Request): string | null {
-  try {
-    return new URL(request.url).host;
-  } catch {
-    return request.headers.get("host");
-  }
-}
-
 /**
  * A `POST` handler that trades the request's session (cookie or bearer) for an access token:
  * 200 `{ access_token, token_type: "Bearer", expires_in }`. See the README for every status.
  *
  * ```ts
- * app.post("/auth/token", (c) => exchange(c.req.raw));
- * const exchange = tokenEndpoint({ sessions, tokens, client: (req) => ({ ip, userAgent }) });
+ * const exchange = tokenEndpoint({ sessions, tokens, remoteAddress: (req) => server.requestIP(req)?.address });
+ * Bun.serve({ fetch: (request) => exchange(request) });
  * ```
  *
  * @example
  * ```ts
- * const handle = tokenEndpoint({ sessions, tokens, client: (request) => ({ userAgent: request.headers.get("user-agent") ?? undefined }) });
+ * const handle = tokenEndpoint({ sessions, tokens });
  * // POST /auth/token with the session cookie → { access_token, token_type, expires_in }
  * ```
  */
 export function tokenEndpoint(
   options: WebTokenEndpointOptions,
-): (request: Request, client?: ClientInfo) => Promise<Response> {
-  checkTokenEndpointOptions(options);
-  const clientOf = options.client ?? userAgentOnly;
-  return async function tokenEndpoint(request, client) {
-    const result = await answerTokenRequest(options, {
+): (request: Request) => Promise<Response> {
+  const exchange = createTokenExchange(options);
+  const remoteAddress = options.remoteAddress;
+  if (remoteAddress !== undefined && typeof remoteAddress !== "function") {
+    throw new TesseraConfigError("tokenEndpoint: remoteAddress must be a function of the request");
+  }
+  return async function tokenEndpoint(request) {
+    const url = new URL(request.url);
+    const state = await exchange.open({
       method: request.method,
       header: (name) => request.headers.get(name),
-      host: hostOf(request),
-      client: client ?? clientOf(request),
+      remoteAddress: remoteAddress?.(request),
+      secure: url.protocol === "https:",
+      path: url.pathname,
     });
-    return toResponse(result, request.method);
+    return toResponse(await exchange.answer(state, request.method), request.method);
   };
 }
 

@@ -49,6 +49,7 @@ export function describeHttpContract(name: string, start: StartApp) {
     let key: AccessTokenJwk;
     let url: string;
     let close: (() => Promise<void>) | undefined;
+    let sessions: Sessions;
 
     async function stop() {
       const closing = close;
@@ -61,7 +62,7 @@ export function describeHttpContract(name: string, start: StartApp) {
     ) {
       await stop();
       outage = switchableStore(new MemoryStore({ now: () => clock }));
-      const sessions = createSessions({
+      sessions = createSessions({
         store: outage.store,
         now: () => clock,
         rotation: options.rotation ?? { interval: 300, grace: 30 },
@@ -90,8 +91,19 @@ export function describeHttpContract(name: string, start: StartApp) {
       return body.token;
     }
 
+    /**
+     * A call to the token endpoint as a same-origin page makes it: a cookie request carries
+     * `Sec-Fetch-Site` (every current browser sends it) unless the test names its own.
+     */
     function exchange(headers: Record<string, string>, method = "POST") {
-      return fetch(`${url}/auth/token`, { method, headers });
+      const browser =
+        headers["cookie"] !== undefined &&
+        headers["origin"] === undefined &&
+        headers["sec-fetch-site"] === undefined;
+      return fetch(`${url}/auth/token`, {
+        method,
+        headers: browser ? { ...headers, "sec-fetch-site": "same-origin" } : headers,
+      });
     }
 
     async function accessToken(sessionToken: string): Promise<string> {
@@ -146,24 +158,26 @@ export function describeHttpContract(name: string, start: StartApp) {
       expect((await exchange({ cookie: `${COOKIE}=${rotated}` })).status).toBe(200);
     });
 
-    it("returns the rotated session token in the body to a bearer client", async () => {
+    it("returns the rotated session token to a bearer client in tessera-token, as every route does", async () => {
       const session = await login();
       clock += 301_000;
       const response = await exchange({ authorization: `Bearer ${session}` });
-      const body = (await response.json()) as Record<string, unknown>;
-      expect(body["session_token"]).toMatch(/^[a-z2-7]{24}\.[a-z2-7]{32}$/);
+      expect(response.status).toBe(200);
+      const rotated = response.headers.get("tessera-token");
+      expect(rotated).toMatch(/^[a-z2-7]{24}\.[a-z2-7]{32}$/);
       expect(response.headers.get("set-cookie")).toBeNull();
-      const next = await exchange({ authorization: `Bearer ${body["session_token"]}` });
+      expect(response.headers.get("cache-control")).toBe("private, no-store");
+      const next = await exchange({ authorization: `Bearer ${rotated}` });
       expect(next.status).toBe(200);
     });
 
     it("answers 401 without a session, and 401 with a cleared cookie for an invalid one", async () => {
       const none = await exchange({});
       expect(none.status).toBe(401);
-      expect(await none.json()).toEqual({ error: "session_required" });
+      expect(await none.json()).toEqual({ error: "unauthenticated" });
       const forged = await exchange({ cookie: `${COOKIE}=${"a".repeat(24)}.${"b".repeat(32)}` });
       expect(forged.status).toBe(401);
-      expect(await forged.json()).toEqual({ error: "invalid_session" });
+      expect(await forged.json()).toEqual({ error: "unauthenticated", reason: "not-found" });
       expect(forged.headers.get("set-cookie")).toMatch(/^__Host-session=; Max-Age=0/);
     });
 
@@ -180,12 +194,12 @@ export function describeHttpContract(name: string, start: StartApp) {
       expect(response.headers.get("allow")).toBe("POST");
     });
 
-    it("refuses a cross-site request carrying the cookie, but not an allowed origin or a bearer", async () => {
+    it("refuses a cross-site request carrying the cookie, but not an allowed origin or a bearer client", async () => {
       const session = await login();
       const cookie = `${COOKIE}=${session}`;
       const crossSite = await exchange({ cookie, "sec-fetch-site": "cross-site" });
       expect(crossSite.status).toBe(403);
-      expect(await crossSite.json()).toEqual({ error: "cross_site_request" });
+      expect(await crossSite.json()).toEqual({ error: "cross-site-request", reason: "cross-site" });
       const sameSite = await exchange({ cookie, "sec-fetch-site": "same-site" });
       expect(sameSite.status).toBe(403);
       const evilOrigin = await exchange({ cookie, origin: "https://evil.example" });
@@ -201,11 +215,65 @@ export function describeHttpContract(name: string, start: StartApp) {
         "sec-fetch-site": "cross-site",
       });
       expect(allowed.status).toBe(200);
-      const bearer = await exchange({
+      // The gate's one rule: a page of another site is refused whatever credential it sends,
+      // unless its origin is allowed; a bearer client outside a browser sends no such header.
+      const crossSiteBearer = await exchange({
         authorization: `Bearer ${session}`,
         "sec-fetch-site": "cross-site",
       });
+      expect(crossSiteBearer.status).toBe(403);
+      expect((await exchange({ authorization: `Bearer ${session}` })).status).toBe(200);
+    });
+
+    it("refuses a cookie request with neither Origin nor Sec-Fetch-Site, as every unsafe route does", async () => {
+      const session = await login();
+      const response = await fetch(`${url}/auth/token`, {
+        method: "POST",
+        headers: { cookie: `${COOKIE}=${session}` },
+      });
+      expect(response.status).toBe(403);
+      expect(await response.json()).toEqual({
+        error: "cross-site-request",
+        reason: "missing-origin",
+      });
+      // A bearer client sends no cookie: it passes, as it does everywhere.
+      const bearer = await fetch(`${url}/auth/token`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${session}` },
+      });
       expect(bearer.status).toBe(200);
+    });
+
+    it("tries every session cookie of the name (cookie tossing), the valid one wins", async () => {
+      const session = await login();
+      const planted = `${"a".repeat(24)}.${"b".repeat(32)}`;
+      const response = await exchange({ cookie: `${COOKIE}=${planted}; ${COOKIE}=${session}` });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("set-cookie")).toBeNull();
+    });
+
+    it("never sells an access token for a copied cookie of a device-bound session", async () => {
+      const session = await login();
+      const id = session.split(".")[0]!;
+      // The browser registered a device key (DBSC) for this session: from now on the session
+      // works only with the short-lived cookie that key renews.
+      const challenge = await sessions.device.offer(id, 60);
+      const key = { alg: "ES256", jwk: { kty: "EC", crv: "P-256", x: "x", y: "y" } };
+      const grant = await sessions.device.register(
+        id,
+        { challenge: challenge!, key } as never,
+        { challengeTtl: 60, cookieTtl: 600 },
+      );
+      expect(grant.ok).toBe(true);
+      // The thief holds the long-lived session cookie only.
+      const stolen = await exchange({ cookie: `${COOKIE}=${session}` });
+      expect(stolen.status).toBe(401);
+      expect(await stolen.json()).toEqual({ error: "unauthenticated", reason: "device-unbound" });
+      expect(stolen.headers.get("set-cookie")).toBeNull(); // the key holder goes on
+      const asBearer = await exchange({ authorization: `Bearer ${session}` });
+      expect(asBearer.status).toBe(401);
+      // The session was not rotated or extended by the attempts.
+      expect((await sessions.find(id))?.lastActiveAt.getTime()).toBeLessThanOrEqual(clock);
     });
 
     it("answers 503, not 401, while the session store is down", async () => {
@@ -213,7 +281,8 @@ export function describeHttpContract(name: string, start: StartApp) {
       outage.set("down");
       const response = await exchange({ cookie: `${COOKIE}=${session}` });
       expect(response.status).toBe(503);
-      expect(await response.json()).toEqual({ error: "temporarily_unavailable" });
+      expect(await response.json()).toEqual({ error: "store-unavailable" });
+      expect(response.headers.get("retry-after")).toBe("5");
       expect(response.headers.get("set-cookie")).toBeNull();
     });
 

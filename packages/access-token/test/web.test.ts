@@ -4,7 +4,13 @@ import { accessTokenGuard, jwksEndpoint, tokenEndpoint, withAccessToken } from "
 import { describeHttpContract } from "./http-contract.js";
 
 describeHttpContract("Web Request/Response", async ({ sessions, tokens, verifier, endpoint }) => {
-  const exchange = tokenEndpoint({ sessions, tokens, ...endpoint });
+  const peers = new WeakMap<Request, string | undefined>();
+  const exchange = tokenEndpoint({
+    sessions,
+    tokens,
+    ...endpoint,
+    remoteAddress: (request) => peers.get(request),
+  });
   const jwks = jwksEndpoint(tokens);
   const me = withAccessToken(
     verifier,
@@ -37,7 +43,8 @@ describeHttpContract("Web Request/Response", async ({ sessions, tokens, verifier
         if (id) await sessions.revoke(id);
         return new Response(null, { status: 204 });
       }
-      if (path === "/auth/token") return exchange(request, client);
+      peers.set(request, env.incoming.socket.remoteAddress);
+      if (path === "/auth/token") return exchange(request);
       if (path === "/.well-known/jwks.json") return jwks(request);
       if (path === "/api/me") return me(request);
       if (path === "/api/pay") {

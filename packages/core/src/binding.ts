@@ -113,7 +113,8 @@ export function compareBinding(
     }
   }
   if (binding.userAgent !== "off" && recorded.ua !== undefined) {
-    if (!userAgentMatches(recorded.ua, current.ua)) note(binding.userAgent, current.ua === undefined);
+    if (!userAgentMatches(recorded.ua, current.ua))
+      note(binding.userAgent, current.ua === undefined);
   }
   if (binding.ip !== "off" && recorded.ip !== undefined && recorded.ip !== current.ip) {
     const was = ipPrefix(recorded.ip, binding.ipv4Prefix, binding.ipv6Prefix) ?? recorded.ip;

@@ -224,7 +224,10 @@ export function createSessions(options: SessionsOptions): Sessions {
       const created = decideCreate(input, now(), config);
       await store.create(created.record);
       emitAll(created.events);
-      return { session: sessionView(created.record, created.record.createdAt), token: created.token };
+      return {
+        session: sessionView(created.record, created.record.createdAt),
+        token: created.token,
+      };
     },
 
     validate: (token, client, validateOptions) => check(token, client, "validate", validateOptions),

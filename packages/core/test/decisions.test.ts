@@ -146,7 +146,12 @@ describe("rule device-binding: safe by default", () => {
     const { record, token } = login();
     const cookie = "bound-cookie-value";
     const dbsc = addBoundCookie(
-      { key: { alg: "ES256", jwk: {} } as never, registeredAt: 0, challenges: [], cookies: [] } as never,
+      {
+        key: { alg: "ES256", jwk: {} } as never,
+        registeredAt: 0,
+        challenges: [],
+        cookies: [],
+      } as never,
       hashSecret(cookie),
       10 * MINUTE,
       0,

@@ -3,16 +3,16 @@
  * integrations run the same rules again over real HTTP (@tessera/testing's scenarios).
  */
 import { describe, expect, it } from "vitest";
+import { clientAddress } from "../src/http/client-address.js";
 import {
   answerForError,
   createGate,
   type GateOptions,
   type RequestFacts,
-  readHeader,
   type ResponseEffects,
+  readHeader,
   serializeCookie,
 } from "../src/http/index.js";
-import { clientAddress } from "../src/http/client-address.js";
 import {
   createSessions,
   InvalidArgumentError,

@@ -45,7 +45,8 @@ export function decideCreate(
   at: number,
   policy: CreatePolicy,
 ): { record: SessionRecord; token: string; events: PlannedEvent[] } {
-  if (!input || typeof input !== "object") throw new InvalidArgumentError("create needs { userId }");
+  if (!input || typeof input !== "object")
+    throw new InvalidArgumentError("create needs { userId }");
   checkUserId(input.userId);
   const data = checkData(input.data);
   const secret = generateSecret();

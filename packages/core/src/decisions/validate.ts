@@ -7,7 +7,7 @@
  * request may need (confirm, rotate, follow a move, step up, extend).
  */
 import { compareBinding, type ResolvedBinding } from "../binding.js";
-import { type Decision, type PlannedEvent, answer } from "../decision.js";
+import { answer, type Decision, type PlannedEvent } from "../decision.js";
 import { boundCookieMatches, deviceBindingOf, isDeviceBound } from "../device-binding.js";
 import {
   isLive,
@@ -37,7 +37,9 @@ export interface PresentedToken {
  * What the request shows for the device-binding rule: the hash of its DBSC bound cookie
  * (`null`: it carries none), or the DBSC route it is, the only opt-out, by name.
  */
-export type DeviceFacts = { boundCookieHash: string | null } | { dbscRoute: "registration" | "refresh" };
+export type DeviceFacts =
+  | { boundCookieHash: string | null }
+  | { dbscRoute: "registration" | "refresh" };
 
 /** Everything the decision reads besides the record and the time. */
 export interface ValidateFacts {
@@ -71,7 +73,10 @@ export function decideValidate(
   const { token, client, mode, policy } = facts;
   if (!record) return refuse("not-found");
   if (!isLive(record, at)) {
-    return { ...refuse("expired", [{ type: "session.expired", record, client }]), action: "delete" };
+    return {
+      ...refuse("expired", [{ type: "session.expired", record, client }]),
+      action: "delete",
+    };
   }
   const match = matchSecret(record, token.hash, at, policy.graceMs);
   if (match === "invalid") {

@@ -7,8 +7,6 @@
  */
 export type { CookieAttributes, CookieValue } from "../cookie.js";
 export { serializeCookie } from "../cookie.js";
-export { type SessionJson, sessionFromJson, sessionToJson } from "../session.js";
-export { answerForError, type HttpAnswer } from "./answers.js";
 export type {
   DeviceBindingView,
   DeviceDenial,
@@ -19,6 +17,8 @@ export type {
   DeviceRegistration,
   DeviceSessions,
 } from "../device-sessions.js";
+export { type SessionJson, sessionFromJson, sessionToJson } from "../session.js";
+export { answerForError, type HttpAnswer } from "./answers.js";
 export type { DbscHandler, DbscOutcome, DbscRoute, ServedAnswer } from "./dbsc.js";
 export {
   type HeaderRecord,

@@ -233,7 +233,8 @@ export class GateRequest implements RequestSession {
    */
   #write(token: string, session: Session, login = false) {
     const bearer = this.source === "bearer";
-    if (login || !bearer) this.#sessionCookie = this.sessions.cookie.issue(token, session.expiresAt);
+    if (login || !bearer)
+      this.#sessionCookie = this.sessions.cookie.issue(token, session.expiresAt);
     this.#bearerToken = bearer ? token : null;
   }
 
@@ -350,7 +351,13 @@ export class GateRequest implements RequestSession {
     const headers: Record<string, string> = { ...this.#extraHeaders, "cache-control": NO_STORE };
     if (this.#bearerToken !== null) headers[TOKEN_HEADER] = this.#bearerToken;
     const cookies =
-      session === null ? (device === null ? [] : [device]) : device === null ? [session] : [session, device];
+      session === null
+        ? device === null
+          ? []
+          : [device]
+        : device === null
+          ? [session]
+          : [session, device];
     return { cookies, headers };
   }
 }
