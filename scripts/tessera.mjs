@@ -160,6 +160,8 @@ async function test() {
   log("package metadata and licences; GitHub workflows (actionlint)");
   must(process.execPath, ["scripts/package-metadata.mjs", "--check"], "package metadata check");
   must(process.execPath, ["scripts/lint-workflows.mjs"], "workflow lint");
+  log("no import cycle in packages/ (dpdm, type imports included)");
+  pnpm(["run", "cycles"], "import cycle check");
   log("typecheck, publint and @arethetypeswrong on every package");
   pnpm(["exec", "turbo", "run", "typecheck", "check:package"], "typecheck / package checks");
   log("tests");

@@ -9,22 +9,12 @@ import { StoreUnavailableError } from "@tessera/core";
 import {
   endOf,
   type FieldKind,
-  RECORD_FIELD_NAMES,
   RECORD_FIELDS,
   type SessionRecord,
   type StoredClient,
 } from "@tessera/core/store";
+import { RECORD_ATTRIBUTES } from "./attributes.js";
 import type { ResolvedLayout } from "./layout.js";
-
-/**
- * The record fields kept as attributes of their own name: every field but `id` and `userId`,
- * which live in the key and in the user attribute. Key and TTL attributes must not take these
- * names.
- */
-export const RECORD_ATTRIBUTES = RECORD_FIELD_NAMES.filter(
-  (field): field is Exclude<(typeof RECORD_FIELD_NAMES)[number], "id" | "userId"> =>
-    field !== "id" && field !== "userId",
-);
 
 /** What a `client` map may hold. */
 const CLIENT_KEYS = ["ip", "ua", "deviceId"] as const satisfies readonly (keyof StoredClient)[];

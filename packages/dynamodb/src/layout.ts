@@ -4,7 +4,7 @@
  * table they describe is always the table the store reads.
  */
 import { TesseraConfigError } from "@tessera/core";
-import { RECORD_ATTRIBUTES } from "./item.js";
+import { RECORD_ATTRIBUTES } from "./attributes.js";
 
 /** How sessions are laid out in the table. Every field but `tableName` has a default. */
 export interface TableLayout {

@@ -9,6 +9,7 @@
 import { compareBinding, type ResolvedBinding } from "../binding.js";
 import { answer, type Decision, type PlannedEvent } from "../decision.js";
 import { boundCookieMatches, deviceBindingOf, isDeviceBound } from "../device-binding.js";
+import type { InvalidReason, ValidateResult } from "../results.js";
 import {
   isLive,
   matchSecret,
@@ -18,7 +19,6 @@ import {
   writeForResend,
 } from "../rules.js";
 import { sessionView } from "../session.js";
-import type { InvalidReason, ValidateResult } from "../sessions.js";
 import type { SessionRecord, StoredClient } from "../store/record.js";
 import { formatToken } from "../token.js";
 

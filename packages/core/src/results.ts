@@ -1,0 +1,52 @@
+/**
+ * What the lifecycle answers: the results of `validate`, `rotate`, `reauthenticate` and
+ * `create`, and the options of a check. Shared by the decisions and the session manager.
+ */
+import type { Session } from "./session.js";
+
+/**
+ * Why `validate` (or `rotate`) refused a token. `stale` comes only from `rotate` and
+ * `reauthenticate`: the token's secret was already rotated away; retry with the current token.
+ */
+export type InvalidReason =
+  | "malformed"
+  | "not-found"
+  | "invalid-secret"
+  | "expired"
+  | "reused"
+  | "binding-mismatch"
+  | "stale"
+  | "device-unbound";
+
+/**
+ * Options of `validate`, `rotate` and `reauthenticate`: what the request shows for the
+ * device-binding rule. A session whose browser registered a DBSC key is valid only with a live
+ * bound cookie (else `device-unbound`), and that holds by default: a caller that passes nothing
+ * is treated as a request without the bound cookie. Integrations on the gate pass it for you.
+ */
+export interface ValidateOptions {
+  /**
+   * The value of the request's short-lived DBSC bound cookie, or `null` when it carries none.
+   * @defaultValue `null`
+   */
+  boundCookie?: string | null;
+  /**
+   * The one opt-out of the device-binding rule, by name: this request is the DBSC registration
+   * or refresh route, where the key proof itself is checked (`@tessera/dbsc` via the gate).
+   */
+  dbscRoute?: "registration" | "refresh";
+}
+
+/**
+ * Result of `validate` / `rotate`. When `token` is not `null`, send it to the client
+ * (`sessions.cookie.serialize(token, session.expiresAt)`): the secret rotated or the expiry moved.
+ */
+export type ValidateResult =
+  | { ok: true; session: Session; token: string | null }
+  | { ok: false; reason: InvalidReason };
+
+/** What `create` returns: the session and the token to hand to the client once. */
+export interface CreatedSession {
+  session: Session;
+  token: string;
+}
