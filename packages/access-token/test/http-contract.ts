@@ -259,11 +259,10 @@ export function describeHttpContract(name: string, start: StartApp) {
       // works only with the short-lived cookie that key renews.
       const challenge = await sessions.device.offer(id, 60);
       const key = { alg: "ES256", jwk: { kty: "EC", crv: "P-256", x: "x", y: "y" } };
-      const grant = await sessions.device.register(
-        id,
-        { challenge: challenge!, key } as never,
-        { challengeTtl: 60, cookieTtl: 600 },
-      );
+      const grant = await sessions.device.register(id, { challenge: challenge!, key } as never, {
+        challengeTtl: 60,
+        cookieTtl: 600,
+      });
       expect(grant.ok).toBe(true);
       // The thief holds the long-lived session cookie only.
       const stolen = await exchange({ cookie: `${COOKIE}=${session}` });

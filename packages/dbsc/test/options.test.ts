@@ -1,5 +1,6 @@
 /** createDbsc refuses options that make no sense, at start, with TesseraConfigError. */
 import { createSessions, MemoryStore, TesseraConfigError } from "@tessera/core";
+import { serializeCookie } from "@tessera/core/http";
 import { describe, expect, it } from "vitest";
 import { createDbsc } from "../src/index.js";
 
@@ -27,11 +28,11 @@ describe("createDbsc options", () => {
   });
 
   it("names a __Host- bound cookie for a secure session cookie, a plain one otherwise", () => {
-    expect(createDbsc(sessions).blankCookie()).toBe(
-      "__Host-tessera-bound=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Lax",
+    expect(serializeCookie(createDbsc(sessions).clearCookie())).toBe(
+      "__Host-tessera-bound=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax",
     );
     const plain = createSessions({ store: new MemoryStore(), cookie: { secure: false } });
-    expect(createDbsc(plain).blankCookie()).toBe(
+    expect(serializeCookie(createDbsc(plain).clearCookie())).toBe(
       "tessera-bound=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax",
     );
   });
