@@ -28,6 +28,7 @@ import {
   type AccessTokens,
   createAccessTokens,
   generateSigningKey,
+  type RevocationPublisher,
   revocationPublisher,
 } from "../src/index.js";
 import { redisRevocationFeed } from "../src/redis.js";
@@ -160,6 +161,7 @@ describe.runIf(present)("revocation push to two verifier processes over a real R
   let issuerClient: Redis;
   let sessions: Sessions;
   let tokens: AccessTokens;
+  let publisher: RevocationPublisher;
   let proxy: Awaited<ReturnType<typeof startProxy>>;
   let first: VerifierProcess;
   let second: VerifierProcess;
@@ -175,18 +177,23 @@ describe.runIf(present)("revocation push to two verifier processes over a real R
     issuerClient = new Redis({ port: server.port, maxRetriesPerRequest: 1 });
     issuerClient.on("error", () => {});
     const key = await generateSigningKey();
+    const revocationKey = await generateSigningKey("HS256");
     tokens = createAccessTokens({ keys: [key], issuer: ISSUER, audience: AUDIENCE });
+    publisher = revocationPublisher({
+      feed: redisRevocationFeed({ client: issuerClient, prefix: env.FEED_PREFIX }),
+      ttl: tokens.ttl,
+      keys: [revocationKey],
+      heartbeatInterval: 0.5,
+    });
     sessions = createSessions({
       store: new RedisStore({ client: issuerClient, prefix: env.STORE_PREFIX }),
-      onEvent: revocationPublisher({
-        feed: redisRevocationFeed({ client: issuerClient, prefix: env.FEED_PREFIX }),
-        ttl: tokens.ttl,
-      }),
+      onEvent: publisher,
     });
     proxy = await startProxy(() => server.port);
     const common = {
       ...env,
       JWKS: JSON.stringify(tokens.jwks()),
+      REVOCATION_KEYS: JSON.stringify([revocationKey]),
       ISSUER,
       AUDIENCE,
     };
@@ -199,6 +206,7 @@ describe.runIf(present)("revocation push to two verifier processes over a real R
   afterAll(async () => {
     first?.stop();
     second?.stop();
+    await publisher?.close();
     await proxy?.cut();
     issuerClient?.disconnect();
     if (server) await stopRedis(server);
