@@ -6,7 +6,6 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { createSessions, type Sessions } from "@tessera/core";
 import { RedisStore } from "@tessera/redis";
@@ -15,7 +14,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // The throwaway redis-server helpers of @tessera/redis's own tests (start, stop by PID, ports).
 import {
   CI,
-  freePort,
   makeTempDir,
   REDIS_SERVER,
   type RedisProcess,
@@ -32,6 +30,7 @@ import {
   revocationPublisher,
 } from "../src/index.js";
 import { redisRevocationFeed } from "../src/redis.js";
+import { startProxy } from "./proxy.js";
 
 const here = fileURLToPath(new URL("..", import.meta.url));
 const present = redisBinariesPresent();
@@ -118,39 +117,6 @@ class VerifierProcess {
   stop() {
     if (this.child.exitCode === null) this.child.kill();
   }
-}
-
-/** A TCP proxy to Redis that the test can cut (every connection dropped) and restore. */
-async function startProxy(target: () => number) {
-  const port = await freePort();
-  const sockets = new Set<Socket>();
-  let server: Server | null = null;
-  const listen = () =>
-    new Promise<void>((resolve) => {
-      server = createServer((client) => {
-        const upstream = tcpConnect(target(), "127.0.0.1");
-        for (const socket of [client, upstream]) {
-          sockets.add(socket);
-          socket.on("close", () => sockets.delete(socket));
-          socket.on("error", () => {
-            client.destroy();
-            upstream.destroy();
-          });
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      server.listen(port, "127.0.0.1", () => resolve());
-    });
-  await listen();
-  return {
-    port,
-    async cut() {
-      const closing = new Promise((resolve) => server?.close(resolve));
-      for (const socket of sockets) socket.destroy();
-      await closing;
-    },
-    restore: listen,
-  };
 }
 
 describe.runIf(present)("revocation push to two verifier processes over a real Redis", () => {
