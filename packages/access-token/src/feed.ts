@@ -1,8 +1,10 @@
 /**
- * Revocation push, the contract: the issuer publishes the ids of ended sessions on a feed; every
- * verifier subscribed to it learns them within a moment, without a call per request. Redis is
- * the first implementation (`@tessera/access-token/redis`); anything with publish/subscribe and
- * a short replay log can be another.
+ * Revocation push, the contract: the issuer publishes signed messages (revocations and heartbeats)
+ * on a feed; every verifier subscribed to it hears them within a moment, without a call per
+ * request. A feed only carries text in order: signing, checking and what a message means live in
+ * `revocation.ts`, so a feed never has to be trusted. Redis is the first implementation
+ * (`@tessera/access-token/redis`); anything with publish/subscribe and a short replay log can be
+ * another.
  */
 
 /** Sessions ended at one moment (one revoke, one revoke-all, one theft detection). */
@@ -18,7 +20,8 @@ export interface Revocation {
   revokedAt: number;
   /**
    * Epoch milliseconds after which no access token of these sessions can still be valid (the
-   * revocation time plus the tokens' lifetime): verifiers forget the entry then.
+   * revocation time plus the tokens' lifetime): verifiers forget the entry then. A verifier never
+   * keeps an entry longer than the lifetime it knows, whatever this says.
    */
   until: number;
 }
@@ -26,13 +29,14 @@ export interface Revocation {
 /** What a subscriber hears from a feed. */
 export interface RevocationListener {
   /**
-   * A revocation, live or replayed on catch-up. The same one may arrive twice (live and in the
-   * replay): handling must be idempotent.
+   * A message as published, live or replayed on catch-up, in publish order. The same one may
+   * arrive twice, and anyone able to write to the transport can add their own: the subscriber
+   * checks every message's signature and sequence.
    */
-  revoked(revocation: Revocation): void;
+  message(text: string): void;
   /**
    * `live`: connected and caught up, nothing is being missed. `lost`: the connection is down (or
-   * catching up has not finished), revocations published now may not have arrived yet.
+   * catching up has not finished), messages published now may not have arrived yet.
    */
   status(state: "live" | "lost"): void;
 }
@@ -43,40 +47,12 @@ export interface RevocationSubscription {
 }
 
 /**
- * A channel for revocations. `publish` reaches every current subscriber and is kept in a replay
- * log for at least the tokens' lifetime; `subscribe` replays the log (all of it at first, from
- * where it stopped after a reconnect) and then delivers live.
+ * A channel for revocation messages. `publish` reaches every current subscriber and is kept in a
+ * replay log for at least the tokens' lifetime, or rejects; `subscribe` replays the log (all of it
+ * at first, from where it stopped after a reconnect) and then delivers live, in publish order.
  */
 export interface RevocationFeed {
-  publish(revocation: Revocation): Promise<void>;
+  publish(message: string): Promise<void>;
   /** Resolves once the first connection attempt is over, live or lost: a verifier starts either way. */
   subscribe(listener: RevocationListener): Promise<RevocationSubscription>;
-}
-
-const ID_PATTERN = /^[\x21-\x7e]{1,256}$/;
-const MAX_IDS = 100_000;
-
-function ids(value: unknown): string[] | null {
-  if (!Array.isArray(value) || value.length > MAX_IDS) return null;
-  return value.every((id) => typeof id === "string" && ID_PATTERN.test(id)) ? value : null;
-}
-
-/** Reads a revocation from the wire, or `null` when it is not one (never trusted blindly). */
-export function parseRevocation(text: string): Revocation | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (!value || typeof value !== "object") return null;
-  const raw = value as Record<string, unknown>;
-  const sessionIds = ids(raw["sessionIds"]);
-  const userIds = raw["userIds"] === undefined ? [] : ids(raw["userIds"]);
-  const { revokedAt, until } = raw;
-  if (!sessionIds || !userIds) return null;
-  if (typeof revokedAt !== "number" || typeof until !== "number" || !(until >= revokedAt)) {
-    return null;
-  }
-  return { sessionIds, ...(userIds.length > 0 ? { userIds } : {}), revokedAt, until };
 }

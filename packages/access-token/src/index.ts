@@ -25,13 +25,19 @@ export {
   type PublicJwk,
 } from "./keys.js";
 export {
-  type RevocationEvent,
+  type RevocationDistrustReason,
   type RevocationList,
   type RevocationListOptions,
-  type RevocationPublisherOptions,
-  revocationPublisher,
   subscribeRevocations,
 } from "./revocation.js";
+export type { RevocationRejectReason } from "./revocation-message.js";
+export {
+  type RevocationEvent,
+  type RevocationPublisher,
+  type RevocationPublisherOptions,
+  type RevocationPublisherStatus,
+  revocationPublisher,
+} from "./revocation-publisher.js";
 export {
   createVerifier,
   type RevocationCheck,

@@ -1,19 +1,14 @@
 /**
- * `redisRevocationFeed`: revocations over Redis. Each publish appends to a stream (the replay log,
- * trimmed by age) and publishes on a channel in one script, so the log order and the live order
- * are the same and a message carries its stream id. A subscriber listens on the channel, and
- * whenever its connection is (re)established it subscribes first, then reads the stream from the
- * last id it had: nothing published while it was away is missed.
+ * `redisRevocationFeed`: revocation messages over Redis. Each publish appends to a stream (the
+ * replay log, trimmed by age) and publishes on a channel in one script, so the log order and the
+ * live order are the same. A subscriber listens on the channel, and whenever its connection is
+ * (re)established it subscribes first, then reads the stream from the last id it read there:
+ * nothing published while it was away is missed. The read position comes only from ids the stream
+ * itself returned, never from a message: a forged message cannot move it past real revocations.
  */
 import { TesseraConfigError } from "@tessera/core";
 import type { Cluster, Redis } from "ioredis";
-import {
-  parseRevocation,
-  type Revocation,
-  type RevocationFeed,
-  type RevocationListener,
-  type RevocationSubscription,
-} from "./feed.js";
+import type { RevocationFeed, RevocationListener, RevocationSubscription } from "./feed.js";
 
 /** Options of `redisRevocationFeed`. */
 export interface RedisRevocationFeedOptions {
@@ -36,7 +31,7 @@ export interface RedisRevocationFeedOptions {
 
 const PUBLISH = `
 local id = redis.call('XADD', KEYS[1], 'MINID', '~', ARGV[1], '*', 'r', ARGV[2])
-redis.call('PUBLISH', ARGV[3], id .. ' ' .. ARGV[2])
+redis.call('PUBLISH', ARGV[3], ARGV[2])
 return id`;
 const PAGE = 1000;
 const RETRY_MS = 250;
@@ -79,10 +74,10 @@ export function redisRevocationFeed(options: RedisRevocationFeedOptions): Revoca
   const logKey = `${prefix}{log}`;
   const channel = `${prefix}{log}:live`;
 
-  async function publish(revocation: Revocation): Promise<void> {
-    const payload = JSON.stringify(revocation);
+  async function publish(message: string): Promise<void> {
+    if (typeof message !== "string") throw new TesseraConfigError("publish takes a string");
     const minId = String(Math.max(0, Date.now() - retentionMs));
-    await client.eval(PUBLISH, 1, logKey, minId, payload, channel);
+    await client.eval(PUBLISH, 1, logKey, minId, message, channel);
   }
 
   async function subscribe(listener: RevocationListener): Promise<RevocationSubscription> {
@@ -96,8 +91,10 @@ export function redisRevocationFeed(options: RedisRevocationFeedOptions): Revoca
           });
     let closed = false;
     let state: "live" | "lost" | null = null;
-    /** Highest stream id applied from the log, or live while live (live order = log order). */
+    /** Highest id read back from the stream: where the next catch-up starts. */
     let lastId: string | null = null;
+    /** Live messages heard while catching up, delivered after the log read (publish order). */
+    let heardWhileCatchingUp: string[] = [];
     /** Bumped on every (re)connection: a catch-up of an older connection stops. */
     let generation = 0;
     let retry: ReturnType<typeof setTimeout> | undefined;
@@ -114,12 +111,6 @@ export function redisRevocationFeed(options: RedisRevocationFeedOptions): Revoca
       listener.status(next);
     };
 
-    const apply = (id: string, text: string, advance: boolean) => {
-      const revocation = parseRevocation(text);
-      if (revocation) listener.revoked(revocation);
-      if (advance && (lastId === null || compareIds(id, lastId) > 0)) lastId = id;
-    };
-
     async function catchUp(mine: number) {
       if (closed || mine !== generation) return;
       report("lost", false);
@@ -134,10 +125,17 @@ export function redisRevocationFeed(options: RedisRevocationFeedOptions): Revoca
             readTimeout,
           );
           if (mine !== generation) return;
-          for (const [id, fields] of page) apply(id, fields[1] ?? "", true);
+          for (const [id, fields] of page) {
+            if (compareIds(id, lastId ?? "0-0") > 0) lastId = id;
+            listener.message(fields[1] ?? "");
+          }
           if (page.length < PAGE) break;
           start = `(${page.at(-1)![0]}`;
         }
+        const heard = heardWhileCatchingUp;
+        heardWhileCatchingUp = [];
+        // Some of these were also in the log: the subscriber ignores a message it already has.
+        for (const message of heard) listener.message(message);
         report("live");
       } catch {
         if (closed || mine !== generation) return;
@@ -148,10 +146,8 @@ export function redisRevocationFeed(options: RedisRevocationFeedOptions): Revoca
 
     subscriber.on("message", (from: string, message: string) => {
       if (from !== channel) return;
-      const space = message.indexOf(" ");
-      if (space < 1) return;
-      // While catching up, the log read decides how far we got; once live, live messages do.
-      apply(message.slice(0, space), message.slice(space + 1), state === "live");
+      if (state === "live") listener.message(message);
+      else heardWhileCatchingUp.push(message);
     });
     subscriber.on("ready", () => {
       generation++;
@@ -160,6 +156,7 @@ export function redisRevocationFeed(options: RedisRevocationFeedOptions): Revoca
     });
     const down = () => {
       generation++;
+      heardWhileCatchingUp = [];
       clearTimeout(retry);
       report("lost");
     };

@@ -6,7 +6,6 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { createSessions, type Sessions } from "@tessera/core";
 import { RedisStore } from "@tessera/redis";
@@ -15,7 +14,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // The throwaway redis-server helpers of @tessera/redis's own tests (start, stop by PID, ports).
 import {
   CI,
-  freePort,
   makeTempDir,
   REDIS_SERVER,
   type RedisProcess,
@@ -28,9 +26,11 @@ import {
   type AccessTokens,
   createAccessTokens,
   generateSigningKey,
+  type RevocationPublisher,
   revocationPublisher,
 } from "../src/index.js";
 import { redisRevocationFeed } from "../src/redis.js";
+import { startProxy } from "./proxy.js";
 
 const here = fileURLToPath(new URL("..", import.meta.url));
 const present = redisBinariesPresent();
@@ -119,39 +119,6 @@ class VerifierProcess {
   }
 }
 
-/** A TCP proxy to Redis that the test can cut (every connection dropped) and restore. */
-async function startProxy(target: () => number) {
-  const port = await freePort();
-  const sockets = new Set<Socket>();
-  let server: Server | null = null;
-  const listen = () =>
-    new Promise<void>((resolve) => {
-      server = createServer((client) => {
-        const upstream = tcpConnect(target(), "127.0.0.1");
-        for (const socket of [client, upstream]) {
-          sockets.add(socket);
-          socket.on("close", () => sockets.delete(socket));
-          socket.on("error", () => {
-            client.destroy();
-            upstream.destroy();
-          });
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      server.listen(port, "127.0.0.1", () => resolve());
-    });
-  await listen();
-  return {
-    port,
-    async cut() {
-      const closing = new Promise((resolve) => server?.close(resolve));
-      for (const socket of sockets) socket.destroy();
-      await closing;
-    },
-    restore: listen,
-  };
-}
-
 describe.runIf(present)("revocation push to two verifier processes over a real Redis", () => {
   const dir = present ? makeTempDir("revocations") : "";
   const suffix = `${Date.now().toString(36)}-${process.pid}`;
@@ -160,6 +127,7 @@ describe.runIf(present)("revocation push to two verifier processes over a real R
   let issuerClient: Redis;
   let sessions: Sessions;
   let tokens: AccessTokens;
+  let publisher: RevocationPublisher;
   let proxy: Awaited<ReturnType<typeof startProxy>>;
   let first: VerifierProcess;
   let second: VerifierProcess;
@@ -175,18 +143,23 @@ describe.runIf(present)("revocation push to two verifier processes over a real R
     issuerClient = new Redis({ port: server.port, maxRetriesPerRequest: 1 });
     issuerClient.on("error", () => {});
     const key = await generateSigningKey();
+    const revocationKey = await generateSigningKey("HS256");
     tokens = createAccessTokens({ keys: [key], issuer: ISSUER, audience: AUDIENCE });
+    publisher = revocationPublisher({
+      feed: redisRevocationFeed({ client: issuerClient, prefix: env.FEED_PREFIX }),
+      ttl: tokens.ttl,
+      keys: [revocationKey],
+      heartbeatInterval: 0.5,
+    });
     sessions = createSessions({
       store: new RedisStore({ client: issuerClient, prefix: env.STORE_PREFIX }),
-      onEvent: revocationPublisher({
-        feed: redisRevocationFeed({ client: issuerClient, prefix: env.FEED_PREFIX }),
-        ttl: tokens.ttl,
-      }),
+      onEvent: publisher,
     });
     proxy = await startProxy(() => server.port);
     const common = {
       ...env,
       JWKS: JSON.stringify(tokens.jwks()),
+      REVOCATION_KEYS: JSON.stringify([revocationKey]),
       ISSUER,
       AUDIENCE,
     };
@@ -199,6 +172,7 @@ describe.runIf(present)("revocation push to two verifier processes over a real R
   afterAll(async () => {
     first?.stop();
     second?.stop();
+    await publisher?.close();
     await proxy?.cut();
     issuerClient?.disconnect();
     if (server) await stopRedis(server);
