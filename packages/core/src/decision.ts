@@ -32,10 +32,13 @@ export interface Decision<T> {
    */
   action: SessionRecord | "delete" | null;
   /** Emitted in order after the action succeeded (never for a write that lost its race). */
-  events: PlannedEvent[];
+  events: readonly PlannedEvent[];
 }
 
+/** The events of a decision that has none (shared: the hot path allocates no array). */
+export const NO_EVENTS: readonly PlannedEvent[] = Object.freeze([]);
+
 /** A decision that writes nothing. */
-export function answer<T>(result: T, events: PlannedEvent[] = []): Decision<T> {
+export function answer<T>(result: T, events: readonly PlannedEvent[] = NO_EVENTS): Decision<T> {
   return { result, action: null, events };
 }

@@ -11,7 +11,7 @@
  * rounds as there are writers; the jittered pause after the first lost race spreads them out
  * so each round has a winner without a thundering herd.
  */
-import type { Decision } from "./decision.js";
+import { type Decision, NO_EVENTS, type PlannedEvent } from "./decision.js";
 import { SessionConflictError } from "./errors.js";
 import { isLive } from "./store/liveness.js";
 import type { SessionRecord, SessionStore } from "./store/record.js";
@@ -30,45 +30,38 @@ function pauseBefore(lost: number): number {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** What the loop did: the decision it acted on, the record as it stands now, and when. */
-export interface Acted<T> {
-  decision: Decision<T>;
-  /** The record as written, or as read when nothing was written (`null`: none / deleted). */
-  record: SessionRecord | null;
-  /** The clock reading the decision was made at. */
-  at: number;
-}
-
 /**
- * Reads record `sessionId` (or starts from `first`, a read already made), decides, and acts,
- * deciding again on a fresh read each time the compare-and-swap write loses. Throws
- * `SessionConflictError` when every attempt lost (`what` names the operation in that error).
+ * Reads record `sessionId`, decides (`decide(record, facts, at)`, pure), acts, and once the
+ * action succeeded hands the decision's events to `emit`; resolves the decision's result. Each
+ * time the compare-and-swap write loses, it reads again and decides again. The record a
+ * decision asks to write is a new object of its own: the loop sets its `version` in place.
+ * Throws `SessionConflictError` when every attempt lost (`what` names the operation in it).
  */
-export async function decideAndAct<T>(
+export async function decideAndAct<F, T>(
   store: SessionStore,
   now: () => number,
   sessionId: string,
   what: string,
-  decide: (record: SessionRecord | null, at: number) => Decision<T>,
-  first?: SessionRecord | null,
-): Promise<Acted<T>> {
-  let record = first === undefined ? await store.get(sessionId) : first;
+  decide: (record: SessionRecord | null, facts: F, at: number) => Decision<T>,
+  facts: F,
+  emit: (events: readonly PlannedEvent[]) => void,
+): Promise<T> {
+  let record = await store.get(sessionId);
   for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
-    const at = now();
-    const decision = decide(record, at);
+    const decision = decide(record, facts, now());
     const action = decision.action;
-    if (action === null) return { decision, record, at };
-    if (action === "delete") {
-      await store.delete(sessionId);
-      return { decision, record: null, at };
+    if (action === "delete") await store.delete(sessionId);
+    else if (action !== null && record !== null) {
+      action.version = record.version + 1;
+      if (!(await store.update(action, record.version))) {
+        const pause = pauseBefore(attempt);
+        if (pause > 0) await sleep(pause);
+        record = await store.get(sessionId);
+        continue;
+      }
     }
-    const written = { ...action, version: (record?.version ?? 0) + 1 };
-    if (record !== null && (await store.update(written, record.version))) {
-      return { decision, record: written, at };
-    }
-    const pause = pauseBefore(attempt);
-    if (pause > 0) await sleep(pause);
-    record = await store.get(sessionId);
+    if (decision.events.length > 0) emit(decision.events);
+    return decision.result;
   }
   throw new SessionConflictError(`session ${sessionId} kept changing under ${what}`);
 }
@@ -92,14 +85,24 @@ export async function changeLiveRecord<T>(
   decide: (record: SessionRecord, at: number) => RecordDecision<T>,
 ): Promise<{ record: SessionRecord; at: number; result: T } | null> {
   if (!isSessionId(sessionId)) return null;
-  const acted = await decideAndAct<T | typeof GONE>(store, now, sessionId, what, (record, at) => {
-    if (!record || !isLive(record, at)) return { result: GONE, action: null, events: [] };
-    const { next, result } = decide(record, at);
-    return { result, action: next, events: [] };
-  });
-  const result = acted.decision.result;
-  if (result === GONE || acted.record === null) return null;
-  return { record: acted.record, at: acted.at, result };
+  return decideAndAct(store, now, sessionId, what, decideLive<T>, decide, ignoreEvents);
 }
 
-const GONE: unique symbol = Symbol("gone");
+const ignoreEvents = () => {};
+
+/**
+ * A change of a live record as a decision: none for a record that is gone or dead. Its result
+ * names the record as it will stand: the copy handed to the loop (whose version the loop sets
+ * when it writes) or the record as read.
+ */
+function decideLive<T>(
+  record: SessionRecord | null,
+  decide: (record: SessionRecord, at: number) => RecordDecision<T>,
+  at: number,
+): Decision<{ record: SessionRecord; at: number; result: T } | null> {
+  if (!record || !isLive(record, at)) return { result: null, action: null, events: NO_EVENTS };
+  const { next, result } = decide(record, at);
+  if (next === null) return { result: { record, at, result }, action: null, events: NO_EVENTS };
+  const written = { ...next };
+  return { result: { record: written, at, result }, action: written, events: NO_EVENTS };
+}

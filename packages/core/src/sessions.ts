@@ -9,7 +9,7 @@ import type { PlannedEvent } from "./decision.js";
 import { checkUserId, decideCreate } from "./decisions/create.js";
 import { findView, listView, revokedIds } from "./decisions/read.js";
 import { checkDeviceId, decideBind, decideUpdate } from "./decisions/update.js";
-import { type CheckMode, type DeviceFacts, decideValidate } from "./decisions/validate.js";
+import { type CheckMode, decideValidate, type ValidateFacts } from "./decisions/validate.js";
 import { createDeviceSessions, type DeviceSessions } from "./device-sessions.js";
 import { emitEvent, type SessionEventType } from "./events.js";
 import { type ResolvedOptions, resolveOptions, type SessionsOptions } from "./options.js";
@@ -128,34 +128,27 @@ export function createSessions(options: SessionsOptions): Sessions {
     for (const { type, record, client, ...extra } of events) emit(type, record, client, extra);
   }
 
-  function deviceFacts(options: ValidateOptions | undefined): DeviceFacts {
-    if (options?.dbscRoute === "registration" || options?.dbscRoute === "refresh") {
-      return { dbscRoute: options.dbscRoute };
-    }
-    const bound = options?.boundCookie;
-    return { boundCookieHash: typeof bound === "string" && bound ? hashSecret(bound) : null };
-  }
-
-  async function check(
+  function check(
     token: unknown,
     client: ClientInfo | undefined,
     mode: CheckMode,
     options: ValidateOptions | undefined,
   ): Promise<ValidateResult> {
     const parsed = parseToken(token);
-    if (!parsed) return { ok: false, reason: "malformed" };
-    const facts = {
-      token: { id: parsed.id, secret: parsed.secret, hash: hashSecret(parsed.secret) },
+    if (!parsed) return Promise.resolve({ ok: false, reason: "malformed" });
+    const route = options?.dbscRoute;
+    const bound = options?.boundCookie;
+    const facts: ValidateFacts = {
+      id: parsed.id,
+      secret: parsed.secret,
+      hash: hashSecret(parsed.secret),
       client: toStoredClient(client),
-      device: deviceFacts(options),
+      boundCookieHash: typeof bound === "string" && bound ? hashSecret(bound) : null,
+      dbscRoute: route === "registration" || route === "refresh" ? route : null,
       mode,
       policy: config,
     };
-    const acted = await decideAndAct(store, now, parsed.id, mode, (record, at) =>
-      decideValidate(record, facts, at),
-    );
-    emitAll(acted.decision.events);
-    return acted.decision.result;
+    return decideAndAct(store, now, parsed.id, mode, decideValidate, facts, emitAll);
   }
 
   async function change(

@@ -7,12 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { ResolvedBinding } from "../src/binding.js";
 import { decideCreate } from "../src/decisions/create.js";
 import { decideBind, decideUpdate } from "../src/decisions/update.js";
-import {
-  type DeviceFacts,
-  decideValidate,
-  deviceUnbound,
-  type ValidateFacts,
-} from "../src/decisions/validate.js";
+import { decideValidate, deviceUnbound, type ValidateFacts } from "../src/decisions/validate.js";
 import { addBoundCookie } from "../src/device-binding.js";
 import type { SessionRecord, StoredClient } from "../src/store/index.js";
 import { hashSecret, parseToken } from "../src/token.js";
@@ -35,7 +30,6 @@ const policy = {
   binding,
 };
 const HOME: StoredClient = { ip: "203.0.113.7", ua: "chrome/131/macos" };
-const NO_DEVICE: DeviceFacts = { boundCookieHash: null };
 
 function login(at = 0) {
   const created = decideCreate({ userId: "u1", client: { ip: HOME.ip } }, at, policy);
@@ -46,9 +40,11 @@ function login(at = 0) {
 function facts(token: string, overrides: Partial<ValidateFacts> = {}): ValidateFacts {
   const parsed = parseToken(token)!;
   return {
-    token: { ...parsed, hash: hashSecret(parsed.secret) },
+    ...parsed,
+    hash: hashSecret(parsed.secret),
     client: HOME,
-    device: NO_DEVICE,
+    boundCookieHash: null,
+    dbscRoute: null,
     mode: "validate",
     policy,
     ...overrides,
@@ -179,10 +175,13 @@ describe("rule device-binding: safe by default", () => {
 
   it("accepts it with its live bound cookie, and on the DBSC routes by name only", () => {
     const { record, token, cookie } = bound();
-    const device = { boundCookieHash: hashSecret(cookie) };
-    expect(decideValidate(record, facts(token, { device }), MINUTE).result.ok).toBe(true);
-    expect(deviceUnbound(record, { dbscRoute: "refresh" }, MINUTE)).toBe(false);
-    expect(deviceUnbound(record, { boundCookieHash: hashSecret("forged") }, MINUTE)).toBe(true);
+    const device = { boundCookieHash: hashSecret(cookie), dbscRoute: null };
+    expect(decideValidate(record, facts(token, device), MINUTE).result.ok).toBe(true);
+    expect(deviceUnbound(record, { boundCookieHash: null, dbscRoute: "refresh" }, MINUTE)).toBe(
+      false,
+    );
+    const forged = { boundCookieHash: hashSecret("forged"), dbscRoute: null };
+    expect(deviceUnbound(record, forged, MINUTE)).toBe(true);
     // Past the bound cookie's life, the cookie no longer counts.
     expect(deviceUnbound(record, device, 11 * MINUTE)).toBe(true);
   });

@@ -25,27 +25,23 @@ import { formatToken } from "../token.js";
 /** What a check is for: a plain validate, a forced rotation, or a step-up. */
 export type CheckMode = "validate" | "rotate" | "reauthenticate";
 
-/** The token a request presented, parsed and hashed once before any read. */
-export interface PresentedToken {
+/**
+ * Everything the decision reads besides the record and the time: the token the request
+ * presented (parsed and hashed once, before any read), its client, what it shows for the
+ * device-binding rule, and the policy. One flat object: it is built on every request.
+ */
+export interface ValidateFacts {
+  /** The session id the token names. */
   id: string;
+  /** The presented secret. */
   secret: string;
   /** `hashSecret(secret)`. */
   hash: string;
-}
-
-/**
- * What the request shows for the device-binding rule: the hash of its DBSC bound cookie
- * (`null`: it carries none), or the DBSC route it is, the only opt-out, by name.
- */
-export type DeviceFacts =
-  | { boundCookieHash: string | null }
-  | { dbscRoute: "registration" | "refresh" };
-
-/** Everything the decision reads besides the record and the time. */
-export interface ValidateFacts {
-  token: PresentedToken;
   client: StoredClient;
-  device: DeviceFacts;
+  /** The hash of the request's DBSC bound cookie; `null`: it carries none. */
+  boundCookieHash: string | null;
+  /** The DBSC route this request is: the only opt-out of the device-binding rule, by name. */
+  dbscRoute: "registration" | "refresh" | null;
   mode: CheckMode;
   policy: Policy & { binding: ResolvedBinding };
 }
@@ -59,8 +55,12 @@ function refuse(reason: InvalidReason, events: PlannedEvent[] = []): Decision<Va
  * DBSC key is accepted only with a live bound cookie, unless the request is a DBSC route (where
  * the key proof itself is checked). Safe by default: a caller that says nothing is refused.
  */
-export function deviceUnbound(record: SessionRecord, device: DeviceFacts, at: number): boolean {
-  if ("dbscRoute" in device || !isDeviceBound(record)) return false;
+export function deviceUnbound(
+  record: SessionRecord,
+  device: Pick<ValidateFacts, "boundCookieHash" | "dbscRoute">,
+  at: number,
+): boolean {
+  if (device.dbscRoute !== null || !isDeviceBound(record)) return false;
   return !boundCookieMatches(deviceBindingOf(record), device.boundCookieHash, at);
 }
 
@@ -70,7 +70,7 @@ export function decideValidate(
   facts: ValidateFacts,
   at: number,
 ): Decision<ValidateResult> {
-  const { token, client, mode, policy } = facts;
+  const { client, mode, policy } = facts;
   if (!record) return refuse("not-found");
   if (!isLive(record, at)) {
     return {
@@ -78,7 +78,7 @@ export function decideValidate(
       action: "delete",
     };
   }
-  const match = matchSecret(record, token.hash, at, policy.graceMs);
+  const match = matchSecret(record, facts.hash, at, policy.graceMs);
   if (match === "invalid") {
     return refuse("invalid-secret", [{ type: "session.invalid_secret", record, client }]);
   }
@@ -96,7 +96,7 @@ export function decideValidate(
       { type: "session.binding_mismatch", record, client, detail: "strict" },
     ]);
   }
-  if (deviceUnbound(record, facts.device, at)) {
+  if (deviceUnbound(record, facts, at)) {
     // The browser holding the key renews its bound cookie before sending; a request without
     // one is a copied session cookie (or a browser that gave up refreshing). Refused, the
     // session left as it is: the key holder goes on.
@@ -108,12 +108,11 @@ export function decideValidate(
   // already rotated away would retire the token the client holds now. Nothing changes.
   if (mode !== "validate" && match !== "current") return refuse("stale");
   const moved = verdict === "changed" ? client : null;
-  const events: PlannedEvent[] = [];
-  if (moved) events.push({ type: "session.binding_mismatch", record, client, detail: "soft" });
 
   if (match === "current") {
-    const write = writeForCurrent(record, token.secret, at, policy, mode, moved);
+    const write = writeForCurrent(record, facts.secret, at, policy, mode, moved);
     if (!write) return answer({ ok: true, session: sessionView(record, at), token: null });
+    const events = movedEvents(record, moved);
     if (write.record.secretHash !== record.secretHash) {
       events.push({ type: "session.rotated", record: write.record, client, detail: mode });
     }
@@ -128,7 +127,7 @@ export function decideValidate(
   // just rotated away (inside grace), or one whose response with the new cookie was lost
   // (unconfirmed: re-send the same token, however late).
   const steps = typeof match === "number" ? match : 0;
-  const derived = steps > 0 ? resendSecret(record, token.secret, steps) : null;
+  const derived = steps > 0 ? resendSecret(record, facts.secret, steps) : null;
   if (steps > 0 && derived === null) {
     return refuse("invalid-secret", [{ type: "session.invalid_secret", record, client }]);
   }
@@ -137,5 +136,15 @@ export function decideValidate(
   const after = next ?? record;
   // Freshness belongs to the current secret: the previous one is never fresh.
   const session = sessionView(after, at, moved !== null, false);
-  return { result: { ok: true, session, token: resent }, action: next, events };
+  return {
+    result: { ok: true, session, token: resent },
+    action: next,
+    events: movedEvents(record, moved),
+  };
+}
+
+/** The events a write starts with: the soft binding change it records, if any. */
+function movedEvents(record: SessionRecord, moved: StoredClient | null): PlannedEvent[] {
+  if (!moved) return [];
+  return [{ type: "session.binding_mismatch", record, client: moved, detail: "soft" }];
 }

@@ -7,7 +7,7 @@
  */
 import { cookieValues } from "../cookie.js";
 import { TesseraConfigError } from "../errors.js";
-import type { Sessions } from "../sessions.js";
+import type { Sessions, ValidateOptions } from "../sessions.js";
 import { answerForError, crossSiteAnswer, type HttpAnswer } from "./answers.js";
 import type { DbscHandler } from "./dbsc.js";
 import {
@@ -21,6 +21,7 @@ import { createOriginCheck, type OriginCheck } from "./origin.js";
 import {
   type CheckedSession,
   GateRequest,
+  NO_BOUND_COOKIE,
   type Reporter,
   type RequestSession,
   reportedAnswerForError,
@@ -153,9 +154,10 @@ export function createGate(sessions: Sessions, options: GateOptions = {}): Gate 
       }
     : null;
 
-  /** The bound cookie the request carries (parsed by the session cookie's rules), or `null`. */
-  function boundCookie(cookieHeader: string | null | undefined): string | null {
-    return dbsc ? (cookieValues(cookieHeader, dbsc.cookieName, 1)[0] ?? null) : null;
+  /** What the request shows for device binding: its bound cookie, parsed like the session's. */
+  function boundCookie(cookieHeader: string | null | undefined): ValidateOptions {
+    const value = dbsc ? cookieValues(cookieHeader, dbsc.cookieName, 1)[0] : undefined;
+    return value ? { boundCookie: value } : NO_BOUND_COOKIE;
   }
 
   return {
@@ -190,7 +192,7 @@ export function createGate(sessions: Sessions, options: GateOptions = {}): Gate 
           await state.check(cookies, request, { dbscRoute: route });
           await state.serve(dbsc, route, request);
         } else {
-          await state.check(cookies, request, { boundCookie: boundCookie(cookieHeader) });
+          await state.check(cookies, request, boundCookie(cookieHeader));
         }
       } catch (error) {
         const answer = answerForError(error);
@@ -204,7 +206,7 @@ export function createGate(sessions: Sessions, options: GateOptions = {}): Gate 
 
     resume(checked, request) {
       const state = new GateRequest(sessions, clientOf(request, trustedProxies), report, dbsc);
-      state.resumeFrom(checked, { boundCookie: boundCookie(readHeader(request, "cookie")) });
+      state.resumeFrom(checked, boundCookie(readHeader(request, "cookie")));
       return state;
     },
   };

@@ -30,6 +30,9 @@ export const TOKEN_HEADER = "tessera-token";
 
 const NO_STORE = "private, no-store";
 
+/** What a request without a DBSC bound cookie shows the device-binding rule (shared, frozen). */
+export const NO_BOUND_COOKIE: ValidateOptions = Object.freeze({ boundCookie: null });
+
 /** What the response must carry, written by the integration after the handler. */
 export interface ResponseEffects {
   /**
@@ -151,7 +154,7 @@ export class GateRequest implements RequestSession {
   /** Headers a helper added (the DBSC registration offer on login). */
   #extraHeaders: Record<string, string> | null = null;
   /** The request's DBSC bound cookie, which every validate, rotate and step-up presents. */
-  #device: ValidateOptions | undefined = undefined;
+  #device: ValidateOptions = NO_BOUND_COOKIE;
   onSessionChange: ((session: Session | null) => void) | null = null;
 
   constructor(
@@ -174,7 +177,7 @@ export class GateRequest implements RequestSession {
    * bound cookie, or the DBSC route this request is (the only opt-out, by name).
    */
   async check(cookies: string[], request: RequestFacts, device: ValidateOptions): Promise<void> {
-    this.#device = device.dbscRoute === undefined ? device : undefined;
+    this.#device = device.dbscRoute === undefined ? device : NO_BOUND_COOKIE;
     let reason: InvalidReason | null = null;
     for (const candidate of cookies) {
       const result = await this.sessions.validate(candidate, this.client, device);
