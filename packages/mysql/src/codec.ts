@@ -40,8 +40,9 @@ const COLUMNS = {
   dbsc: ["dbsc"],
 } as const satisfies PerField<readonly Column[]>;
 
-/** The time columns, which reads select as the server's `DATETIME(3)` text (see the store). */
+/** A time column, which reads select as the server's `DATETIME(3)` text (see the store). */
 export type TimeColumn = (typeof COLUMNS)[FieldOfKind<"time">][number];
+/** The time columns, from the kit's field list: a new time field joins them by itself. */
 export const TIME_COLUMNS: readonly TimeColumn[] = fieldsOfKind("time").flatMap(
   (field) => COLUMNS[field],
 );
