@@ -1,4 +1,4 @@
--- @tessera/mysql: the sessions table (default name "sessions"), for MySQL 8 and MariaDB 10.5+.
+-- @tessera/mysql: the sessions table (default name "sessions"), for MySQL 8 and MariaDB.
 -- Safe to run more than once. For another name or database, use createTableSql(name, { database })
 -- from the package, or re-export sessionsTable(...) from your drizzle schema for drizzle-kit.
 -- Design: times are DATETIME(3) in UTC; id and user_id are VARBINARY (compared byte for byte,

@@ -39,7 +39,7 @@ function qualified(name: string, options: SessionsTableOptions): string {
  * The statements that create the sessions table with its two indexes (migration 0000, with
  * `IF NOT EXISTS`) and add the `dbsc` column (migration 0001, which MySQL cannot make
  * idempotent: it has no `ADD COLUMN IF NOT EXISTS`), one string per statement. The same SQL runs
- * on MySQL 8 and MariaDB 10.5+.
+ * on MySQL 8 and MariaDB (the tests run it on MariaDB 10.11).
  *
  * @example
  * ```ts
