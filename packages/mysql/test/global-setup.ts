@@ -29,9 +29,12 @@ async function connect(url: string) {
   return mysql.createConnection({ uri: url, connectTimeout: 2000 });
 }
 
-/** Starts the machine's MariaDB (as the brief of its Debian package does) and waits for it. */
+/**
+ * Starts the machine's MariaDB when it is installed but stopped, and waits for it to answer. Only
+ * for the default local server: a server named by MYSQL_URL is someone else's to start.
+ */
 async function startMariaDB(url: string): Promise<void> {
-  if (!existsSync(MARIADBD) || process.getuid?.() !== 0) return;
+  if (process.env.MYSQL_URL || !existsSync(MARIADBD) || process.getuid?.() !== 0) return;
   console.warn(`\n[@tessera/mysql] MariaDB is not answering: starting ${MARIADBD}\n`);
   spawnSync("install", ["-d", "-o", "mysql", "-g", "mysql", "/run/mysqld"]);
   spawnSync("start-stop-daemon", ["--start", "--oknodo", "--background", "--exec", MARIADBD]);
