@@ -9,8 +9,8 @@
  *
  * pnpm is fetched by npx at the version pinned in package.json's `packageManager`, so no global
  * install is needed. The test command also starts what the suites need from this machine's
- * Debian packages (Chromium for the browser tests; Redis and PostgreSQL if they are installed but
- * stopped). Redis Cluster and dynalite are started by the suites themselves.
+ * Debian packages (Chromium for the browser tests; Redis, PostgreSQL and MariaDB if they are
+ * installed but stopped). Redis Cluster and dynalite are started by the suites themselves.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -93,7 +93,7 @@ function ensureChromium() {
   console.warn(`[tessera] WARNING: ${message}; they will be skipped.`);
 }
 
-/** Starts the machine's own Redis and PostgreSQL if installed but stopped. */
+/** Starts the machine's own Redis, PostgreSQL and MariaDB if installed but stopped. */
 async function ensureServices() {
   if (!(await reachable(6379)) && hasCommand("redis-server")) {
     log("starting redis-server on 127.0.0.1:6379");
@@ -117,6 +117,20 @@ async function ensureServices() {
     if (version) {
       log(`starting PostgreSQL ${version}`);
       run("pg_ctlcluster", ["--skip-systemctl-redirect", version, "main", "start"]);
+    }
+  }
+  if (!(await reachable(3306)) && existsSync("/usr/sbin/mariadbd") && isRoot) {
+    log("starting MariaDB on 127.0.0.1:3306");
+    run("install", ["-d", "-o", "mysql", "-g", "mysql", "/run/mysqld"]);
+    run("start-stop-daemon", [
+      "--start",
+      "--oknodo",
+      "--background",
+      "--exec",
+      "/usr/sbin/mariadbd",
+    ]);
+    for (let i = 0; i < 60 && !(await reachable(3306)); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
 }

@@ -31,9 +31,12 @@ import { type BenchRun, limitTable, renderReport } from "./report.js";
 import type { ScaleResults } from "./scale.js";
 import {
   availableServices,
+  createMysqlDatabase,
   createSchema,
   deleteRedisPrefix,
+  dropMysqlDatabase,
   dropSchema,
+  MYSQL_URL,
   PG_CONFIG,
   REDIS_URL,
   runId,
@@ -118,6 +121,7 @@ const id = runId();
 const pgSchema = `tessera_bench_${id}`;
 const redisPrefix = `tessera-bench:${id}:`;
 let schemaCreated = false;
+let mysqlDatabaseCreated = false;
 let usedRedis = false;
 let dynalite: Dynalite | null = null;
 
@@ -125,6 +129,8 @@ async function cleanUp(): Promise<void> {
   await dynalite?.stop().catch((e) => log(`could not stop dynalite: ${e}`));
   if (schemaCreated)
     await dropSchema(pgSchema).catch((e) => log(`could not drop ${pgSchema}: ${e}`));
+  if (mysqlDatabaseCreated)
+    await dropMysqlDatabase(pgSchema).catch((e) => log(`could not drop ${pgSchema}: ${e}`));
   if (usedRedis) {
     await deleteRedisPrefix(redisPrefix).catch((e) =>
       log(`could not delete ${redisPrefix}*: ${e}`),
@@ -205,12 +211,17 @@ try {
       await createSchema(pgSchema);
       schemaCreated = true;
     }
+    if (services.mysql && runnable.some((e) => e.needs.includes("mysql"))) {
+      await createMysqlDatabase(pgSchema);
+      mysqlDatabaseCreated = true;
+    }
     usedRedis = services.redis && runnable.some((e) => e.needs.includes("redis"));
     const context = {
       redisUrl: REDIS_URL,
       redisPrefix,
       pg: PG_CONFIG,
       pgSchema,
+      mysql: { uri: MYSQL_URL, database: pgSchema },
       dynamodbEndpoint: dynalite?.endpoint ?? null,
       userId: "bench-user",
       client: { ip: "127.0.0.1", userAgent: BENCH_USER_AGENT },

@@ -10,6 +10,7 @@ import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Redis from "ioredis";
+import mysql from "mysql2/promise";
 import pg from "pg";
 
 /** Where the shared servers are. `REDIS_URL` / `DATABASE_URL` override the defaults. */
@@ -18,6 +19,9 @@ export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 export const PG_CONFIG: pg.PoolConfig = process.env.DATABASE_URL
   ? { connectionString: process.env.DATABASE_URL }
   : { host: "127.0.0.1", port: 5432, user: "postgres", database: "test" };
+
+/** The shared MySQL-compatible server (MariaDB here), root without a password by default. */
+export const MYSQL_URL = process.env.MYSQL_URL ?? "mysql://root@127.0.0.1:3306";
 
 /** A name unique to this run, safe as a Postgres identifier and in a Redis key. */
 export function runId(): string {
@@ -47,15 +51,41 @@ function portOf(url: string, fallback: number): { host: string; port: number } {
 }
 
 /** Which shared servers answer. */
-export async function availableServices(): Promise<{ redis: boolean; postgres: boolean }> {
+export async function availableServices(): Promise<{
+  redis: boolean;
+  postgres: boolean;
+  mysql: boolean;
+}> {
   const redis = portOf(REDIS_URL, 6379);
   const pgUrl = process.env.DATABASE_URL ?? "postgres://127.0.0.1:5432/test";
   const postgres = portOf(pgUrl, 5432);
-  const [r, p] = await Promise.all([
+  const mysqlServer = portOf(MYSQL_URL, 3306);
+  const [r, p, m] = await Promise.all([
     reachable(redis.port, redis.host),
     reachable(postgres.port, postgres.host),
+    reachable(mysqlServer.port, mysqlServer.host),
   ]);
-  return { redis: r, postgres: p };
+  return { redis: r, postgres: p, mysql: m };
+}
+
+/** This run's MySQL database (named like its Postgres schema), created at the start. */
+export async function createMysqlDatabase(name: string): Promise<void> {
+  const connection = await mysql.createConnection({ uri: MYSQL_URL });
+  try {
+    await connection.query(`CREATE DATABASE \`${name}\``);
+  } finally {
+    await connection.end();
+  }
+}
+
+/** Drops this run's MySQL database (never anything else). */
+export async function dropMysqlDatabase(name: string): Promise<void> {
+  const connection = await mysql.createConnection({ uri: MYSQL_URL });
+  try {
+    await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
+  } finally {
+    await connection.end();
+  }
 }
 
 /** This run's Postgres schema: created at the start, dropped with everything in it at the end. */

@@ -12,9 +12,12 @@ import { BENCH_USER_AGENT, checkAuthenticates } from "../src/http/run.js";
 import { type ServerHandle, startServer } from "../src/http/server.js";
 import {
   availableServices,
+  createMysqlDatabase,
   createSchema,
   deleteRedisPrefix,
+  dropMysqlDatabase,
   dropSchema,
+  MYSQL_URL,
   PG_CONFIG,
   REDIS_URL,
   runId,
@@ -23,7 +26,12 @@ import {
 const id = runId();
 const pgSchema = `tessera_bench_test_${id}`;
 const redisPrefix = `tessera-bench-test:${id}:`;
-let services: Record<Service, boolean> = { redis: false, postgres: false, dynamodb: false };
+let services: Record<Service, boolean> = {
+  redis: false,
+  postgres: false,
+  mysql: false,
+  dynamodb: false,
+};
 /** dynalite is the bench's own (started here, like `pnpm bench` does): it must start. */
 let dynalite: Dynalite | null = null;
 /** Servers start together (each in its own process); each test awaits its own. */
@@ -35,11 +43,12 @@ beforeAll(async () => {
   services = { ...(await availableServices()), dynamodb: true };
   const missing = (Object.keys(services) as Service[]).filter((s) => !services[s]);
   if (missing.length > 0) {
-    const message = `apps/bench: ${missing.join(" and ")} not reachable (Redis 127.0.0.1:6379, PostgreSQL 127.0.0.1:5432)`;
+    const message = `apps/bench: ${missing.join(" and ")} not reachable (Redis 127.0.0.1:6379, PostgreSQL 127.0.0.1:5432, MariaDB 127.0.0.1:3306)`;
     if (process.env.CI === "true") throw new Error(message);
     console.warn(`WARNING: ${message}; the contenders that need it are skipped.`);
   }
   if (services.postgres) await createSchema(pgSchema);
+  if (services.mysql) await createMysqlDatabase(pgSchema);
   // At most four servers boot at once, in registry order: the first tests start early, and no
   // child waits for a core long enough to miss its start-up timeout on a busy machine.
   const lanes: Promise<unknown>[] = Array.from({ length: 4 }, () => Promise.resolve());
@@ -53,6 +62,7 @@ beforeAll(async () => {
         redisPrefix,
         pg: PG_CONFIG,
         pgSchema,
+        mysql: { uri: MYSQL_URL, database: pgSchema },
         dynamodbEndpoint: started.endpoint,
         userId: "bench-user",
         client: { ip: "127.0.0.1", userAgent: BENCH_USER_AGENT },
@@ -74,6 +84,7 @@ afterAll(async () => {
     ),
   );
   if (services.postgres) await dropSchema(pgSchema);
+  if (services.mysql) await dropMysqlDatabase(pgSchema);
   if (services.redis) await deleteRedisPrefix(redisPrefix);
   await dynalite?.stop();
 });

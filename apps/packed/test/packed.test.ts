@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Client, connectRedis, DbscBrowser, dropPrefix, uniquePrefix } from "@tessera/testing";
+import mysql from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { runScript, startServer } from "./processes.js";
 import {
@@ -24,6 +25,15 @@ const require = createRequire(import.meta.url);
 const dynalite = require("dynalite") as (options?: { createTableMs?: number }) => Server;
 
 const redis = await connectRedis();
+const mysqlUrl = process.env.MYSQL_URL || "mysql://root@127.0.0.1:3306";
+const mariadb = await mysql
+  .createConnection({ uri: mysqlUrl, connectTimeout: 2000 })
+  .catch((cause: unknown) => {
+    const message = `MySQL/MariaDB at ${mysqlUrl} is unreachable: @tessera/mysql's example needs it`;
+    if (process.env.CI === "true") throw new Error(message, { cause });
+    console.warn(`\n*** WARNING: ${message}; skipping it. ***\n`);
+    return null;
+  });
 
 let scratch: Scratch;
 beforeAll(() => {
@@ -35,6 +45,7 @@ beforeAll(() => {
     `ioredis@${workspaceVersion("redis", "ioredis")}`,
     `drizzle-orm@${workspaceVersion("postgres", "drizzle-orm")}`,
     `@electric-sql/pglite@${workspaceVersion("postgres", "@electric-sql/pglite")}`,
+    `mysql2@${workspaceVersion("mysql", "mysql2")}`,
     `@aws-sdk/client-dynamodb@${workspaceVersion("dynamodb", "@aws-sdk/client-dynamodb")}`,
   ]);
 });
@@ -206,6 +217,26 @@ describe("README examples from the tarballs, as ESM and as CommonJS", () => {
       expect(output).toContain("after revokeAll: not-found");
     }));
 
+  it.runIf(mariadb)("@tessera/mysql: the quick start runs against the machine's MariaDB", () =>
+    inBothFormats(async ({ ext, translate }) => {
+      // A database of its own per format: both create the default `sessions` table.
+      const database = `tessera_packed_${ext}_${Date.now().toString(36)}_${process.pid}`;
+      await mariadb!.query(`create database \`${database}\``);
+      onTestFinished(async () => {
+        await mariadb!.query(`drop database \`${database}\``);
+      });
+      const output = await runScript(
+        scratch.dir,
+        `mysql.${ext}`,
+        translate(readmeExample("mysql", "Quick start")),
+        { DATABASE_URL: `${mysqlUrl}/${database}` },
+      );
+      expect(output).toContain("valid: true role: member");
+      expect(output).toContain("revoked: 1");
+      expect(output).toContain("after revokeAll: not-found");
+    }),
+  );
+
   it.runIf(redis)("@tessera/redis: the example runs against the machine's Redis", () =>
     inBothFormats(async ({ ext, translate }) => {
       const prefix = uniquePrefix(`packed-${ext}`);
@@ -258,3 +289,4 @@ describe("README examples from the tarballs, as ESM and as CommonJS", () => {
 });
 
 afterAll(() => redis?.quit());
+afterAll(() => mariadb?.end());

@@ -1,9 +1,10 @@
 /**
  * The soak's own store servers, each restartable with its data: redis-server with an append-only
  * file, a three-node Redis Cluster (also on AOF), a PostgreSQL cluster made with initdb in a temp
- * folder, PGlite on a folder (closed and reopened), and dynalite on a LevelDB folder in its own
- * process. The network ones sit behind a loopback delay proxy. Nothing here touches the machine's
- * shared Redis or PostgreSQL.
+ * folder, PGlite on a folder (closed and reopened), a MariaDB server of its own (mariadb-install-db
+ * in a temp folder, its own port and socket) and dynalite on a LevelDB folder in its own process.
+ * The network ones sit behind a loopback delay proxy. Nothing here touches the machine's shared
+ * Redis, PostgreSQL or MariaDB.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
@@ -16,12 +17,16 @@ import type { SessionStore } from "@tessera/core";
 import type { SessionRecord } from "@tessera/core/store";
 import { DynamoDBStore } from "@tessera/dynamodb";
 import { createTable } from "@tessera/dynamodb/setup";
+import { MySQLStore } from "@tessera/mysql";
+import { migrate as migrateMysql } from "@tessera/mysql/setup";
 import { PostgresStore } from "@tessera/postgres";
 import { migrate } from "@tessera/postgres/setup";
 import { RedisStore } from "@tessera/redis";
+import { drizzle as drizzleMysql } from "drizzle-orm/mysql2";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { Cluster, Redis } from "ioredis";
+import mysql from "mysql2/promise";
 import pg from "pg";
 import {
   freePort,
@@ -291,6 +296,101 @@ export async function pgliteBackend(): Promise<Backend> {
   };
 }
 
+const MARIADBD = "/usr/sbin/mariadbd";
+
+/**
+ * A MariaDB server of the soak's own: a data folder made by mariadb-install-db, started as a child
+ * process on a free port and a socket in that folder, reading no option file (the machine's
+ * my.cnf names the shared server's data folder, port and socket). A restart stops it with SIGTERM
+ * (a clean InnoDB shutdown) and starts it again on the same data.
+ */
+export async function mariadbBackend(): Promise<Backend> {
+  if (!existsSync(MARIADBD)) throw new Error(`MariaDB not found (${MARIADBD})`);
+  const dir = tempDir("mariadb");
+  const data = join(dir, "data");
+  const port = await freePort();
+  const asUser = isRoot ? ["--user=mysql"] : [];
+  execFileSync(
+    "mariadb-install-db",
+    [
+      "--no-defaults",
+      `--datadir=${data}`,
+      "--auth-root-authentication-method=normal",
+      "--skip-test-db",
+      ...asUser,
+    ],
+    { stdio: "ignore" },
+  );
+  let child: ChildProcess | null = null;
+  const ready = async () => {
+    for (let waited = 0; waited < 60_000; waited += 100) {
+      try {
+        const connection = await mysql.createConnection({ host: "127.0.0.1", port, user: "root" });
+        await connection.end();
+        return;
+      } catch {
+        await sleep(100);
+      }
+    }
+    throw new Error("the soak's MariaDB did not answer within 60 s");
+  };
+  const start = async () => {
+    const server = spawn(
+      MARIADBD,
+      [
+        "--no-defaults",
+        `--datadir=${data}`,
+        `--port=${port}`,
+        "--bind-address=127.0.0.1",
+        `--socket=${join(dir, "mysqld.sock")}`,
+        `--pid-file=${join(dir, "mysqld.pid")}`,
+        "--skip-log-bin",
+        "--innodb-buffer-pool-size=64M",
+        ...asUser,
+      ],
+      { stdio: "ignore" },
+    );
+    child = server;
+    await ready();
+  };
+  const stop = async () => {
+    const running = child;
+    child = null;
+    if (!running || running.exitCode !== null) return;
+    const exited = new Promise((resolve) => running.once("exit", resolve));
+    running.kill("SIGTERM");
+    await exited;
+  };
+  await start();
+  const setup = await mysql.createConnection({ host: "127.0.0.1", port, user: "root" });
+  await setup.query("CREATE DATABASE soak");
+  await setup.end();
+  const proxy = await DelayProxy.start({ host: "127.0.0.1", port });
+  const pool = mysql.createPool({
+    host: "127.0.0.1",
+    port: proxy.port,
+    user: "root",
+    database: "soak",
+    connectionLimit: 8,
+    connectTimeout: 1000,
+  });
+  const db = drizzleMysql({ client: pool });
+  await migrateMysql(db);
+  return {
+    name: "mariadb",
+    store: new MySQLStore({ db }),
+    proxies: [proxy],
+    stopServer: stop,
+    startServer: start,
+    async close() {
+      await pool.end().catch(() => {});
+      await proxy.stop();
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** dynalite on a LevelDB folder, in its own process so it can be killed and started again. */
 export async function dynaliteBackend(): Promise<Backend> {
   const dir = tempDir("dynalite");
@@ -349,5 +449,6 @@ export const BACKENDS = {
   "redis-cluster": clusterBackend,
   postgres: postgresBackend,
   pglite: pgliteBackend,
+  mariadb: mariadbBackend,
   dynalite: dynaliteBackend,
 } as const;

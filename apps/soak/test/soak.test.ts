@@ -14,6 +14,8 @@ const missing = [
   ["/usr/bin/redis-server", "redis-server (Debian's redis-server package)"],
   ["/usr/bin/redis-cli", "redis-cli"],
   ["/usr/lib/postgresql", "PostgreSQL's binaries (Debian's postgresql package)"],
+  ["/usr/sbin/mariadbd", "mariadbd (Debian's mariadb-server package)"],
+  ["/usr/bin/mariadb-install-db", "mariadb-install-db"],
 ]
   .filter(
     ([path]) =>

@@ -17,6 +17,8 @@ export interface BenchContext {
   pg: PoolConfig;
   /** Schema owned by this run (dropped at the end); create your tables in it. */
   pgSchema: string;
+  /** The shared MySQL-compatible server, and the database owned by this run (dropped at the end). */
+  mysql: { uri: string; database: string };
   /**
    * dynalite (DynamoDB's API, in memory) the bench started for this run on a loopback port,
    * or `null` when no contender needs it. Everything in it goes away when it stops.

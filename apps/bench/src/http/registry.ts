@@ -9,8 +9,11 @@ import type { Framework } from "./frameworks.js";
 
 export type { Framework };
 
-/** A server a contender needs: the machine's Redis or PostgreSQL, or the run's own dynalite. */
-export type Service = "redis" | "postgres" | "dynamodb";
+/**
+ * A server a contender needs: the machine's Redis, PostgreSQL or MariaDB, or the run's own
+ * dynalite.
+ */
+export type Service = "redis" | "postgres" | "mysql" | "dynamodb";
 
 /** One line of the registry. */
 export interface ContenderEntry {
@@ -57,7 +60,7 @@ const FRAMEWORK_LABEL: Record<Framework, string> = {
 };
 
 /** The ceiling and the raw-read floors of one framework. */
-function frameworkBase(framework: Framework, stores: ("redis" | "postgres" | "dynamodb")[]) {
+function frameworkBase(framework: Framework, stores: Service[]) {
   const entries: ContenderEntry[] = [
     {
       name: CEILINGS[framework],
@@ -89,6 +92,16 @@ function frameworkBase(framework: Framework, stores: ("redis" | "postgres" | "dy
       framework,
       options: { framework },
     });
+  if (stores.includes("mysql"))
+    entries.push({
+      name: `${framework}-mysql-select`,
+      file: "raw-mysql.ts",
+      label: `${FRAMEWORK_LABEL[framework]} + one raw mysql2 primary-key SELECT (Pool of 10)`,
+      needs: ["mysql"],
+      authenticates: true,
+      framework,
+      options: { framework },
+    });
   if (stores.includes("dynamodb"))
     entries.push({
       name: `${framework}-dynamodb-getitem`,
@@ -105,10 +118,16 @@ function frameworkBase(framework: Framework, stores: ("redis" | "postgres" | "dy
 const STORE_LABEL = {
   redis: "@tessera/redis (ioredis): one GET when nothing is due",
   postgres: "@tessera/postgres (drizzle, pg Pool of 10): one PK SELECT",
+  mysql: "@tessera/mysql (drizzle, mysql2 Pool of 10, MariaDB): one PK SELECT",
   dynamodb: "@tessera/dynamodb (AWS SDK v3, dynalite): one consistent GetItem",
 } as const;
 
-const RAW_NAME = { redis: "ioredis-get", postgres: "pg-select", dynamodb: "dynamodb-getitem" };
+const RAW_NAME = {
+  redis: "ioredis-get",
+  postgres: "pg-select",
+  mysql: "mysql-select",
+  dynamodb: "dynamodb-getitem",
+};
 
 /** Tessera through `framework`'s integration on `store`, with its limit named. */
 function tesseraOn(framework: Framework, store: keyof typeof STORE_LABEL): ContenderEntry {
@@ -140,7 +159,7 @@ function rotatingOn(framework: Framework): ContenderEntry {
 
 /** The contenders. */
 export const contenders: ContenderEntry[] = [
-  ...frameworkBase("express", ["redis", "postgres", "dynamodb"]),
+  ...frameworkBase("express", ["redis", "postgres", "mysql", "dynamodb"]),
   {
     name: "express-session-redis",
     file: "express-session-redis.ts",
@@ -204,6 +223,7 @@ export const contenders: ContenderEntry[] = [
   },
   tesseraOn("express", "redis"),
   tesseraOn("express", "postgres"),
+  tesseraOn("express", "mysql"),
   tesseraOn("express", "dynamodb"),
   rotatingOn("express"),
   ...frameworkBase("hono", ["redis", "postgres"]),

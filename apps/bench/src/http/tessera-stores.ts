@@ -1,25 +1,29 @@
 /**
  * Tessera's stores as a contender uses them, by name, each in tables or keys of its own so that
  * contenders started at the same time never share (or race to create) anything: `@tessera/redis`
- * on ioredis, `@tessera/postgres` on drizzle over a node-postgres Pool of 10, `@tessera/dynamodb`
- * on the run's dynalite. Each comes with how its footprint is measured and how it is closed.
+ * on ioredis, `@tessera/postgres` on drizzle over a node-postgres Pool of 10, `@tessera/mysql` on
+ * drizzle over a mysql2 Pool of 10, `@tessera/dynamodb` on the run's dynalite. Each comes with how its footprint is measured and how it is closed.
  */
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import type { SessionStore } from "@tessera/core";
 import { DynamoDBStore } from "@tessera/dynamodb";
 import { createTable } from "@tessera/dynamodb/setup";
+import { MySQLStore } from "@tessera/mysql";
+import { migrate as migrateMysql, sessionsTable as mysqlSessionsTable } from "@tessera/mysql/setup";
 import { PostgresStore } from "@tessera/postgres";
 import { migrate, sessionsTable } from "@tessera/postgres/setup";
 import { RedisStore } from "@tessera/redis";
 import { sql } from "drizzle-orm";
+import { drizzle as drizzleMysql } from "drizzle-orm/mysql2";
 import { drizzle } from "drizzle-orm/node-postgres";
 import { Redis } from "ioredis";
+import mysql from "mysql2/promise";
 import pg from "pg";
 import type { BenchContext } from "./contender.js";
 import { dynamoClient, dynamoTableName, itemBytes } from "./dynamodb-kit.js";
 
 /** A store a Tessera contender can run on. */
-export type StoreKind = "redis" | "postgres" | "dynamodb";
+export type StoreKind = "redis" | "postgres" | "mysql" | "dynamodb";
 
 /** A store, ready, with its footprint gauge. */
 export interface BenchStore {
@@ -32,7 +36,7 @@ export interface BenchStore {
 /** The store named in a contender's options. */
 export function storeOf(options: Record<string, unknown>): StoreKind {
   const store = options.store;
-  if (store !== "redis" && store !== "postgres" && store !== "dynamodb") {
+  if (store !== "redis" && store !== "postgres" && store !== "mysql" && store !== "dynamodb") {
     throw new Error(`unknown store ${String(store)}`);
   }
   return store;
@@ -72,6 +76,36 @@ export async function openStore(
         );
         const bytes = result.rows[0]?.bytes;
         return bytes === undefined ? null : { bytes: Number(bytes), how: "pg_column_size(row)" };
+      },
+      close: () => pool.end(),
+    };
+  }
+  if (kind === "mysql") {
+    const pool = mysql.createPool({
+      uri: context.mysql.uri,
+      database: context.mysql.database,
+      connectionLimit: 10,
+    });
+    const db = drizzleMysql({ client: pool });
+    const name = tag.replace(/[^a-z0-9_]/g, "_");
+    const table = mysqlSessionsTable(name);
+    await migrateMysql(db, { table });
+    return {
+      store: new MySQLStore({ db, table }),
+      async storedBytes(id) {
+        // InnoDB has no per-row size function: the columns' data, without the row's overhead.
+        const [rows] = await pool.query<mysql.RowDataPacket[]>(
+          `SELECT length(id) + length(user_id) + 4 + 7 * 7 + length(secret_hash)
+             + coalesce(length(previous_secret_hash), 0) + coalesce(length(rotation_nonce), 0)
+             + length(retired_secret_hashes) + length(data) + coalesce(length(client_ip), 0)
+             + coalesce(length(client_ua), 0) + coalesce(length(client_device_id), 0)
+             + coalesce(length(dbsc), 0) AS bytes FROM \`${name}\` WHERE id = ?`,
+          [id],
+        );
+        const bytes = rows[0]?.bytes;
+        return bytes === undefined
+          ? null
+          : { bytes: Number(bytes), how: "sum of column data lengths" };
       },
       close: () => pool.end(),
     };

@@ -1,0 +1,2 @@
+export type { AnyMySqlDatabase, SessionsTable } from "./schema.js";
+export { MySQLStore, type MySQLStoreOptions, type PurgeExpiredOptions } from "./store.js";

@@ -1,0 +1,367 @@
+/**
+ * `MySQLStore`: Tessera sessions in one MySQL or MariaDB table, through drizzle's mysql-core
+ * (`drizzle-orm/mysql2`). Every operation is a single statement (create adds a second only to
+ * take over the id of an expired row), so the store needs no transactions and no locks of its
+ * own, and it uses nothing that exists on one server only: no `RETURNING` (MySQL has none), no
+ * `ON DUPLICATE KEY` counting (its affected rows depend on the client's found-rows flag).
+ */
+import { InvalidArgumentError, SessionConflictError, TesseraConfigError } from "@tessera/core";
+import type { SessionRecord, SessionStore } from "@tessera/core/store";
+import { and, eq, gt, is, lte, ne, type SQL, sql } from "drizzle-orm";
+import { MySqlDatabase, MySqlTable, type MySqlUpdateSetSource } from "drizzle-orm/mysql-core";
+import { checkTable } from "./check.js";
+import {
+  JSON_COLUMNS,
+  type JsonColumn,
+  MUTABLE_COLUMNS,
+  type MutableColumn,
+  mutableValues,
+  RECORD_COLUMNS,
+  type Row,
+  TIME_COLUMNS,
+  type TimeColumn,
+  toDatetime,
+  toRecord,
+} from "./codec.js";
+import { errnoOf, mysqlCall } from "./failure.js";
+import {
+  type AnyMySqlDatabase,
+  MAX_ID_BYTES,
+  MAX_USER_ID_BYTES,
+  type SessionsTable,
+  tesseraSessions,
+} from "./schema.js";
+
+/** Options of `MySQLStore`. */
+export interface MySQLStoreOptions {
+  /** The drizzle database, e.g. `drizzle({ client: pool })` from `drizzle-orm/mysql2`. */
+  db: AnyMySqlDatabase;
+  /**
+   * The sessions table, from `sessionsTable(...)` in `@tessera/mysql/setup` or your own with the
+   * same columns. Default: `tesseraSessions` (the table named `sessions` in the connection's
+   * database).
+   */
+  table?: SessionsTable;
+  /**
+   * Clock for expiry, in milliseconds. Use the same clock as `createSessions`.
+   * @defaultValue `Date.now`
+   */
+  now?: () => number;
+}
+
+/** Options of `purgeExpired`. */
+export interface PurgeExpiredOptions {
+  /**
+   * Rows deleted per statement; each batch is its own short statement, so a large backlog never
+   * holds many row locks at once.
+   * @defaultValue `1000`
+   */
+  batch?: number;
+}
+
+/** The server's duplicate-key error (ER_DUP_ENTRY). */
+const ER_DUP_ENTRY = 1062;
+
+/**
+ * The columns the store reads, as a drizzle selection. Times and JSON are selected as raw SQL so
+ * that drizzle's decoders (a `Date` per time column) stay off the validate path; the codec reads
+ * the driver's values.
+ */
+function selection(t: SessionsTable) {
+  const columns: Record<string, unknown> = {};
+  for (const column of RECORD_COLUMNS) columns[column] = t[column];
+  for (const column of [...TIME_COLUMNS, ...JSON_COLUMNS]) columns[column] = sql`${t[column]}`;
+  return columns as unknown as Omit<SessionsTable["_"]["columns"], TimeColumn | JsonColumn> &
+    Record<TimeColumn, SQL<string>> &
+    Record<JsonColumn, SQL<unknown>>;
+}
+
+/**
+ * A placeholder for every mutable column, bound as the codec's value: drizzle's column encoders
+ * would turn a NULL `dbsc` into the JSON text `null` and want `Date`s for times.
+ */
+function mutablePlaceholders() {
+  const set = {} as Record<MutableColumn, SQL>;
+  for (const column of MUTABLE_COLUMNS) set[column] = sql`${sql.placeholder(column)}`;
+  return set;
+}
+
+/**
+ * Affected rows of a write. mysql2 answers `[ResultSetHeader]`; PlanetScale's and TiDB's drivers
+ * `{ rowsAffected }`. Anything else is a driver this store does not know how to read.
+ */
+function affectedRows(result: unknown): number {
+  const header = Array.isArray(result) ? result[0] : result;
+  const rows = header as { affectedRows?: unknown; rowsAffected?: unknown } | null;
+  const count = rows?.affectedRows ?? rows?.rowsAffected;
+  if (typeof count !== "number") {
+    throw new TesseraConfigError(
+      "MySQLStore: the driver's answer to a write has no affected-row count (use drizzle-orm/mysql2)",
+    );
+  }
+  return count;
+}
+
+/** UTF-8 length of `value`, without encoding short strings (3 bytes per UTF-16 unit at most). */
+function fitsBytes(value: string, max: number): boolean {
+  return value.length * 3 <= max || new TextEncoder().encode(value).length <= max;
+}
+
+function build(db: AnyMySqlDatabase, t: SessionsTable) {
+  const ph = sql.placeholder;
+  const columns = selection(t);
+  // Live in SQL: `expiresAt` is never later than `absoluteExpiresAt`, so this is the kit's
+  // `isLive` on the one indexed column.
+  const live = gt(t.expiresAt, ph("now"));
+  const values = mutablePlaceholders();
+  const assign = values as unknown as MySqlUpdateSetSource<SessionsTable>;
+  return {
+    get: db
+      .select(columns)
+      .from(t)
+      .where(and(eq(t.id, ph("id")), live))
+      .prepare(),
+    insert: db
+      .insert(t)
+      .values({
+        id: sql`${ph("id")}`,
+        userId: sql`${ph("userId")}`,
+        ...values,
+      } as unknown as SessionsTable["$inferInsert"])
+      .prepare(),
+    deleteIfExpired: db
+      .delete(t)
+      .where(and(eq(t.id, ph("id")), lte(t.expiresAt, ph("now"))))
+      .prepare(),
+    // `version` always changes (core writes expectedVersion + 1), so the row counts as changed
+    // and affected rows is 1 with or without the client's CLIENT_FOUND_ROWS flag.
+    update: db
+      .update(t)
+      .set(assign)
+      .where(
+        and(
+          eq(t.id, ph("id")),
+          eq(t.version, ph("expectedVersion")),
+          eq(t.userId, ph("userId")),
+          live,
+        ),
+      )
+      .prepare(),
+    delete: db
+      .delete(t)
+      .where(eq(t.id, ph("id")))
+      .prepare(),
+    listByUser: db
+      .select(columns)
+      .from(t)
+      .where(and(eq(t.userId, ph("userId")), live))
+      .prepare(),
+    // Only live rows are deleted, so that affected rows is the count of sessions ended; the
+    // user's expired rows go with the next purgeExpired().
+    deleteByUser: db
+      .delete(t)
+      .where(and(eq(t.userId, ph("userId")), live))
+      .prepare(),
+    deleteByUserExcept: db
+      .delete(t)
+      .where(and(eq(t.userId, ph("userId")), ne(t.id, ph("exceptId")), live))
+      .prepare(),
+    purge: db
+      .delete(t)
+      .where(lte(t.expiresAt, ph("now")))
+      .orderBy(t.expiresAt)
+      .limit(ph("batch") as unknown as number)
+      .prepare(),
+  };
+}
+
+/**
+ * A Tessera `SessionStore` on MySQL 8 or MariaDB through drizzle-orm (`drizzle-orm/mysql2`).
+ *
+ * - `get` is one primary-key `SELECT` (the validate hot path).
+ * - `update` is one `UPDATE ... WHERE id = ? AND version = ?`: an atomic compare-and-swap.
+ * - `listByUser` and `deleteByUser` use the `user_id` index: O(sessions of that user).
+ * - Rows past `expires_at` (by the store's clock) are never returned nor updated; remove them
+ *   with `purgeExpired()` from a cron job.
+ * - Before its first statement the store checks the table once (columns, types, indexes) and
+ *   rejects with `TesseraConfigError` naming the migration to run if it is not right.
+ *
+ * Every driver failure rejects with `StoreUnavailableError` naming the driver's error code, the
+ * driver's error as `cause` (without drizzle's wrapper, whose message lists the statement's
+ * parameters). Provisioning (`migrate`, the SQL, the table definitions) is in
+ * `@tessera/mysql/setup`.
+ *
+ * @example
+ * ```ts
+ * import { drizzle } from "drizzle-orm/mysql2";
+ * import { migrate } from "@tessera/mysql/setup";
+ * import mysql from "mysql2/promise";
+ *
+ * const pool = mysql.createPool({ uri: process.env.DATABASE_URL, connectTimeout: 2000 });
+ * const db = drizzle({ client: pool });
+ * await migrate(db); // or ship migrations/0000_tessera_sessions.sql and 0001_tessera_dbsc.sql
+ * const store = new MySQLStore({ db });
+ * const sessions = createSessions({ store });
+ * // from a scheduled job:
+ * await store.purgeExpired({ batch: 1000 });
+ * ```
+ * @throws TesseraConfigError from the constructor when `db` is not a drizzle MySQL database or
+ * `table` not a drizzle MySQL table.
+ */
+export class MySQLStore implements SessionStore {
+  /** The drizzle table this store reads and writes. */
+  readonly table: SessionsTable;
+  readonly #db: AnyMySqlDatabase;
+  readonly #now: () => number;
+  readonly #q: ReturnType<typeof build>;
+  #checked = false;
+  #checking: Promise<void> | null = null;
+
+  /** Builds the store; throws `TesseraConfigError` if `db` is not a drizzle MySQL database. */
+  constructor(options: MySQLStoreOptions) {
+    if (!options || !is(options.db, MySqlDatabase)) {
+      throw new TesseraConfigError(
+        "MySQLStore needs { db }: a drizzle MySQL database, e.g. drizzle({ client: pool }) from drizzle-orm/mysql2",
+      );
+    }
+    if (options.table !== undefined && !is(options.table, MySqlTable)) {
+      throw new TesseraConfigError("MySQLStore: table must be a drizzle mysql table");
+    }
+    if (options.now !== undefined && typeof options.now !== "function") {
+      throw new TesseraConfigError("MySQLStore: now must be a function returning milliseconds");
+    }
+    this.#db = options.db;
+    this.table = options.table ?? tesseraSessions;
+    this.#now = options.now ?? Date.now;
+    this.#q = build(this.#db, this.table);
+  }
+
+  /**
+   * The table check, made once: concurrent first calls share it; a failed check (a config error
+   * or an outage) is made again by the next call, so running the migration needs no restart.
+   */
+  #ready(): Promise<void> {
+    this.#checking ??= mysqlCall("check", () => checkTable(this.#db, this.table)).then(
+      () => {
+        this.#checked = true;
+      },
+      (error: unknown) => {
+        this.#checking = null;
+        throw error;
+      },
+    );
+    return this.#checking;
+  }
+
+  /** Runs `operation` through the store kit, after the table check on first use. */
+  #call<T>(name: string, operation: () => Promise<T>): Promise<T> {
+    if (this.#checked) return mysqlCall(name, operation);
+    return this.#ready().then(() => mysqlCall(name, operation));
+  }
+
+  /**
+   * Inserts a record; rejects with `SessionConflictError` if a live record has the same id (an
+   * expired row with that id is replaced) and `InvalidArgumentError` for an id over 255 bytes or
+   * a user id over 1024 bytes (the columns' widths).
+   */
+  create(record: SessionRecord): Promise<void> {
+    if (!fitsBytes(record.id, MAX_ID_BYTES) || !fitsBytes(record.userId, MAX_USER_ID_BYTES)) {
+      return Promise.reject(
+        new InvalidArgumentError(
+          `MySQLStore: a session id may take ${MAX_ID_BYTES} bytes and a user id ${MAX_USER_ID_BYTES}`,
+        ),
+      );
+    }
+    const row = { id: record.id, userId: record.userId, ...mutableValues(record) };
+    return this.#call("create", async () => {
+      if (await this.#inserted(row)) return;
+      // The id is taken: by an expired row, which a new session may replace, or a live one.
+      await this.#q.deleteIfExpired.execute({ id: record.id, now: toDatetime(this.#now()) });
+      if (await this.#inserted(row)) return;
+      throw new SessionConflictError(`session ${record.id} already exists`);
+    });
+  }
+
+  /** Inserts the row; `false` when its id is taken. */
+  async #inserted(row: Record<string, unknown>): Promise<boolean> {
+    try {
+      await this.#q.insert.execute(row);
+      return true;
+    } catch (error) {
+      if (errnoOf(error) === ER_DUP_ENTRY) return false;
+      throw error;
+    }
+  }
+
+  /** Reads a live record by id: one primary-key `SELECT`. */
+  get(id: string): Promise<SessionRecord | null> {
+    return this.#call("get", async () => {
+      const [row] = await this.#q.get.execute({ id, now: toDatetime(this.#now()) });
+      return row ? toRecord(row as Row) : null;
+    });
+  }
+
+  /** Compare-and-swap: writes only if the stored version is `expectedVersion` and the row is live. */
+  update(record: SessionRecord, expectedVersion: number): Promise<boolean> {
+    return this.#call("update", async () => {
+      const result = await this.#q.update.execute({
+        id: record.id,
+        userId: record.userId,
+        expectedVersion,
+        ...mutableValues(record),
+        now: toDatetime(this.#now()),
+      });
+      return affectedRows(result) > 0;
+    });
+  }
+
+  /** Removes a record; resolves whether or not it existed. */
+  delete(id: string): Promise<void> {
+    return this.#call("delete", async () => {
+      await this.#q.delete.execute({ id });
+    });
+  }
+
+  /** The user's live records, through the `user_id` index. */
+  listByUser(userId: string): Promise<SessionRecord[]> {
+    return this.#call("listByUser", async () => {
+      const rows = await this.#q.listByUser.execute({ userId, now: toDatetime(this.#now()) });
+      return rows.map((row) => toRecord(row as Row));
+    });
+  }
+
+  /** Removes the user's live records except `exceptId`; resolves to how many went. */
+  deleteByUser(userId: string, exceptId?: string): Promise<number> {
+    return this.#call("deleteByUser", async () => {
+      const now = toDatetime(this.#now());
+      const result =
+        exceptId === undefined
+          ? await this.#q.deleteByUser.execute({ userId, now })
+          : await this.#q.deleteByUserExcept.execute({ userId, exceptId, now });
+      return affectedRows(result);
+    });
+  }
+
+  /**
+   * Deletes every expired row, `batch` rows per statement (oldest expiry first, through the
+   * `expires_at` index), and resolves to how many went. Expired rows are never returned anyway;
+   * this only reclaims space. Run it from a cron job (see the README).
+   *
+   * @throws InvalidArgumentError when `batch` is not a positive integer.
+   */
+  async purgeExpired(options: PurgeExpiredOptions = {}): Promise<number> {
+    const batch = options.batch ?? 1000;
+    if (!Number.isSafeInteger(batch) || batch < 1) {
+      throw new InvalidArgumentError("purgeExpired: batch must be a positive integer");
+    }
+    const now = toDatetime(this.#now());
+    return this.#call("purgeExpired", async () => {
+      let purged = 0;
+      for (;;) {
+        const deleted = affectedRows(await this.#q.purge.execute({ now, batch }));
+        purged += deleted;
+        if (deleted < batch) return purged;
+      }
+    });
+  }
+}
