@@ -36,6 +36,7 @@ beforeAll(() => {
     `drizzle-orm@${workspaceVersion("postgres", "drizzle-orm")}`,
     `@electric-sql/pglite@${workspaceVersion("postgres", "@electric-sql/pglite")}`,
     `@aws-sdk/client-dynamodb@${workspaceVersion("dynamodb", "@aws-sdk/client-dynamodb")}`,
+    `@libsql/client@${workspaceVersion("sqlite", "@libsql/client")}`,
   ]);
 });
 afterAll(() => scratch?.remove());
@@ -200,6 +201,18 @@ describe("README examples from the tarballs, as ESM and as CommonJS", () => {
         scratch.dir,
         `postgres.${ext}`,
         translate(readmeExample("postgres", "Quick start")),
+      );
+      expect(output).toContain("valid: true role: member");
+      expect(output).toContain("revoked: 1");
+      expect(output).toContain("after revokeAll: not-found");
+    }));
+
+  it("@tessera/sqlite: the quick start runs on libSQL in memory", () =>
+    inBothFormats(async ({ ext, translate }) => {
+      const output = await runScript(
+        scratch.dir,
+        `sqlite.${ext}`,
+        translate(readmeExample("sqlite", "Quick start")),
       );
       expect(output).toContain("valid: true role: member");
       expect(output).toContain("revoked: 1");
