@@ -277,8 +277,9 @@ export class SQLiteStore implements SessionStore {
   /** Removes the user's records except `exceptId`; resolves to the number of live ones removed. */
   deleteByUser(userId: string, exceptId?: string): Promise<number> {
     return this.#call("deleteByUser", async (q) => {
+      // `null` too (a caller's JSON round trip): `id <> NULL` would match no row and delete nothing.
       const rows =
-        exceptId === undefined
+        exceptId === undefined || exceptId === null
           ? await q.deleteByUser.all({ userId })
           : await q.deleteByUserExcept.all({ userId, exceptId });
       const now = this.#now();
