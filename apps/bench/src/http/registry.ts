@@ -57,7 +57,10 @@ const FRAMEWORK_LABEL: Record<Framework, string> = {
 };
 
 /** The ceiling and the raw-read floors of one framework. */
-function frameworkBase(framework: Framework, stores: ("redis" | "postgres" | "dynamodb")[]) {
+function frameworkBase(
+  framework: Framework,
+  stores: ("redis" | "postgres" | "dynamodb" | "sqlite")[],
+) {
   const entries: ContenderEntry[] = [
     {
       name: CEILINGS[framework],
@@ -99,6 +102,16 @@ function frameworkBase(framework: Framework, stores: ("redis" | "postgres" | "dy
       framework,
       options: { framework },
     });
+  if (stores.includes("sqlite"))
+    entries.push({
+      name: `${framework}-sqlite-select`,
+      file: "raw-sqlite.ts",
+      label: `${FRAMEWORK_LABEL[framework]} + one raw better-sqlite3 primary-key SELECT (WAL file)`,
+      needs: [],
+      authenticates: true,
+      framework,
+      options: { framework },
+    });
   return entries;
 }
 
@@ -106,9 +119,15 @@ const STORE_LABEL = {
   redis: "@tessera/redis (ioredis): one GET when nothing is due",
   postgres: "@tessera/postgres (drizzle, pg Pool of 10): one PK SELECT",
   dynamodb: "@tessera/dynamodb (AWS SDK v3, dynalite): one consistent GetItem",
+  sqlite: "@tessera/sqlite (drizzle, better-sqlite3, WAL file): one PK SELECT",
 } as const;
 
-const RAW_NAME = { redis: "ioredis-get", postgres: "pg-select", dynamodb: "dynamodb-getitem" };
+const RAW_NAME = {
+  redis: "ioredis-get",
+  postgres: "pg-select",
+  dynamodb: "dynamodb-getitem",
+  sqlite: "sqlite-select",
+};
 
 /** Tessera through `framework`'s integration on `store`, with its limit named. */
 function tesseraOn(framework: Framework, store: keyof typeof STORE_LABEL): ContenderEntry {
@@ -116,7 +135,8 @@ function tesseraOn(framework: Framework, store: keyof typeof STORE_LABEL): Conte
     name: `tessera-${framework}-${store}`,
     file: "tessera-integration.ts",
     label: `@tessera/${framework} + ${STORE_LABEL[store]}`,
-    needs: [store],
+    // SQLite is a file of the contender's own: no server to wait for.
+    needs: store === "sqlite" ? [] : [store],
     authenticates: true,
     framework,
     limit: `${framework}-${RAW_NAME[store]}`,
@@ -140,7 +160,7 @@ function rotatingOn(framework: Framework): ContenderEntry {
 
 /** The contenders. */
 export const contenders: ContenderEntry[] = [
-  ...frameworkBase("express", ["redis", "postgres", "dynamodb"]),
+  ...frameworkBase("express", ["redis", "postgres", "dynamodb", "sqlite"]),
   {
     name: "express-session-redis",
     file: "express-session-redis.ts",
@@ -205,6 +225,7 @@ export const contenders: ContenderEntry[] = [
   tesseraOn("express", "redis"),
   tesseraOn("express", "postgres"),
   tesseraOn("express", "dynamodb"),
+  tesseraOn("express", "sqlite"),
   rotatingOn("express"),
   ...frameworkBase("hono", ["redis", "postgres"]),
   tesseraOn("hono", "redis"),

@@ -2,7 +2,8 @@
  * Tessera's stores as a contender uses them, by name, each in tables or keys of its own so that
  * contenders started at the same time never share (or race to create) anything: `@tessera/redis`
  * on ioredis, `@tessera/postgres` on drizzle over a node-postgres Pool of 10, `@tessera/dynamodb`
- * on the run's dynalite. Each comes with how its footprint is measured and how it is closed.
+ * on the run's dynalite, `@tessera/sqlite` on drizzle over better-sqlite3 (a WAL file of the
+ * contender's own). Each comes with how its footprint is measured and how it is closed.
  */
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import type { SessionStore } from "@tessera/core";
@@ -11,15 +12,19 @@ import { createTable } from "@tessera/dynamodb/setup";
 import { PostgresStore } from "@tessera/postgres";
 import { migrate, sessionsTable } from "@tessera/postgres/setup";
 import { RedisStore } from "@tessera/redis";
+import { SQLiteStore } from "@tessera/sqlite";
+import { migrate as migrateSqlite } from "@tessera/sqlite/setup";
 import { sql } from "drizzle-orm";
+import { drizzle as drizzleSqlite } from "drizzle-orm/better-sqlite3";
 import { drizzle } from "drizzle-orm/node-postgres";
 import { Redis } from "ioredis";
 import pg from "pg";
 import type { BenchContext } from "./contender.js";
 import { dynamoClient, dynamoTableName, itemBytes } from "./dynamodb-kit.js";
+import { openSqliteFile } from "./sqlite-kit.js";
 
 /** A store a Tessera contender can run on. */
-export type StoreKind = "redis" | "postgres" | "dynamodb";
+export type StoreKind = "redis" | "postgres" | "dynamodb" | "sqlite";
 
 /** A store, ready, with its footprint gauge. */
 export interface BenchStore {
@@ -32,7 +37,7 @@ export interface BenchStore {
 /** The store named in a contender's options. */
 export function storeOf(options: Record<string, unknown>): StoreKind {
   const store = options.store;
-  if (store !== "redis" && store !== "postgres" && store !== "dynamodb") {
+  if (store !== "redis" && store !== "postgres" && store !== "dynamodb" && store !== "sqlite") {
     throw new Error(`unknown store ${String(store)}`);
   }
   return store;
@@ -74,6 +79,17 @@ export async function openStore(
         return bytes === undefined ? null : { bytes: Number(bytes), how: "pg_column_size(row)" };
       },
       close: () => pool.end(),
+    };
+  }
+  if (kind === "sqlite") {
+    const file = openSqliteFile(tag.replace(/[^a-z0-9_]/g, "_"));
+    const db = drizzleSqlite({ client: file.client });
+    await migrateSqlite(db);
+    return {
+      store: new SQLiteStore({ db }),
+      // SQLite has no per-row size function short of the optional dbstat table.
+      storedBytes: async () => null,
+      close: async () => file.close(),
     };
   }
   const client = dynamoClient(context);
