@@ -74,12 +74,11 @@ export function checkName(name: unknown): asserts name is string {
   if (
     typeof name !== "string" ||
     name.length === 0 ||
-    name.length > 128 ||
     name.includes("\0") ||
     name.toLowerCase().startsWith("sqlite_")
   ) {
     throw new TesseraConfigError(
-      "the sessions table name must be a non-empty string of at most 128 characters, not starting with sqlite_",
+      "the sessions table name must be a non-empty string without NUL, not starting with sqlite_",
     );
   }
 }

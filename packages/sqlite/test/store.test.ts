@@ -154,6 +154,12 @@ describe("SQLiteStore on better-sqlite3: the SQL it runs", () => {
     ).toEqual({ n: 0 });
   });
 
+  it("treats a null exceptId like a missing one (a caller's JSON round trip)", async () => {
+    const userId = `null-except-${clock.now}`;
+    for (let i = 0; i < 2; i++) await store.create(makeRecord({ userId }));
+    expect(await store.deleteByUser(userId, null as unknown as undefined)).toBe(2);
+  });
+
   it("lists and revokes a user's sessions through the user_id index", async () => {
     const sessions = createSessions({ store });
     await sessions.create({ userId: "indexed" });
@@ -384,7 +390,7 @@ describe("SQLiteStore options", () => {
   it("refuses table names SQLite reserves, and empty ones", () => {
     expect(() => sessionsTable("")).toThrow(TesseraConfigError);
     expect(() => sessionsTable("sqlite_sessions")).toThrow(TesseraConfigError);
-    expect(() => createTableSql("x".repeat(129))).toThrow(TesseraConfigError);
+    expect(() => createTableSql("a\0b")).toThrow(TesseraConfigError);
   });
 
   it("quotes names in the SQL it generates", () => {
