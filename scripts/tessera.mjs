@@ -30,11 +30,6 @@ const env = {
   DO_NOT_TRACK: "1",
   npm_config_update_notifier: "false",
 };
-// better-sqlite3 (@tessera/sqlite's tests) compiles its addon on install: node-gyp would download
-// Node's headers, which this network cannot; Debian's nodejs ships them under /usr/include/node.
-if (!env.npm_config_nodedir && existsSync("/usr/include/node/node_version.h")) {
-  env.npm_config_nodedir = "/usr";
-}
 
 function log(message) {
   console.log(`\n\u001b[1m[tessera] ${message}\u001b[0m`);
