@@ -1,10 +1,8 @@
-/** Shared by the test files: scratch database files, removed when the test process exits. */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+/** Shared by the test files: scratch database files in the run's folder (see global-setup.ts). */
 import { join } from "node:path";
+import { inject } from "vitest";
 
-const dir = mkdtempSync(join(tmpdir(), "tessera-sqlite-test-"));
-process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+const dir = inject("sqliteDir");
 
 /** A fresh path for a database file of this test run. */
 export function databasePath(name: string): string {
