@@ -1,8 +1,8 @@
 /** Bun: `Bun.serve` on a free loopback port, with `SQLiteStore` on a bun:sqlite file in WAL mode. */
 import { Database } from "bun:sqlite";
+import { SQLiteStore } from "@tessera/sqlite";
+import { migrate } from "@tessera/sqlite/setup";
 import { drizzle } from "drizzle-orm/bun-sqlite";
-import { SQLiteStore } from "../../dist/index.js";
-import { migrate } from "../../dist/setup.js";
 import { answer } from "./app.js";
 
 declare const Bun: {

@@ -1,7 +1,8 @@
 /** workerd: a Worker whose `SQLiteStore` keeps sessions in the D1 database bound as `DB`. */
+
+import { SQLiteStore } from "@tessera/sqlite";
+import { migrate } from "@tessera/sqlite/setup";
 import { drizzle } from "drizzle-orm/d1";
-import { SQLiteStore } from "../../dist/index.js";
-import { migrate } from "../../dist/setup.js";
 import { answer } from "./app.js";
 
 interface D1Database {
