@@ -61,11 +61,13 @@ const STORE_NAME = {
   redis: "Redis",
   postgres: "Postgres",
   dynamodb: "DynamoDB (dynalite)",
+  sqlite: "SQLite (better-sqlite3)",
 } as const;
 const RAW_READ = {
   redis: "raw ioredis GET",
   postgres: "raw pg SELECT",
   dynamodb: "raw GetItem",
+  sqlite: "raw SQLite SELECT",
 } as const;
 
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "–");
@@ -137,11 +139,11 @@ export function targetsTable(run: BenchRun): string {
   const rows: string[][] = [];
   const contenders = run.http?.contenders ?? [];
   const find = (name: string) => contenders.find((c) => c.name === name);
-  for (const store of ["redis", "postgres", "dynamodb"] as const) {
+  for (const store of ["redis", "postgres", "dynamodb", "sqlite"] as const) {
     for (const framework of FRAMEWORKS) {
       const name = `tessera-${framework}-${store}`;
       const c = find(name);
-      if (!c && store === "dynamodb" && framework !== "express") continue;
+      if (!c && (store === "dynamodb" || store === "sqlite") && framework !== "express") continue;
       const target = `Tessera + ${STORE_NAME[store]} / ${RAW_READ[store]} ≥ ${TARGETS.limitRatio} (${framework})`;
       if (!c || !Number.isFinite(c.limitRatio)) {
         rows.push([

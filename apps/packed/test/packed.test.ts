@@ -47,6 +47,7 @@ beforeAll(() => {
     `@electric-sql/pglite@${workspaceVersion("postgres", "@electric-sql/pglite")}`,
     `mysql2@${workspaceVersion("mysql", "mysql2")}`,
     `@aws-sdk/client-dynamodb@${workspaceVersion("dynamodb", "@aws-sdk/client-dynamodb")}`,
+    `@libsql/client@${workspaceVersion("sqlite", "@libsql/client")}`,
   ]);
 });
 afterAll(() => scratch?.remove());
@@ -236,6 +237,18 @@ describe("README examples from the tarballs, as ESM and as CommonJS", () => {
       expect(output).toContain("after revokeAll: not-found");
     }),
   );
+
+  it("@tessera/sqlite: the quick start runs on libSQL in memory", () =>
+    inBothFormats(async ({ ext, translate }) => {
+      const output = await runScript(
+        scratch.dir,
+        `sqlite.${ext}`,
+        translate(readmeExample("sqlite", "Quick start")),
+      );
+      expect(output).toContain("valid: true role: member");
+      expect(output).toContain("revoked: 1");
+      expect(output).toContain("after revokeAll: not-found");
+    }));
 
   it.runIf(redis)("@tessera/redis: the example runs against the machine's Redis", () =>
     inBothFormats(async ({ ext, translate }) => {

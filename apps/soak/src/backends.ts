@@ -2,9 +2,10 @@
  * The soak's own store servers, each restartable with its data: redis-server with an append-only
  * file, a three-node Redis Cluster (also on AOF), a PostgreSQL cluster made with initdb in a temp
  * folder, PGlite on a folder (closed and reopened), a MariaDB server of its own (mariadb-install-db
- * in a temp folder, its own port and socket) and dynalite on a LevelDB folder in its own process.
- * The network ones sit behind a loopback delay proxy. Nothing here touches the machine's shared
- * Redis, PostgreSQL or MariaDB.
+ * in a temp folder, its own port and socket), dynalite on a LevelDB folder in its own process, and
+ * a SQLite file in WAL mode through better-sqlite3 (closed and reopened). The network ones sit
+ * behind a loopback delay proxy. Nothing here touches the machine's shared Redis, PostgreSQL or
+ * MariaDB.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
@@ -22,6 +23,10 @@ import { migrate as migrateMysql } from "@tessera/mysql/setup";
 import { PostgresStore } from "@tessera/postgres";
 import { migrate } from "@tessera/postgres/setup";
 import { RedisStore } from "@tessera/redis";
+import { SQLiteStore } from "@tessera/sqlite";
+import { migrate as migrateSqlite } from "@tessera/sqlite/setup";
+import Database from "better-sqlite3";
+import { drizzle as drizzleSqlite } from "drizzle-orm/better-sqlite3";
 import { drizzle as drizzleMysql } from "drizzle-orm/mysql2";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
@@ -391,6 +396,48 @@ export async function mariadbBackend(): Promise<Backend> {
   };
 }
 
+/**
+ * SQLite: a WAL file through better-sqlite3, in process. A restart closes the database and opens
+ * the file again; in between, the store keeps its closed connection, so every call fails with the
+ * driver's own error (as an application whose database was closed under it would see).
+ */
+export async function sqliteBackend(): Promise<Backend> {
+  const dir = tempDir("sqlite");
+  const file = join(dir, "sessions.db");
+  const open = async () => {
+    const client = new Database(file);
+    client.pragma("journal_mode = WAL");
+    client.pragma("busy_timeout = 1000");
+    const db = drizzleSqlite({ client });
+    await migrateSqlite(db);
+    return { client, inner: new SQLiteStore({ db }) };
+  };
+  let current = await open();
+  const store: SessionStore = {
+    create: (record) => current.inner.create(record),
+    get: (id) => current.inner.get(id),
+    update: (record, expected) => current.inner.update(record, expected),
+    delete: (id) => current.inner.delete(id),
+    listByUser: (userId) => current.inner.listByUser(userId),
+    deleteByUser: (userId, except) => current.inner.deleteByUser(userId, except),
+  };
+  return {
+    name: "sqlite",
+    store,
+    proxies: [],
+    async stopServer() {
+      current.client.close();
+    },
+    async startServer() {
+      current = await open();
+    },
+    async close() {
+      if (current.client.open) current.client.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** dynalite on a LevelDB folder, in its own process so it can be killed and started again. */
 export async function dynaliteBackend(): Promise<Backend> {
   const dir = tempDir("dynalite");
@@ -451,4 +498,5 @@ export const BACKENDS = {
   pglite: pgliteBackend,
   mariadb: mariadbBackend,
   dynalite: dynaliteBackend,
+  sqlite: sqliteBackend,
 } as const;

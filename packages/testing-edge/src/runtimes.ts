@@ -52,6 +52,8 @@ export interface WorkerOptions {
   entry: string | URL;
   /** Durable Object bindings: binding name to the exported class name (SQLite-backed). */
   durableObjects?: Record<string, string>;
+  /** D1 database bindings by name, each an empty SQLite database in memory. */
+  d1Databases?: string[];
   /** Compatibility flags, e.g. `["nodejs_compat"]`; none by default. */
   compatibilityFlags?: string[];
 }
@@ -75,6 +77,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningServer
     compatibilityDate: COMPATIBILITY_DATE,
     compatibilityFlags: options.compatibilityFlags ?? [],
     durableObjects,
+    d1Databases: options.d1Databases ?? [],
     // Offline: the fallback `request.cf` object, never one fetched from Cloudflare.
     cf: false,
     host: "127.0.0.1",

@@ -13,7 +13,7 @@ export type { Framework };
  * A server a contender needs: the machine's Redis, PostgreSQL or MariaDB, or the run's own
  * dynalite.
  */
-export type Service = "redis" | "postgres" | "mysql" | "dynamodb";
+export type Service = "redis" | "postgres" | "mysql" | "dynamodb" | "sqlite";
 
 /** One line of the registry. */
 export interface ContenderEntry {
@@ -112,6 +112,16 @@ function frameworkBase(framework: Framework, stores: Service[]) {
       framework,
       options: { framework },
     });
+  if (stores.includes("sqlite"))
+    entries.push({
+      name: `${framework}-sqlite-select`,
+      file: "raw-sqlite.ts",
+      label: `${FRAMEWORK_LABEL[framework]} + one raw better-sqlite3 primary-key SELECT (WAL file)`,
+      needs: [],
+      authenticates: true,
+      framework,
+      options: { framework },
+    });
   return entries;
 }
 
@@ -120,6 +130,7 @@ const STORE_LABEL = {
   postgres: "@tessera/postgres (drizzle, pg Pool of 10): one PK SELECT",
   mysql: "@tessera/mysql (drizzle, mysql2 Pool of 10, MariaDB): one PK SELECT",
   dynamodb: "@tessera/dynamodb (AWS SDK v3, dynalite): one consistent GetItem",
+  sqlite: "@tessera/sqlite (drizzle, better-sqlite3, WAL file): one PK SELECT",
 } as const;
 
 const RAW_NAME = {
@@ -127,6 +138,7 @@ const RAW_NAME = {
   postgres: "pg-select",
   mysql: "mysql-select",
   dynamodb: "dynamodb-getitem",
+  sqlite: "sqlite-select",
 };
 
 /** Tessera through `framework`'s integration on `store`, with its limit named. */
@@ -135,7 +147,8 @@ function tesseraOn(framework: Framework, store: keyof typeof STORE_LABEL): Conte
     name: `tessera-${framework}-${store}`,
     file: "tessera-integration.ts",
     label: `@tessera/${framework} + ${STORE_LABEL[store]}`,
-    needs: [store],
+    // SQLite is a file of the contender's own: no server to wait for.
+    needs: store === "sqlite" ? [] : [store],
     authenticates: true,
     framework,
     limit: `${framework}-${RAW_NAME[store]}`,
@@ -159,7 +172,7 @@ function rotatingOn(framework: Framework): ContenderEntry {
 
 /** The contenders. */
 export const contenders: ContenderEntry[] = [
-  ...frameworkBase("express", ["redis", "postgres", "mysql", "dynamodb"]),
+  ...frameworkBase("express", ["redis", "postgres", "mysql", "dynamodb", "sqlite"]),
   {
     name: "express-session-redis",
     file: "express-session-redis.ts",
@@ -225,6 +238,7 @@ export const contenders: ContenderEntry[] = [
   tesseraOn("express", "postgres"),
   tesseraOn("express", "mysql"),
   tesseraOn("express", "dynamodb"),
+  tesseraOn("express", "sqlite"),
   rotatingOn("express"),
   ...frameworkBase("hono", ["redis", "postgres"]),
   tesseraOn("hono", "redis"),

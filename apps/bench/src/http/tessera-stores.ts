@@ -2,7 +2,9 @@
  * Tessera's stores as a contender uses them, by name, each in tables or keys of its own so that
  * contenders started at the same time never share (or race to create) anything: `@tessera/redis`
  * on ioredis, `@tessera/postgres` on drizzle over a node-postgres Pool of 10, `@tessera/mysql` on
- * drizzle over a mysql2 Pool of 10, `@tessera/dynamodb` on the run's dynalite. Each comes with how its footprint is measured and how it is closed.
+ * drizzle over a mysql2 Pool of 10, `@tessera/dynamodb` on the run's dynalite, `@tessera/sqlite`
+ * on drizzle over better-sqlite3 (a WAL file of the contender's own). Each comes with how its
+ * footprint is measured and how it is closed.
  */
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import type { SessionStore } from "@tessera/core";
@@ -13,7 +15,10 @@ import { migrate as migrateMysql, sessionsTable as mysqlSessionsTable } from "@t
 import { PostgresStore } from "@tessera/postgres";
 import { migrate, sessionsTable } from "@tessera/postgres/setup";
 import { RedisStore } from "@tessera/redis";
+import { SQLiteStore } from "@tessera/sqlite";
+import { migrate as migrateSqlite } from "@tessera/sqlite/setup";
 import { sql } from "drizzle-orm";
+import { drizzle as drizzleSqlite } from "drizzle-orm/better-sqlite3";
 import { drizzle as drizzleMysql } from "drizzle-orm/mysql2";
 import { drizzle } from "drizzle-orm/node-postgres";
 import { Redis } from "ioredis";
@@ -21,9 +26,10 @@ import mysql from "mysql2/promise";
 import pg from "pg";
 import type { BenchContext } from "./contender.js";
 import { dynamoClient, dynamoTableName, itemBytes } from "./dynamodb-kit.js";
+import { openSqliteFile } from "./sqlite-kit.js";
 
 /** A store a Tessera contender can run on. */
-export type StoreKind = "redis" | "postgres" | "mysql" | "dynamodb";
+export type StoreKind = "redis" | "postgres" | "mysql" | "dynamodb" | "sqlite";
 
 /** A store, ready, with its footprint gauge. */
 export interface BenchStore {
@@ -36,7 +42,13 @@ export interface BenchStore {
 /** The store named in a contender's options. */
 export function storeOf(options: Record<string, unknown>): StoreKind {
   const store = options.store;
-  if (store !== "redis" && store !== "postgres" && store !== "mysql" && store !== "dynamodb") {
+  if (
+    store !== "redis" &&
+    store !== "postgres" &&
+    store !== "mysql" &&
+    store !== "dynamodb" &&
+    store !== "sqlite"
+  ) {
     throw new Error(`unknown store ${String(store)}`);
   }
   return store;
@@ -108,6 +120,17 @@ export async function openStore(
           : { bytes: Number(bytes), how: "sum of column data lengths" };
       },
       close: () => pool.end(),
+    };
+  }
+  if (kind === "sqlite") {
+    const file = openSqliteFile(tag.replace(/[^a-z0-9_]/g, "_"));
+    const db = drizzleSqlite({ client: file.client });
+    await migrateSqlite(db);
+    return {
+      store: new SQLiteStore({ db }),
+      // SQLite has no per-row size function short of the optional dbstat table.
+      storedBytes: async () => null,
+      close: async () => file.close(),
     };
   }
   const client = dynamoClient(context);

@@ -1,0 +1,2 @@
+export type { AnySQLiteDatabase, SessionsTable } from "./schema.js";
+export { type DeleteExpiredOptions, SQLiteStore, type SQLiteStoreOptions } from "./store.js";
