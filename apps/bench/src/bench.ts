@@ -182,7 +182,12 @@ log(
   `start (${profiling ? "profile" : limitsOnly ? "--quick" : quick ? "quick" : "full"} run; load average ${loadStart}; sections ${only.join(", ")})`,
 );
 const machine = await machineInfo();
-const services: Record<Service, boolean> = { ...(await availableServices()), dynamodb: false };
+// SQLite runs in process: a file of the contender's own, always there.
+const services: Record<Service, boolean> = {
+  ...(await availableServices()),
+  dynamodb: false,
+  sqlite: true,
+};
 let micro: MicroResults | null = null;
 let http: HttpResults | null = null;
 let scale: ScaleResults | null = null;

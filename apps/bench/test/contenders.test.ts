@@ -31,6 +31,7 @@ let services: Record<Service, boolean> = {
   postgres: false,
   mysql: false,
   dynamodb: false,
+  sqlite: true,
 };
 /** dynalite is the bench's own (started here, like `pnpm bench` does): it must start. */
 let dynalite: Dynalite | null = null;
@@ -40,7 +41,7 @@ const starting = new Map<string, Promise<ServerHandle>>();
 beforeAll(async () => {
   const started = await startDynalite();
   dynalite = started;
-  services = { ...(await availableServices()), dynamodb: true };
+  services = { ...(await availableServices()), dynamodb: true, sqlite: true };
   const missing = (Object.keys(services) as Service[]).filter((s) => !services[s]);
   if (missing.length > 0) {
     const message = `apps/bench: ${missing.join(" and ")} not reachable (Redis 127.0.0.1:6379, PostgreSQL 127.0.0.1:5432, MariaDB 127.0.0.1:3306)`;
