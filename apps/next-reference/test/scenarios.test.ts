@@ -14,8 +14,9 @@ import {
   sessionScenarios,
   startNextApp,
   storeOutageScenarios,
+  uniqueUser,
 } from "@tessera/testing";
-import { afterAll, beforeAll, describe, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const appDir = fileURLToPath(new URL("..", import.meta.url));
 let server: RunningNextApp;
@@ -59,5 +60,45 @@ async function start(config: ReferenceConfig = {}): Promise<ReferenceApp> {
 describe(`Next.js ${nextVersion(appDir)} on next start`, () => {
   for (const scenario of [...sessionScenarios, ...storeOutageScenarios]) {
     it(scenario.name, () => scenario.run(start));
+  }
+});
+
+/** Submits the form of /action-login as a browser without JavaScript does: to the server action. */
+async function loginByServerAction(app: ReferenceApp, user: string): Promise<Response> {
+  const html = await (await fetch(`${app.url}/action-login`)).text();
+  const actionField = /name="(\$ACTION_ID_[^"]+)"/.exec(html)?.[1];
+  if (!actionField) throw new Error(`no server action in the page: ${html.slice(0, 500)}`);
+  const form = new FormData();
+  form.set(actionField, "");
+  form.set("user", user);
+  return fetch(`${app.url}/action-login`, {
+    method: "POST",
+    body: form,
+    headers: { origin: app.url },
+    redirect: "manual",
+  });
+}
+
+describe(`Next.js ${nextVersion(appDir)} server actions`, () => {
+  for (const persistent of [true, false]) {
+    it(`logs in from a server action (persistent: ${persistent}) and the cookie sticks`, async () => {
+      const app = await start({ sessions: { cookie: { persistent } } });
+      const alice = uniqueUser("alice");
+      const response = await loginByServerAction(app, alice);
+      expect(response.status).toBe(200);
+      const line = response.headers.getSetCookie().find((cookie) => cookie.startsWith("session="));
+      expect(line).toMatch(/^session=[a-z2-7]{24}\.[a-z2-7]{32}; Path=\/; /);
+      if (persistent) expect(line).toMatch(/; Max-Age=\d+/);
+      else expect(line).not.toMatch(/Max-Age|Expires/i); // ends with the browser, not at once
+      // A new session cookie is never stored by a shared cache.
+      expect(response.headers.get("cache-control")).toMatch(/(^|, )no-store(,|$)/);
+      const client = app.client();
+      client.jar.set("session", line!.split(";")[0]!.slice("session=".length));
+      expect((await client.get("/me")).body.user).toBe(alice);
+      await app.advanceClock(61); // and it survives the proxy's rotation
+      expect((await client.get("/me")).body.user).toBe(alice);
+      expect(client.jar.get("session")).not.toBe(line!.split(";")[0]!.slice("session=".length));
+      expect((await client.get("/me")).body.user).toBe(alice);
+    });
   }
 });

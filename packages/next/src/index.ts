@@ -1,12 +1,11 @@
 export { FORWARDED_SESSION_HEADER } from "./forward.js";
-export type { TesseraNextOptions } from "./options.js";
 export {
   type ProxyContext,
   type TesseraProxy,
   type TesseraProxyOptions,
   tesseraProxy,
 } from "./proxy.js";
-export type { HeaderReader } from "./request.js";
+export type { HeaderReader, TesseraNextOptions } from "./request.js";
 export {
   type RouteSession,
   type SessionRouteHandler,

@@ -1,44 +1,74 @@
-/**
- * Next.js requests as the gate's facts, and the gate's answers and effects onto Next.js
- * responses. Header access only, so it serves the proxy, route handlers and `next/headers` alike.
- */
-import type { RequestFacts, ResponseEffects, ServedAnswer } from "@tessera/core/http";
-import { toNextCookie } from "./cookie.js";
+/** Next.js requests as the gate's facts, its answers and effects onto Next.js responses. */
+import { type Sessions, TesseraConfigError } from "@tessera/core";
+import type {
+  CookieValue,
+  GateOptions,
+  RequestFacts,
+  ResponseEffects,
+  ServedAnswer,
+} from "@tessera/core/http";
+import { createGate, presentedSessionIds, serializeCookie } from "@tessera/core/http";
+import {
+  FORWARDED_SESSION_HEADER,
+  type ForwardedVerdict,
+  forwardKey,
+  readForwardedSession,
+} from "./forward.js";
 
 /** Read-only header access shared by `Request.headers` and `next/headers`' `headers()`. */
-export interface HeaderReader {
-  /** The header's value (several joined by ", "), or `null` when absent. */
-  get(name: string): string | null;
+export type HeaderReader = Pick<Headers, "get">;
+
+/** Options shared by `tesseraProxy`, `withSession` and `tesseraServer`; give each the same. */
+export interface TesseraNextOptions extends GateOptions {
+  /** Key (32+ characters) signing the verdict when proxy and app run apart. @defaultValue random */
+  secret?: string;
+  /** Device id to bind the session to, from the request headers. @defaultValue none */
+  getDeviceId?: (headers: HeaderReader) => string | undefined;
 }
 
 /**
- * The gate's facts for a Next.js request. Next.js exposes no socket address, so the client
- * address comes only from `X-Forwarded-For` with `trustedProxies` (`next start` keeps a client's
- * own `X-Forwarded-For`, so it is never read by default). `secure` is the URL's scheme when there
- * is a URL, else the `X-Forwarded-Proto` Next.js sets for the request.
+ * The gate of one entry point, with the translation of its requests.
+ * @throws TesseraConfigError for invalid options.
  */
-export function nextFacts(
-  method: string,
-  headers: HeaderReader,
-  url?: string,
-  deviceId?: string,
-): RequestFacts {
-  let path: string | undefined;
-  if (url) {
-    try {
-      path = new URL(url).pathname;
-    } catch {
-      path = undefined;
-    }
+export function nextGate(sessions: Sessions, options: TesseraNextOptions = {}) {
+  const gate = createGate(sessions, options); // checks the options object and the gate's own
+  const { secret, getDeviceId } = options;
+  if (getDeviceId !== undefined && typeof getDeviceId !== "function") {
+    throw new TesseraConfigError("getDeviceId must be a function (headers) => string | undefined");
   }
+  const key = forwardKey(secret);
+  key.catch(() => {}); // no Web Crypto: reported where the key is used, not at import time
   return {
-    path,
-    method,
-    header: (name) => headers.get(name),
-    remoteAddress: undefined,
-    secure: url ? url.startsWith("https:") : headers.get("x-forwarded-proto") === "https",
-    deviceId,
+    gate,
+    key,
+    /**
+     * The gate's facts. Next.js shows no socket address nor TLS flag (`request.url` takes its
+     * scheme from a client's `X-Forwarded-Proto`): the gate reads proxy headers only if trusted.
+     */
+    facts(method: string, headers: HeaderReader, path?: string): RequestFacts {
+      const deviceId = getDeviceId?.(headers);
+      return { method, path, header: (name) => headers.get(name), deviceId };
+    },
+    /** The proxy's verdict, for a session of a token the request carries (no replay). */
+    async verdict(headers: HeaderReader): Promise<ForwardedVerdict> {
+      const found = await readForwardedSession(headers.get(FORWARDED_SESSION_HEADER), await key);
+      if (found.status !== "verified" || found.session === null) return found;
+      const ids = presentedSessionIds(sessions, { header: (name) => headers.get(name) });
+      return ids.includes(found.session.id) ? found : { status: "invalid" };
+    },
+    /** The request's state: resumed from a verified verdict, else checked here. */
+    state: async (verdict: ForwardedVerdict, facts: RequestFacts) =>
+      verdict.status === "verified" ? gate.resume(verdict, facts) : gate.open(facts),
   };
+}
+
+/**
+ * A gate's cookie as Next.js's cookie options, `maxAge` only when given (none: a browser-session
+ * cookie). `maxAge: 0` also expires at the epoch: Next.js drops a zero Max-Age between its jars.
+ */
+export function nextCookie({ name, value, attributes }: CookieValue) {
+  const expires = attributes.maxAge === 0 ? { expires: new Date(0) } : {};
+  return { name, value, ...attributes, ...expires };
 }
 
 /** The gate's answer as a `Response`, exactly as given. */
@@ -46,47 +76,29 @@ export function toResponse(answer: ServedAnswer): Response {
   return new Response(answer.body, { status: answer.status, headers: answer.headers });
 }
 
-/** A response whose cookies Next.js tracks (`NextResponse`), or any `Response`. */
-interface CookieJarResponse extends Response {
-  cookies?: { set(cookie: ReturnType<typeof toNextCookie>): unknown };
-}
+type Jar = { set(cookie: ReturnType<typeof nextCookie>): unknown };
 
 /**
- * Writes the gate's effects onto a response. A `NextResponse` gets the cookie through its
- * cookie API (the render of the same request then reads the new value); a plain `Response` gets
- * the raw header. Responses with immutable headers (`Response.redirect()`) are copied first.
+ * Writes the gate's effects: through a `NextResponse`'s cookie API (the render of the request
+ * reads them too), else as `Set-Cookie`; immutable headers (`Response.redirect()`) are copied.
  */
 export function applyEffects(response: Response, effects: ResponseEffects | null): Response {
   if (!effects) return response;
-  let target: CookieJarResponse = response;
+  const write = (target: Response & { cookies?: Jar }) => {
+    for (const cookie of effects.cookies) {
+      if (typeof target.cookies?.set === "function") target.cookies.set(nextCookie(cookie));
+      else target.headers.append("set-cookie", serializeCookie(cookie));
+    }
+    for (const name in effects.headers) target.headers.set(name, effects.headers[name]!);
+    return target;
+  };
   try {
-    write(target, effects);
+    return write(response);
   } catch (error) {
     if (!(error instanceof TypeError)) throw error;
-    target = new Response(response.body, {
-      status: response.status,
-      statusText: response.statusText,
-      headers: new Headers(response.headers),
-    });
-    write(target, effects);
+    const { status, statusText, headers } = response;
+    return write(
+      new Response(response.body, { status, statusText, headers: new Headers(headers) }),
+    );
   }
-  return target;
-}
-
-function write(response: CookieJarResponse, effects: ResponseEffects) {
-  if (effects.setCookie !== null) {
-    if (typeof response.cookies?.set === "function") {
-      response.cookies.set(toNextCookie(effects.setCookie));
-    } else {
-      response.headers.append("set-cookie", effects.setCookie);
-    }
-  }
-  if (effects.deviceCookie !== null) {
-    if (typeof response.cookies?.set === "function") {
-      response.cookies.set(toNextCookie(effects.deviceCookie));
-    } else {
-      response.headers.append("set-cookie", effects.deviceCookie);
-    }
-  }
-  for (const name in effects.headers) response.headers.set(name, effects.headers[name]!);
 }

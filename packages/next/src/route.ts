@@ -1,24 +1,14 @@
-/**
- * Route handlers (`app/**\/route.ts`): a wrapper that hands the handler the request's session
- * state with its cookie-writing helpers, and answers like every Tessera integration (403
- * cross-site, 401/403 when a session is required, 503 on a store failure). Plain `Request` and
- * `Response`, so it runs on the Node.js and the Edge runtime.
- */
-import type { Sessions } from "@tessera/core";
-import { TesseraConfigError } from "@tessera/core";
+/** Route handlers, on the Node.js and Edge runtimes: the session state, the gate's answers. */
+import { type Sessions, TesseraConfigError } from "@tessera/core";
 import type { RequestSession } from "@tessera/core/http";
-import { forwardedSession, resolveNextOptions, type TesseraNextOptions } from "./options.js";
-import { applyEffects, nextFacts, toResponse } from "./request.js";
+import { applyEffects, nextGate, type TesseraNextOptions, toResponse } from "./request.js";
 
 /** The session state a wrapped route handler receives, with `login`, `logout`, .... */
 export type RouteSession = Omit<RequestSession, "refusal" | "effects" | "onSessionChange">;
 
 /** Options of `withSession`. */
 export interface WithSessionOptions extends TesseraNextOptions {
-  /**
-   * Answer 401 without a session, or (`"fresh"`) 403 when not fresh.
-   * @defaultValue none (no guard)
-   */
+  /** Answer 401 without a session, or (`"fresh"`) 403 when not fresh. @defaultValue none */
   require?: "session" | "fresh";
 }
 
@@ -29,22 +19,15 @@ export type SessionRouteHandler<Context> = (
   context: Context,
 ) => Response | Promise<Response>;
 
-const NO_STORE = {
-  setCookie: null,
-  deviceCookie: null,
-  headers: { "cache-control": "private, no-store" },
-};
+const NO_STORE = { cookies: [], headers: { "cache-control": "private, no-store" } };
 
 /**
- * Wraps a route handler. The session comes from the proxy's signed verdict when the proxy ran
- * for this request, else from one validation here (rotating and setting the cookie itself), so
- * routes outside the proxy's matcher work too.
+ * Wraps a route handler: the session of the proxy's verdict, else of one validation here.
  *
  * @example
  * ```ts
  * export const POST = withSession(sessions, async (request, tessera) => {
- *   const { userId } = await request.json();
- *   const { token } = await tessera.login(userId);
+ *   const { token } = await tessera.login((await request.json()).userId);
  *   return Response.json({ token });
  * });
  * ```
@@ -56,40 +39,29 @@ export function withSession<Context = unknown>(
   options: WithSessionOptions = {},
 ): (request: Request, context: Context) => Promise<Response> {
   const { require: required, ...shared } = options;
-  const resolved = resolveNextOptions(sessions, shared);
+  const next = nextGate(sessions, shared);
   if (required !== undefined && required !== "session" && required !== "fresh") {
     throw new TesseraConfigError('require must be "session" or "fresh"');
   }
-
   return async function handleWithSession(request, context) {
-    const headers = request.headers;
-    const facts = nextFacts(request.method, headers, request.url, resolved.getDeviceId?.(headers));
-    const verdict = await forwardedSession(headers, resolved);
-    // The proxy already checked the origin, validated and wrote its cookie.
-    const state =
-      verdict.status === "verified"
-        ? resolved.gate.resume(verdict, facts)
-        : await resolved.gate.open(facts);
+    const facts = next.facts(request.method, request.headers, new URL(request.url).pathname);
+    const verdict = await next.verdict(request.headers);
+    // With a verdict, the proxy already checked the origin, validated and wrote its cookie.
+    const state = await next.state(verdict, facts);
     if (state.refusal) return toResponse(state.refusal);
-    // A DBSC route (the proxy did not run for it), answered by the gate itself.
-    if (state.served) return applyEffects(toResponse(state.served), state.effects());
-
+    if (state.served) return applyEffects(toResponse(state.served), state.effects()); // DBSC
     let response: Response;
-    const refusal = required ? state.require(required) : null;
-    if (refusal) response = toResponse(refusal);
-    else {
-      try {
-        response = await handler(request, state, context);
-      } catch (error) {
-        const answer = resolved.gate.answerForError(error);
-        if (!answer) throw error;
-        response = toResponse(answer);
-      }
+    try {
+      const refusal = required ? state.require(required) : null;
+      response = refusal ? toResponse(refusal) : await handler(request, state, context);
+    } catch (error) {
+      const answer = state.answerForError(error);
+      if (!answer) throw error;
+      response = toResponse(answer);
     }
     response = applyEffects(response, state.effects());
     // The proxy's response carried a token: the route's own caching must not keep it.
-    return verdict.status === "verified" && verdict.issued
-      ? applyEffects(response, NO_STORE)
-      : response;
+    const issued = verdict.status === "verified" && verdict.issued;
+    return issued ? applyEffects(response, NO_STORE) : response;
   };
 }

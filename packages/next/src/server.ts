@@ -1,25 +1,11 @@
-/**
- * `@tessera/next/server`: helpers for server components, server actions and route handlers,
- * built on `next/headers`. Server components read the proxy's signed verdict (one HMAC check,
- * memoised per request with React `cache`), never the store. The helpers that change the session
- * write the cookie through `cookies()`, which Next.js allows in server actions and route
- * handlers only.
- */
-import {
-  InvalidArgumentError,
-  type Session,
-  type SessionData,
-  type Sessions,
-  StoreUnavailableError,
-  TesseraConfigError,
-} from "@tessera/core";
+/** `@tessera/next/server`: the proxy's verdict for server components; actions write cookies. */
+import type { CreatedSession, Session, SessionData, Sessions } from "@tessera/core";
+import { InvalidArgumentError, StoreUnavailableError, TesseraConfigError } from "@tessera/core";
 import type { LoginInput, LogoutEverywhereOptions, RequestSession } from "@tessera/core/http";
 import { cookies, headers } from "next/headers.js";
 import { redirect } from "next/navigation.js";
 import { cache } from "react";
-import { toNextCookie } from "./cookie.js";
-import { forwardedSession, resolveNextOptions, type TesseraNextOptions } from "./options.js";
-import { nextFacts } from "./request.js";
+import { nextCookie, nextGate, type TesseraNextOptions } from "./request.js";
 
 /** Options of `tesseraServer`. */
 export interface TesseraServerOptions extends TesseraNextOptions {
@@ -31,18 +17,14 @@ export interface TesseraServerOptions extends TesseraNextOptions {
 
 /** The helpers returned by `tesseraServer`. */
 export interface TesseraServer {
-  /**
-   * The session the proxy validated for this request, or `null`. Costs no store call.
-   * @throws TesseraConfigError when the proxy did not run for the route (see its `matcher`) or
-   * its verdict does not verify (proxy and app in different processes without a shared `secret`).
-   */
+  /** The proxy's session for this request, or `null`. @throws TesseraConfigError: no verdict. */
   getSession(): Promise<Session | null>;
   /** The session, or a redirect to `loginPath`. */
   requireSession(): Promise<Session>;
   /** A fresh session (recent login or step-up), or a redirect to `freshPath`. */
   requireFresh(): Promise<Session>;
   /** Starts a session for a user whose credentials you checked; sets the cookie. */
-  login(user: LoginInput, data?: SessionData): Promise<Session>;
+  login(user: LoginInput, data?: SessionData): Promise<CreatedSession>;
   /** Ends this session and clears the cookie. Resolves `true` if there was one. */
   logout(): Promise<boolean>;
   /** Ends every session of this user (the cookie too), or all but this one with `keepCurrent`. */
@@ -51,14 +33,6 @@ export interface TesseraServer {
   rotate(): Promise<Session | null>;
   /** Step-up done (password re-checked): new secret, fresh session, new cookie. */
   reauthenticate(): Promise<Session | null>;
-}
-
-function checkPath(name: string, path: unknown, fallback: string): string {
-  if (path === undefined) return fallback;
-  if (typeof path !== "string" || !path.startsWith("/") || path.startsWith("//")) {
-    throw new TesseraConfigError(`${name} must be a path on this site, like "/login"`);
-  }
-  return path;
 }
 
 /**
@@ -75,14 +49,14 @@ export function tesseraServer(
   sessions: Sessions,
   options: TesseraServerOptions = {},
 ): TesseraServer {
-  const { loginPath: login, freshPath: fresh, ...shared } = options;
-  const resolved = resolveNextOptions(sessions, shared);
-  const loginPath = checkPath("loginPath", login, "/login");
-  const freshPath = checkPath("freshPath", fresh, loginPath);
-
-  async function verdictOf() {
-    return forwardedSession(await headers(), resolved);
+  const { loginPath = "/login", freshPath = loginPath, ...shared } = options;
+  for (const path of [loginPath, freshPath]) {
+    if (typeof path !== "string" || !path.startsWith("/") || path.startsWith("//")) {
+      throw new TesseraConfigError(`loginPath and freshPath must be paths on this site: ${path}`);
+    }
   }
+  const next = nextGate(sessions, shared);
+  const verdictOf = async () => next.verdict(await headers());
   // Memoised per request in server components; a plain call elsewhere (actions, routes).
   const requestVerdict = typeof cache === "function" ? cache(verdictOf) : verdictOf;
 
@@ -91,51 +65,34 @@ export function tesseraServer(
     if (verdict.status === "verified") return verdict.session;
     throw new TesseraConfigError(
       verdict.status === "missing"
-        ? "getSession(): the Tessera proxy did not run for this request; export tesseraProxy " +
-            "from proxy.ts and make its matcher cover this route"
-        : "getSession(): the forwarded session does not verify; when the proxy and the app run " +
-            "in different processes, give tesseraProxy and tesseraServer the same `secret`",
+        ? "getSession(): tesseraProxy did not run for this request: make its matcher cover it"
+        : "getSession(): the verdict does not verify: give the proxy and the app the same secret",
     );
   }
 
-  /** Runs a helper on the request's state, then writes its cookie through `cookies()`. */
+  /**
+   * Runs a helper, then writes its cookies through `cookies()`, all a server action can shape:
+   * Next.js marks it no-store itself; a login offers no DBSC registration (use `withSession`).
+   */
   async function act<T>(run: (state: RequestSession) => Promise<T>): Promise<T> {
-    const headerList = await headers();
     // Server actions are POSTs; Next.js checks their origin itself, the gate checks it again.
-    const facts = nextFacts("POST", headerList, undefined, resolved.getDeviceId?.(headerList));
-    const verdict = await requestVerdict();
-    const state =
-      verdict.status === "verified"
-        ? resolved.gate.resume(verdict, facts)
-        : await resolved.gate.open(facts);
-    if (state.refusal) {
-      if (state.refusal.status === 503)
-        throw new StoreUnavailableError("session store unavailable");
-      throw new InvalidArgumentError(`request refused: ${state.refusal.body}`);
-    }
+    const state = await next.state(await requestVerdict(), next.facts("POST", await headers()));
+    if (state.refusal?.status === 503) throw new StoreUnavailableError("session store unavailable");
+    if (state.refusal) throw new InvalidArgumentError(`request refused: ${state.refusal.body}`);
     const result = await run(state);
-    const effects = state.effects();
-    if (effects?.setCookie) (await cookies()).set(toNextCookie(effects.setCookie));
-    // The DBSC bound cookie (cleared on logout). A server action cannot add other headers, so
-    // a login here offers no DBSC registration: log in through a route handler for that.
-    if (effects?.deviceCookie) (await cookies()).set(toNextCookie(effects.deviceCookie));
+    const jar = await cookies();
+    for (const cookie of state.effects()?.cookies ?? []) jar.set(nextCookie(cookie));
     return result;
   }
 
   return {
     getSession,
-    async requireSession() {
-      const session = await getSession();
-      if (!session) redirect(loginPath);
-      return session;
-    },
+    requireSession: async () => (await getSession()) ?? redirect(loginPath),
     async requireFresh() {
-      const session = await getSession();
-      if (!session) redirect(loginPath);
-      if (!session.fresh) redirect(freshPath);
-      return session;
+      const session = (await getSession()) ?? redirect(loginPath);
+      return session.fresh ? session : redirect(freshPath);
     },
-    login: (user, data) => act(async (state) => (await state.login(user, data)).session),
+    login: (user, data) => act((state) => state.login(user, data)),
     logout: () => act((state) => state.logout()),
     logoutEverywhere: (logoutOptions) => act((state) => state.logoutEverywhere(logoutOptions)),
     rotate: () => act((state) => state.rotate()),

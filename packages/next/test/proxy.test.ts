@@ -2,7 +2,7 @@ import { TesseraConfigError } from "@tessera/core";
 import { NextRequest, NextResponse } from "next/server.js";
 import { describe, expect, it } from "vitest";
 import { FORWARDED_SESSION_HEADER, tesseraProxy } from "../src/index.js";
-import { forwardedSession, resolveNextOptions } from "../src/options.js";
+import { nextGate } from "../src/request.js";
 import {
   BROWSER,
   forwardedRequestHeaders,
@@ -31,7 +31,7 @@ describe("tesseraProxy", () => {
     expect(response.headers.getSetCookie()).toEqual([]); // nothing due: no cookie
     const forwarded = forwardedRequestHeaders(response);
     expect(forwarded.get("cookie")).toBe(cookieHeader(token)); // other headers pass unchanged
-    const verdict = await forwardedSession(forwarded, resolveNextOptions(sessions));
+    const verdict = await nextGate(sessions).verdict(forwarded);
     expect(verdict).toMatchObject({ status: "verified", reason: null });
     expect(verdict.status === "verified" && verdict.session).toMatchObject({
       id: session.id,
@@ -67,7 +67,7 @@ describe("tesseraProxy", () => {
     );
     const forwarded = forwardedRequestHeaders(response);
     expect(forwarded.get(FORWARDED_SESSION_HEADER)).not.toBe(forged);
-    const verdict = await forwardedSession(forwarded, resolveNextOptions(sessions));
+    const verdict = await nextGate(sessions).verdict(forwarded);
     expect(verdict).toMatchObject({ status: "verified", session: null, reason: null, token: null });
   });
 
@@ -80,10 +80,7 @@ describe("tesseraProxy", () => {
     );
     expect(sessionCookies(response, sessions.cookie.name)).toEqual([""]);
     expect(response.headers.getSetCookie()[0]).toMatch(/Expires=Thu, 01 Jan 1970/);
-    const verdict = await forwardedSession(
-      forwardedRequestHeaders(response),
-      resolveNextOptions(sessions),
-    );
+    const verdict = await nextGate(sessions).verdict(forwardedRequestHeaders(response));
     expect(verdict).toMatchObject({ status: "verified", session: null, reason: "not-found" });
   });
 
@@ -130,6 +127,7 @@ describe("tesseraProxy", () => {
         headers: {
           host: "internal:3000",
           "x-forwarded-host": "app.example.com",
+          "x-forwarded-proto": "https",
           origin: ORIGIN,
         },
       }),
@@ -146,6 +144,38 @@ describe("tesseraProxy", () => {
       }),
     );
     expect(untrusted.status).toBe(403);
+  });
+
+  it("takes the scheme of its own origin from X-Forwarded-Proto only with trustedProxies", async () => {
+    const { sessions, login, cookieHeader } = setup();
+    const { token } = await login();
+    // NextRequest's URL is https (as `next start` builds it from a client's X-Forwarded-Proto);
+    // the connection is plain http, so an https Origin is another origin.
+    const post = (headers: Record<string, string>) =>
+      request("/settings", {
+        method: "POST",
+        headers: { cookie: cookieHeader(token), origin: ORIGIN, ...headers },
+      });
+    expect((await tesseraProxy(sessions)(post({}))).status).toBe(403);
+    const spoofed = post({ "x-forwarded-proto": "https" });
+    expect((await tesseraProxy(sessions)(spoofed)).status).toBe(403);
+    const proxied = tesseraProxy(sessions, { trustedProxies: 1 });
+    expect((await proxied(post({ "x-forwarded-proto": "https" }))).status).toBe(200);
+    expect((await proxied(post({}))).status).toBe(403); // the proxy said nothing: http
+  });
+
+  it("writes a browser-session cookie (no Max-Age, no Expires) with persistent: false", async () => {
+    const { sessions, clock, login, cookieHeader } = setup({ cookie: { persistent: false } });
+    const { token } = await login();
+    clock.now += 61_000;
+    const response = await tesseraProxy(sessions)(
+      request("/devices", { headers: { cookie: cookieHeader(token) } }),
+    );
+    const [line, ...rest] = response.headers.getSetCookie();
+    expect(rest).toEqual([]);
+    expect(line).toMatch(/^__Host-session=[a-z2-7.]{57}; Path=\/; Secure; HttpOnly; SameSite=lax$/);
+    // What Next.js hands the render of the same request: the same cookie, not a deleting one.
+    expect(response.headers.get("x-middleware-set-cookie")).toBe(line);
   });
 
   it("accepts listed origins, and no check at all with csrf: false", async () => {
@@ -211,10 +241,7 @@ describe("tesseraProxy", () => {
         }),
     });
     const response = await proxy(request("/devices", { headers: { cookie: cookieHeader(token) } }));
-    const verdict = await forwardedSession(
-      forwardedRequestHeaders(response),
-      resolveNextOptions(sessions),
-    );
+    const verdict = await nextGate(sessions).verdict(forwardedRequestHeaders(response));
     expect(verdict.status === "verified" && verdict.session?.id).toBe(session.id);
   });
 

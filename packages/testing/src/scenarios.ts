@@ -25,6 +25,13 @@ const sessionValue = (line: string | undefined) => line?.split(";")[0]?.split("=
 const sessionCookies = (answer: Answer) =>
   answer.cookies.filter((line) => line.startsWith("session="));
 
+/** The reference apps listen on the loopback: the address every socket shows. */
+const SOCKET_ADDRESS = "127.0.0.1";
+/** A browser-session cookie: no `Max-Age`, no `Expires` (Next.js writes `SameSite=lax`). */
+const BROWSER_SESSION_COOKIE =
+  /^session=[a-z2-7]{24}\.[a-z2-7]{32}; Path=\/; HttpOnly; SameSite=Lax$/i;
+const UNSAFE_METHODS = ["POST", "PUT", "PATCH", "DELETE"] as const;
+
 /** Asserts an answer is exactly the refusal every integration gives. */
 function expectRefusal(answer: Answer, status: number, body: object) {
   expect(answer.status).toBe(status);
@@ -372,7 +379,8 @@ export const sessionScenarios: Scenario[] = [
       await client.post("/login", { json: { user: uniqueUser("alice") }, headers: spoofed });
       const me = await client.get("/me", { headers: spoofed });
       expect(me.status).toBe(200);
-      expect(me.body.ip).not.toBe("203.0.113.9");
+      // The socket's address (Next.js shows none: no address at all), never the header's.
+      expect([SOCKET_ADDRESS, null]).toContain(me.body.ip);
       // The thief claims another address: by default it is not even read, so nothing changes.
       expect(
         (await client.get("/me", { headers: { "x-forwarded-for": "198.51.100.1" } })).status,
@@ -387,6 +395,104 @@ export const sessionScenarios: Scenario[] = [
       expect((await victim.get("/me", { headers: spoofed })).body.ip).toBe("203.0.113.9");
       const thief = await victim.get("/me", { headers: { "x-forwarded-for": "198.51.100.1" } });
       expectRefusal(thief, 401, { error: "unauthenticated", reason: "binding-mismatch" });
+    },
+  },
+  {
+    name: "keeps a browser-session cookie (persistent: false) through login, rotation, rotate and step-up",
+    async run(start) {
+      const app = await start({ sessions: { cookie: { secure: false, persistent: false } } });
+      const client = app.client();
+      const alice = uniqueUser("alice");
+      const login = await client.post("/login", { json: { user: alice } });
+      expect(login.cookie("session")).toMatch(BROWSER_SESSION_COOKIE);
+      expect(sessionValue(login.cookie("session"))).toBe(login.body.token);
+      expect((await client.get("/me")).body.user).toBe(alice);
+
+      await app.advanceClock(ROTATION_INTERVAL + 1); // the next request rotates (Next: its proxy)
+      const rotated = await client.get("/theme");
+      expect(sessionCookies(rotated)).toHaveLength(1);
+      expect(rotated.cookie("session")).toMatch(BROWSER_SESSION_COOKIE);
+      expect(sessionValue(rotated.cookie("session"))).not.toBe(login.body.token);
+      expect((await client.get("/me")).body.user).toBe(alice);
+
+      const onDemand = await client.post("/rotate");
+      expect(onDemand.body).toEqual({ rotated: true });
+      expect(onDemand.cookie("session")).toMatch(BROWSER_SESSION_COOKIE);
+      expect((await client.get("/me")).body.user).toBe(alice);
+
+      await app.advanceClock(FRESH_FOR + 1);
+      const stepped = await client.post("/step-up");
+      expect(stepped.body).toEqual({ fresh: true });
+      expect(stepped.cookie("session")).toMatch(BROWSER_SESSION_COOKIE);
+      expect((await client.post("/transfer")).status).toBe(200);
+      expect((await client.get("/me")).body.user).toBe(alice);
+    },
+  },
+  {
+    name: "refuses every unsafe method cross-site or without origin headers when it carries the cookie",
+    async run(start) {
+      const app = await start();
+      const client = app.client();
+      await client.post("/login", { json: { user: uniqueUser("alice") } });
+      const reads = await app.storeReads();
+      for (const method of UNSAFE_METHODS) {
+        const crossSite = await client.request(method, "/transfer", {
+          headers: { origin: "https://evil.test", "sec-fetch-site": "cross-site" },
+        });
+        expectRefusal(crossSite, 403, { error: "cross-site-request", reason: "cross-site" });
+        const byOrigin = await client.request(method, "/transfer", {
+          headers: { origin: "https://evil.test" },
+        });
+        expectRefusal(byOrigin, 403, { error: "cross-site-request", reason: "cross-site" });
+        const silent = await client.request(method, "/transfer", { bare: true });
+        expectRefusal(silent, 403, { error: "cross-site-request", reason: "missing-origin" });
+      }
+      expect(await app.storeReads()).toBe(reads);
+      expect((await client.get("/me")).status).toBe(200); // still logged in
+    },
+  },
+  {
+    name: "ignores X-Forwarded-Proto alone by default: it never makes an https Origin the app's own",
+    async run(start) {
+      // The app is served over plain http; only a trusted proxy may say the client used https.
+      const https = { origin: "", "x-forwarded-proto": "https" };
+      const direct = await start();
+      https.origin = direct.url.replace("http:", "https:");
+      const client = direct.client();
+      await client.post("/login", { json: { user: uniqueUser("alice") } });
+      const refused = await client.post("/logout", { headers: https });
+      expectRefusal(refused, 403, { error: "cross-site-request", reason: "cross-site" });
+      expect((await client.get("/me")).status).toBe(200);
+
+      const proxied = await start({ options: { trustedProxies: 1 } });
+      https.origin = proxied.url.replace("http:", "https:");
+      const behind = proxied.client();
+      await behind.post("/login", { json: { user: uniqueUser("bob") } });
+      const accepted = await behind.post("/logout", { headers: https });
+      expect(accepted.status).toBe(200);
+      expect(accepted.body).toEqual({ ended: true });
+    },
+  },
+  {
+    name: "ignores X-Forwarded-Host alone by default: it never makes another Origin the app's own",
+    async run(start) {
+      const forwarded = {
+        origin: "http://shop.example.test",
+        "x-forwarded-host": "shop.example.test",
+      };
+      const direct = await start();
+      const client = direct.client();
+      await client.post("/login", { json: { user: uniqueUser("alice") } });
+      const refused = await client.post("/logout", { headers: forwarded });
+      expectRefusal(refused, 403, { error: "cross-site-request", reason: "cross-site" });
+      expect((await client.get("/me")).status).toBe(200);
+
+      const proxied = await start({ options: { trustedProxies: 1 } });
+      const behind = proxied.client();
+      await behind.post("/login", { json: { user: uniqueUser("bob") } });
+      const accepted = await behind.post("/logout", { headers: forwarded });
+      expect(accepted.status).toBe(200);
+      expect(accepted.body).toEqual({ ended: true });
     },
   },
   {
