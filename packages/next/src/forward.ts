@@ -40,16 +40,15 @@ export function forwardKey(secret?: string): Promise<CryptoKey> {
 /** What the proxy found, as it is forwarded; `issued`: its response carries a new token. */
 export type ForwardedState = CheckedSession & { issued: boolean };
 
-/** The signed payload; `k`, the current token, never leaves the server (request headers). */
-interface Payload {
-  s: SessionJson | null;
-  r: InvalidReason | null;
-  k: string | null;
-  o: TokenSourceKind | null;
-  i: boolean;
-  /** Issued at, epoch milliseconds. */
-  t: number;
-}
+/** The signed payload: session, reason, token (never leaves the server), source, issued, at. */
+type Payload = [
+  SessionJson | null,
+  InvalidReason | null,
+  string | null,
+  TokenSourceKind | null,
+  boolean,
+  number,
+];
 
 /** Signs the proxy's verdict. @throws InvalidArgumentError for a session too large (16 KB). */
 export async function signForwardedSession(
@@ -57,8 +56,7 @@ export async function signForwardedSession(
   key: CryptoKey,
   now: number = Date.now(),
 ): Promise<string> {
-  const s = session ? sessionToJson(session) : null;
-  const payload: Payload = { s, r: reason, k: token, o: source, i: issued, t: now };
+  const payload: Payload = [session && sessionToJson(session), reason, token, source, issued, now];
   const body = encodeBase64urlNoPadding(encoder.encode(JSON.stringify(payload)));
   if (body.length > MAX_VALUE_LENGTH - 100) {
     throw new InvalidArgumentError("session too large to forward (16 KB): keep session.data small");
@@ -89,17 +87,15 @@ export async function readForwardedSession(
     const signature = decodeBase64urlIgnorePadding(mac) as Uint8Array<ArrayBuffer>;
     const data = encoder.encode(CONTEXT + body);
     if (!(await crypto.subtle.verify("HMAC", key, signature, data))) return INVALID;
-    const p = JSON.parse(new TextDecoder().decode(decodeBase64urlIgnorePadding(body))) as Payload;
-    const session = p.s === null ? null : sessionFromJson(p.s);
-    const valid =
-      (session !== null || p.s === null) &&
-      typeof p.t === "number" &&
-      typeof p.i === "boolean" &&
-      nullOr(p.r, "string") &&
-      nullOr(p.k, "string") &&
-      (p.o === null || p.o === "cookie" || p.o === "bearer");
-    if (!valid || now - p.t > MAX_AGE_MS || p.t - now > MAX_SKEW_MS) return INVALID;
-    return { status: "verified", session, reason: p.r, token: p.k, source: p.o, issued: p.i };
+    const json = new TextDecoder().decode(decodeBase64urlIgnorePadding(body));
+    const [s, reason, token, source, issued, at] = JSON.parse(json) as Payload;
+    const session = s === null ? null : sessionFromJson(s);
+    const valid = (session !== null || s === null) && typeof at === "number" && issued === !!issued;
+    const sourceOk = source === null || source === "cookie" || source === "bearer";
+    if (!valid || !sourceOk || !nullOr(reason, "string") || !nullOr(token, "string"))
+      return INVALID;
+    if (now - at > MAX_AGE_MS || at - now > MAX_SKEW_MS) return INVALID;
+    return { status: "verified", session, reason, token, source, issued };
   } catch {
     return INVALID; // not base64url, not JSON
   }

@@ -1,7 +1,7 @@
 /** `@tessera/next/server`: the proxy's verdict for server components; actions write cookies. */
-import type { CreatedSession, Session, SessionData, Sessions } from "@tessera/core";
+import type { Session, Sessions } from "@tessera/core";
 import { InvalidArgumentError, StoreUnavailableError, TesseraConfigError } from "@tessera/core";
-import type { LoginInput, LogoutEverywhereOptions, RequestSession } from "@tessera/core/http";
+import type { RequestSession } from "@tessera/core/http";
 import { cookies, headers } from "next/headers.js";
 import { redirect } from "next/navigation.js";
 import { cache } from "react";
@@ -15,24 +15,21 @@ export interface TesseraServerOptions extends TesseraNextOptions {
   freshPath?: string;
 }
 
-/** The helpers returned by `tesseraServer`. */
-export interface TesseraServer {
+/**
+ * The helpers returned by `tesseraServer`: the gate's own `login`, `logout`, `logoutEverywhere`,
+ * `rotate` and `reauthenticate` (each writes its cookies through `cookies()`), and the readers.
+ */
+export interface TesseraServer
+  extends Pick<
+    RequestSession,
+    "login" | "logout" | "logoutEverywhere" | "rotate" | "reauthenticate"
+  > {
   /** The proxy's session for this request, or `null`. @throws TesseraConfigError: no verdict. */
   getSession(): Promise<Session | null>;
   /** The session, or a redirect to `loginPath`. */
   requireSession(): Promise<Session>;
   /** A fresh session (recent login or step-up), or a redirect to `freshPath`. */
   requireFresh(): Promise<Session>;
-  /** Starts a session for a user whose credentials you checked; sets the cookie. */
-  login(user: LoginInput, data?: SessionData): Promise<CreatedSession>;
-  /** Ends this session and clears the cookie. Resolves `true` if there was one. */
-  logout(): Promise<boolean>;
-  /** Ends every session of this user (the cookie too), or all but this one with `keepCurrent`. */
-  logoutEverywhere(options?: LogoutEverywhereOptions): Promise<number>;
-  /** Issues a new secret now (after a privilege change); `null` without a session. */
-  rotate(): Promise<Session | null>;
-  /** Step-up done (password re-checked): new secret, fresh session, new cookie. */
-  reauthenticate(): Promise<Session | null>;
 }
 
 /**
