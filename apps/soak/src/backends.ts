@@ -118,6 +118,7 @@ interface Ack {
  */
 function canaryWriter(sessions: Sessions, label: string) {
   const acked: Ack[] = [];
+  const errors = new Map<string, number>();
   let refused = 0;
   let running = true;
   const loop = (async () => {
@@ -126,8 +127,11 @@ function canaryWriter(sessions: Sessions, label: string) {
         const created = await sessions.create({ userId: `soak-canary-${label}` });
         acked.push({ id: created.session.id, at: Date.now() });
         await sleep(5);
-      } catch {
+      } catch (error) {
         refused++;
+        const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+        const text = cause instanceof Error ? cause.message.slice(0, 60) : String(cause);
+        errors.set(text, (errors.get(text) ?? 0) + 1);
         await sleep(20);
       }
     }
@@ -135,6 +139,13 @@ function canaryWriter(sessions: Sessions, label: string) {
   return {
     acked,
     refused: () => refused,
+    /** The refusals by the driver's message, most frequent first (for the notes). */
+    errors: () =>
+      [...errors]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 2)
+        .map(([text, count]) => `${count}x "${text}"`)
+        .join(", ") || "none",
     async stop() {
       running = false;
       await loop;
@@ -426,7 +437,7 @@ export async function clusterBackend(): Promise<Backend> {
       await clusterOk();
       return {
         ...writes,
-        note: `killed master :${victim.port} (slots ${victim.slots.join(" ")}); replica :${replica?.port} ${promoted?.master ? "promoted" : "NOT promoted"}, every session served again after ${recoveredMs} ms; ${writer.acked.length} canary logins acknowledged, ${inWindow} in the ${REPLICATION_WINDOW_MS} ms before the kill, ${writes.writesLost} lost; the dead node rejoined as a replica`,
+        note: `killed master :${victim.port} (slots ${victim.slots.join(" ")}); replica :${replica?.port} ${promoted?.master ? "promoted" : "NOT promoted"}, every session served again after ${recoveredMs} ms; ${writer.acked.length} canary logins acknowledged, ${inWindow} in the ${REPLICATION_WINDOW_MS} ms before the kill, ${writes.writesLost} lost (refused: ${writer.errors()}); the dead node rejoined as a replica`,
       };
     },
   };

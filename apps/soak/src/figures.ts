@@ -12,7 +12,8 @@ export interface TheftFigures {
 /**
  * One injected failure of a store (a Redis Cluster master killed, Redis out of memory, the
  * Postgres pool exhausted...), over all its runs in the lane: what clients saw from the moment it
- * was injected until one second after the store served every live session again.
+ * was injected until the scenario was over (the store back and whatever the scenario undid, such
+ * as a killed node rejoining), and at least one second after the store served every live session.
  */
 export interface FailureFigures {
   scenario: string;
@@ -279,8 +280,10 @@ export function renderResults(
     lines.push(
       "## Injected failures",
       "",
-      "Requests sent from the moment the failure was injected until one second after the store " +
-        "served every live session again; times in ms from the injection, the longest over runs.",
+      "Requests sent from the moment the failure was injected until the scenario was over (the " +
+        "store back and whatever it undid, such as a killed node rejoining) and at least one " +
+        "second after the store served every live session again; times in ms from the injection " +
+        "(answer times), the longest over runs.",
       "",
       row([
         "store",
