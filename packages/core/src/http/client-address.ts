@@ -225,8 +225,8 @@ export function forwardedForValues(header: string): Array<string | undefined> {
  * the N-th entry from the right of the proxy header (each trusted proxy appends the address it
  * saw), or the left-most entry when there are fewer:
  *
- * - `X-Forwarded-For` (`forwardedFor`) when the request has one, else RFC 7239 `Forwarded`
- *   (`forwarded`, its `for=` parameters). `X-Forwarded-For` wins when both are present because
+ * - `X-Forwarded-For` (`forwardedForHeader`) when the request has one, else RFC 7239 `Forwarded`
+ *   (`forwardedHeader`, its `for=` parameters). `X-Forwarded-For` wins when both are present, as
  *   most proxies write only it and pass a client's `Forwarded` through untouched: reading
  *   `Forwarded` first would hand the address to the client. Behind proxies that write only
  *   `Forwarded`, have the first one drop `X-Forwarded-For`.
