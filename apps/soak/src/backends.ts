@@ -6,15 +6,19 @@
  * a SQLite file in WAL mode through better-sqlite3 (closed and reopened). The network ones sit
  * behind a loopback delay proxy. Nothing here touches the machine's shared Redis, PostgreSQL or
  * MariaDB.
+ *
+ * Each backend may also bring failure scenarios of its own (`Scenario`): a Cluster master killed
+ * and its replica promoted, Redis out of memory under `noeviction`, the Postgres pool exhausted, a
+ * Postgres crash mid-transaction, DynamoDB throttling.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { PGlite } from "@electric-sql/pglite";
-import type { SessionStore } from "@tessera/core";
+import type { SessionStore, Sessions } from "@tessera/core";
 import type { SessionRecord } from "@tessera/core/store";
 import { DynamoDBStore } from "@tessera/dynamodb";
 import { createTable } from "@tessera/dynamodb/setup";
@@ -37,10 +41,40 @@ import {
   freePort,
   REDIS_CLI,
   type RedisProcess,
+  rawCommand,
   startRedis,
   stopRedis,
 } from "../../../packages/redis/test/servers.js";
-import { DelayProxy } from "./proxy.js";
+import { DelayProxy, ThrottleProxy } from "./proxy.js";
+
+/** What a failure scenario gets from its lane. */
+export interface ScenarioContext {
+  /** The app's sessions (for canary writes through core, as the app writes). */
+  sessions: Sessions;
+  /** Ids of the sessions the lane's devices hold right now. */
+  liveSessionIds(): string[];
+  /** Call the moment the failure is injected: the window and its clock start there. */
+  injected(): void;
+  /** Call once the store serves every live session again. */
+  recovered(): void;
+  log(line: string): void;
+}
+
+/** What a scenario measured itself (the lane counts the answers). */
+export interface ScenarioOutcome {
+  writesChecked: number;
+  writesLost: number;
+  writesLostOutsideWindow: number;
+  note: string;
+}
+
+/** A failure of this store the lane injects once per chaos cycle, at `at` of the cycle. */
+export interface Scenario {
+  name: string;
+  at: number;
+  /** Injects the failure, waits until the store is back, undoes what it changed. */
+  run(context: ScenarioContext): Promise<ScenarioOutcome>;
+}
 
 /** A store server the soak can slow down, cut off and restart. */
 export interface Backend {
@@ -55,6 +89,8 @@ export interface Backend {
   startServer(): Promise<void>;
   /** Stops everything and removes the data. */
   close(): Promise<void>;
+  /** Failures of this store the lane injects (none for most). */
+  scenarios?: Scenario[];
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -67,8 +103,113 @@ function tempDir(label: string): string {
 }
 
 const AOF = ["--appendonly", "yes", "--appendfsync", "always"];
+const runAsync = (command: string, args: string[]) =>
+  new Promise<string>((resolve, reject) =>
+    execFile(command, args, { encoding: "utf8" }, (error, stdout) =>
+      error ? reject(error) : resolve(stdout),
+    ),
+  );
+/** One redis-cli command to a server of the soak, straight to its port (never through a proxy). */
+const redisCli = (port: number, ...args: string[]) =>
+  runAsync(REDIS_CLI, ["-p", String(port), ...args]).catch(() => "");
+/** A field of `INFO` (`used_memory`, `evicted_keys`...). */
+const infoField = (info: string, field: string) =>
+  new RegExp(`^${field}:(.*)$`, "m").exec(info)?.[1]?.trim() ?? "";
 
-/** A single redis-server with an append-only file. */
+/** An acknowledged write: a canary session created through the app's sessions. */
+interface Ack {
+  id: string;
+  at: number;
+}
+
+/**
+ * Creates canary sessions one after another (a short pause between) until stopped, keeping the
+ * ones the store acknowledged; refused ones are retried after a moment.
+ */
+function canaryWriter(sessions: Sessions, label: string) {
+  const acked: Ack[] = [];
+  const errors = new Map<string, number>();
+  let refused = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      try {
+        const created = await sessions.create({ userId: `soak-canary-${label}` });
+        acked.push({ id: created.session.id, at: Date.now() });
+        await sleep(5);
+      } catch (error) {
+        refused++;
+        const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+        const text = cause instanceof Error ? cause.message.slice(0, 60) : String(cause);
+        errors.set(text, (errors.get(text) ?? 0) + 1);
+        await sleep(20);
+      }
+    }
+  })();
+  return {
+    acked,
+    refused: () => refused,
+    /** The refusals by the driver's message, most frequent first (for the notes). */
+    errors: () =>
+      [...errors]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 2)
+        .map(([text, count]) => `${count}x "${text}"`)
+        .join(", ") || "none",
+    async stop() {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+/** Reads back every acknowledged canary; the missing ones (asked again while unreachable). */
+async function missingWrites(store: SessionStore, acked: Ack[]): Promise<Ack[]> {
+  const missing: Ack[] = [];
+  for (const ack of acked) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if ((await store.get(ack.id)) === null) missing.push(ack);
+        break;
+      } catch (error) {
+        if (attempt > 100) throw error;
+        await sleep(100);
+      }
+    }
+  }
+  return missing;
+}
+
+/** Waits until one read of every id succeeds (the store serves every live session again). */
+async function servesAll(store: SessionStore, ids: () => string[], limitMs = 60_000) {
+  const until = Date.now() + limitMs;
+  for (;;) {
+    try {
+      await Promise.all([...ids(), "a".repeat(24)].map((id) => store.get(id)));
+      return;
+    } catch (error) {
+      if (Date.now() > until) throw error;
+      await sleep(50);
+    }
+  }
+}
+
+/** The outcome of a scenario that writes canaries through the failure. */
+async function checkedWrites(
+  store: SessionStore,
+  acked: Ack[],
+  failedAt: number,
+  windowMs: number,
+): Promise<Omit<ScenarioOutcome, "note">> {
+  const missing = await missingWrites(store, acked);
+  return {
+    writesChecked: acked.length,
+    writesLost: missing.length,
+    writesLostOutsideWindow: missing.filter((ack) => failedAt - ack.at > windowMs).length,
+  };
+}
+
+/** A single redis-server with an append-only file; its failure: reaching maxmemory. */
 export async function redisBackend(): Promise<Backend> {
   const dir = tempDir("redis");
   let server: RedisProcess = await startRedis({ dir, extra: AOF });
@@ -81,9 +222,52 @@ export async function redisBackend(): Promise<Backend> {
   });
   client.on("error", () => {});
   await client.connect();
+  const store = new RedisStore({ client, prefix: "soak:" });
+
+  /**
+   * Redis full under `noeviction` (its default): maxmemory set below what is in use for 3 s.
+   * Writes are refused (503), reads still work, and nothing already written may disappear.
+   */
+  const fullMemory: Scenario = {
+    name: "Redis at maxmemory (noeviction)",
+    at: 0.8,
+    async run(context) {
+      const port = server.port;
+      const evictedBefore = Number(
+        infoField(await redisCli(port, "INFO", "stats"), "evicted_keys"),
+      );
+      const used = Number(infoField(await redisCli(port, "INFO", "memory"), "used_memory"));
+      const limit = Math.max(1, Math.floor(used / 2));
+      const writer = canaryWriter(context.sessions, "oom");
+      await sleep(300);
+      await redisCli(port, "CONFIG", "SET", "maxmemory-policy", "noeviction");
+      await redisCli(port, "CONFIG", "SET", "maxmemory", String(limit));
+      const failedAt = Date.now();
+      context.injected();
+      const refusedBefore = writer.refused();
+      const probe = await rawCommand(port, "SET soak:oom-probe x");
+      await sleep(3000);
+      const refused = writer.refused() - refusedBefore;
+      await redisCli(port, "CONFIG", "SET", "maxmemory", "0");
+      await servesAll(store, context.liveSessionIds);
+      context.recovered();
+      await sleep(300);
+      await writer.stop();
+      const evicted =
+        Number(infoField(await redisCli(port, "INFO", "stats"), "evicted_keys")) - evictedBefore;
+      const writes = await checkedWrites(store, writer.acked, failedAt, Number.NEGATIVE_INFINITY);
+      return {
+        ...writes,
+        writesLost: writes.writesLost + evicted,
+        writesLostOutsideWindow: writes.writesLostOutsideWindow + evicted,
+        note: `maxmemory ${limit} B (half of the ${used} B in use) for 3 s: a direct SET answered "${probe ?? "nothing"}", ${refused} canary logins refused, ${evicted} keys evicted`,
+      };
+    },
+  };
+
   return {
     name: "redis",
-    store: new RedisStore({ client, prefix: "soak:" }),
+    store,
     proxies: [proxy],
     stopServer: () => stopRedis(server),
     async startServer() {
@@ -95,14 +279,60 @@ export async function redisBackend(): Promise<Backend> {
       await stopRedis(server);
       rmSync(dir, { recursive: true, force: true });
     },
+    scenarios: [fullMemory],
   };
 }
 
-/** A Redis Cluster of three masters on AOF, each behind its own proxy (ioredis `natMap`). */
+/** A line of `CLUSTER NODES`. */
+interface ClusterNode {
+  id: string;
+  port: number;
+  master: boolean;
+  failed: boolean;
+  /** The master's id, for a replica. */
+  of: string;
+  slots: string[];
+}
+
+/** A node's view of the cluster, or [] if it does not answer. */
+async function clusterNodes(port: number): Promise<ClusterNode[]> {
+  const out = await redisCli(port, "CLUSTER", "NODES");
+  return out
+    .trim()
+    .split("\n")
+    .filter((line) => line.includes("@"))
+    .map((line) => {
+      const fields = line.split(" ");
+      const flags = fields[2]!.split(",");
+      return {
+        id: fields[0]!,
+        port: Number(fields[1]!.split("@")[0]!.split(":").at(-1)),
+        master: flags.includes("master"),
+        failed: flags.includes("fail") || flags.includes("fail?"),
+        of: fields[3]!,
+        slots: fields.slice(8),
+      };
+    });
+}
+
+/** Node timeout of the soak's cluster: a dead master is failed over within a few seconds. */
+const CLUSTER_NODE_TIMEOUT = 1000;
+/**
+ * How long an acknowledged write may still be only on the master (Redis replicates after it
+ * answers): a write lost in a failover that was acknowledged earlier than this counts against
+ * the bound. Replicas report their offset every second (`REPLCONF ACK`), so a second.
+ */
+const REPLICATION_WINDOW_MS = 1000;
+
+/**
+ * A Redis Cluster of three masters and three replicas on AOF, every node behind its own proxy
+ * (ioredis `natMap`, so a promoted replica is reached through its proxy too). Its failure: a
+ * master killed with SIGKILL under load and its replica promoted.
+ */
 export async function clusterBackend(): Promise<Backend> {
   const dir = tempDir("cluster");
   const nodes: { port: number; extra: string[]; server: RedisProcess }[] = [];
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 6; i++) {
     const port = await freePort();
     const extra = [
       ...AOF,
@@ -117,7 +347,7 @@ export async function clusterBackend(): Promise<Backend> {
       "--cluster-port",
       String(await freePort()),
       "--cluster-node-timeout",
-      "5000",
+      String(CLUSTER_NODE_TIMEOUT),
     ];
     nodes.push({ port, extra, server: await startRedis({ dir, port, extra }) });
   }
@@ -126,24 +356,30 @@ export async function clusterBackend(): Promise<Backend> {
     "create",
     ...nodes.map((node) => `127.0.0.1:${node.port}`),
     "--cluster-replicas",
-    "0",
+    "1",
     "--cluster-yes",
   ]);
+  /** Every node says cluster_state:ok and every master has an online replica. */
   const clusterOk = async () => {
-    for (let waited = 0; waited < 30_000; waited += 100) {
-      const states = nodes.map((node) => {
-        try {
-          return execFileSync(REDIS_CLI, ["-p", String(node.port), "CLUSTER", "INFO"], {
-            encoding: "utf8",
-          });
-        } catch {
-          return "";
-        }
-      });
-      if (states.every((info) => info.includes("cluster_state:ok"))) return;
+    for (let waited = 0; waited < 60_000; waited += 100) {
+      const states = await Promise.all(nodes.map((node) => redisCli(node.port, "CLUSTER", "INFO")));
+      const view = await clusterNodes(nodes[0]!.port);
+      const masters = view.filter((node) => node.master && !node.failed);
+      const replicated = await Promise.all(
+        masters.map(async (master) =>
+          /slave0:.*state=online/.test(await redisCli(master.port, "INFO", "replication")),
+        ),
+      );
+      if (
+        states.every((info) => info.includes("cluster_state:ok")) &&
+        masters.length === 3 &&
+        replicated.every(Boolean)
+      ) {
+        return;
+      }
       await sleep(100);
     }
-    throw new Error("the soak's Redis Cluster did not reach cluster_state:ok");
+    throw new Error("the soak's Redis Cluster did not reach cluster_state:ok with replicas");
   };
   await clusterOk();
   const proxies = await Promise.all(
@@ -170,9 +406,55 @@ export async function clusterBackend(): Promise<Backend> {
     client.once("ready", resolve);
     client.once("error", reject);
   });
+  const store = new RedisStore({ client, prefix: "soak:" });
+  let killed = 0;
+
+  /**
+   * A master killed with SIGKILL while canary logins and the lane's users write, its replica
+   * promoted by the cluster; then the dead node is started again and rejoins as a replica.
+   */
+  const failover: Scenario = {
+    name: "Cluster master killed, replica promoted",
+    at: 0.8,
+    async run(context) {
+      await clusterOk();
+      const view = await clusterNodes(nodes[0]!.port);
+      const masters = view.filter((node) => node.master && node.slots.length > 0);
+      const victim = masters[killed++ % masters.length]!;
+      const replica = view.find((node) => !node.master && node.of === victim.id);
+      const node = nodes.find((candidate) => candidate.port === victim.port)!;
+      const writer = canaryWriter(context.sessions, "failover");
+      await sleep(500);
+      const exited = new Promise((resolve) => node.server.child.once("exit", resolve));
+      node.server.child.kill("SIGKILL");
+      const failedAt = Date.now();
+      context.injected();
+      await exited;
+      const before = writer.acked.filter((ack) => ack.at <= failedAt).map((ack) => ack.id);
+      await servesAll(store, () => [...context.liveSessionIds(), ...before.slice(-60)]);
+      context.recovered();
+      const recoveredMs = Date.now() - failedAt;
+      await sleep(300);
+      await writer.stop();
+      const promoted = (await clusterNodes(replica?.port ?? nodes[0]!.port)).find(
+        (entry) => entry.port === replica?.port,
+      );
+      const writes = await checkedWrites(store, writer.acked, failedAt, REPLICATION_WINDOW_MS);
+      const inWindow = writer.acked.filter(
+        (ack) => ack.at <= failedAt && failedAt - ack.at <= REPLICATION_WINDOW_MS,
+      ).length;
+      node.server = await startRedis({ dir, port: node.port, extra: node.extra });
+      await clusterOk();
+      return {
+        ...writes,
+        note: `killed master :${victim.port} (slots ${victim.slots.join(" ")}); replica :${replica?.port} ${promoted?.master ? "promoted" : "NOT promoted"}, every session served again after ${recoveredMs} ms; ${writer.acked.length} canary logins acknowledged, ${inWindow} in the ${REPLICATION_WINDOW_MS} ms before the kill, ${writes.writesLost} lost (refused: ${writer.errors()}); the dead node rejoined as a replica`,
+      };
+    },
+  };
+
   return {
     name: "redis-cluster",
-    store: new RedisStore({ client, prefix: "soak:" }),
+    store,
     proxies,
     async stopServer() {
       await Promise.all(nodes.map((node) => stopRedis(node.server)));
@@ -189,6 +471,7 @@ export async function clusterBackend(): Promise<Backend> {
       await Promise.all(nodes.map((node) => stopRedis(node.server)));
       rmSync(dir, { recursive: true, force: true });
     },
+    scenarios: [failover],
   };
 }
 
@@ -208,16 +491,43 @@ function postgresTool(tool: string, args: string[]): void {
   execFileSync(command, full, { stdio: "ignore" });
 }
 
-/** A PostgreSQL cluster of the soak's own, made with initdb in a temp folder on a free port. */
+/** Runs a PostgreSQL tool without blocking the other lanes (as `postgresTool` does). */
+function postgresToolAsync(tool: string, args: string[]): Promise<string> {
+  const command = isRoot ? "runuser" : postgresBin(tool);
+  const full = isRoot ? ["-u", "postgres", "--", postgresBin(tool), ...args] : args;
+  return runAsync(command, full);
+}
+
+/** Connections in the app's pool. */
+const POOL_MAX = 8;
+
+/**
+ * A PostgreSQL cluster of the soak's own, made with initdb in a temp folder on a free port. Its
+ * failures: the app's pool exhausted, and the server killed (`-m immediate`) while a transaction
+ * is open, then started again.
+ */
 export async function postgresBackend(): Promise<Backend> {
   const dir = tempDir("postgres");
   const data = join(dir, "data");
   const port = await freePort();
   postgresTool("initdb", ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync"]);
-  const pgCtl = (...args: string[]) =>
-    postgresTool("pg_ctl", ["-D", data, "-l", join(dir, "log"), "-w", "-t", "60", ...args]);
-  const start = () =>
-    pgCtl("-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=on`, "start");
+  const pgCtlArgs = (...args: string[]) => [
+    "-D",
+    data,
+    "-l",
+    join(dir, "log"),
+    "-w",
+    "-t",
+    "60",
+    ...args,
+  ];
+  const pgCtl = (...args: string[]) => postgresTool("pg_ctl", pgCtlArgs(...args));
+  const startArgs = [
+    "-o",
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=on`,
+    "start",
+  ];
+  const start = () => pgCtl(...startArgs);
   start();
   const proxy = await DelayProxy.start({ host: "127.0.0.1", port });
   const pool = new pg.Pool({
@@ -225,13 +535,107 @@ export async function postgresBackend(): Promise<Backend> {
     port: proxy.port,
     user: "postgres",
     database: "postgres",
-    max: 8,
+    max: POOL_MAX,
     connectionTimeoutMillis: 1000,
   });
   pool.on("error", () => {});
   const db = drizzlePg({ client: pool });
   await migrate(db);
   const store = new PostgresStore({ db });
+
+  /** Every connection of the app's pool taken for 3 s: requests wait for one, then 503. */
+  const poolExhausted: Scenario = {
+    name: "Postgres pool exhausted",
+    at: 0.72,
+    async run(context) {
+      const held: pg.PoolClient[] = [];
+      const takenFrom = Date.now();
+      while (held.length < POOL_MAX) {
+        try {
+          held.push(await pool.connect());
+        } catch {
+          await sleep(20); // every connection in use: wait for the next one
+        }
+      }
+      const tookMs = Date.now() - takenFrom;
+      context.injected();
+      await sleep(3000);
+      for (const client of held) client.release();
+      await servesAll(store, context.liveSessionIds);
+      context.recovered();
+      return {
+        writesChecked: 0,
+        writesLost: 0,
+        writesLostOutsideWindow: 0,
+        note: `all ${POOL_MAX} connections of the app's pool held for 3 s (taking them took ${tookMs} ms); each request waited connectionTimeoutMillis (1000 ms) for one`,
+      };
+    },
+  };
+
+  /**
+   * A transaction holding a live session's row (its version raised, its owner changed, not
+   * committed) open while the server is killed and started again, canary logins running: the
+   * transaction must be rolled back and every acknowledged login kept.
+   */
+  const crashMidTransaction: Scenario = {
+    name: "Postgres killed mid-transaction, restarted",
+    at: 0.88,
+    async run(context) {
+      const direct = new pg.Client({
+        host: "127.0.0.1",
+        port,
+        user: "postgres",
+        database: "postgres",
+      });
+      direct.on("error", () => {});
+      await direct.connect();
+      const id =
+        context.liveSessionIds()[0] ??
+        (await context.sessions.create({ userId: "soak-canary-tx" })).session.id;
+      const { rows } = await direct.query<{ version: number }>(
+        "SELECT version FROM sessions WHERE id = $1",
+        [id],
+      );
+      const version = rows[0]?.version ?? 0;
+      await direct.query("BEGIN");
+      await direct.query(
+        "UPDATE sessions SET version = version + 1000000, user_id = 'mid-transaction' WHERE id = $1",
+        [id],
+      );
+      const writer = canaryWriter(context.sessions, "crash");
+      await sleep(500);
+      await postgresToolAsync("pg_ctl", pgCtlArgs("-m", "immediate", "stop"));
+      const failedAt = Date.now();
+      context.injected();
+      await sleep(1000);
+      await postgresToolAsync("pg_ctl", pgCtlArgs(...startArgs));
+      await servesAll(store, context.liveSessionIds);
+      context.recovered();
+      await sleep(300);
+      await writer.stop();
+      await direct.end().catch(() => {});
+      let after: SessionRecord | null = null;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          after = await store.get(id);
+          break;
+        } catch (error) {
+          if (attempt > 100) throw error;
+          await sleep(100);
+        }
+      }
+      const rolledBack =
+        after === null || (after.userId !== "mid-transaction" && after.version < version + 1000000);
+      const writes = await checkedWrites(store, writer.acked, failedAt, Number.NEGATIVE_INFINITY);
+      return {
+        ...writes,
+        // An uncommitted change that survived the crash is a corrupted session: it counts.
+        writesLostOutsideWindow: writes.writesLostOutsideWindow + (rolledBack ? 0 : 1),
+        note: `an open transaction on session ${id.slice(0, 6)} (version ${version} + 1000000, owner changed) when the server was killed: ${rolledBack ? "rolled back" : "NOT ROLLED BACK"}; ${writer.acked.length} canary logins acknowledged, ${writes.writesLost} lost`,
+      };
+    },
+  };
+
   return {
     name: "postgres",
     store,
@@ -252,6 +656,7 @@ export async function postgresBackend(): Promise<Backend> {
       }
       rmSync(dir, { recursive: true, force: true });
     },
+    scenarios: [poolExhausted, crashMidTransaction],
   };
 }
 
@@ -465,7 +870,9 @@ export async function dynaliteBackend(): Promise<Backend> {
     await exited;
   };
   await start();
-  const proxy = await DelayProxy.start({ host: "127.0.0.1", port });
+  // The SDK -> delay proxy -> throttling proxy (HTTP) -> dynalite.
+  const throttle = await ThrottleProxy.start({ host: "127.0.0.1", port });
+  const proxy = await DelayProxy.start({ host: "127.0.0.1", port: throttle.port });
   const client = new DynamoDBClient({
     endpoint: `http://127.0.0.1:${proxy.port}`,
     region: "us-east-1",
@@ -475,18 +882,55 @@ export async function dynaliteBackend(): Promise<Backend> {
   });
   const tableName = "tessera-soak";
   await createTable(client, { tableName, pollInterval: 20 });
+  const store = new DynamoDBStore({ client, tableName });
+
+  /**
+   * Every DynamoDB call answered 400 `ProvisionedThroughputExceededException` for 3 s, as a
+   * table over its provisioned capacity is: the SDK retries, then the store reports
+   * `StoreUnavailableError` and the app answers 503.
+   */
+  const throttling: Scenario = {
+    name: "DynamoDB throttling",
+    at: 0.8,
+    async run(context) {
+      const writer = canaryWriter(context.sessions, "throttle");
+      await sleep(300);
+      const before = { ...throttle.counts };
+      throttle.throttling = true;
+      const failedAt = Date.now();
+      context.injected();
+      await sleep(3000);
+      throttle.throttling = false;
+      const during = {
+        throttled: throttle.counts.throttled - before.throttled,
+        retries: throttle.counts.throttledRetries - before.throttledRetries,
+      };
+      await servesAll(store, context.liveSessionIds);
+      context.recovered();
+      await sleep(300);
+      await writer.stop();
+      const writes = await checkedWrites(store, writer.acked, failedAt, Number.NEGATIVE_INFINITY);
+      return {
+        ...writes,
+        note: `${during.throttled} DynamoDB calls answered 400 ProvisionedThroughputExceededException in 3 s, ${during.retries} of them SDK retries (maxAttempts 2); ${writer.acked.length} canary logins acknowledged, ${writes.writesLost} lost`,
+      };
+    },
+  };
+
   return {
     name: "dynalite",
-    store: new DynamoDBStore({ client, tableName }),
+    store,
     proxies: [proxy],
     stopServer: stop,
     startServer: start,
     async close() {
       client.destroy();
       await proxy.stop();
+      await throttle.stop();
       await stop();
       rmSync(dir, { recursive: true, force: true });
     },
+    scenarios: [throttling],
   };
 }
 

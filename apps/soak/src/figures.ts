@@ -9,6 +9,63 @@ export interface TheftFigures {
   examples: string[];
 }
 
+/**
+ * One injected failure of a store (a Redis Cluster master killed, Redis out of memory, the
+ * Postgres pool exhausted...), over all its runs in the lane: what clients saw from the moment it
+ * was injected until the scenario was over (the store back and whatever the scenario undid, such
+ * as a killed node rejoining), and at least one second after the store served every live session.
+ */
+export interface FailureFigures {
+  scenario: string;
+  runs: number;
+  /** Answers to requests sent during the window. */
+  requests: number;
+  /** 2xx answers among them. */
+  served: number;
+  /** 503 answers with `Retry-After`: what a failure must look like. */
+  unavailable: number;
+  /** Any other 5xx, or a 503 without `Retry-After` (bound 0). */
+  errors: number;
+  /** Spurious logouts of honest users during the window (also in the lane's total). */
+  logouts: number;
+  /** Longest, over runs, from injection to the first 2xx answer. */
+  firstSuccessMs: number | null;
+  /** Longest, over runs, from injection to the last 503 answered. */
+  lastUnavailableMs: number | null;
+  /** Longest, over runs, from injection to the store serving every live session again. */
+  recoveryMs: number | null;
+  /** Acknowledged writes (canary sessions, created through the app's sessions) read back after. */
+  writesChecked: number;
+  /** ... and missing. */
+  writesLost: number;
+  /** ... missing although acknowledged long before the failure (bound 0). */
+  writesLostOutsideWindow: number;
+  /** What the scenario measured besides (one line per run). */
+  notes: string[];
+  examples: string[];
+}
+
+/** Zeroed figures for one failure scenario. */
+export function emptyFailure(scenario: string): FailureFigures {
+  return {
+    scenario,
+    runs: 0,
+    requests: 0,
+    served: 0,
+    unavailable: 0,
+    errors: 0,
+    logouts: 0,
+    firstSuccessMs: null,
+    lastUnavailableMs: null,
+    recoveryMs: null,
+    writesChecked: 0,
+    writesLost: 0,
+    writesLostOutsideWindow: 0,
+    notes: [],
+    examples: [],
+  };
+}
+
 /** What one lane counted. */
 export interface LaneFigures {
   store: string;
@@ -30,6 +87,8 @@ export interface LaneFigures {
   lostResponses: number;
   clockSkippedMs: number;
   chaos: { slowWindows: number; refusals: number; restarts: number };
+  /** The store's injected failures, by scenario. */
+  failures: FailureFigures[];
 }
 
 const thefts = (): TheftFigures => ({
@@ -60,6 +119,7 @@ export function emptyFigures(store: string): LaneFigures {
     lostResponses: 0,
     clockSkippedMs: 0,
     chaos: { slowWindows: 0, refusals: 0, restarts: 0 },
+    failures: [],
   };
 }
 
@@ -87,7 +147,13 @@ export function verdicts(lanes: LaneFigures[]): Verdict[] {
   const outageRequests = sum(lanes, (l) => l.outage.requests);
   const restartChecked = sum(lanes, (l) => l.restart.sessionsChecked);
   const copies = sum(lanes, (l) => l.freshCopies.presented);
-  return [
+  const failures = lanes.flatMap((l) => l.failures);
+  const failureErrors = failures.reduce((total, f) => total + f.errors, 0);
+  const failureRequests = failures.reduce((total, f) => total + f.requests, 0);
+  const lostOutside = failures.reduce((total, f) => total + f.writesLostOutsideWindow, 0);
+  const lost = failures.reduce((total, f) => total + f.writesLost, 0);
+  const writesChecked = failures.reduce((total, f) => total + f.writesChecked, 0);
+  const list = [
     { figure: "requests served", value: String(requests), bound: "> 0", held: requests > 0 },
     {
       figure: "spurious logouts of honest users",
@@ -130,6 +196,24 @@ export function verdicts(lanes: LaneFigures[]): Verdict[] {
       value: `${sum(lanes, (l) => l.freshCopies.freshAnswers)} of ${copies} presented`,
       bound: "0, at least one presented",
       held: copies > 0 && sum(lanes, (l) => l.freshCopies.freshAnswers) === 0,
+    },
+  ];
+  if (failures.length === 0) return list;
+  return [
+    ...list,
+    {
+      figure: "answers during injected failures other than 2xx, 4xx or 503 with Retry-After",
+      value: `${failureErrors} of ${failureRequests}`,
+      bound: "0, every scenario run, recovered, with requests during it",
+      held:
+        failureErrors === 0 &&
+        failures.every((f) => f.runs > 0 && f.requests > 0 && f.recoveryMs !== null),
+    },
+    {
+      figure: "acknowledged writes lost to an injected failure, outside Redis's replication window",
+      value: `${lostOutside} (${lost} of ${writesChecked} lost in all)`,
+      bound: "0",
+      held: lostOutside === 0,
     },
   ];
 }
@@ -190,8 +274,56 @@ export function renderResults(
     ),
     "",
   ];
+  const failures = lanes.flatMap((l) => l.failures.map((f) => ({ store: l.store, ...f })));
+  if (failures.length > 0) {
+    const ms = (value: number | null) => (value === null ? "-" : String(value));
+    lines.push(
+      "## Injected failures",
+      "",
+      "Requests sent from the moment the failure was injected until the scenario was over (the " +
+        "store back and whatever it undid, such as a killed node rejoining) and at least one " +
+        "second after the store served every live session again; times in ms from the injection " +
+        "(answer times), the longest over runs.",
+      "",
+      row([
+        "store",
+        "failure",
+        "runs",
+        "requests / 2xx / 503",
+        "other errors",
+        "logouts",
+        "first 2xx",
+        "last 503",
+        "recovered",
+        "writes checked / lost / lost outside window",
+      ]),
+      row(Array.from({ length: 10 }, () => "---")),
+      ...failures.map((f) =>
+        row([
+          f.store,
+          f.scenario,
+          f.runs,
+          `${f.requests} / ${f.served} / ${f.unavailable}`,
+          f.errors,
+          f.logouts,
+          ms(f.firstSuccessMs),
+          ms(f.lastUnavailableMs),
+          ms(f.recoveryMs),
+          `${f.writesChecked} / ${f.writesLost} / ${f.writesLostOutsideWindow}`,
+        ]),
+      ),
+      "",
+      ...failures.flatMap((f) => f.notes.map((note) => `- ${f.store}, ${f.scenario}: ${note}`)),
+      "",
+    );
+  }
   const problems = lanes.flatMap((l) =>
-    [...l.spuriousExamples, ...l.thefts.examples, ...l.outage.examples]
+    [
+      ...l.spuriousExamples,
+      ...l.thefts.examples,
+      ...l.outage.examples,
+      ...l.failures.flatMap((f) => f.examples),
+    ]
       .slice(0, 10)
       .map((example) => `- ${l.store}: ${example}`),
   );

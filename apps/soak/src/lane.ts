@@ -4,8 +4,8 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { SessionRecord } from "@tessera/core/store";
-import type { Backend } from "./backends.js";
-import { emptyFigures, type LaneFigures } from "./figures.js";
+import type { Backend, Scenario } from "./backends.js";
+import { emptyFailure, emptyFigures, type FailureFigures, type LaneFigures } from "./figures.js";
 import { type Clock, SETTINGS, type SoakServer, startServer } from "./server.js";
 
 /** A seeded pseudo-random source (mulberry32): the same seed makes the same choices. */
@@ -69,6 +69,17 @@ interface Sent {
 
 const idOf = (token: string) => token.slice(0, token.indexOf("."));
 
+/** One run of an injected failure, while its answers are counted. */
+interface FailureWindow {
+  figures: FailureFigures;
+  start: number;
+  firstSuccess: number | null;
+  lastUnavailable: number | null;
+  recovered: number | null;
+}
+/** Answers still counted after the store is back: the 503s of requests already waiting. */
+const FAILURE_TAIL_MS = 1000;
+
 /** Runs one lane for `durationMs`; resolves with its figures. */
 export async function runLane(
   backend: Backend,
@@ -100,6 +111,7 @@ export async function runLane(
   let warps = 0;
   let graceWarps = 0;
   let outage: { start: number } | null = null;
+  let failure: FailureWindow | null = null;
 
   const pause = async () => {
     pauses++;
@@ -142,6 +154,26 @@ export async function runLane(
       const text = await response.text();
       figures.requests++;
       figures.byStatus[response.status] = (figures.byStatus[response.status] ?? 0) + 1;
+      const window = failure;
+      if (window && sentAt >= window.start) {
+        const counted = window.figures;
+        const after = Date.now() - window.start;
+        counted.requests++;
+        if (response.status >= 200 && response.status < 300) {
+          counted.served++;
+          window.firstSuccess ??= after;
+        } else if (response.status === 503 && response.headers.has("retry-after")) {
+          counted.unavailable++;
+          window.lastUnavailable = after;
+        } else if (response.status >= 500) {
+          counted.errors++;
+          if (counted.examples.length < 10) {
+            counted.examples.push(
+              `${counted.scenario}: ${method} ${path} -> ${response.status} ${text.slice(0, 80)}`,
+            );
+          }
+        }
+      }
       if (outage && sentAt >= outage.start + 100) {
         figures.outage.requests++;
         if (response.status !== 503) {
@@ -462,6 +494,59 @@ export async function runLane(
     return held;
   }
 
+  /** Runs one injected failure while the users go on, and counts what they saw. */
+  async function inject(scenario: Scenario) {
+    let counted = figures.failures.find((f) => f.scenario === scenario.name);
+    if (!counted) {
+      counted = emptyFailure(scenario.name);
+      figures.failures.push(counted);
+    }
+    log(`chaos: ${scenario.name}`);
+    const logoutsBefore = figures.spuriousLogouts;
+    const holder: { window: FailureWindow | null } = { window: null };
+    const target = counted;
+    const outcome = await scenario.run({
+      sessions: server.sessions,
+      liveSessionIds: () =>
+        devices.map((d) => d.token && idOf(d.token)).filter((id): id is string => !!id),
+      injected: () => {
+        holder.window = {
+          figures: target,
+          start: Date.now(),
+          firstSuccess: null,
+          lastUnavailable: null,
+          recovered: null,
+        };
+        failure = holder.window;
+      },
+      recovered: () => {
+        if (holder.window) holder.window.recovered = Date.now();
+      },
+      log,
+    });
+    const window = holder.window;
+    if (window) {
+      const tail = (window.recovered ?? Date.now()) + FAILURE_TAIL_MS - Date.now();
+      if (tail > 0) await sleep(tail);
+      failure = null;
+      const longest = (a: number | null, b: number | null) =>
+        a === null ? b : b === null ? a : Math.max(a, b);
+      counted.firstSuccessMs = longest(counted.firstSuccessMs, window.firstSuccess);
+      counted.lastUnavailableMs = longest(counted.lastUnavailableMs, window.lastUnavailable);
+      counted.recoveryMs = longest(
+        counted.recoveryMs,
+        window.recovered === null ? null : window.recovered - window.start,
+      );
+    }
+    counted.runs++;
+    counted.logouts += figures.spuriousLogouts - logoutsBefore;
+    counted.writesChecked += outcome.writesChecked;
+    counted.writesLost += outcome.writesLost;
+    counted.writesLostOutsideWindow += outcome.writesLostOutsideWindow;
+    counted.notes.push(outcome.note);
+    log(`chaos: ${scenario.name}: ${outcome.note}`);
+  }
+
   async function chaos() {
     const cycles = options.durationMs >= 300_000 ? 3 : 1;
     const cycle = (options.durationMs - 8000) / cycles;
@@ -519,6 +604,12 @@ export async function runLane(
       figures.chaos.restarts++;
       log(`chaos: store back, ${before.size} sessions compared`);
       resume();
+
+      const scenarios = [...(backend.scenarios ?? [])].sort((a, b) => a.at - b.at);
+      for (const scenario of scenarios) {
+        await until(at(scenario.at));
+        await inject(scenario);
+      }
     }
   }
 

@@ -1,7 +1,15 @@
 /**
  * A loopback TCP proxy in front of a store: passes bytes, adds a delay to every chunk (a slow
- * store), or refuses connections (closes its port and cuts open connections) for a while.
+ * store), or refuses connections (closes its port and cuts open connections) for a while. And an
+ * HTTP proxy that answers DynamoDB calls with its throttling error for a while.
  */
+import {
+  createServer as createHttpServer,
+  type Server as HttpServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type ServerResponse,
+} from "node:http";
 import { connect, createServer, type Server, type Socket } from "node:net";
 
 /** A running proxy. */
@@ -77,5 +85,86 @@ export class DelayProxy {
   /** Stops for good. */
   async stop(): Promise<void> {
     await this.refuse();
+  }
+}
+
+/** DynamoDB's answer to a call over a table's provisioned throughput (HTTP 400, AWS JSON 1.0). */
+const THROTTLED_BODY = JSON.stringify({
+  __type: "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+  message:
+    "The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.",
+});
+
+/**
+ * An HTTP proxy in front of dynalite that answers every call with DynamoDB's throttling error
+ * while `throttling` is set, and forwards them otherwise. A call it cannot forward (dynalite is
+ * stopped) has its connection cut, as a refused connection would.
+ */
+export class ThrottleProxy {
+  throttling = false;
+  /** Calls answered with the throttling error, and how many of them were SDK retries. */
+  readonly counts = { throttled: 0, throttledRetries: 0 };
+  #server: HttpServer | null = null;
+
+  private constructor(readonly target: { host: string; port: number }) {}
+
+  /** Starts a throttling proxy to `target` on a free loopback port. */
+  static async start(target: { host: string; port: number }): Promise<ThrottleProxy> {
+    const proxy = new ThrottleProxy(target);
+    const server = createHttpServer((incoming, outgoing) => proxy.#handle(incoming, outgoing));
+    server.keepAliveTimeout = 60_000;
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    proxy.#server = server;
+    return proxy;
+  }
+
+  /** The proxy's port. */
+  get port(): number {
+    const address = this.#server?.address();
+    return typeof address === "object" && address ? address.port : 0;
+  }
+
+  #handle(incoming: IncomingMessage, outgoing: ServerResponse) {
+    if (this.throttling) {
+      this.counts.throttled++;
+      // The SDK numbers its attempts: `amz-sdk-request: attempt=2; max=2`.
+      if (!/attempt=1\b/.test(String(incoming.headers["amz-sdk-request"] ?? "attempt=1"))) {
+        this.counts.throttledRetries++;
+      }
+      incoming.resume();
+      incoming.on("end", () => {
+        outgoing.writeHead(400, {
+          "content-type": "application/x-amz-json-1.0",
+          "x-amzn-requestid": `soak-${this.counts.throttled}`,
+          "content-length": Buffer.byteLength(THROTTLED_BODY),
+        });
+        outgoing.end(THROTTLED_BODY);
+      });
+      return;
+    }
+    const upstream = httpRequest(
+      {
+        host: this.target.host,
+        port: this.target.port,
+        method: incoming.method,
+        path: incoming.url,
+        headers: incoming.headers,
+      },
+      (answer) => {
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      },
+    );
+    upstream.on("error", () => incoming.socket.destroy());
+    incoming.pipe(upstream);
+  }
+
+  /** Stops for good. */
+  async stop(): Promise<void> {
+    const server = this.#server;
+    this.#server = null;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }

@@ -1,12 +1,14 @@
 /**
  * The CI version of the soak: 60 seconds of every store lane through real HTTP, with restarts, a
- * slow store and refused connections; every figure of the issue must hold.
+ * slow store, refused connections and each store's own failure (a Redis Cluster master killed and
+ * its replica promoted, Redis out of memory, the Postgres pool exhausted and a crash
+ * mid-transaction, DynamoDB throttling); every figure of the issue must hold.
  */
 import { execFile } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import type { Verdict } from "../src/figures.js";
+import type { LaneFigures, Verdict } from "../src/figures.js";
 
 const here = fileURLToPath(new URL("..", import.meta.url));
 const out = `${here}.tmp/ci`;
@@ -47,7 +49,19 @@ describe.skipIf(missing.length > 0)("soak and chaos run (60 s, every store)", ()
     });
     const results = JSON.parse(readFileSync(`${out}/results.json`, "utf8")) as {
       verdicts: Verdict[];
+      lanes: LaneFigures[];
     };
+    // Every store's own failure ran, the Cluster failover among them, and was seen by clients.
+    const ran = results.lanes.flatMap((lane) =>
+      lane.failures.filter((f) => f.runs > 0 && f.requests > 0).map((f) => f.scenario),
+    );
+    expect(ran.sort()).toEqual([
+      "Cluster master killed, replica promoted",
+      "DynamoDB throttling",
+      "Postgres killed mid-transaction, restarted",
+      "Postgres pool exhausted",
+      "Redis at maxmemory (noeviction)",
+    ]);
     for (const verdict of results.verdicts) {
       expect(verdict.held, `${verdict.figure}: ${verdict.value} (bound ${verdict.bound})`).toBe(
         true,

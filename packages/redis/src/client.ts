@@ -23,6 +23,8 @@ export interface NodeRedisClient {
   mGet(keys: string[]): Promise<unknown>;
   evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  /** `CONFIG GET` (absent on a node-redis cluster, which routes by key). */
+  configGet?(parameter: string): Promise<unknown>;
 }
 
 /** A client the store accepts. */
@@ -39,6 +41,8 @@ export interface RedisCommands {
   getMany(keys: string[]): Promise<(string | null)[]>;
   evalSha(sha: string, key: string, args: string[]): Promise<unknown>;
   eval(source: string, key: string, args: string[]): Promise<unknown>;
+  /** `CONFIG GET parameter` on one node: its value, or `null` when the client cannot ask. */
+  configGet(parameter: string): Promise<string | null>;
 }
 
 function ioredisCommands(client: Redis | Cluster): RedisCommands {
@@ -54,6 +58,10 @@ function ioredisCommands(client: Redis | Cluster): RedisCommands {
         : (client as Redis).mget(keys),
     evalSha: (sha, key, args) => client.evalsha(sha, 1, key, ...args),
     eval: (source, key, args) => client.eval(source, 1, key, ...args),
+    configGet: async (parameter) => {
+      const reply = await client.config("GET", parameter);
+      return Array.isArray(reply) && typeof reply[1] === "string" ? reply[1] : null;
+    },
   };
 }
 
@@ -84,6 +92,12 @@ function nodeRedisCommands(client: NodeRedisClient): RedisCommands {
     },
     evalSha: (sha, key, args) => client.evalSha(sha, { keys: [key], arguments: args }),
     eval: (source, key, args) => client.eval(source, { keys: [key], arguments: args }),
+    configGet: async (parameter) => {
+      if (typeof client.configGet !== "function") return null;
+      const reply = (await client.configGet(parameter)) as Record<string, unknown> | null;
+      const value = reply?.[parameter];
+      return typeof value === "string" ? value : null;
+    },
   };
 }
 

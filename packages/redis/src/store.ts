@@ -47,7 +47,19 @@ export interface RedisStoreOptions {
    * @defaultValue `0` (off)
    */
   commandTimeout?: number;
+  /**
+   * Told once, on the store's first call, when the server's `maxmemory-policy` may evict
+   * sessions (`allkeys-*`, `volatile-*`): an evicted session is a user logged out, an evicted
+   * index or reuse record a revocation forgotten. With `noeviction` a full Redis refuses writes
+   * instead, and Tessera answers 503. The check is one `CONFIG GET maxmemory-policy`; if the
+   * server refuses it (managed Redis often does), nothing is said and nothing fails.
+   * @defaultValue `console.warn`
+   */
+  onWarning?: (message: string) => void;
 }
+
+/** Eviction policies that may drop session keys (every session key has an expiry). */
+const EVICTING = /^(?:allkeys|volatile)-/;
 
 const TIME_FIELDS = fieldsOfKind("time");
 
@@ -117,6 +129,8 @@ export class RedisStore implements SessionStore {
    * has not indexed, or has forgotten, is indexed again before it is written.
    */
   readonly #indexed = new Map<string, number>();
+  readonly #onWarning: (message: string) => void;
+  #policyChecked = false;
 
   /** Checks the options; throws `TesseraConfigError` on a missing client or a bad option. */
   constructor(options: RedisStoreOptions) {
@@ -133,6 +147,32 @@ export class RedisStore implements SessionStore {
     this.#commands = commands;
     this.#prefix = prefix;
     this.#call = createStoreCall("Redis", { timeout });
+    const onWarning = options.onWarning ?? ((message: string) => console.warn(message));
+    if (typeof onWarning !== "function") {
+      throw new TesseraConfigError("onWarning must be a function (message) => void");
+    }
+    this.#onWarning = onWarning;
+  }
+
+  /** On the first call only: warns, without waiting or failing, if Redis may evict sessions. */
+  #checkPolicyOnce(): void {
+    if (this.#policyChecked) return;
+    this.#policyChecked = true;
+    this.#commands.configGet("maxmemory-policy").then(
+      (policy) => {
+        if (policy === null || !EVICTING.test(policy)) return;
+        try {
+          this.#onWarning(
+            `@tessera/redis: this Redis has maxmemory-policy ${policy}: once it reaches maxmemory it may evict sessions (users logged out) and the records that detect token reuse. Use maxmemory-policy noeviction (a full Redis then refuses writes and Tessera answers 503), or a Redis of its own for sessions.`,
+          );
+        } catch {
+          // A warning hook never breaks a store call.
+        }
+      },
+      () => {
+        // CONFIG refused (managed Redis, ACL): nothing to say.
+      },
+    );
   }
 
   /** The Redis key holding session `id` (a string; its hash tag is the id). */
@@ -191,6 +231,7 @@ export class RedisStore implements SessionStore {
 
   /** Inserts a session; rejects with `SessionConflictError` if the id is taken. */
   async create(record: SessionRecord): Promise<void> {
+    this.#checkPolicyOnce();
     checkRecord(record);
     const expiry = expiryOf(record);
     const value = encode(record);
@@ -206,6 +247,7 @@ export class RedisStore implements SessionStore {
 
   /** Reads a session with one GET; `null` when absent or expired (Redis expired the key). */
   async get(id: string): Promise<SessionRecord | null> {
+    this.#checkPolicyOnce();
     checkString("id", id);
     const stored = await this.#call("GET", () => this.#commands.get(this.sessionKey(id)));
     return stored === null ? null : this.#decode(id, stored);
@@ -213,6 +255,7 @@ export class RedisStore implements SessionStore {
 
   /** Compare-and-swap on `version` (a Lua script on the session key); moves the native expiry. */
   async update(record: SessionRecord, expectedVersion: number): Promise<boolean> {
+    this.#checkPolicyOnce();
     checkRecord(record);
     if (!Number.isSafeInteger(expectedVersion)) {
       throw new InvalidArgumentError("expectedVersion must be an integer");
@@ -232,6 +275,7 @@ export class RedisStore implements SessionStore {
 
   /** Deletes a session (GETDEL) and then its index entry; resolves if it did not exist. */
   async delete(id: string): Promise<void> {
+    this.#checkPolicyOnce();
     checkString("id", id);
     const stored = await this.#call("GETDEL", () => this.#commands.getDel(this.sessionKey(id)));
     const userId = stored === null ? null : storedUserId(stored);
@@ -243,6 +287,7 @@ export class RedisStore implements SessionStore {
 
   /** The user's live sessions: one index read, then one GET per indexed id (MGET on one node). */
   async listByUser(userId: string): Promise<SessionRecord[]> {
+    this.#checkPolicyOnce();
     checkString("userId", userId);
     const ids = await this.#indexedIds(userId);
     if (ids.length === 0) return [];
@@ -263,6 +308,7 @@ export class RedisStore implements SessionStore {
    * their index entries. Resolves to the number deleted.
    */
   async deleteByUser(userId: string, exceptId?: string): Promise<number> {
+    this.#checkPolicyOnce();
     checkString("userId", userId);
     const ids = (await this.#indexedIds(userId)).filter((id) => id !== exceptId);
     if (ids.length === 0) return 0;
