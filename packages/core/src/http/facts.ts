@@ -91,10 +91,13 @@ export function presentedSessionIds(
 /** The client a request's session is bound to: its address, user agent and device id. */
 export function clientOf(request: RequestFacts, trustedProxies: number): ClientInfo {
   const client: ClientInfo = {};
+  // Proxy headers only behind proxies the application trusts: anyone can write them.
+  const proxied = trustedProxies > 0;
   const ip = clientAddress(
     request.remoteAddress,
-    trustedProxies > 0 ? readHeader(request, "x-forwarded-for") : null,
+    proxied ? readHeader(request, "x-forwarded-for") : null,
     trustedProxies,
+    proxied ? readHeader(request, "forwarded") : null,
   );
   if (ip) client.ip = ip;
   const userAgent = readHeader(request, "user-agent");

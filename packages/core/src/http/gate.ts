@@ -41,10 +41,12 @@ export interface GateOptions {
    */
   allowedOrigins?: readonly string[];
   /**
-   * How many reverse proxies run in front of the server, each appending to `X-Forwarded-For`.
-   * With 0, the client address is the socket's and no proxy header is read (anyone can write
-   * them). With N, the address is the N-th `X-Forwarded-For` entry from the right, and the
-   * first `X-Forwarded-Host` / `X-Forwarded-Proto` values name the origin for the CSRF check.
+   * How many reverse proxies run in front of the server, each appending to `X-Forwarded-For`
+   * (or `Forwarded`, RFC 7239). With 0, the client address is the socket's and no proxy header
+   * is read (anyone can write them). With N, the address is the N-th entry from the right
+   * (`X-Forwarded-For` when present, else `Forwarded`'s `for=`; a port is stripped, an entry that
+   * is not an address means "unknown", never the proxy's address), and the first
+   * `X-Forwarded-Host` / `X-Forwarded-Proto` values name the origin for the CSRF check.
    * @defaultValue `0`
    */
   trustedProxies?: number;
