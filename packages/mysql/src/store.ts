@@ -56,7 +56,7 @@ export interface PurgeExpiredOptions {
    * holds many row locks at once.
    * @defaultValue `1000`
    */
-  batch?: number;
+  batchSize?: number;
 }
 
 /** The server's duplicate-key error (ER_DUP_ENTRY). */
@@ -203,7 +203,7 @@ function build(db: AnyMySqlDatabase, t: SessionsTable) {
  * const store = new MySQLStore({ db });
  * const sessions = createSessions({ store });
  * // from a scheduled job:
- * await store.purgeExpired({ batch: 1000 });
+ * await store.purgeExpired({ batchSize: 1000 });
  * ```
  * @throws TesseraConfigError from the constructor when `db` is not a drizzle MySQL database or
  * `table` not a drizzle MySQL table.
@@ -343,16 +343,16 @@ export class MySQLStore implements SessionStore {
   }
 
   /**
-   * Deletes every expired row, `batch` rows per statement (oldest expiry first, through the
+   * Deletes every expired row, `batchSize` rows per statement (oldest expiry first, through the
    * `expires_at` index), and resolves to how many went. Expired rows are never returned anyway;
    * this only reclaims space. Run it from a cron job (see the README).
    *
-   * @throws InvalidArgumentError when `batch` is not a positive integer.
+   * @throws InvalidArgumentError when `batchSize` is not a positive integer.
    */
   async purgeExpired(options: PurgeExpiredOptions = {}): Promise<number> {
-    const batch = options.batch ?? 1000;
+    const batch = options.batchSize ?? 1000;
     if (!Number.isSafeInteger(batch) || batch < 1) {
-      throw new InvalidArgumentError("purgeExpired: batch must be a positive integer");
+      throw new InvalidArgumentError("purgeExpired: batchSize must be a positive integer");
     }
     const now = toDatetime(this.#now());
     return this.#call("purgeExpired", async () => {

@@ -180,7 +180,7 @@ describeServer("MySQLStore on MariaDB: the SQL it runs", () => {
 
   it("purges through the expires_at index", async () => {
     statements.length = 0;
-    await store.purgeExpired({ batch: 10 });
+    await store.purgeExpired({ batchSize: 10 });
     const [purge] = statements;
     expect(purge?.sql).toMatch(/^delete from `sessions` where .*`expires_at` <= \? order by/);
     const [plan] = await explain(purge!.sql, [toDatetime(Date.now() + 60 * MINUTE), 10]);
@@ -264,7 +264,7 @@ describeServer("purgeExpired (for cron jobs)", () => {
     await Promise.all([...expired, ...live].map((record) => store.create(record)));
     clock.now += 2000;
     statements.length = 0;
-    expect(await store.purgeExpired({ batch: 10 })).toBe(25);
+    expect(await store.purgeExpired({ batchSize: 10 })).toBe(25);
     // 10 + 10 + 5: the short batch ends the run.
     expect(statements).toHaveLength(3);
     expect(statements[0]).toMatch(
@@ -281,15 +281,15 @@ describeServer("purgeExpired (for cron jobs)", () => {
     await Promise.all(expired.map((record) => store.create(record)));
     clock.now += 2000;
     const [a, b] = await Promise.all([
-      store.purgeExpired({ batch: 5 }),
-      store.purgeExpired({ batch: 5 }),
+      store.purgeExpired({ batchSize: 5 }),
+      store.purgeExpired({ batchSize: 5 }),
     ]);
     expect(a + b).toBe(60);
   });
 
   it("refuses a batch that is not a positive integer", async () => {
-    for (const batch of [0, -1, 1.5, Number.NaN]) {
-      await expect(store.purgeExpired({ batch })).rejects.toBeInstanceOf(InvalidArgumentError);
+    for (const batchSize of [0, -1, 1.5, Number.NaN]) {
+      await expect(store.purgeExpired({ batchSize })).rejects.toBeInstanceOf(InvalidArgumentError);
     }
   });
 });

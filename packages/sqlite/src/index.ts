@@ -1,2 +1,2 @@
 export type { AnySQLiteDatabase, SessionsTable } from "./schema.js";
-export { type DeleteExpiredOptions, SQLiteStore, type SQLiteStoreOptions } from "./store.js";
+export { type PurgeExpiredOptions, SQLiteStore, type SQLiteStoreOptions } from "./store.js";

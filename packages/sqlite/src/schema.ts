@@ -85,7 +85,7 @@ export function checkName(name: unknown): asserts name is string {
 
 /**
  * Defines a sessions table named `name` (default `"sessions"`), with an index on `user_id` (the
- * per-user list and revoke-all) and one on `expires_at` (`deleteExpired`). Re-export the result
+ * per-user list and revoke-all) and one on `expires_at` (`purgeExpired`). Re-export the result
  * from your drizzle schema file so drizzle-kit manages it, and pass it to
  * `new SQLiteStore({ db, table })`.
  *

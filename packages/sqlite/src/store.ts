@@ -42,8 +42,8 @@ export interface SQLiteStoreOptions {
   now?: () => number;
 }
 
-/** Options of `deleteExpired`. */
-export interface DeleteExpiredOptions {
+/** Options of `purgeExpired`. */
+export interface PurgeExpiredOptions {
   /**
    * Rows deleted per statement; each batch is its own short write, so a large backlog never
    * holds SQLite's single write lock for long and other writers go in between.
@@ -128,7 +128,7 @@ function build(db: AnySQLiteDatabase, t: SessionsTable) {
       .where(and(eq(t.userId, ph("userId")), ne(t.id, ph("exceptId"))))
       .returning(ends)
       .prepare(),
-    deleteExpired: db
+    purgeExpired: db
       .delete(t)
       .where(
         inArray(
@@ -153,7 +153,7 @@ function build(db: AnySQLiteDatabase, t: SessionsTable) {
  * - `update` is one `UPDATE ... WHERE id = ? AND version = ?`: an atomic compare-and-swap.
  * - `listByUser` and `deleteByUser` use the `user_id` index: O(sessions of that user).
  * - Rows past `expires_at` (by the store's clock) are never returned nor updated; remove them
- *   with `deleteExpired()` from a scheduled job.
+ *   with `purgeExpired()` from a scheduled job.
  * - Before its first statement the store checks the table once (it exists, has every column,
  *   each with the right type) and rejects with `TesseraConfigError` naming the fix otherwise.
  *
@@ -175,7 +175,7 @@ function build(db: AnySQLiteDatabase, t: SessionsTable) {
  * await migrate(db);
  * const sessions = createSessions({ store: new SQLiteStore({ db }) });
  * // from a scheduled job:
- * await new SQLiteStore({ db }).deleteExpired({ batchSize: 1000 });
+ * await new SQLiteStore({ db }).purgeExpired({ batchSize: 1000 });
  * ```
  * @throws TesseraConfigError from the constructor when `db` is not a drizzle SQLite database or
  * `table` is not a drizzle SQLite table.
@@ -294,16 +294,16 @@ export class SQLiteStore implements SessionStore {
    *
    * @throws `InvalidArgumentError` when `batchSize` is not a positive integer.
    */
-  async deleteExpired(options: DeleteExpiredOptions = {}): Promise<number> {
+  async purgeExpired(options: PurgeExpiredOptions = {}): Promise<number> {
     const batchSize = options.batchSize ?? 1000;
     if (!Number.isInteger(batchSize) || batchSize < 1) {
-      throw new InvalidArgumentError("deleteExpired: batchSize must be a positive integer");
+      throw new InvalidArgumentError("purgeExpired: batchSize must be a positive integer");
     }
     const now = this.#now();
-    return this.#call("deleteExpired", async (q) => {
+    return this.#call("purgeExpired", async (q) => {
       let deleted = 0;
       for (;;) {
-        const rows = await q.deleteExpired.all({ now, batchSize });
+        const rows = await q.purgeExpired.all({ now, batchSize });
         deleted += rows.length;
         if (rows.length < batchSize) return deleted;
       }

@@ -21,6 +21,6 @@ describe("README", () => {
     expect(output).toContain("valid: true role: member");
     expect(output).toContain("revoked: 1");
     expect(output).toContain("after revokeAll: not-found");
-    expect(output).toContain("expired rows deleted: 0");
+    expect(output).toContain("expired rows purged: 0");
   }, 60_000);
 });

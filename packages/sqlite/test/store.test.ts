@@ -176,7 +176,7 @@ describe("SQLiteStore on better-sqlite3: the SQL it runs", () => {
   });
 });
 
-describe("deleteExpired (for scheduled jobs)", () => {
+describe("purgeExpired (for scheduled jobs)", () => {
   const { client, db, statements } = loggedDatabase("purge");
   const table = sessionsTable("purged");
   const clock = { now: Date.now() };
@@ -196,20 +196,20 @@ describe("deleteExpired (for scheduled jobs)", () => {
     for (const record of [...expired, ...live]) await store.create(record);
     clock.now += 2000;
     statements.length = 0;
-    expect(await store.deleteExpired({ batchSize: 10 })).toBe(25);
+    expect(await store.purgeExpired({ batchSize: 10 })).toBe(25);
     // 10 + 10 + 5: each statement deletes at most one batch, through the expires_at index.
     expect(statements.map((s) => s.params.at(-1))).toEqual([10, 10, 10]);
     expect(plan(client, statements[0]!.sql, statements[0]!.params)).toContain(
       "USING INDEX purged_expires_at_idx (expires_at<?)",
     );
-    expect(await store.deleteExpired()).toBe(0);
+    expect(await store.purgeExpired()).toBe(0);
     const ids = client.prepare("select id from purged").all() as { id: string }[];
     expect(ids.map((r) => r.id).sort()).toEqual(live.map((r) => r.id).sort());
   });
 
   it("refuses a batch size that is not a positive integer", async () => {
     for (const batchSize of [0, -1, 1.5, Number.NaN]) {
-      await expect(store.deleteExpired({ batchSize })).rejects.toMatchObject({
+      await expect(store.purgeExpired({ batchSize })).rejects.toMatchObject({
         code: "invalid-argument",
       });
     }
