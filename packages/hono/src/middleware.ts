@@ -6,6 +6,7 @@
 import type { CreatedSession, Session, SessionData, Sessions } from "@tessera/core";
 import { TesseraConfigError } from "@tessera/core";
 import {
+  answerResponse,
   createGate,
   type GateOptions,
   type HeaderRecord,
@@ -63,10 +64,8 @@ export interface TesseraOptions extends GateOptions {
 
 export type { LogoutEverywhereOptions };
 
-/** The gate's answer as a `Response`, exactly as given. */
-export function toResponse(answer: HttpAnswer | ServedAnswer): Response {
-  return new Response(answer.body, { status: answer.status, headers: answer.headers });
-}
+/** The gate's answer as a `Response`, exactly as given (core's `answerResponse`). */
+export const toResponse: (answer: HttpAnswer | ServedAnswer) => Response = answerResponse;
 
 /** Writes the gate's cookies (appended) and headers (replacing) through `write`. */
 function writeEffects(

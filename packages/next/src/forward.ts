@@ -41,14 +41,8 @@ export function forwardKey(secret?: string): Promise<CryptoKey> {
 export type ForwardedState = CheckedSession & { issued: boolean };
 
 /** The signed payload: session, reason, token (never leaves the server), source, issued, at. */
-type Payload = [
-  SessionJson | null,
-  InvalidReason | null,
-  string | null,
-  TokenSourceKind | null,
-  boolean,
-  number,
-];
+type Payload = [SessionJson | null, InvalidReason | null, ...Token, boolean, number];
+type Token = [string | null, TokenSourceKind | null];
 
 /** Signs the proxy's verdict. @throws InvalidArgumentError for a session too large (16 KB). */
 export async function signForwardedSession(

@@ -1,8 +1,9 @@
 /** The proxy (`proxy.ts`; Next.js 15: `middleware.ts`): validates, writes cookies, then renders. */
 import type { Session, Sessions } from "@tessera/core";
+import { answerResponse as toResponse } from "@tessera/core/http";
 import { type NextRequest, NextResponse } from "next/server.js";
 import { FORWARDED_SESSION_HEADER, signForwardedSession } from "./forward.js";
-import { applyEffects, nextGate, type TesseraNextOptions, toResponse } from "./request.js";
+import { applyEffects, nextGate, type TesseraNextOptions } from "./request.js";
 import type { RouteSession } from "./route.js";
 
 /** What `handle` receives besides the request. */

@@ -1,13 +1,7 @@
 /** Next.js requests as the gate's facts, its answers and effects onto Next.js responses. */
 import { type Sessions, TesseraConfigError } from "@tessera/core";
-import type {
-  CookieValue,
-  GateOptions,
-  RequestFacts,
-  ResponseEffects,
-  ServedAnswer,
-} from "@tessera/core/http";
-import { createGate, presentedSessionIds, serializeCookie } from "@tessera/core/http";
+import type { CookieValue, GateOptions, RequestFacts, ResponseEffects } from "@tessera/core/http";
+import { createGate, presentedSessionIds, writeEffects } from "@tessera/core/http";
 import {
   FORWARDED_SESSION_HEADER,
   type ForwardedVerdict,
@@ -41,10 +35,7 @@ export function nextGate(sessions: Sessions, options: TesseraNextOptions = {}) {
   return {
     gate,
     key,
-    /**
-     * The gate's facts. Next.js shows no socket address nor TLS flag (`request.url` takes its
-     * scheme from a client's `X-Forwarded-Proto`): the gate reads proxy headers only if trusted.
-     */
+    /** The facts: no socket address nor TLS flag (`request.url` follows X-Forwarded-Proto). */
     facts(method: string, headers: HeaderReader, path?: string): RequestFacts {
       const deviceId = getDeviceId?.(headers);
       return { method, path, header: (name) => headers.get(name), deviceId };
@@ -71,34 +62,21 @@ export function nextCookie({ name, value, attributes }: CookieValue) {
   return { name, value, ...attributes, ...expires };
 }
 
-/** The gate's answer as a `Response`, exactly as given. */
-export function toResponse(answer: ServedAnswer): Response {
-  return new Response(answer.body, { status: answer.status, headers: answer.headers });
-}
-
 type Jar = { set(cookie: ReturnType<typeof nextCookie>): unknown };
 
 /**
  * Writes the gate's effects: through a `NextResponse`'s cookie API (the render of the request
- * reads them too), else as `Set-Cookie`; immutable headers (`Response.redirect()`) are copied.
+ * reads them too), else onto a copy of a plain `Response` (its headers may be immutable).
  */
 export function applyEffects(response: Response, effects: ResponseEffects | null): Response {
   if (!effects) return response;
-  const write = (target: Response & { cookies?: Jar }) => {
-    for (const cookie of effects.cookies) {
-      if (typeof target.cookies?.set === "function") target.cookies.set(nextCookie(cookie));
-      else target.headers.append("set-cookie", serializeCookie(cookie));
-    }
-    for (const name in effects.headers) target.headers.set(name, effects.headers[name]!);
-    return target;
-  };
-  try {
-    return write(response);
-  } catch (error) {
-    if (!(error instanceof TypeError)) throw error;
-    const { status, statusText, headers } = response;
-    return write(
-      new Response(response.body, { status, statusText, headers: new Headers(headers) }),
-    );
+  const jar = (response as Response & { cookies?: Jar }).cookies;
+  if (typeof jar?.set !== "function") {
+    const copy = new Response(response.body, response);
+    writeEffects(copy.headers, effects);
+    return copy;
   }
+  for (const cookie of effects.cookies) jar.set(nextCookie(cookie));
+  for (const name in effects.headers) response.headers.set(name, effects.headers[name]!);
+  return response;
 }

@@ -1,7 +1,7 @@
 /** Route handlers, on the Node.js and Edge runtimes: the session state, the gate's answers. */
 import { type Sessions, TesseraConfigError } from "@tessera/core";
-import type { RequestSession } from "@tessera/core/http";
-import { applyEffects, nextGate, type TesseraNextOptions, toResponse } from "./request.js";
+import { type RequestSession, answerResponse as toResponse } from "@tessera/core/http";
+import { applyEffects, nextGate, type TesseraNextOptions } from "./request.js";
 
 /** The session state a wrapped route handler receives, with `login`, `logout`, .... */
 export type RouteSession = Omit<RequestSession, "refusal" | "effects" | "onSessionChange">;
