@@ -260,12 +260,12 @@ export function clientAddress(
     }
   }
   if (!socketAddress) return undefined;
-  return (
-    parseAddress(socketAddress) ??
-    (socketAddress.startsWith("::ffff:") && socketAddress.includes(".")
-      ? socketAddress.slice(7)
-      : socketAddress)
-  );
+  // The runtime writes the socket's address itself, already in one form per client: only an
+  // IPv4 client on a dual-stack socket (`::ffff:203.0.113.9`) needs unmapping. Not parsed on
+  // every request (the hot path): parsing is for what proxies write.
+  return socketAddress.startsWith("::ffff:") && socketAddress.includes(".")
+    ? socketAddress.slice(7)
+    : socketAddress;
 }
 
 /** The first value of a comma-separated proxy header (`X-Forwarded-Host`, `-Proto`). */
