@@ -43,6 +43,8 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: "Choosing a store", link: "/stores/" },
       { text: "Redis", link: "/stores/redis" },
       { text: "PostgreSQL", link: "/stores/postgres" },
+      { text: "MySQL and MariaDB", link: "/stores/mysql" },
+      { text: "SQLite", link: "/stores/sqlite" },
       { text: "DynamoDB", link: "/stores/dynamodb" },
       { text: "Cloudflare Durable Objects", link: "/stores/cloudflare" },
     ],
@@ -75,6 +77,8 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: "Redis and Redis Cluster", link: "/production/redis" },
       { text: "DynamoDB", link: "/production/dynamodb" },
       { text: "PostgreSQL", link: "/production/postgres" },
+      { text: "MySQL and MariaDB", link: "/production/mysql" },
+      { text: "SQLite", link: "/production/sqlite" },
     ],
   },
   {

@@ -1,19 +1,27 @@
 /**
  * The migration guides' before, bridge and after apps, run as the pages show them, in turn, on one
  * database: a browser logs in on the old stack, the bridge moves it to Tessera on its first
- * request without a new login, and the new stack keeps it.
+ * request without a new login, and the new stack keeps it. Lucia's guide does so on PostgreSQL,
+ * on SQLite (libSQL, a file in a temporary folder) and on MySQL (the machine's MariaDB, in a
+ * database of the test's own).
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createClient } from "@libsql/client";
 import { Client, connectRedis, dropPrefix, uniquePrefix } from "@tessera/testing";
 import { afterAll, describe, expect, it, onTestFinished } from "vitest";
 import { startServer } from "../../packed/test/processes.js";
 import { codeBlock, exampleDir } from "./pages.js";
-import { connectPostgres, ownSchema } from "./servers.js";
+import { connectMySQL, connectPostgres, ownDatabase, ownSchema } from "./servers.js";
 
 const redis = await connectRedis();
 const postgres = await connectPostgres();
+const mysql = await connectMySQL();
 afterAll(async () => {
   await redis?.quit();
   await postgres?.end();
+  await mysql?.end();
 });
 
 /** Starts one of the page's apps; stopped when the test finishes. */
@@ -66,6 +74,73 @@ describe("migrate/lucia-v3.md", () => {
     expect((await browser.post("/logout")).body).toEqual({ ok: true });
     expect((await browser.get("/me")).status).toBe(401);
   });
+});
+
+/**
+ * Runs `before-<dialect>.mjs`, `bridge-<dialect>.mjs` and `after-<dialect>.mjs` from Lucia's guide
+ * in turn on one database; `luciaSessions` counts the rows left in Lucia's `session` table.
+ */
+async function luciaDrizzleCutOver(
+  dialect: "sqlite" | "mysql",
+  env: Record<string, string>,
+  luciaSessions: () => Promise<number>,
+) {
+  const page = "migrate/lucia-v3.md";
+  const before = await start(page, `before-${dialect}.mjs`, env);
+  let browser = new Client(before.url);
+  expect((await browser.post("/login", { json: { user: "alice" } })).body).toEqual({
+    user: "alice",
+  });
+  expect(browser.jar.has("auth_session")).toBe(true);
+  expect((await browser.get("/me")).body).toEqual({ user: "alice" });
+  expect(await luciaSessions()).toBe(1);
+  before.stop();
+
+  const bridge = await start(page, `bridge-${dialect}.mjs`, env);
+  browser = moveTo(browser, bridge.url);
+  expect((await browser.get("/me")).body).toEqual({ user: "alice" });
+  expect(browser.jar.has("auth_session")).toBe(false); // Lucia's cookie cleared
+  expect(browser.jar.has("session")).toBe(true); // Tessera's cookie (http: not __Host-)
+  expect(await luciaSessions()).toBe(0); // the Lucia session ended with the exchange
+  // A made-up Lucia cookie is ignored, never exchanged.
+  const forger = new Client(bridge.url);
+  forger.jar.set("auth_session", "a".repeat(40));
+  expect((await forger.get("/me")).status).toBe(401);
+  bridge.stop();
+
+  const after = await start(page, `after-${dialect}.mjs`, env);
+  browser = moveTo(browser, after.url);
+  expect((await browser.get("/me")).body).toEqual({ user: "alice" });
+  expect((await browser.post("/logout")).body).toEqual({ ok: true });
+  expect((await browser.get("/me")).status).toBe(401);
+}
+
+describe("migrate/lucia-v3.md, drizzle adapter on SQLite", () => {
+  it("moves a logged-in Lucia user to Tessera without a new login, on libSQL", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "tessera-docs-lucia-"));
+    onTestFinished(() => rmSync(folder, { recursive: true, force: true }));
+    const url = `file:${join(folder, "app.db")}`;
+    const client = createClient({ url });
+    onTestFinished(() => client.close());
+    await luciaDrizzleCutOver("sqlite", { DATABASE_URL: url }, async () => {
+      const { rows } = await client.execute("SELECT count(*) AS n FROM session");
+      return Number(rows[0]!.n);
+    });
+  });
+});
+
+describe("migrate/lucia-v3.md, drizzle adapter on MySQL", () => {
+  it.runIf(mysql)(
+    "moves a logged-in Lucia user to Tessera without a new login, on MariaDB",
+    async () => {
+      const url = await ownDatabase(mysql!, "lucia");
+      const database = new URL(url).pathname.slice(1);
+      await luciaDrizzleCutOver("mysql", { DATABASE_URL: url }, async () => {
+        const [rows] = await mysql!.query(`SELECT count(*) AS n FROM \`${database}\`.session`);
+        return Number((rows as { n: number }[])[0]!.n);
+      });
+    },
+  );
 });
 
 describe("migrate/express-session.md", () => {
