@@ -14,6 +14,14 @@ export {
   uniqueUser,
 } from "@tessera/store-test/doubles";
 export {
+  type BuiltApp,
+  buildApp,
+  freePort,
+  hostedDbscApp,
+  hostedReferenceApp,
+  startBuiltApp,
+} from "./built-app.js";
+export {
   DBSC_CHALLENGE_TTL,
   DBSC_COOKIE_TTL,
   DBSC_PATHS,
