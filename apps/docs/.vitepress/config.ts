@@ -34,6 +34,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: "Hono", link: "/guide/hono" },
       { text: "Fastify", link: "/guide/fastify" },
       { text: "Next.js", link: "/guide/nextjs" },
+      { text: "SvelteKit", link: "/guide/sveltekit" },
       { text: "Bun, Deno and Workers", link: "/guide/runtimes" },
     ],
   },

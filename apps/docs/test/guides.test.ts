@@ -101,3 +101,15 @@ describe("guide/nextjs.md", () => {
     }
   });
 });
+
+describe("guide/sveltekit.md", () => {
+  it("shows the files of @tessera/sveltekit's quick start, which its readme test builds and runs", () => {
+    const readme = readFileSync(`${docsDir}../../packages/sveltekit/README.md`, "utf8");
+    const quickStart = readme.slice(readme.indexOf("## Quick start"), readme.indexOf("## API"));
+    const files = [...quickStart.matchAll(/```js\n(\/\/ (\S+)\n[\s\S]*?)```/g)];
+    expect(files.map((m) => m[2])).toContain("src/hooks.server.js");
+    for (const [, code, path] of files) {
+      expect(codeBlock("guide/sveltekit.md", path!), path).toBe(code);
+    }
+  });
+});

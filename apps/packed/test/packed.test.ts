@@ -100,6 +100,7 @@ describe("the tarballs", () => {
       "@tessera/next/server": "next",
       "@tessera/otel": "@opentelemetry/api",
       "@tessera/store-test": "vitest",
+      "@tessera/sveltekit": "@sveltejs/kit",
     };
     const specifiers = published()
       .flatMap(({ name, manifest }) =>

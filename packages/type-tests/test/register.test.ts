@@ -1,17 +1,21 @@
 /**
  * Typed session data, declared once through core's `Register`, reaches the session of every
  * integration: `req.session.data` (Express), `c.var.session.data` (Hono), `request.session.data`
- * (Fastify), and the session of Next.js route handlers and server helpers. This works because
+ * (Fastify), `event.locals.session.data` (SvelteKit), and the session of Next.js route handlers and server helpers. This works because
  * every package takes `@tessera/core` as a peer dependency: one copy, one `Register`.
  */
+
+import type { RequestEvent } from "@sveltejs/kit";
 import type { Session } from "@tessera/core";
 import type { TesseraRequest } from "@tessera/express";
 import type { TesseraContext, TesseraVariables } from "@tessera/hono";
 import type { RouteSession, SessionRouteHandler } from "@tessera/next";
 import type { TesseraServer } from "@tessera/next/server";
+import type { TesseraLocals } from "@tessera/sveltekit";
 import type { FastifyRequest } from "fastify";
 import "@tessera/fastify";
 import "@tessera/express";
+import "@tessera/sveltekit";
 import type { Request } from "express";
 import { describe, expectTypeOf, it } from "vitest";
 
@@ -51,6 +55,12 @@ describe("Register-typed session data", () => {
     expectTypeOf<Parameters<Handler>[1]>().toEqualTypeOf<RouteSession>();
     type Found = Awaited<ReturnType<TesseraServer["getSession"]>>;
     expectTypeOf<NonNullable<Found>["data"]>().toEqualTypeOf<AppData>();
+  });
+
+  it("reaches event.locals.session.data in SvelteKit", () => {
+    expectTypeOf<NonNullable<App.Locals["session"]>["data"]>().toEqualTypeOf<AppData>();
+    expectTypeOf<NonNullable<RequestEvent["locals"]["session"]>["data"]>().toEqualTypeOf<AppData>();
+    expectTypeOf<RequestEvent["locals"]["tessera"]>().toEqualTypeOf<TesseraLocals>();
   });
 
   it("refuses data of the wrong shape at login", () => {
