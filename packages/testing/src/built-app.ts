@@ -4,7 +4,9 @@
  * levers of app-host.ts over HTTP. For vitest's globalSetup: build and start once per run.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { dirname, join } from "node:path";
 import type { SessionEvent } from "@tessera/core";
 import type { HostedConfig } from "./app-host.js";
 import type { DbscApp, StartDbscApp } from "./dbsc.js";
@@ -177,4 +179,58 @@ export function hostedDbscApp(url: string): StartDbscApp {
       },
     };
   };
+}
+
+/**
+ * Writes a package README's quick start as an app under `<packageDir>/.tmp/readme-app`: each
+ * code block of the `## Quick start` section whose first line is `// <path>` becomes that file
+ * (they must be exactly `files`, in order), each block in a language of `byLanguage` becomes the
+ * file it names, then `extra` (what the framework's starter adds: a page shell, a config). The
+ * package itself, built, is installed as `node_modules/<name>`. Resolves the app's directory.
+ */
+export function writeQuickStartApp(
+  packageDir: string,
+  options: {
+    files: string[];
+    byLanguage?: Record<string, string>;
+    extra?: Record<string, string>;
+  },
+): string {
+  const manifest = JSON.parse(readFileSync(join(packageDir, "package.json"), "utf8")) as {
+    name: string;
+  };
+  if (!existsSync(join(packageDir, "dist/index.js"))) {
+    throw new Error(`build ${manifest.name} first: its README app imports the built package`);
+  }
+  const readme = readFileSync(join(packageDir, "README.md"), "utf8");
+  const section = readme.slice(
+    readme.indexOf("## Quick start"),
+    readme.indexOf("\n## ", readme.indexOf("## Quick start") + 1),
+  );
+  const files = new Map<string, string>();
+  const named: string[] = [];
+  for (const [, language, code] of section.matchAll(/```(\w+)\n([\s\S]*?)```/g)) {
+    const path = /^\/\/ (\S+)\n/.exec(code!)?.[1];
+    if (path) {
+      files.set(path, code!);
+      named.push(path);
+    } else if (options.byLanguage?.[language!]) files.set(options.byLanguage[language!]!, code!);
+  }
+  if (JSON.stringify(named) !== JSON.stringify(options.files)) {
+    throw new Error(`the quick start of ${manifest.name} has files ${named.join(", ")}`);
+  }
+  for (const [path, code] of Object.entries(options.extra ?? {})) files.set(path, code);
+  if (!files.has("package.json"))
+    files.set("package.json", '{ "private": true, "type": "module" }\n');
+
+  const appDir = join(packageDir, ".tmp/readme-app");
+  rmSync(appDir, { recursive: true, force: true });
+  for (const [path, code] of files) {
+    mkdirSync(dirname(join(appDir, path)), { recursive: true });
+    writeFileSync(join(appDir, path), code);
+  }
+  const installed = join(appDir, "node_modules", manifest.name);
+  mkdirSync(dirname(installed), { recursive: true });
+  symlinkSync(packageDir, installed, "dir");
+  return appDir;
 }

@@ -20,6 +20,7 @@ export {
   hostedDbscApp,
   hostedReferenceApp,
   startBuiltApp,
+  writeQuickStartApp,
 } from "./built-app.js";
 export {
   DBSC_CHALLENGE_TTL,
