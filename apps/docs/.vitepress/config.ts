@@ -35,6 +35,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: "Fastify", link: "/guide/fastify" },
       { text: "Next.js", link: "/guide/nextjs" },
       { text: "SvelteKit", link: "/guide/sveltekit" },
+      { text: "Astro", link: "/guide/astro" },
       { text: "Bun, Deno and Workers", link: "/guide/runtimes" },
     ],
   },

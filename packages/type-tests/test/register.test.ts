@@ -1,11 +1,13 @@
 /**
  * Typed session data, declared once through core's `Register`, reaches the session of every
  * integration: `req.session.data` (Express), `c.var.session.data` (Hono), `request.session.data`
- * (Fastify), `event.locals.session.data` (SvelteKit), and the session of Next.js route handlers and server helpers. This works because
+ * (Fastify), `event.locals.session.data` (SvelteKit),
+ * `context.locals.session.data` (Astro), and the session of Next.js route handlers and server helpers. This works because
  * every package takes `@tessera/core` as a peer dependency: one copy, one `Register`.
  */
 
 import type { RequestEvent } from "@sveltejs/kit";
+import type { TesseraLocals as AstroLocals } from "@tessera/astro";
 import type { Session } from "@tessera/core";
 import type { TesseraRequest } from "@tessera/express";
 import type { TesseraContext, TesseraVariables } from "@tessera/hono";
@@ -16,6 +18,8 @@ import type { FastifyRequest } from "fastify";
 import "@tessera/fastify";
 import "@tessera/express";
 import "@tessera/sveltekit";
+import "@tessera/astro";
+import type { APIContext } from "astro";
 import type { Request } from "express";
 import { describe, expectTypeOf, it } from "vitest";
 
@@ -61,6 +65,11 @@ describe("Register-typed session data", () => {
     expectTypeOf<NonNullable<App.Locals["session"]>["data"]>().toEqualTypeOf<AppData>();
     expectTypeOf<NonNullable<RequestEvent["locals"]["session"]>["data"]>().toEqualTypeOf<AppData>();
     expectTypeOf<RequestEvent["locals"]["tessera"]>().toEqualTypeOf<TesseraLocals>();
+  });
+
+  it("reaches context.locals.session.data in Astro", () => {
+    expectTypeOf<NonNullable<APIContext["locals"]["session"]>["data"]>().toEqualTypeOf<AppData>();
+    expectTypeOf<APIContext["locals"]["tessera"]>().toEqualTypeOf<AstroLocals>();
   });
 
   it("refuses data of the wrong shape at login", () => {
