@@ -36,6 +36,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: "Next.js", link: "/guide/nextjs" },
       { text: "SvelteKit", link: "/guide/sveltekit" },
       { text: "Astro", link: "/guide/astro" },
+      { text: "React Router", link: "/guide/react-router" },
       { text: "Bun, Deno and Workers", link: "/guide/runtimes" },
     ],
   },

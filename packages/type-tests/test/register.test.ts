@@ -2,7 +2,7 @@
  * Typed session data, declared once through core's `Register`, reaches the session of every
  * integration: `req.session.data` (Express), `c.var.session.data` (Hono), `request.session.data`
  * (Fastify), `event.locals.session.data` (SvelteKit),
- * `context.locals.session.data` (Astro), and the session of Next.js route handlers and server helpers. This works because
+ * `context.locals.session.data` (Astro), the React Router context's session, and the session of Next.js route handlers and server helpers. This works because
  * every package takes `@tessera/core` as a peer dependency: one copy, one `Register`.
  */
 
@@ -13,6 +13,7 @@ import type { TesseraRequest } from "@tessera/express";
 import type { TesseraContext, TesseraVariables } from "@tessera/hono";
 import type { RouteSession, SessionRouteHandler } from "@tessera/next";
 import type { TesseraServer } from "@tessera/next/server";
+import { type getSession, type getTessera, tesseraContext } from "@tessera/react-router";
 import type { TesseraLocals } from "@tessera/sveltekit";
 import type { FastifyRequest } from "fastify";
 import "@tessera/fastify";
@@ -70,6 +71,14 @@ describe("Register-typed session data", () => {
   it("reaches context.locals.session.data in Astro", () => {
     expectTypeOf<NonNullable<APIContext["locals"]["session"]>["data"]>().toEqualTypeOf<AppData>();
     expectTypeOf<APIContext["locals"]["tessera"]>().toEqualTypeOf<AstroLocals>();
+  });
+
+  it("reaches the React Router context's session data", () => {
+    type Args = Parameters<typeof getSession>[0];
+    expectTypeOf<NonNullable<ReturnType<typeof getSession>>["data"]>().toEqualTypeOf<AppData>();
+    expectTypeOf<ReturnType<typeof getTessera>["session"]>().toEqualTypeOf<Session | null>();
+    const read = (args: Args) => args.context.get(tesseraContext)?.session?.data;
+    expectTypeOf(read).returns.toEqualTypeOf<AppData | undefined>();
   });
 
   it("refuses data of the wrong shape at login", () => {
