@@ -6,14 +6,13 @@
 import type { Session, Sessions } from "@tessera/core";
 import { TesseraConfigError } from "@tessera/core";
 import {
+  answerResponse,
   createGate,
   type GateOptions,
   type HttpAnswer,
   type LogoutEverywhereOptions,
   type RequestSession,
-  type ResponseEffects,
-  type ServedAnswer,
-  serializeCookie,
+  withEffects,
 } from "@tessera/core/http";
 import type { APIContext, MiddlewareHandler } from "astro";
 
@@ -63,28 +62,6 @@ export interface TesseraOptions extends GateOptions {
 
 export type { LogoutEverywhereOptions };
 
-/** The gate's answer as a `Response`, exactly as given. */
-function toResponse(answer: HttpAnswer | ServedAnswer): Response {
-  return new Response(answer.body, { status: answer.status, headers: answer.headers });
-}
-
-/** Writes the gate's cookies (appended) and headers (replacing) onto `response`. */
-function withEffects(response: Response, effects: ResponseEffects | null): Response {
-  if (!effects) return response;
-  const write = (target: Response) => {
-    for (const cookie of effects.cookies)
-      target.headers.append("set-cookie", serializeCookie(cookie));
-    for (const name in effects.headers) target.headers.set(name, effects.headers[name]!);
-    return target;
-  };
-  try {
-    return write(response);
-  } catch {
-    // A response with immutable headers (a `fetch` result, `Response.redirect`): copy it.
-    return write(new Response(response.body, response));
-  }
-}
-
 /**
  * The connection's own address and scheme. `@astrojs/node` puts the first `X-Forwarded-For`
  * value in `clientAddress` and may build the URL from `X-Forwarded-Proto`: when the request
@@ -116,7 +93,7 @@ export function tessera(sessions: Sessions, options: TesseraOptions = {}): Middl
   const { getRemoteAddress, getDeviceId, onRefused, ...gateOptions } = options;
   const gate = createGate(sessions, gateOptions);
   const refuse = (answer: HttpAnswer, context: TesseraContext) =>
-    onRefused ? onRefused(answer, context) : toResponse(answer);
+    onRefused ? onRefused(answer, context) : answerResponse(answer);
 
   return async function tesseraMiddleware(context, next) {
     const request = context.request;
@@ -131,7 +108,7 @@ export function tessera(sessions: Sessions, options: TesseraOptions = {}): Middl
     });
     if (state.refusal) return refuse(state.refusal, context);
     // A DBSC route, answered by the gate itself.
-    if (state.served) return withEffects(toResponse(state.served), state.effects());
+    if (state.served) return withEffects(answerResponse(state.served), state.effects());
 
     const locals = context.locals;
     locals.session = state.session;
@@ -158,7 +135,7 @@ function guard(context: TesseraContext, level: "session" | "fresh", name: string
     throw new TesseraConfigError(`${name}() needs the tessera() middleware in src/middleware.ts`);
   }
   const refusal = state.require(level);
-  return refusal ? toResponse(refusal) : null;
+  return refusal ? answerResponse(refusal) : null;
 }
 
 /**

@@ -7,14 +7,13 @@
 import type { Session, Sessions } from "@tessera/core";
 import { TesseraConfigError } from "@tessera/core";
 import {
+  answerResponse,
   createGate,
   type GateOptions,
   type HttpAnswer,
   type LogoutEverywhereOptions,
   type RequestSession,
-  type ResponseEffects,
-  type ServedAnswer,
-  serializeCookie,
+  withEffects,
 } from "@tessera/core/http";
 import { createContext, type MiddlewareFunction, type RouterContextProvider } from "react-router";
 
@@ -61,28 +60,6 @@ export interface TesseraOptions extends GateOptions {
 
 export type { LogoutEverywhereOptions };
 
-/** The gate's answer as a `Response`, exactly as given. */
-function toResponse(answer: HttpAnswer | ServedAnswer): Response {
-  return new Response(answer.body, { status: answer.status, headers: answer.headers });
-}
-
-/** Writes the gate's cookies (appended) and headers (replacing) onto `response`. */
-function withEffects(response: Response, effects: ResponseEffects | null): Response {
-  if (!effects) return response;
-  const write = (target: Response) => {
-    for (const cookie of effects.cookies)
-      target.headers.append("set-cookie", serializeCookie(cookie));
-    for (const name in effects.headers) target.headers.set(name, effects.headers[name]!);
-    return target;
-  };
-  try {
-    return write(response);
-  } catch {
-    // A response with immutable headers (a `fetch` result, `Response.redirect`): copy it.
-    return write(new Response(response.body, response));
-  }
-}
-
 /**
  * The Tessera middleware, for the root route: `export const middleware = [tessera(sessions)]`
  * in `app/root.tsx` (with `future.v8_middleware`). Refuses unsafe cross-site requests (403),
@@ -104,7 +81,7 @@ export function tessera(
   const { getRemoteAddress, getDeviceId, onRefused, ...gateOptions } = options;
   const gate = createGate(sessions, gateOptions);
   const refuse = (answer: HttpAnswer, args: MiddlewareArgs) =>
-    onRefused ? onRefused(answer, args) : toResponse(answer);
+    onRefused ? onRefused(answer, args) : answerResponse(answer);
 
   return async function tesseraMiddleware(args, next) {
     const { request, context } = args;
@@ -121,7 +98,7 @@ export function tessera(
     });
     if (state.refusal) return refuse(state.refusal, args);
     // A DBSC route, answered by the gate itself.
-    if (state.served) return withEffects(toResponse(state.served), state.effects());
+    if (state.served) return withEffects(answerResponse(state.served), state.effects());
 
     context.set(tesseraContext, state);
     let response = await next();
@@ -182,7 +159,7 @@ export function getSession(args: ContextArgs): Session | null {
 export function requireSession(args: ContextArgs): Session {
   const state = getTessera(args);
   const refusal = state.require("session");
-  if (refusal) throw toResponse(refusal);
+  if (refusal) throw answerResponse(refusal);
   return state.session!;
 }
 
@@ -202,6 +179,6 @@ export function requireSession(args: ContextArgs): Session {
 export function requireFresh(args: ContextArgs): Session {
   const state = getTessera(args);
   const refusal = state.require("fresh");
-  if (refusal) throw toResponse(refusal);
+  if (refusal) throw answerResponse(refusal);
   return state.session!;
 }

@@ -7,14 +7,13 @@ import { error, type Handle, type HandleServerError, type RequestEvent } from "@
 import type { Session, Sessions } from "@tessera/core";
 import { TesseraConfigError } from "@tessera/core";
 import {
+  answerResponse,
   createGate,
   type GateOptions,
   type HttpAnswer,
   type LogoutEverywhereOptions,
   type RequestSession,
-  type ResponseEffects,
-  type ServedAnswer,
-  serializeCookie,
+  withEffects,
 } from "@tessera/core/http";
 
 /** `event.locals.tessera`: the gate's request state; its helpers keep `locals.session` in step. */
@@ -61,28 +60,6 @@ const REFUSED = Symbol.for("tessera.sveltekit.refused");
 const FAILED = Symbol.for("tessera.sveltekit.failed");
 type Marked = App.Locals & { [REFUSED]?: HttpAnswer; [FAILED]?: HttpAnswer };
 
-/** The gate's answer as a `Response`, exactly as given. */
-function toResponse(answer: HttpAnswer | ServedAnswer): Response {
-  return new Response(answer.body, { status: answer.status, headers: answer.headers });
-}
-
-/** Writes the gate's cookies (appended) and headers (replacing) onto `response`. */
-function withEffects(response: Response, effects: ResponseEffects | null): Response {
-  if (!effects) return response;
-  const write = (target: Response) => {
-    for (const cookie of effects.cookies)
-      target.headers.append("set-cookie", serializeCookie(cookie));
-    for (const name in effects.headers) target.headers.set(name, effects.headers[name]!);
-    return target;
-  };
-  try {
-    return write(response);
-  } catch {
-    // A response with immutable headers (a `fetch` result, `Response.redirect`): copy it.
-    return write(new Response(response.body, response));
-  }
-}
-
 /** The Node.js socket behind the event (adapter-node's `platform.req`), if any. */
 function socketOf(event: RequestEvent) {
   type Platform = { req?: { socket?: { remoteAddress?: string; encrypted?: boolean } } };
@@ -116,7 +93,7 @@ export function tessera(sessions: Sessions, options: TesseraOptions = {}): Handl
   const { getRemoteAddress, getDeviceId, onRefused, ...gateOptions } = options;
   const gate = createGate(sessions, gateOptions);
   const refuse = (answer: HttpAnswer, event: RequestEvent) =>
-    onRefused ? onRefused(answer, event) : toResponse(answer);
+    onRefused ? onRefused(answer, event) : answerResponse(answer);
 
   return async function tesseraHandle({ event, resolve }) {
     const socket = socketOf(event);
@@ -136,7 +113,7 @@ export function tessera(sessions: Sessions, options: TesseraOptions = {}): Handl
     });
     if (state.refusal) return refuse(state.refusal, event);
     // A DBSC route, answered by the gate itself.
-    if (state.served) return withEffects(toResponse(state.served), state.effects());
+    if (state.served) return withEffects(answerResponse(state.served), state.effects());
 
     const locals = event.locals as Marked;
     locals.session = state.session;
@@ -148,7 +125,8 @@ export function tessera(sessions: Sessions, options: TesseraOptions = {}): Handl
     const failed = locals[FAILED];
     const refused = locals[REFUSED];
     if (failed) response = await refuse(failed, event);
-    else if (refused && isEndpointError(response, refused, event)) response = toResponse(refused);
+    else if (refused && isEndpointError(response, refused, event))
+      response = answerResponse(refused);
     return withEffects(response, state.effects());
   };
 }
