@@ -101,3 +101,17 @@ describe("guide/nextjs.md", () => {
     }
   });
 });
+
+describe.each(["sveltekit", "astro", "react-router"])("guide/%s.md", (framework) => {
+  it("shows the files of the package's quick start, which its readme test builds and runs", () => {
+    const readme = readFileSync(`${docsDir}../../packages/${framework}/README.md`, "utf8");
+    const quickStart = readme.slice(readme.indexOf("## Quick start"), readme.indexOf("## API"));
+    const files = [...quickStart.matchAll(/```(?:js|ts|tsx)\n(\/\/ (\S+)\n[\s\S]*?)```/g)];
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    for (const [, code, path] of files) {
+      expect(codeBlock(`guide/${framework}.md`, path!), path).toBe(code);
+    }
+    const page = /```astro\n([\s\S]*?)```/.exec(quickStart)?.[1];
+    if (page) expect(codeBlock("guide/astro.md", "src/pages/account.astro")).toBe(page);
+  });
+});

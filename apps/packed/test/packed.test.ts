@@ -99,7 +99,9 @@ describe("the tarballs", () => {
       "@tessera/next": "next",
       "@tessera/next/server": "next",
       "@tessera/otel": "@opentelemetry/api",
+      "@tessera/react-router": "react-router",
       "@tessera/store-test": "vitest",
+      "@tessera/sveltekit": "@sveltejs/kit",
     };
     const specifiers = published()
       .flatMap(({ name, manifest }) =>

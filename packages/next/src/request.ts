@@ -1,7 +1,7 @@
 /** Next.js requests as the gate's facts, its answers and effects onto Next.js responses. */
 import { type Sessions, TesseraConfigError } from "@tessera/core";
 import type { CookieValue, GateOptions, RequestFacts, ResponseEffects } from "@tessera/core/http";
-import { createGate, presentedSessionIds, writeEffects } from "@tessera/core/http";
+import { createGate, presentedSessionIds, withEffects } from "@tessera/core/http";
 import {
   FORWARDED_SESSION_HEADER,
   type ForwardedVerdict,
@@ -66,16 +66,11 @@ type Jar = { set(cookie: ReturnType<typeof nextCookie>): unknown };
 
 /**
  * Writes the gate's effects: through a `NextResponse`'s cookie API (the render of the request
- * reads them too), else onto a copy of a plain `Response` (its headers may be immutable).
+ * reads them too), else as `Set-Cookie` headers (core's `withEffects`).
  */
 export function applyEffects(response: Response, effects: ResponseEffects | null): Response {
-  if (!effects) return response;
   const jar = (response as Response & { cookies?: Jar }).cookies;
-  if (typeof jar?.set !== "function") {
-    const copy = new Response(response.body, response);
-    writeEffects(copy.headers, effects);
-    return copy;
-  }
+  if (!effects || typeof jar?.set !== "function") return withEffects(response, effects);
   for (const cookie of effects.cookies) jar.set(nextCookie(cookie));
   for (const name in effects.headers) response.headers.set(name, effects.headers[name]!);
   return response;

@@ -6,13 +6,11 @@
 import { createSessions, MemoryStore, type SessionEvent, type Sessions } from "@tessera/core";
 import { uniqueUser } from "@tessera/store-test/doubles";
 import { expect } from "vitest";
+import { DBSC_CHALLENGE_TTL, DBSC_COOKIE_TTL } from "./app-host.js";
 import { DbscBrowser, makeSessionKey, signProof } from "./dbsc-client.js";
 import { Client } from "./http.js";
 
-/** Seconds a bound cookie lives in the DBSC reference app. */
-export const DBSC_COOKIE_TTL = 600;
-/** Seconds a challenge may be answered in the DBSC reference app. */
-export const DBSC_CHALLENGE_TTL = 120;
+export { DBSC_CHALLENGE_TTL, DBSC_COOKIE_TTL };
 /** The routes the gate serves. */
 export const DBSC_PATHS = {
   registration: "/tessera/dbsc/register",
@@ -35,10 +33,12 @@ export interface DbscApp {
   browser(): DbscBrowser;
   /** A client without DBSC (ignores the registration header). */
   client(): Client;
-  advanceClock(seconds: number): void;
+  /** Moves the sessions' clock forward (over HTTP for a built server: await it). */
+  advanceClock(seconds: number): void | Promise<void>;
   /** Every event the sessions emitted so far. */
-  events(): SessionEvent[];
-  sessions: Sessions;
+  events(): SessionEvent[] | Promise<SessionEvent[]>;
+  /** What the scenarios do to the sessions besides HTTP: revoke one, or all of a user's. */
+  sessions: Pick<Sessions, "revoke" | "revokeAll">;
 }
 
 /** Starts one DBSC reference app. */
@@ -73,8 +73,10 @@ export function dbscApp(url: string, reference: ReturnType<typeof dbscReferenceS
   };
 }
 
-const refusals = (app: DbscApp, detail: string) =>
-  app.events().filter((event) => event.type === "session.dbsc_refused" && event.detail === detail);
+const refusals = async (app: DbscApp, detail: string) =>
+  (await app.events()).filter(
+    (event) => event.type === "session.dbsc_refused" && event.detail === detail,
+  );
 
 const SESSION_COOKIE = "session";
 const BOUND_COOKIE = "tessera-bound";
@@ -134,7 +136,9 @@ scenario(
     expect(me.body.deviceBound).toBe(true);
     const devices = await browser.get("/devices");
     expect(devices.body.devices).toEqual([{ id: me.body.id, deviceBound: true, current: true }]);
-    expect(app.events().some((event) => event.type === "session.dbsc_registered")).toBe(true);
+    expect((await app.events()).some((event) => event.type === "session.dbsc_registered")).toBe(
+      true,
+    );
   },
 );
 
@@ -142,20 +146,22 @@ scenario("refreshes the bound cookie with the cached challenge when it runs out"
   const app = await start();
   const browser = await registeredBrowser(app);
   const first = browser.client.jar.get(BOUND_COOKIE);
-  app.advanceClock(DBSC_COOKIE_TTL + 1);
+  await app.advanceClock(DBSC_COOKIE_TTL + 1);
   browser.expireCredentials();
   const me = await browser.get("/me");
   expect(me.status).toBe(200);
   expect(browser.client.jar.get(BOUND_COOKIE)).not.toBe(first);
   // Twice more: each refresh hands the challenge the next one signs.
   for (let i = 0; i < 2; i++) {
-    app.advanceClock(DBSC_COOKIE_TTL + 1);
+    await app.advanceClock(DBSC_COOKIE_TTL + 1);
     browser.expireCredentials();
     const exchange = await browser.refresh();
     expect(exchange.answers.map((answer) => answer.status)).toEqual([200]);
     expect((await browser.get("/me")).status).toBe(200);
   }
-  expect(app.events().filter((event) => event.type === "session.dbsc_refreshed")).toHaveLength(3);
+  expect(
+    (await app.events()).filter((event) => event.type === "session.dbsc_refreshed"),
+  ).toHaveLength(3);
 });
 
 scenario(
@@ -171,7 +177,9 @@ scenario(
       new RegExp(`^"[a-z2-7]+";id="${browser.session!.id}"$`),
     );
     expect((await browser.get("/me")).status).toBe(200);
-    expect(app.events().filter((event) => event.type === "session.dbsc_refused")).toEqual([]);
+    expect((await app.events()).filter((event) => event.type === "session.dbsc_refused")).toEqual(
+      [],
+    );
   },
 );
 
@@ -187,7 +195,7 @@ scenario(
     expect(stolen.body).toEqual({ error: "unauthenticated", reason: "device-unbound" });
     // The session is alive: refusing the copy must not clear the cookie or end the session.
     expect(stolen.cookie(SESSION_COOKIE)).toBeUndefined();
-    expect(refusals(app, "missing-bound-cookie")).toHaveLength(1);
+    expect(await refusals(app, "missing-bound-cookie")).toHaveLength(1);
     expect((await victim.get("/me")).status).toBe(200);
     // The copy used as a bearer token is refused the same way.
     const bearer = await app
@@ -206,7 +214,7 @@ scenario(
     const thief = new DbscBrowser(app.url);
     for (const [name, value] of victim.client.jar) thief.client.jar.set(name, value);
     expect((await thief.client.get("/me")).status).toBe(200); // until the bound cookie expires
-    app.advanceClock(DBSC_COOKIE_TTL + 1);
+    await app.advanceClock(DBSC_COOKIE_TTL + 1);
     expect((await thief.client.get("/me")).status).toBe(401);
     // No key: a refresh without a proof only gets a challenge it cannot sign.
     const asked = await thief.client.post(DBSC_PATHS.refresh, {
@@ -225,7 +233,7 @@ scenario(
     expect(forged.status).toBe(401);
     expect(forged.body).toEqual({ error: "dbsc-refused", reason: "wrong-key" });
     expect(forged.cookie(BOUND_COOKIE)).toBeUndefined();
-    expect(refusals(app, "wrong-key")).toHaveLength(1);
+    expect(await refusals(app, "wrong-key")).toHaveLength(1);
     expect((await thief.client.get("/me")).status).toBe(401);
     // The victim refreshes with its key and goes on.
     victim.expireCredentials();
@@ -249,7 +257,7 @@ scenario("refuses a replayed refresh proof", async (start) => {
   expect(replay.status).toBe(403);
   expect(replay.body).toEqual({ error: "dbsc-challenge", reason: "replayed-challenge" });
   expect(replay.cookie(BOUND_COOKIE)).toBeUndefined();
-  expect(refusals(app, "replayed-challenge")).toHaveLength(1);
+  expect(await refusals(app, "replayed-challenge")).toHaveLength(1);
 });
 
 scenario(
@@ -258,7 +266,7 @@ scenario(
     const app = await start();
     const browser = await registeredBrowser(app);
     // The cached challenge outlives the bound cookie by the challenge lifetime, and no more.
-    app.advanceClock(DBSC_COOKIE_TTL + DBSC_CHALLENGE_TTL + 1);
+    await app.advanceClock(DBSC_COOKIE_TTL + DBSC_CHALLENGE_TTL + 1);
     browser.expireCredentials();
     const exchange = await browser.refresh();
     expect(exchange.answers.map((answer) => answer.status)).toEqual([403, 200]);
@@ -266,7 +274,7 @@ scenario(
       error: "dbsc-challenge",
       reason: "expired-challenge",
     });
-    expect(refusals(app, "expired-challenge")).toHaveLength(1);
+    expect(await refusals(app, "expired-challenge")).toHaveLength(1);
     expect((await browser.get("/me")).status).toBe(200);
   },
 );
@@ -283,7 +291,7 @@ scenario(
     expect(exchange.answers.map((answer) => answer.status)).toEqual([401]);
     expect(exchange.kept).toBe(false);
     expect(browser.session).toBeNull();
-    expect(refusals(app, "session-ended").map((event) => event.sessionId)).toEqual([id]);
+    expect((await refusals(app, "session-ended")).map((event) => event.sessionId)).toEqual([id]);
     expect((await browser.get("/me")).status).toBe(401);
   },
 );
@@ -335,7 +343,7 @@ scenario("refuses a second key for a session that is already bound", async (star
   });
   expect(second.status).toBe(400);
   expect(second.body).toEqual({ error: "dbsc-refused", reason: "already-bound" });
-  expect(refusals(app, "already-bound")).toHaveLength(1);
+  expect(await refusals(app, "already-bound")).toHaveLength(1);
 });
 
 scenario("refuses a registration proof that is not a DBSC proof", async (start) => {
@@ -371,7 +379,7 @@ scenario("browsers without DBSC keep working as before", async (start) => {
   const login = await client.post("/login", { json: { user: uniqueUser("frank") } });
   expect(login.headers.get("secure-session-registration")).not.toBeNull();
   for (let i = 0; i < 3; i++) {
-    app.advanceClock(DBSC_COOKIE_TTL + 1);
+    await app.advanceClock(DBSC_COOKIE_TTL + 1);
     const me = await client.get("/me");
     expect(me.status).toBe(200);
     expect(me.body.deviceBound).toBe(false);

@@ -14,6 +14,15 @@ export {
   uniqueUser,
 } from "@tessera/store-test/doubles";
 export {
+  type BuiltApp,
+  buildApp,
+  freePort,
+  hostedDbscApp,
+  hostedReferenceApp,
+  startBuiltApp,
+  writeQuickStartApp,
+} from "./built-app.js";
+export {
   DBSC_CHALLENGE_TTL,
   DBSC_COOKIE_TTL,
   DBSC_PATHS,

@@ -1,17 +1,26 @@
 /**
  * Typed session data, declared once through core's `Register`, reaches the session of every
  * integration: `req.session.data` (Express), `c.var.session.data` (Hono), `request.session.data`
- * (Fastify), and the session of Next.js route handlers and server helpers. This works because
+ * (Fastify), `event.locals.session.data` (SvelteKit),
+ * `context.locals.session.data` (Astro), the React Router context's session, and the session of Next.js route handlers and server helpers. This works because
  * every package takes `@tessera/core` as a peer dependency: one copy, one `Register`.
  */
+
+import type { RequestEvent } from "@sveltejs/kit";
+import type { TesseraLocals as AstroLocals } from "@tessera/astro";
 import type { Session } from "@tessera/core";
 import type { TesseraRequest } from "@tessera/express";
 import type { TesseraContext, TesseraVariables } from "@tessera/hono";
 import type { RouteSession, SessionRouteHandler } from "@tessera/next";
 import type { TesseraServer } from "@tessera/next/server";
+import { type getSession, type getTessera, tesseraContext } from "@tessera/react-router";
+import type { TesseraLocals } from "@tessera/sveltekit";
 import type { FastifyRequest } from "fastify";
 import "@tessera/fastify";
 import "@tessera/express";
+import "@tessera/sveltekit";
+import "@tessera/astro";
+import type { APIContext } from "astro";
 import type { Request } from "express";
 import { describe, expectTypeOf, it } from "vitest";
 
@@ -51,6 +60,25 @@ describe("Register-typed session data", () => {
     expectTypeOf<Parameters<Handler>[1]>().toEqualTypeOf<RouteSession>();
     type Found = Awaited<ReturnType<TesseraServer["getSession"]>>;
     expectTypeOf<NonNullable<Found>["data"]>().toEqualTypeOf<AppData>();
+  });
+
+  it("reaches event.locals.session.data in SvelteKit", () => {
+    expectTypeOf<NonNullable<App.Locals["session"]>["data"]>().toEqualTypeOf<AppData>();
+    expectTypeOf<NonNullable<RequestEvent["locals"]["session"]>["data"]>().toEqualTypeOf<AppData>();
+    expectTypeOf<RequestEvent["locals"]["tessera"]>().toEqualTypeOf<TesseraLocals>();
+  });
+
+  it("reaches context.locals.session.data in Astro", () => {
+    expectTypeOf<NonNullable<APIContext["locals"]["session"]>["data"]>().toEqualTypeOf<AppData>();
+    expectTypeOf<APIContext["locals"]["tessera"]>().toEqualTypeOf<AstroLocals>();
+  });
+
+  it("reaches the React Router context's session data", () => {
+    type Args = Parameters<typeof getSession>[0];
+    expectTypeOf<NonNullable<ReturnType<typeof getSession>>["data"]>().toEqualTypeOf<AppData>();
+    expectTypeOf<ReturnType<typeof getTessera>["session"]>().toEqualTypeOf<Session | null>();
+    const read = (args: Args) => args.context.get(tesseraContext)?.session?.data;
+    expectTypeOf(read).returns.toEqualTypeOf<AppData | undefined>();
   });
 
   it("refuses data of the wrong shape at login", () => {

@@ -1,7 +1,6 @@
 /**
- * The gate's answers and effects on the Fetch API's `Response` and `Headers`, for integrations
- * on Web-standard frameworks (Hono, Next.js, SvelteKit, Astro, ...): written once here, so none
- * carries a copy.
+ * The gate's answers and effects on a Fetch `Response`, for integrations whose framework speaks
+ * Request/Response (SvelteKit, Astro, React Router, ...): the same bytes everywhere, written once.
  */
 import { serializeCookie } from "../cookie.js";
 import type { HttpAnswer } from "./answers.js";
@@ -14,11 +13,28 @@ export function answerResponse(answer: HttpAnswer | ServedAnswer): Response {
 }
 
 /**
- * Writes the effects onto `headers`: each cookie appended as `Set-Cookie` (never replacing the
- * handler's own cookies), each header set, replacing the handler's value (`cache-control`).
+ * `response` carrying the request's effects: each cookie appended as a `Set-Cookie` header
+ * (`serializeCookie`), each header set (replacing the handler's). A response whose headers are
+ * immutable (`Response.redirect`, a `fetch` result) is copied first. `null` effects: `response`
+ * as it is.
+ *
+ * @example
+ * ```ts
+ * return withEffects(await next(), state.effects());
+ * ```
  */
-export function writeEffects(headers: Headers, effects: ResponseEffects | null): void {
-  if (!effects) return;
-  for (const cookie of effects.cookies) headers.append("set-cookie", serializeCookie(cookie));
-  for (const name in effects.headers) headers.set(name, effects.headers[name]!);
+export function withEffects(response: Response, effects: ResponseEffects | null): Response {
+  if (!effects) return response;
+  const write = (target: Response) => {
+    for (const cookie of effects.cookies)
+      target.headers.append("set-cookie", serializeCookie(cookie));
+    for (const name in effects.headers) target.headers.set(name, effects.headers[name]!);
+    return target;
+  };
+  try {
+    return write(response);
+  } catch {
+    // Immutable headers throw on the first write, before anything was written.
+    return write(new Response(response.body, response));
+  }
 }

@@ -26,7 +26,7 @@ export {
   type RequestFacts,
   readHeader,
 } from "./facts.js";
-export { answerResponse, writeEffects } from "./fetch.js";
+export { answerResponse, withEffects } from "./fetch.js";
 export { createGate, type Gate, type GateOptions, isSessions } from "./gate.js";
 export type {
   CheckedSession,

@@ -1,0 +1,2 @@
+// App.Locals gets `session` and `tessera` from @tessera/sveltekit.
+import "@tessera/sveltekit";

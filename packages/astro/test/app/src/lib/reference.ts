@@ -1,0 +1,15 @@
+/**
+ * The reference app's state and test levers (`@tessera/testing/app-host`), with the Tessera
+ * handle mounted on each configuration. TEST-ONLY: the levers answer 404 unless the server runs
+ * with TESSERA_REFERENCE_TEST_HOOKS=1.
+ */
+
+import { tessera } from "@tessera/astro";
+import { createDbsc } from "@tessera/dbsc";
+import { DBSC_CHALLENGE_TTL, DBSC_COOKIE_TTL, referenceHost } from "@tessera/testing/app-host";
+
+export const reference = referenceHost({
+  mount: (sessions, options) => tessera(sessions, options),
+  dbsc: (sessions) =>
+    createDbsc(sessions, { cookieTtl: DBSC_COOKIE_TTL, challengeTtl: DBSC_CHALLENGE_TTL }),
+});

@@ -1,0 +1,4 @@
+import type { APIRoute } from "astro";
+
+export const GET: APIRoute = ({ locals }) =>
+  Response.json({ user: locals.session?.userId ?? null });

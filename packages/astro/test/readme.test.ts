@@ -1,0 +1,28 @@
+/**
+ * The README's quick start as pasted (test/readme-app.ts), built with @astrojs/node against
+ * the built package and served by `node dist/server/entry.mjs` (test/global-setup.ts), driven over HTTP.
+ */
+import { Client } from "@tessera/testing";
+import { describe, expect, inject, it } from "vitest";
+
+const url = inject("readmeUrl");
+
+describe("README", () => {
+  it("quick start builds and runs as pasted: logs in, shows the user, logs out everywhere", async () => {
+    const browser = new Client(url);
+    const login = await browser.post("/login", { json: { user: "alice" } });
+    expect(login.body).toEqual({ user: "alice" });
+    expect(login.cookie("__Host-session")).toMatch(/; HttpOnly; Secure; SameSite=Lax$/);
+    const phone = new Client(url);
+    await phone.post("/login", { json: { user: "alice" } });
+    expect((await browser.get("/me")).body).toEqual({ user: "alice" });
+    const page = await browser.get("/account", { headers: { accept: "text/html" } });
+    expect(page.body).toContain("<p>Hello alice</p>");
+    expect((await browser.post("/logout-everywhere")).body).toEqual({ ended: 2 });
+    expect((await browser.get("/me")).status).toBe(401);
+    expect((await phone.get("/me")).status).toBe(401);
+    const away = await fetch(`${url}/account`, { redirect: "manual" });
+    expect(away.status).toBe(302);
+    expect(away.headers.get("location")).toBe("/login");
+  });
+});

@@ -1,0 +1,15 @@
+export {
+  type ContextArgs,
+  getSession,
+  getTessera,
+  type LogoutEverywhereOptions,
+  type MiddlewareArgs,
+  type OnRefused,
+  requireFresh,
+  requireSession,
+  type TesseraLocals,
+  type TesseraOptions,
+  tessera,
+  tesseraContext,
+  tesseraHandleError,
+} from "./middleware.js";

@@ -1,0 +1,2 @@
+export const loader = () => new Response("Not found", { status: 404 });
+export const action = loader;

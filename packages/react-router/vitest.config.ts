@@ -1,0 +1,11 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    exclude: ["test/app/**"],
+    globalSetup: ["test/global-setup.ts"],
+    testTimeout: 15_000,
+    hookTimeout: 120_000,
+  },
+});
