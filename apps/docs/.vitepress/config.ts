@@ -33,6 +33,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: "Express", link: "/guide/express" },
       { text: "Hono", link: "/guide/hono" },
       { text: "Fastify", link: "/guide/fastify" },
+      { text: "Koa", link: "/guide/koa" },
       { text: "Next.js", link: "/guide/nextjs" },
       { text: "SvelteKit", link: "/guide/sveltekit" },
       { text: "Astro", link: "/guide/astro" },

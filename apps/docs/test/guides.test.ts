@@ -1,6 +1,6 @@
 /**
  * The framework guides' apps, run as the pages show them and driven over real HTTP. Express,
- * Hono and Fastify build the same app, so one scenario checks all three: the answers must match.
+ * Hono, Fastify and Koa build the same app, so one scenario checks all four: the answers must match.
  * (The Next.js guide shows apps/next-example's own files, which its suite runs in Chromium.)
  */
 import { readFileSync } from "node:fs";
@@ -11,7 +11,7 @@ import { codeBlock, docsDir, exampleDir } from "./pages.js";
 
 const PASSWORD = "correct horse battery staple";
 
-describe.each(["express", "hono", "fastify"])("guide/%s.md", (framework) => {
+describe.each(["express", "hono", "fastify", "koa"])("guide/%s.md", (framework) => {
   it("the app logs in two devices, lists them, changes the password, steps up and logs out", async () => {
     const app = await startServer(
       exampleDir(`guide-${framework}`),
@@ -63,7 +63,7 @@ describe.each(["express", "hono", "fastify"])("guide/%s.md", (framework) => {
   });
 });
 
-describe.each(["express", "hono", "fastify"])("guide/%s.md", (framework) => {
+describe.each(["express", "hono", "fastify", "koa"])("guide/%s.md", (framework) => {
   it("creates no session without a login: anonymous requests get 401 and no cookie", async () => {
     const app = await startServer(
       exampleDir(`guide-${framework}-anonymous`),

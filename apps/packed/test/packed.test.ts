@@ -42,6 +42,9 @@ beforeAll(() => {
     `hono@${workspaceVersion("hono", "hono")}`,
     `@hono/node-server@${workspaceVersion("hono", "@hono/node-server")}`,
     `fastify@${workspaceVersion("fastify", "fastify")}`,
+    `koa@${workspaceVersion("koa", "koa")}`,
+    `@koa/router@${workspaceVersion("koa", "@koa/router")}`,
+    `@koa/bodyparser@${workspaceVersion("koa", "@koa/bodyparser")}`,
     `ioredis@${workspaceVersion("redis", "ioredis")}`,
     `drizzle-orm@${workspaceVersion("postgres", "drizzle-orm")}`,
     `@electric-sql/pglite@${workspaceVersion("postgres", "@electric-sql/pglite")}`,
@@ -171,7 +174,7 @@ describe("README examples from the tarballs, as ESM and as CommonJS", () => {
       expect(output).toContain("devices left: 0");
     }));
 
-  it.each(["express", "hono", "fastify"])(
+  it.each(["express", "hono", "fastify", "koa"])(
     "@tessera/%s: the quick start server logs in, shows the user, logs out everywhere",
     (dir) =>
       inBothFormats(async ({ ext, translate }) => {

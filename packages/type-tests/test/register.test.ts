@@ -1,7 +1,7 @@
 /**
  * Typed session data, declared once through core's `Register`, reaches the session of every
  * integration: `req.session.data` (Express), `c.var.session.data` (Hono), `request.session.data`
- * (Fastify), `event.locals.session.data` (SvelteKit),
+ * (Fastify), `ctx.state.session.data` (Koa), `event.locals.session.data` (SvelteKit),
  * `context.locals.session.data` (Astro), the React Router context's session, and the session of Next.js route handlers and server helpers. This works because
  * every package takes `@tessera/core` as a peer dependency: one copy, one `Register`.
  */
@@ -11,6 +11,7 @@ import type { TesseraLocals as AstroLocals } from "@tessera/astro";
 import type { Session } from "@tessera/core";
 import type { TesseraRequest } from "@tessera/express";
 import type { TesseraContext, TesseraVariables } from "@tessera/hono";
+import type { TesseraState } from "@tessera/koa";
 import type { RouteSession, SessionRouteHandler } from "@tessera/next";
 import type { TesseraServer } from "@tessera/next/server";
 import { type getSession, type getTessera, tesseraContext } from "@tessera/react-router";
@@ -21,7 +22,9 @@ import "@tessera/express";
 import "@tessera/sveltekit";
 import "@tessera/astro";
 import type { APIContext } from "astro";
+import "@tessera/koa";
 import type { Request } from "express";
+import type { DefaultState } from "koa";
 import { describe, expectTypeOf, it } from "vitest";
 
 interface AppData {
@@ -52,6 +55,13 @@ describe("Register-typed session data", () => {
 
   it("reaches request.session.data in Fastify", () => {
     expectTypeOf<NonNullable<FastifyRequest["session"]>["data"]>().toEqualTypeOf<AppData>();
+  });
+
+  it("reaches ctx.state.session.data in Koa, through DefaultState and TesseraState", () => {
+    expectTypeOf<NonNullable<DefaultState["session"]>["data"]>().toEqualTypeOf<AppData>();
+    expectTypeOf<NonNullable<TesseraState["session"]>["data"]>().toEqualTypeOf<AppData>();
+    type KoaLogin = DefaultState["tessera"]["login"];
+    expectTypeOf<Parameters<KoaLogin>[1]>().toEqualTypeOf<AppData | undefined>();
   });
 
   it("reaches the session of Next.js route handlers and server helpers", () => {
