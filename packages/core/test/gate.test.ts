@@ -235,6 +235,23 @@ describe("reading the session", () => {
     expect(state.answerForError(new Error("bug"))).toBeNull();
   });
 
+  it("remembers a helper's store failure as the request's failure, and only a store failure", async () => {
+    const broken: SessionStore = new MemoryStore();
+    broken.create = async () => {
+      throw new StoreUnavailableError("down", { cause: new Error("connection reset") });
+    };
+    const answers: number[] = [];
+    const { gate } = setup({ onRefusal: (answer) => answers.push(answer.status) }, broken);
+    const state = await gate.open(request());
+    expect(state.failure).toBeNull();
+    await expect(state.login("u1")).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(state.failure?.status).toBe(503);
+    expect(answers).toEqual([503]);
+    const fine = await setup().gate.open(request());
+    await expect(fine.login("")).rejects.toThrow();
+    expect(fine.failure).toBeNull();
+  });
+
   it("writes nothing for a valid session that needs no rotation", async () => {
     const { gate, sessions } = setup();
     const { token } = await sessions.create({ userId: "u1", client: { userAgent: CHROME } });

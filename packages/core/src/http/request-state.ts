@@ -122,6 +122,12 @@ export interface RequestSession {
    */
   answerForError(error: unknown): HttpAnswer | null;
   /**
+   * The 503 answer of a helper of this request (`login`, `logout`, `logoutEverywhere`, `rotate`,
+   * `reauthenticate`) that failed on the store, or `null`: for frameworks whose error handlers see
+   * a wrapper that no longer carries the error the helper threw (h3 keeps only its `cause`).
+   */
+  readonly failure: HttpAnswer | null;
+  /**
    * Called after a helper changed the request's session (login, logout, step-up, ...), so an
    * integration can keep its own view (`req.session`, `c.var.session`) in step.
    */
@@ -141,6 +147,7 @@ export function reportedAnswerForError(error: unknown, report: Reporter): HttpAn
 export class GateRequest implements RequestSession {
   refusal: HttpAnswer | null = null;
   served: ServedAnswer | null = null;
+  failure: HttpAnswer | null = null;
   session: Session | null = null;
   token: string | null = null;
   source: TokenSourceKind | null = null;
@@ -259,7 +266,25 @@ export class GateRequest implements RequestSession {
     return answer && this.report ? this.report(answer) : answer;
   }
 
-  async login(user: LoginInput, data?: SessionData): Promise<CreatedSession> {
+  /** Notes a helper's store failure in `failure` (the first one), and rethrows. */
+  #noteFailure(error: unknown): never {
+    this.failure ??= reportedAnswerForError(error, this.report);
+    throw error;
+  }
+
+  login(user: LoginInput, data?: SessionData): Promise<CreatedSession> {
+    return this.#login(user, data).catch((error) => this.#noteFailure(error));
+  }
+
+  logout(): Promise<boolean> {
+    return this.#logout().catch((error) => this.#noteFailure(error));
+  }
+
+  logoutEverywhere(options: LogoutEverywhereOptions = {}): Promise<number> {
+    return this.#logoutEverywhere(options).catch((error) => this.#noteFailure(error));
+  }
+
+  async #login(user: LoginInput, data?: SessionData): Promise<CreatedSession> {
     const input = typeof user === "string" ? { userId: user, data } : user;
     // The session a request already carries never survives a login: whoever planted or shared
     // it must not end up holding the freshly authenticated session.
@@ -284,14 +309,14 @@ export class GateRequest implements RequestSession {
     return created;
   }
 
-  async logout(): Promise<boolean> {
+  async #logout(): Promise<boolean> {
     const ended = this.session ? await this.sessions.revoke(this.session.id) : false;
     this.#forget();
     this.onSessionChange?.(null);
     return ended;
   }
 
-  async logoutEverywhere(options: LogoutEverywhereOptions = {}): Promise<number> {
+  async #logoutEverywhere(options: LogoutEverywhereOptions): Promise<number> {
     const current = this.session;
     if (!current) return 0;
     const keep = options.keepCurrent === true;
@@ -307,11 +332,15 @@ export class GateRequest implements RequestSession {
   }
 
   rotate(): Promise<Session | null> {
-    return this.#renew((token) => this.sessions.rotate(token, this.client, this.#device));
+    return this.#renew((token) => this.sessions.rotate(token, this.client, this.#device)).catch(
+      (error) => this.#noteFailure(error),
+    );
   }
 
   reauthenticate(): Promise<Session | null> {
-    return this.#renew((token) => this.sessions.reauthenticate(token, this.client, this.#device));
+    return this.#renew((token) =>
+      this.sessions.reauthenticate(token, this.client, this.#device),
+    ).catch((error) => this.#noteFailure(error));
   }
 
   async #renew(renew: (token: string) => Promise<ValidateResult>): Promise<Session | null> {
