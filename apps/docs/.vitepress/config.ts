@@ -34,6 +34,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: "Hono", link: "/guide/hono" },
       { text: "Fastify", link: "/guide/fastify" },
       { text: "Koa", link: "/guide/koa" },
+      { text: "Nuxt and h3", link: "/guide/nuxt" },
       { text: "Next.js", link: "/guide/nextjs" },
       { text: "SvelteKit", link: "/guide/sveltekit" },
       { text: "Astro", link: "/guide/astro" },

@@ -43,6 +43,7 @@ beforeAll(() => {
     `@hono/node-server@${workspaceVersion("hono", "@hono/node-server")}`,
     `fastify@${workspaceVersion("fastify", "fastify")}`,
     `koa@${workspaceVersion("koa", "koa")}`,
+    `h3@${workspaceVersion("h3", "h3")}`,
     `@koa/router@${workspaceVersion("koa", "@koa/router")}`,
     `@koa/bodyparser@${workspaceVersion("koa", "@koa/bodyparser")}`,
     `ioredis@${workspaceVersion("redis", "ioredis")}`,
@@ -152,8 +153,8 @@ describe("the tarballs", () => {
     ) as string[][];
     expect(resolved).toHaveLength(specifiers.length);
     for (const [esm, cjs] of resolved) {
-      expect(esm).toMatch(/\/node_modules\/@tessera\/[a-z-]+\/dist\/[a-z-]+\.js$/);
-      expect(cjs).toMatch(/\/node_modules\/@tessera\/[a-z-]+\/dist\/[a-z-]+\.cjs$/);
+      expect(esm).toMatch(/\/node_modules\/@tessera\/[a-z0-9-]+\/dist\/[a-z-]+\.js$/);
+      expect(cjs).toMatch(/\/node_modules\/@tessera\/[a-z0-9-]+\/dist\/[a-z-]+\.cjs$/);
       expect(esm).toContain(scratch.dir);
     }
   });
@@ -174,7 +175,7 @@ describe("README examples from the tarballs, as ESM and as CommonJS", () => {
       expect(output).toContain("devices left: 0");
     }));
 
-  it.each(["express", "hono", "fastify", "koa"])(
+  it.each(["express", "hono", "fastify", "koa", "h3"])(
     "@tessera/%s: the quick start server logs in, shows the user, logs out everywhere",
     (dir) =>
       inBothFormats(async ({ ext, translate }) => {

@@ -1,8 +1,9 @@
 /**
  * Typed session data, declared once through core's `Register`, reaches the session of every
  * integration: `req.session.data` (Express), `c.var.session.data` (Hono), `request.session.data`
- * (Fastify), `ctx.state.session.data` (Koa), `event.locals.session.data` (SvelteKit),
- * `context.locals.session.data` (Astro), the React Router context's session, and the session of Next.js route handlers and server helpers. This works because
+ * (Fastify), `ctx.state.session.data` (Koa), `event.context.session.data` (h3, Nuxt),
+ * `event.locals.session.data` (SvelteKit), `context.locals.session.data` (Astro), the React Router
+ * context's session, and the session of Next.js route handlers and server helpers. This works because
  * every package takes `@tessera/core` as a peer dependency: one copy, one `Register`.
  */
 
@@ -10,6 +11,7 @@ import type { RequestEvent } from "@sveltejs/kit";
 import type { TesseraLocals as AstroLocals } from "@tessera/astro";
 import type { Session } from "@tessera/core";
 import type { TesseraRequest } from "@tessera/express";
+import type { TesseraEventContext } from "@tessera/h3";
 import type { TesseraContext, TesseraVariables } from "@tessera/hono";
 import type { TesseraState } from "@tessera/koa";
 import type { RouteSession, SessionRouteHandler } from "@tessera/next";
@@ -22,8 +24,10 @@ import "@tessera/express";
 import "@tessera/sveltekit";
 import "@tessera/astro";
 import type { APIContext } from "astro";
+import "@tessera/h3";
 import "@tessera/koa";
 import type { Request } from "express";
+import type { H3EventContext } from "h3";
 import type { DefaultState } from "koa";
 import { describe, expectTypeOf, it } from "vitest";
 
@@ -62,6 +66,13 @@ describe("Register-typed session data", () => {
     expectTypeOf<NonNullable<TesseraState["session"]>["data"]>().toEqualTypeOf<AppData>();
     type KoaLogin = DefaultState["tessera"]["login"];
     expectTypeOf<Parameters<KoaLogin>[1]>().toEqualTypeOf<AppData | undefined>();
+  });
+
+  it("reaches event.context.session.data in h3 and Nuxt, through H3EventContext", () => {
+    expectTypeOf<NonNullable<H3EventContext["session"]>["data"]>().toEqualTypeOf<AppData>();
+    expectTypeOf<NonNullable<TesseraEventContext["session"]>["data"]>().toEqualTypeOf<AppData>();
+    type H3Login = H3EventContext["tessera"]["login"];
+    expectTypeOf<Parameters<H3Login>[1]>().toEqualTypeOf<AppData | undefined>();
   });
 
   it("reaches the session of Next.js route handlers and server helpers", () => {

@@ -1,0 +1,5 @@
+import { defineEventHandler } from "h3";
+
+export default defineEventHandler(async (event) => ({
+  ended: await event.context.tessera.logout(),
+}));

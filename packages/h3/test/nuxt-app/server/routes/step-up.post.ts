@@ -1,0 +1,9 @@
+import { requireSession } from "@tessera/h3";
+import { defineEventHandler } from "h3";
+
+export default defineEventHandler({
+  onRequest: [requireSession()],
+  handler: async (event) => ({
+    fresh: (await event.context.tessera.reauthenticate())?.fresh ?? false,
+  }),
+});
