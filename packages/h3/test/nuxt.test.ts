@@ -5,9 +5,9 @@
  * reconfigures it (fresh store, clock and options) through the test-only endpoints.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import {
   Client,
+  freePort,
   type ReferenceApp,
   type ReferenceConfig,
   sessionScenarios,
@@ -15,17 +15,6 @@ import {
 } from "@tessera/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nuxtAppDir } from "./nuxt-build.js";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 let server: ChildProcess;
 let url: string;
