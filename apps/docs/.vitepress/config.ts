@@ -35,6 +35,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: "Fastify", link: "/guide/fastify" },
       { text: "Koa", link: "/guide/koa" },
       { text: "Nuxt and h3", link: "/guide/nuxt" },
+      { text: "Elysia", link: "/guide/elysia" },
       { text: "Next.js", link: "/guide/nextjs" },
       { text: "SvelteKit", link: "/guide/sveltekit" },
       { text: "Astro", link: "/guide/astro" },

@@ -44,6 +44,12 @@ beforeAll(() => {
     `fastify@${workspaceVersion("fastify", "fastify")}`,
     `koa@${workspaceVersion("koa", "koa")}`,
     `h3@${workspaceVersion("h3", "h3")}`,
+    `elysia@${workspaceVersion("elysia", "elysia")}`,
+    `@elysiajs/node@${workspaceVersion("elysia", "@elysiajs/node")}`,
+    `@sinclair/typebox@${workspaceVersion("elysia", "@sinclair/typebox")}`,
+    `exact-mirror@${workspaceVersion("elysia", "exact-mirror")}`,
+    `file-type@${workspaceVersion("elysia", "file-type")}`,
+    `openapi-types@${workspaceVersion("elysia", "openapi-types")}`,
     `@koa/router@${workspaceVersion("koa", "@koa/router")}`,
     `@koa/bodyparser@${workspaceVersion("koa", "@koa/bodyparser")}`,
     `ioredis@${workspaceVersion("redis", "ioredis")}`,
@@ -175,7 +181,7 @@ describe("README examples from the tarballs, as ESM and as CommonJS", () => {
       expect(output).toContain("devices left: 0");
     }));
 
-  it.each(["express", "hono", "fastify", "koa", "h3"])(
+  it.each(["express", "hono", "fastify", "koa", "h3", "elysia"])(
     "@tessera/%s: the quick start server logs in, shows the user, logs out everywhere",
     (dir) =>
       inBothFormats(async ({ ext, translate }) => {

@@ -1,15 +1,17 @@
 /**
  * Typed session data, declared once through core's `Register`, reaches the session of every
  * integration: `req.session.data` (Express), `c.var.session.data` (Hono), `request.session.data`
- * (Fastify), `ctx.state.session.data` (Koa), `event.context.session.data` (h3, Nuxt),
- * `event.locals.session.data` (SvelteKit), `context.locals.session.data` (Astro), the React Router
- * context's session, and the session of Next.js route handlers and server helpers. This works because
+ * (Fastify), `ctx.state.session.data` (Koa), `event.context.session.data` (h3, Nuxt), the
+ * `session` of Elysia handlers, `event.locals.session.data` (SvelteKit), `context.locals.session.data`
+ * (Astro), the React Router context's session, and the session of Next.js route handlers and server
+ * helpers. This works because
  * every package takes `@tessera/core` as a peer dependency: one copy, one `Register`.
  */
 
 import type { RequestEvent } from "@sveltejs/kit";
 import type { TesseraLocals as AstroLocals } from "@tessera/astro";
 import type { Session } from "@tessera/core";
+import type { TesseraContext as ElysiaContext, tessera as elysiaTessera } from "@tessera/elysia";
 import type { TesseraRequest } from "@tessera/express";
 import type { TesseraEventContext } from "@tessera/h3";
 import type { TesseraContext, TesseraVariables } from "@tessera/hono";
@@ -73,6 +75,15 @@ describe("Register-typed session data", () => {
     expectTypeOf<NonNullable<TesseraEventContext["session"]>["data"]>().toEqualTypeOf<AppData>();
     type H3Login = H3EventContext["tessera"]["login"];
     expectTypeOf<Parameters<H3Login>[1]>().toEqualTypeOf<AppData | undefined>();
+  });
+
+  it("reaches the session and helpers Elysia's plugin derives into handlers", () => {
+    expectTypeOf<NonNullable<ElysiaContext["session"]>["data"]>().toEqualTypeOf<AppData>();
+    type ElysiaLogin = ElysiaContext["tessera"]["login"];
+    expectTypeOf<Parameters<ElysiaLogin>[1]>().toEqualTypeOf<AppData | undefined>();
+    // What a route after .use(tessera(sessions)) sees in its context.
+    type Derived = ReturnType<typeof elysiaTessera>["~Singleton"]["derive"];
+    expectTypeOf<NonNullable<Derived["session"]>["data"]>().toEqualTypeOf<AppData>();
   });
 
   it("reaches the session of Next.js route handlers and server helpers", () => {
