@@ -1,0 +1,3 @@
+export default defineEventHandler(async (event) => ({
+  ended: await event.context.tessera.logout(),
+}));
