@@ -39,7 +39,6 @@ export function forwardKey(secret?: string): Promise<CryptoKey> {
 
 /** What the proxy found, as it is forwarded; `issued`: its response carries a new token. */
 export type ForwardedState = CheckedSession & { issued: boolean };
-
 /** The signed payload: session, reason, token (never leaves the server), source, issued, at. */
 type Payload = [SessionJson | null, InvalidReason | null, ...Token, boolean, number];
 type Token = [string | null, TokenSourceKind | null];
@@ -62,8 +61,7 @@ export async function signForwardedSession(
 /** `verified`: what the proxy found; `missing`: it did not run; `invalid`: forged or stale. */
 export type ForwardedVerdict =
   | ({ status: "verified" } & ForwardedState)
-  | { status: "missing" }
-  | { status: "invalid" };
+  | { status: "missing" | "invalid" };
 
 const INVALID = { status: "invalid" } as const;
 const nullOr = (value: unknown, type: string) => value === null || typeof value === type;

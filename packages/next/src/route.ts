@@ -20,7 +20,6 @@ export type SessionRouteHandler<Context> = (
 ) => Response | Promise<Response>;
 
 const NO_STORE = { cookies: [], headers: { "cache-control": "private, no-store" } };
-
 /**
  * Wraps a route handler: the session of the proxy's verdict, else of one validation here.
  *

@@ -14,7 +14,6 @@ export interface TesseraServerOptions extends TesseraNextOptions {
   /** Where `requireFresh` sends a session that is not fresh (step-up). @defaultValue `loginPath` */
   freshPath?: string;
 }
-
 /**
  * The helpers returned by `tesseraServer`: the gate's own `login`, `logout`, `logoutEverywhere`,
  * `rotate` and `reauthenticate` (each writes its cookies through `cookies()`), and the readers.
