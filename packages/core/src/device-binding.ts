@@ -59,6 +59,17 @@ export function addChallenge(
 }
 
 /**
+ * The newest challenge still answerable at `now`, or `null`. A request that cannot prove the key
+ * (a refresh without a proof, a registration offered again) is handed this one instead of a new
+ * challenge: adding one would push out the challenge the real browser cached, and anyone holding
+ * only the long-lived cookie could make its next refresh fail.
+ */
+export function liveChallenge(binding: StoredDeviceBinding, now: number): string | null {
+  for (const challenge of binding.challenges) if (challenge.expiresAt > now) return challenge.value;
+  return null;
+}
+
+/**
  * Judges the challenge a proof signed (its `jti`): answerable once, before its expiry. A
  * challenge answered before is a replay, whatever its age.
  */

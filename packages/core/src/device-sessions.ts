@@ -11,6 +11,7 @@ import {
   addChallenge,
   deviceBindingOf,
   judgeChallenge,
+  liveChallenge,
   spendChallenge,
 } from "./device-binding.js";
 import type { SessionEventType } from "./events.js";
@@ -43,6 +44,11 @@ export type DeviceRefusal =
   | "expired-challenge"
   /** The proof signed a challenge that was already answered. */
   | "replayed-challenge"
+  /**
+   * A refresh carried no proof: a browser without a cached challenge (it is handed one), or
+   * someone holding only the long-lived cookie. Reported so a stream of them can be seen.
+   */
+  | "no-proof"
   /** A device-bound session was used without a live bound cookie (a copied session cookie). */
   | "missing-bound-cookie";
 
@@ -174,6 +180,17 @@ export function createDeviceSessions(store: SessionStore, now: () => number, emi
     return { next, result };
   }
 
+  /**
+   * A challenge for a request that proved nothing (no proof, a registration offered again): the
+   * newest live one, with no write, or a new one when none is live (which evicts none that is).
+   */
+  function reuse(binding: StoredDeviceBinding, at: number, ttl: number) {
+    const live = liveChallenge(binding, at);
+    if (live !== null) return { next: null, challenge: live };
+    const challenge = generateSecret();
+    return { next: addChallenge(binding, challenge, at, ttl * 1000), challenge };
+  }
+
   /** A refusal that lets the browser retry: a fresh challenge is stored and sent with the 403. */
   function retry(binding: StoredDeviceBinding, reason: DeviceRefusal, at: number, ttl: number) {
     const challenge = generateSecret();
@@ -183,12 +200,13 @@ export function createDeviceSessions(store: SessionStore, now: () => number, emi
 
   const device: DeviceSessions = {
     async offer(sessionId, challengeTtl) {
-      const challenge = generateSecret();
-      const done = await change(sessionId, (_record, binding, at) => ({
+      const done = await change<string | null>(sessionId, (_record, binding, at) => {
         // A bound session is never offered a second key.
-        next: binding.key ? null : addChallenge(binding, challenge, at, challengeTtl * 1000),
-        result: binding.key ? null : challenge,
-      }));
+        if (binding.key) return { next: null, result: null };
+        // Offered again (a failed registration): the pending challenge stays answerable.
+        const { next, challenge } = reuse(binding, at, challengeTtl);
+        return { next, result: challenge };
+      });
       return done?.result ?? null;
     },
 
@@ -239,19 +257,21 @@ export function createDeviceSessions(store: SessionStore, now: () => number, emi
           const result: DeviceDenial = { ok: false, reason: "not-bound", challenge: null };
           return { next: null, result };
         }
-        // No proof yet: the browser had no challenge cached. Hand it one (403, as the draft says).
-        if (proof === null) return retry(binding, "unknown-challenge", at, lifetimes.challengeTtl);
+        // No proof: hand the caller a live challenge (403, as the draft says), never a new one
+        // that would evict the challenge the real browser cached for its next refresh.
+        if (proof === null) {
+          const { next, challenge } = reuse(binding, at, lifetimes.challengeTtl);
+          const result: DeviceDenial = { ok: false, reason: "no-proof", challenge };
+          return { next, result };
+        }
         const verdict = judgeChallenge(binding, proof.challenge, at);
         if (verdict !== "ok") return retry(binding, verdict, at, lifetimes.challengeTtl);
         return grant(binding, proof.challenge, at, lifetimes);
       });
       if (!done) return refuse(null, sessionId, "session-ended", client);
       const result = done.result;
-      if (!result.ok) {
-        // A first request without a proof is the protocol, not an attack: no event.
-        if (proof === null && result.reason === "unknown-challenge") return result;
+      if (!result.ok)
         return refuse(done.record, sessionId, result.reason, client, result.challenge);
-      }
       emit("session.dbsc_refreshed", done.record, client ?? null);
       return result;
     },

@@ -35,6 +35,12 @@ export interface ValidateOptions {
    * or refresh route, where the key proof itself is checked (`@tessera/dbsc` via the gate).
    */
   dbscRoute?: "registration" | "refresh";
+  /**
+   * This request is for a path the device-bound session does not cover (`excludePaths` of
+   * `@tessera/dbsc`): the browser does not renew the bound cookie for it, so it is not required.
+   * Set only by the gate, for a configured excluded path; never derive it from the request.
+   */
+  dbscExcluded?: true;
 }
 
 /**

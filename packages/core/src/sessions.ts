@@ -144,7 +144,12 @@ export function createSessions(options: SessionsOptions): Sessions {
       hash: hashSecret(parsed.secret),
       client: toStoredClient(client),
       boundCookieHash: typeof bound === "string" && bound ? hashSecret(bound) : null,
-      dbscRoute: route === "registration" || route === "refresh" ? route : null,
+      dbscRoute:
+        route === "registration" || route === "refresh"
+          ? route
+          : options?.dbscExcluded === true
+            ? "excluded"
+            : null,
       mode,
       policy: config,
     };

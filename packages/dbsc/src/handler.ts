@@ -67,9 +67,22 @@ export interface DbscOptions {
   /**
    * Path prefixes the device-bound session does not cover (the browser never refreshes for
    * them), e.g. static assets. The registration and refresh routes are outside it by the draft.
+   * A path matches as the draft's scope rules say: exactly, below it (`/static` covers
+   * `/static/app.js`), or by prefix when it ends in `/`. Since the browser does not keep the
+   * bound cookie alive for these paths, the gate does not require it there (the fact
+   * `dbscExcluded`): a session cookie copied to another machine works on these paths only, so
+   * exclude nothing that acts on the user's behalf.
    * @defaultValue `[]`
    */
   excludePaths?: readonly string[];
+  /**
+   * Hosts of other sites allowed to start a refresh (the draft's `allowed_refresh_initiators`):
+   * `"*"`, a host (`"embed.example"`) or a subdomain pattern (`"*.example.com"`). By default
+   * only a request from the site itself can make the browser refresh, which keeps other sites
+   * from timing a refresh to learn whether the visitor is signed in (the draft's side channel).
+   * @defaultValue `[]`
+   */
+  allowedRefreshInitiators?: readonly string[];
   /**
    * The site's origin (`https://example.com`). When set, a proof's `aud` (the draft does not
    * require one) must be that origin's registration or refresh URL; without it, only its path
@@ -92,6 +105,25 @@ function checkPath(name: string, value: string): string {
     );
   }
   return value;
+}
+
+const HOST_PATTERN =
+  /^(\*|(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)$/;
+
+function checkInitiator(pattern: unknown): string {
+  if (typeof pattern !== "string" || pattern.length > 253 || !HOST_PATTERN.test(pattern)) {
+    throw new TesseraConfigError(
+      `allowedRefreshInitiators entries must be "*", a host or "*.host" in lower case, got ${JSON.stringify(pattern)}`,
+    );
+  }
+  return pattern;
+}
+
+/** Whether `path` is covered by the scope rule path `rule` (the draft's "URL in scope"). */
+export function pathMatches(path: string, rule: string): boolean {
+  if (path === rule) return true;
+  if (!path.startsWith(rule)) return false;
+  return rule.endsWith("/") || path[rule.length] === "/";
 }
 
 function checkSeconds(name: string, value: number): number {
@@ -141,6 +173,13 @@ export function createDbsc(sessions: Sessions, options: DbscOptions = {}): DbscH
     challengeTtl: checkSeconds("challengeTtl", options.challengeTtl ?? 300),
   };
   const excluded = (options.excludePaths ?? []).map((path) => checkPath("excludePaths", path));
+  if (
+    options.allowedRefreshInitiators !== undefined &&
+    !Array.isArray(options.allowedRefreshInitiators)
+  ) {
+    throw new TesseraConfigError("allowedRefreshInitiators must be an array of host patterns");
+  }
+  const initiators = (options.allowedRefreshInitiators ?? []).map(checkInitiator);
   const origin = options.origin === undefined ? null : new URL(options.origin).origin;
   // The bound cookie's attributes, written once: the session configuration repeats them so the
   // browser knows which cookie it must keep alive.
@@ -168,6 +207,7 @@ export function createDbsc(sessions: Sessions, options: DbscOptions = {}): DbscH
         scope_specification: excluded.map((path) => ({ type: "exclude", path })),
       },
       credentials: [{ type: "cookie", name: cookieName, attributes }],
+      ...(initiators.length > 0 ? { allowed_refresh_initiators: initiators } : {}),
     };
   }
 
@@ -187,6 +227,15 @@ export function createDbsc(sessions: Sessions, options: DbscOptions = {}): DbscH
     };
   }
 
+  /** The registration offer headers, or `null` when the session is gone or already bound. */
+  async function offer(sessionId: string): Promise<Record<string, string> | null> {
+    const challenge = await device.offer(sessionId, lifetimes.challengeTtl);
+    if (challenge === null) return null;
+    return {
+      [HEADERS.registration]: registrationHeader(PROOF_ALGORITHMS, registrationPath, challenge),
+    };
+  }
+
   const refused = (status: number, reason: string): DbscOutcome => ({
     answer: json(status, { error: "dbsc-refused", reason }),
     cookie: null,
@@ -199,19 +248,19 @@ export function createDbsc(sessions: Sessions, options: DbscOptions = {}): DbscH
       return null;
     },
 
+    excludes(path) {
+      if (typeof path !== "string" || excluded.length === 0) return false;
+      for (const rule of excluded) if (pathMatches(path, rule)) return true;
+      return false;
+    },
+
     cookieName,
 
     clearCookie() {
       return { name: cookieName, value: "", attributes: { ...cookieAttributes, maxAge: 0 } };
     },
 
-    async offer(sessionId) {
-      const challenge = await device.offer(sessionId, lifetimes.challengeTtl);
-      if (challenge === null) return null;
-      return {
-        [HEADERS.registration]: registrationHeader(PROOF_ALGORITHMS, registrationPath, challenge),
-      };
-    },
+    offer,
 
     async register(request: RequestFacts, session: Session | null, client: ClientInfo) {
       if (!session) {
@@ -221,8 +270,17 @@ export function createDbsc(sessions: Sessions, options: DbscOptions = {}): DbscH
       const proof = parseProofField(readHeader(request, HEADERS.response));
       const registration = await readRegistration(proof, registrationRules);
       const result = await device.register(session.id, registration, lifetimes, client);
-      if (!result.ok) return refused(result.reason === "session-ended" ? 401 : 400, result.reason);
-      return granted(session.id, result);
+      if (result.ok) return granted(session.id, result);
+      if (result.reason === "session-ended") return refused(401, result.reason);
+      // The explainer lets a failed registration be offered again: a 403 with a registration
+      // header (the pending challenge, still answerable) instead of a new login. A bound session
+      // is never offered a second key.
+      const again = result.reason === "already-bound" ? null : await offer(session.id);
+      if (again === null) return refused(400, result.reason);
+      return {
+        answer: json(403, { error: "dbsc-refused", reason: result.reason }, again),
+        cookie: null,
+      };
     },
 
     async refresh(request: RequestFacts, session: Session | null, client: ClientInfo) {

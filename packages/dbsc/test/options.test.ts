@@ -1,6 +1,7 @@
 /** createDbsc refuses options that make no sense, at start, with TesseraConfigError. */
 import { createSessions, MemoryStore, TesseraConfigError } from "@tessera/core";
 import { serializeCookie } from "@tessera/core/http";
+import { makeSessionKey, signProof } from "@tessera/testing";
 import { describe, expect, it } from "vitest";
 import { createDbsc } from "../src/index.js";
 
@@ -19,6 +20,10 @@ describe("createDbsc options", () => {
       { cookieName: "__Host-session" },
       { cookieName: "bad name" },
       { excludePaths: ["static"] },
+      { allowedRefreshInitiators: ["https://example.com"] },
+      { allowedRefreshInitiators: ["*example.com"] },
+      { allowedRefreshInitiators: ["Example.com"] },
+      { allowedRefreshInitiators: "example.com" as never },
     ]) {
       expect(() => createDbsc(sessions, options), JSON.stringify(options)).toThrow(
         TesseraConfigError,
@@ -43,5 +48,39 @@ describe("createDbsc options", () => {
     expect(dbsc.routeOf("/f")).toBe("refresh");
     expect(dbsc.routeOf("/r/")).toBeNull();
     expect(dbsc.routeOf(undefined)).toBeNull();
+  });
+
+  it("matches excluded paths as the draft's scope rules do", () => {
+    const dbsc = createDbsc(sessions, { excludePaths: ["/static", "/img/"] });
+    for (const path of ["/static", "/static/app.js", "/img/", "/img/a.png"]) {
+      expect(dbsc.excludes?.(path), path).toBe(true);
+    }
+    for (const path of ["/staticky", "/", "/img", "/api/static", null, undefined]) {
+      expect(dbsc.excludes?.(path), String(path)).toBe(false);
+    }
+    expect(createDbsc(sessions).excludes?.("/static")).toBe(false);
+  });
+
+  it("lists allowedRefreshInitiators in the session instructions", async () => {
+    const plain = createSessions({ store: new MemoryStore(), cookie: { secure: false } });
+    const dbsc = createDbsc(plain, { allowedRefreshInitiators: ["*.example.com", "embed.test"] });
+    const { session } = await plain.create({ userId: "u" });
+    const offer = await dbsc.offer(session.id);
+    const challenge = /challenge="([^"]+)"/.exec(offer!["secure-session-registration"]!)![1]!;
+    const proof = await signProof(await makeSessionKey(), challenge, { withJwk: true });
+    const outcome = await dbsc.register(
+      {
+        method: "POST",
+        path: "/tessera/dbsc/register",
+        header: (name) => (name === "secure-session-response" ? `"${proof}"` : null),
+      },
+      session,
+      {},
+    );
+    expect(outcome.answer.status).toBe(200);
+    expect(JSON.parse(outcome.answer.body).allowed_refresh_initiators).toEqual([
+      "*.example.com",
+      "embed.test",
+    ]);
   });
 });

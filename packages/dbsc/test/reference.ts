@@ -1,8 +1,14 @@
 /**
  * The session manager and DBSC handler every integration's DBSC test serves: the shared
- * reference sessions, with the short cookie and challenge lifetimes the shared scenarios expect.
+ * reference sessions, with the short cookie and challenge lifetimes and the excluded path the
+ * shared scenarios expect.
  */
-import { DBSC_CHALLENGE_TTL, DBSC_COOKIE_TTL, dbscReferenceSessions } from "@tessera/testing";
+import {
+  DBSC_CHALLENGE_TTL,
+  DBSC_COOKIE_TTL,
+  DBSC_EXCLUDED_PATH,
+  dbscReferenceSessions,
+} from "@tessera/testing";
 import { createDbsc } from "../src/index.js";
 
 export function dbscReference() {
@@ -10,6 +16,7 @@ export function dbscReference() {
   const dbsc = createDbsc(reference.sessions, {
     cookieTtl: DBSC_COOKIE_TTL,
     challengeTtl: DBSC_CHALLENGE_TTL,
+    excludePaths: [DBSC_EXCLUDED_PATH],
   });
   return { reference, sessions: reference.sessions, dbsc };
 }

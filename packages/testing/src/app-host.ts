@@ -19,6 +19,11 @@ import type { ReferenceConfig } from "./reference.js";
 export const DBSC_COOKIE_TTL = 600;
 /** Seconds a challenge may be answered in the DBSC reference app. */
 export const DBSC_CHALLENGE_TTL = 120;
+/**
+ * The path the DBSC reference app excludes from the device-bound session (`excludePaths`): the
+ * device list, so a scenario can show what an excluded path gives up.
+ */
+export const DBSC_EXCLUDED_PATH = "/devices";
 
 /** What a test sends to configure a hosted app: a `ReferenceConfig`, or DBSC mode. */
 export interface HostedConfig extends ReferenceConfig {

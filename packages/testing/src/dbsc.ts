@@ -6,11 +6,11 @@
 import { createSessions, MemoryStore, type SessionEvent, type Sessions } from "@tessera/core";
 import { uniqueUser } from "@tessera/store-test/doubles";
 import { expect } from "vitest";
-import { DBSC_CHALLENGE_TTL, DBSC_COOKIE_TTL } from "./app-host.js";
+import { DBSC_CHALLENGE_TTL, DBSC_COOKIE_TTL, DBSC_EXCLUDED_PATH } from "./app-host.js";
 import { DbscBrowser, makeSessionKey, signProof } from "./dbsc-client.js";
 import { Client } from "./http.js";
 
-export { DBSC_CHALLENGE_TTL, DBSC_COOKIE_TTL };
+export { DBSC_CHALLENGE_TTL, DBSC_COOKIE_TTL, DBSC_EXCLUDED_PATH };
 /** The routes the gate serves. */
 export const DBSC_PATHS = {
   registration: "/tessera/dbsc/register",
@@ -118,7 +118,10 @@ scenario(
     expect(registration.body).toEqual({
       session_identifier: me.body.id,
       refresh_url: DBSC_PATHS.refresh,
-      scope: { include_site: false, scope_specification: [] },
+      scope: {
+        include_site: false,
+        scope_specification: [{ type: "exclude", path: DBSC_EXCLUDED_PATH }],
+      },
       credentials: [
         { type: "cookie", name: BOUND_COOKIE, attributes: "Path=/; HttpOnly; SameSite=Lax" },
       ],
@@ -176,10 +179,10 @@ scenario(
     expect(exchange.answers[0]!.headers.get("secure-session-challenge")).toMatch(
       new RegExp(`^"[a-z2-7]+";id="${browser.session!.id}"$`),
     );
+    expect(exchange.answers[0]!.body).toEqual({ error: "dbsc-challenge", reason: "no-proof" });
     expect((await browser.get("/me")).status).toBe(200);
-    expect((await app.events()).filter((event) => event.type === "session.dbsc_refused")).toEqual(
-      [],
-    );
+    // Reported, so a stream of proof-less refreshes (a copied cookie) can be seen.
+    expect(await refusals(app, "no-proof")).toHaveLength(1);
   },
 );
 
@@ -363,8 +366,13 @@ scenario("refuses a registration proof that is not a DBSC proof", async (start) 
     const answer = await client.post(DBSC_PATHS.registration, {
       headers: { "secure-session-response": `"${proof}"` },
     });
-    expect(answer.status).toBe(400);
-    expect(answer.body.reason).toBe("malformed-proof");
+    // Refused, and offered again (a 403 with the registration header, as the explainer allows)
+    // with the same pending challenge: no new login needed, nothing pushed out.
+    expect(answer.status).toBe(403);
+    expect(answer.body).toEqual({ error: "dbsc-refused", reason: "malformed-proof" });
+    expect(answer.headers.get("secure-session-registration")).toBe(
+      login.headers.get("secure-session-registration"),
+    );
   }
   // The challenge was not used up by the refusals: the real proof registers.
   const answer = await client.post(DBSC_PATHS.registration, {
@@ -387,3 +395,104 @@ scenario("browsers without DBSC keep working as before", async (start) => {
   const devices = await client.get("/devices");
   expect(devices.body.devices[0].deviceBound).toBe(false);
 });
+
+// ---------------------------------------------------------------------------------------------
+// The outside security review (issue #31): each finding as the attack over HTTP, now harmless.
+// ---------------------------------------------------------------------------------------------
+
+scenario(
+  "proof-less refreshes by a cookie thief do not push out the challenge the browser cached",
+  async (start) => {
+    const app = await start();
+    const victim = await registeredBrowser(app);
+    const cached = victim.session!.cachedChallenge;
+    const thief = app.client();
+    thief.jar.set(SESSION_COOKIE, victim.client.jar.get(SESSION_COOKIE)!);
+    for (let i = 0; i < 4; i++) {
+      const asked = await thief.post(DBSC_PATHS.refresh, {
+        headers: { "sec-secure-session-id": `"${victim.session!.id}"` },
+      });
+      expect(asked.status).toBe(403);
+      expect(asked.body).toEqual({ error: "dbsc-challenge", reason: "no-proof" });
+    }
+    expect(await refusals(app, "no-proof")).toHaveLength(4);
+    // The browser's next refresh signs the challenge it cached, and succeeds at once.
+    app.advanceClock(DBSC_COOKIE_TTL + 1);
+    victim.expireCredentials();
+    expect(victim.session!.cachedChallenge).toBe(cached);
+    const exchange = await victim.refresh();
+    expect(exchange.answers.map((answer) => answer.status)).toEqual([200]);
+    expect((await victim.get("/me")).status).toBe(200);
+  },
+);
+
+scenario(
+  "refuses a refresh proof signed by another key that carries that key in its own header",
+  async (start) => {
+    const app = await start();
+    const victim = await registeredBrowser(app);
+    const thief = app.client();
+    thief.jar.set(SESSION_COOKIE, victim.client.jar.get(SESSION_COOKIE)!);
+    const asked = await thief.post(DBSC_PATHS.refresh, {
+      headers: { "sec-secure-session-id": `"${victim.session!.id}"` },
+    });
+    const challenge = /^"([^"]+)"/.exec(asked.headers.get("secure-session-challenge")!)![1]!;
+    // A well-formed, validly signed proof: its `jwk` header names the key that signed it. Only
+    // the key the session registered counts, never the one a proof brings along.
+    const proof = await signProof(await makeSessionKey(), challenge, { withJwk: true });
+    const forged = await thief.post(DBSC_PATHS.refresh, {
+      headers: {
+        "sec-secure-session-id": `"${victim.session!.id}"`,
+        "secure-session-response": `"${proof}"`,
+      },
+    });
+    expect(forged.status).toBe(401);
+    expect(forged.body).toEqual({ error: "dbsc-refused", reason: "wrong-key" });
+    expect(forged.cookie(BOUND_COOKIE)).toBeUndefined();
+    expect(await refusals(app, "wrong-key")).toHaveLength(1);
+  },
+);
+
+scenario(
+  "registers a key on a login another site started (an identity provider posting back)",
+  async (start) => {
+    const app = await start();
+    const client = app.client();
+    const login = await client.post("/login", { json: { user: uniqueUser("gina") } });
+    const challenge = /challenge="([^"]+)"/.exec(
+      login.headers.get("secure-session-registration")!,
+    )![1]!;
+    const key = await makeSessionKey();
+    const crossSite = { origin: "https://idp.example", "sec-fetch-site": "cross-site" };
+    // The route is authenticated by the proof: without one, a cross-site post changes nothing.
+    const bare = await client.post(DBSC_PATHS.registration, { headers: crossSite });
+    expect(bare.status).toBe(403);
+    expect(bare.body).toEqual({ error: "dbsc-refused", reason: "malformed-proof" });
+    const proof = await signProof(key, challenge, { withJwk: true });
+    const registered = await client.post(DBSC_PATHS.registration, {
+      headers: { ...crossSite, "secure-session-response": `"${proof}"` },
+    });
+    expect(registered.status).toBe(200);
+    expect(registered.cookie(BOUND_COOKIE)).toBeDefined();
+    // Every other unsafe route keeps the CSRF rule.
+    const logout = await client.post("/logout", { headers: crossSite });
+    expect(logout.status).toBe(403);
+    expect(logout.body).toEqual({ error: "cross-site-request", reason: "cross-site" });
+  },
+);
+
+scenario(
+  "an excluded path does not require the bound cookie, and only that path",
+  async (start) => {
+    const app = await start();
+    const victim = await registeredBrowser(app);
+    const copy = app.client();
+    copy.jar.set(SESSION_COOKIE, victim.client.jar.get(SESSION_COOKIE)!);
+    // The browser does not renew the bound cookie for an excluded path: requiring it there
+    // would log the user out of those paths every `cookieTtl`.
+    expect((await copy.get(DBSC_EXCLUDED_PATH)).status).toBe(200);
+    const me = await copy.get("/me");
+    expect(me.status).toBe(401);
+    expect(me.body).toEqual({ error: "unauthenticated", reason: "device-unbound" });
+  },
+);

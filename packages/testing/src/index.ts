@@ -25,6 +25,7 @@ export {
 export {
   DBSC_CHALLENGE_TTL,
   DBSC_COOKIE_TTL,
+  DBSC_EXCLUDED_PATH,
   DBSC_PATHS,
   DBSC_ROUTES,
   type DbscApp,

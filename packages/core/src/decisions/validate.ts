@@ -40,8 +40,12 @@ export interface ValidateFacts {
   client: StoredClient;
   /** The hash of the request's DBSC bound cookie; `null`: it carries none. */
   boundCookieHash: string | null;
-  /** The DBSC route this request is: the only opt-out of the device-binding rule, by name. */
-  dbscRoute: "registration" | "refresh" | null;
+  /**
+   * The DBSC route this request is, or `"excluded"` for a path the device-bound session does not
+   * cover (set by the gate for `excludePaths`): the only opt-outs of the device-binding rule, by
+   * name.
+   */
+  dbscRoute: "registration" | "refresh" | "excluded" | null;
   mode: CheckMode;
   policy: Policy & { binding: ResolvedBinding };
 }
@@ -53,7 +57,8 @@ function refuse(reason: InvalidReason, events: PlannedEvent[] = []): Decision<Va
 /**
  * Rule "device-bound sessions need their bound cookie": a session whose browser registered a
  * DBSC key is accepted only with a live bound cookie, unless the request is a DBSC route (where
- * the key proof itself is checked). Safe by default: a caller that says nothing is refused.
+ * the key proof itself is checked) or an excluded path (where the browser does not renew the
+ * bound cookie). Safe by default: a caller that says nothing is refused.
  */
 export function deviceUnbound(
   record: SessionRecord,

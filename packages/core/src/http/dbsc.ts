@@ -30,6 +30,12 @@ export interface DbscOutcome {
 export interface DbscHandler {
   /** Which DBSC route `path` is (POST only), or `null` for any other path. */
   routeOf(path: string | null | undefined): DbscRoute | null;
+  /**
+   * Whether `path` is one of the paths the device-bound session does not cover (`excludePaths`):
+   * the browser does not keep the bound cookie alive for them, so the gate does not require it
+   * there (`dbscExcluded`). Optional, for handlers written before it: none is excluded.
+   */
+  excludes?(path: string | null | undefined): boolean;
   /** The name of the bound cookie, which the gate reads with the session cookie. */
   readonly cookieName: string;
   /** The cookie value clearing the bound cookie. */

@@ -175,8 +175,18 @@ export function createGate(sessions: Sessions, options: GateOptions = {}): Gate 
       const cookies = cookieValues(cookieHeader, cookieName, MAX_COOKIE_CANDIDATES);
       const method = request.method;
       const route = dbsc && method === "POST" ? dbsc.routeOf(request.path) : null;
-      // GET, HEAD and OPTIONS always pass the CSRF rule: no need to build its facts.
-      if (checkOrigin && method !== "GET" && method !== "HEAD" && method !== "OPTIONS") {
+      // GET, HEAD and OPTIONS always pass the CSRF rule: no need to build its facts. The two
+      // DBSC routes are authenticated by the key proof (a signature by the registered key over
+      // a challenge of ours, which no other site can produce), not by the CSRF rule: a login
+      // finished on a request another site started (an identity provider posting back) makes
+      // the browser send that site's Origin to the registration route.
+      if (
+        checkOrigin &&
+        route === null &&
+        method !== "GET" &&
+        method !== "HEAD" &&
+        method !== "OPTIONS"
+      ) {
         const refused = checkOrigin({
           method,
           origin: readHeader(request, "origin"),
@@ -193,6 +203,10 @@ export function createGate(sessions: Sessions, options: GateOptions = {}): Gate 
           // one opt-out of the device-binding rule, by the route's name.
           await state.check(cookies, request, { dbscRoute: route });
           await state.serve(dbsc, route, request);
+        } else if (dbsc?.excludes?.(request.path) === true) {
+          // A path the device-bound session does not cover: the browser does not renew the
+          // bound cookie for it, so it is not required here, and only here.
+          await state.check(cookies, request, { dbscExcluded: true });
         } else {
           await state.check(cookies, request, boundCookie(cookieHeader));
         }

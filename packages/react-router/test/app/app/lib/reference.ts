@@ -5,10 +5,19 @@
  */
 import { createDbsc } from "@tessera/dbsc";
 import { tessera } from "@tessera/react-router";
-import { DBSC_CHALLENGE_TTL, DBSC_COOKIE_TTL, referenceHost } from "@tessera/testing/app-host";
+import {
+  DBSC_CHALLENGE_TTL,
+  DBSC_COOKIE_TTL,
+  DBSC_EXCLUDED_PATH,
+  referenceHost,
+} from "@tessera/testing/app-host";
 
 export const reference = referenceHost({
   mount: (sessions, options) => tessera(sessions, options),
   dbsc: (sessions) =>
-    createDbsc(sessions, { cookieTtl: DBSC_COOKIE_TTL, challengeTtl: DBSC_CHALLENGE_TTL }),
+    createDbsc(sessions, {
+      cookieTtl: DBSC_COOKIE_TTL,
+      challengeTtl: DBSC_CHALLENGE_TTL,
+      excludePaths: [DBSC_EXCLUDED_PATH],
+    }),
 });
