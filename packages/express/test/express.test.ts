@@ -13,6 +13,7 @@ import {
   memoryKind,
   type ReferenceConfig,
   ROTATION_INTERVAL,
+  reviewScenarios,
   type StoreKind,
   sessionScenarios,
   storeKinds,
@@ -145,7 +146,7 @@ function start(
 
 describe.each(frameworks)("%s", (_name, express) => {
   describe.each(kinds)("on $name", (kind) => {
-    for (const scenario of sessionScenarios) {
+    for (const scenario of [...sessionScenarios, ...reviewScenarios]) {
       it(scenario.name, () => scenario.run((config) => start(express, kind, config)));
     }
 

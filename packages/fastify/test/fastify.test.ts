@@ -10,6 +10,7 @@ import {
   memoryKind,
   type ReferenceConfig,
   ROTATION_INTERVAL,
+  reviewScenarios,
   type StoreKind,
   sessionScenarios,
   storeKinds,
@@ -103,7 +104,7 @@ function start(
 }
 
 describe.each(kinds)("Fastify 5 on $name", (kind) => {
-  for (const scenario of sessionScenarios) {
+  for (const scenario of [...sessionScenarios, ...reviewScenarios]) {
     it(scenario.name, () => scenario.run((config) => start(kind, config)));
   }
 

@@ -12,6 +12,7 @@ import {
   memoryKind,
   type ReferenceConfig,
   ROTATION_INTERVAL,
+  reviewScenarios,
   type StoreKind,
   sessionScenarios,
   storeKinds,
@@ -112,7 +113,7 @@ function start(
 const sessionCookie = (line: string | undefined) => line?.split(";")[0]?.split("=")[1];
 
 describe.each(kinds)("Hono on @hono/node-server, $name", (kind) => {
-  for (const scenario of sessionScenarios) {
+  for (const scenario of [...sessionScenarios, ...reviewScenarios]) {
     it(scenario.name, () => scenario.run((config) => start(kind, config)));
   }
 

@@ -64,5 +64,10 @@ export {
   referenceSessions,
   type StartReferenceApp,
 } from "./reference.js";
-export { type Scenario, sessionScenarios, storeOutageScenarios } from "./scenarios.js";
+export {
+  reviewScenarios,
+  type Scenario,
+  sessionScenarios,
+  storeOutageScenarios,
+} from "./scenarios.js";
 export { memoryKind, redisKind, type StoreKind, storeKinds } from "./stores.js";

@@ -568,3 +568,79 @@ export const storeOutageScenarios: Scenario[] = [
     },
   },
 ];
+
+// ---------------------------------------------------------------------------------------------
+// The outside security review (issue #31), over real HTTP on every integration. Kept as its own
+// list so scenarios other work appends above stay apart; each framework's test runs both.
+// ---------------------------------------------------------------------------------------------
+
+const PLANTED = `${"a".repeat(24)}.${"b".repeat(32)}`;
+const plantedToken = (i: number) => `${"a".repeat(23)}${"cdef"[i]}.${"b".repeat(32)}`;
+
+/** Findings of the review that every integration must answer alike. */
+export const reviewScenarios: Scenario[] = [
+  {
+    name: "cookie tossing: four planted junk cookies cannot hide the real fifth",
+    async run(start) {
+      const app = await start();
+      const client = app.client();
+      const alice = uniqueUser("alice");
+      await client.post("/login", { json: { user: alice } });
+      const real = client.jar.get("session")!;
+      const junk = ["x", "1.2", "a".repeat(57), '""'].map((value) => `session=${value}`);
+      const me = await client.get("/me", {
+        headers: { cookie: [...junk, `session=${real}`].join("; ") },
+      });
+      expect(me.status).toBe(200);
+      expect(me.body.user).toBe(alice);
+      expect(sessionCookies(me)).toEqual([]);
+    },
+  },
+  {
+    name: "cookie tossing: several session cookies and none valid clear none (the real one may be among them)",
+    async run(start) {
+      const app = await start();
+      const client = app.client();
+      await client.post("/login", { json: { user: uniqueUser("alice") } });
+      const real = client.jar.get("session")!;
+      // Four well-formed planted tokens push the real cookie past the candidates tried: refused,
+      // but no Set-Cookie clears the name, which could delete the real cookie.
+      const planted = [0, 1, 2, 3].map((i) => `session=${plantedToken(i)}`);
+      const hidden = await client.get("/me", {
+        headers: { cookie: [...planted, `session=${real}`].join("; ") },
+      });
+      expectRefusal(hidden, 401, { error: "unauthenticated", reason: "not-found" });
+      expect(sessionCookies(hidden)).toEqual([]);
+      const twoDead = await client.get("/me", {
+        headers: { cookie: `session=${PLANTED}; session=junk` },
+      });
+      expect(twoDead.status).toBe(401);
+      expect(sessionCookies(twoDead)).toEqual([]);
+      // The real cookie was never deleted: once the planted ones are gone, the user goes on.
+      expect((await client.get("/me")).status).toBe(200);
+      // A lone dead cookie is still cleared, so the browser stops sending it.
+      const lone = await app.client().get("/me", { headers: { cookie: `session=${PLANTED}` } });
+      expect(sessionCookies(lone)).toEqual(["session=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"]);
+    },
+  },
+  {
+    name: "a bare host in allowedOrigins matches https only when the session cookie is Secure",
+    async run(start) {
+      const listed = { allowedOrigins: ["admin.example.test"] };
+      const post = (app: Awaited<ReturnType<StartReferenceApp>>, origin: string) =>
+        app.client().post("/login", {
+          json: { user: uniqueUser("alice") },
+          headers: { origin, "sec-fetch-site": "same-site" },
+        });
+      const secure = await start({ options: listed, sessions: { cookie: { secure: true } } });
+      expect((await post(secure, "https://admin.example.test")).status).toBe(200);
+      // Anyone on the network path can write a plain-HTTP page of that host.
+      expectRefusal(await post(secure, "http://admin.example.test"), 403, {
+        error: "cross-site-request",
+        reason: "cross-site",
+      });
+      const plain = await start({ options: listed });
+      expect((await post(plain, "http://admin.example.test")).status).toBe(200);
+    },
+  },
+];

@@ -38,8 +38,41 @@ export interface RequestFacts {
   path?: string | null | undefined;
 }
 
-/** Cookies of the session's name tried per request (cookie tossing), beyond which none are. */
+/**
+ * Well-formed cookies of the session's name tried per request (cookie tossing), beyond which
+ * none are. Only well-formed tokens count toward it: junk planted from a sibling domain costs
+ * nothing to skip and must not push the real cookie out of the candidates.
+ */
 export const MAX_COOKIE_CANDIDATES = 4;
+
+/** Cookies of the session's name read from one header at most (the header is size-capped too). */
+const MAX_COOKIES_READ = 64;
+
+/** The cookies of the session's name a request carries: the ones worth a store read, and all. */
+export interface SessionCookies {
+  /** Well-formed tokens, in header order, each once, at most `MAX_COOKIE_CANDIDATES`. */
+  candidates: string[];
+  /** How many cookies of the name the request carried, well-formed or not. */
+  presented: number;
+}
+
+/**
+ * Reads the session cookies of a `Cookie` header for the gate. Several cookies of one name mean
+ * a stale duplicate (another `Path` or `Domain`) or cookie tossing: a sibling domain planted its
+ * own. Only well-formed tokens become candidates, so planted junk cannot hide the real one.
+ */
+export function sessionCookies(header: string | null | undefined, name: string): SessionCookies {
+  const values = cookieValues(header, name, MAX_COOKIES_READ);
+  const presented = values.length;
+  // The common case, one well-formed cookie, allocates nothing more.
+  if (presented === 1 && parseToken(values[0]) !== null) return { candidates: values, presented };
+  const candidates: string[] = [];
+  for (const value of values) {
+    if (candidates.length === MAX_COOKIE_CANDIDATES) break;
+    if (parseToken(value) !== null && !candidates.includes(value)) candidates.push(value);
+  }
+  return { candidates, presented };
+}
 
 /**
  * Reads header `name` (lower case) from a request's facts, whichever way they carry headers;
@@ -73,11 +106,7 @@ export function presentedSessionIds(
   sessions: Sessions,
   request: Pick<RequestFacts, "header" | "headers">,
 ): string[] {
-  const tokens = cookieValues(
-    readHeader(request, "cookie"),
-    sessions.cookie.name,
-    MAX_COOKIE_CANDIDATES,
-  );
+  const tokens = sessionCookies(readHeader(request, "cookie"), sessions.cookie.name).candidates;
   const bearer = parseBearer(readHeader(request, "authorization"));
   if (bearer !== null) tokens.push(bearer);
   const ids: string[] = [];

@@ -5,18 +5,13 @@
  * handler is done, it writes `effects()` (cookies as values, headers) onto the response.
  * Integrations translate; they decide nothing.
  */
+import type { ClientInfo } from "../binding.js";
 import { cookieValues } from "../cookie.js";
 import { TesseraConfigError } from "../errors.js";
 import type { Sessions, ValidateOptions } from "../sessions.js";
 import { answerForError, crossSiteAnswer, type HttpAnswer } from "./answers.js";
 import type { DbscHandler } from "./dbsc.js";
-import {
-  clientOf,
-  MAX_COOKIE_CANDIDATES,
-  ownOrigin,
-  type RequestFacts,
-  readHeader,
-} from "./facts.js";
+import { clientOf, ownOrigin, type RequestFacts, readHeader, sessionCookies } from "./facts.js";
 import { createOriginCheck, type OriginCheck } from "./origin.js";
 import {
   type CheckedSession,
@@ -36,7 +31,8 @@ export interface GateOptions {
   csrf?: boolean;
   /**
    * Other origins (`https://admin.example.com`) or hosts (`admin.example.com:8443`) whose
-   * unsafe requests are accepted, e.g. a front end on another subdomain.
+   * unsafe requests are accepted, e.g. a front end on another subdomain. A bare host matches
+   * `https:` only when the session cookie is `Secure` (any scheme without, as in development).
    * @defaultValue `[]`
    */
   allowedOrigins?: readonly string[];
@@ -64,7 +60,27 @@ export interface GateOptions {
    * @defaultValue none (off)
    */
   dbsc?: DbscHandler;
+  /**
+   * Observes what the gate noticed without refusing (`GateSignal`), e.g. several session
+   * cookies of which none is valid: cookie tossing from a sibling domain, answered 401 without
+   * clearing any. For logs and alerts; errors it throws are ignored.
+   * @defaultValue none
+   */
+  onSignal?: (signal: GateSignal) => void;
 }
+
+/**
+ * Something the gate noticed and answered safely. `cookie-tossing`: the request carried several
+ * cookies of the session's name (`cookies`, of which `wellFormed` were tokens) and none was
+ * valid; none was cleared, since clearing could delete the real one. Possible only when the
+ * session cookie can be planted by a sibling (`cookie.domain`, or a name without `__Host-`).
+ */
+export type GateSignal = {
+  type: "cookie-tossing";
+  cookies: number;
+  wellFormed: number;
+  client: ClientInfo;
+};
 
 /** The gate built once per application by `createGate`. */
 export interface Gate {
@@ -135,7 +151,11 @@ export function isSessions(value: unknown): value is Sessions {
 export function createGate(sessions: Sessions, options: GateOptions = {}): Gate {
   const trustedProxies = checkOptions(sessions, options);
   const checkOrigin: OriginCheck | null =
-    options.csrf === false ? null : createOriginCheck(options.allowedOrigins);
+    options.csrf === false
+      ? null
+      : createOriginCheck(options.allowedOrigins, {
+          secureCookie: sessions.cookie.clear().attributes.secure === true,
+        });
   const cookieName = sessions.cookie.name;
   const dbsc = options.dbsc ?? null;
   if (dbsc !== null && (typeof dbsc !== "object" || typeof dbsc.refresh !== "function")) {
@@ -145,6 +165,17 @@ export function createGate(sessions: Sessions, options: GateOptions = {}): Gate 
   if (observe !== undefined && typeof observe !== "function") {
     throw new TesseraConfigError("onRefusal must be a function (answer) => void");
   }
+  const onSignal = options.onSignal;
+  if (onSignal !== undefined && typeof onSignal !== "function") {
+    throw new TesseraConfigError("onSignal must be a function (signal) => void");
+  }
+  const signal = (value: GateSignal) => {
+    try {
+      onSignal?.(value);
+    } catch {
+      // Observers never change an answer.
+    }
+  };
   const report: Reporter = observe
     ? (answer: HttpAnswer) => {
         try {
@@ -172,7 +203,7 @@ export function createGate(sessions: Sessions, options: GateOptions = {}): Gate 
         );
       }
       const cookieHeader = readHeader(request, "cookie");
-      const cookies = cookieValues(cookieHeader, cookieName, MAX_COOKIE_CANDIDATES);
+      const cookies = sessionCookies(cookieHeader, cookieName);
       const method = request.method;
       const route = dbsc && method === "POST" ? dbsc.routeOf(request.path) : null;
       // GET, HEAD and OPTIONS always pass the CSRF rule: no need to build its facts. The two
@@ -192,7 +223,7 @@ export function createGate(sessions: Sessions, options: GateOptions = {}): Gate 
           origin: readHeader(request, "origin"),
           secFetchSite: readHeader(request, "sec-fetch-site"),
           ownOrigin: () => ownOrigin(request, trustedProxies),
-          hasSessionCookie: cookies.length > 0,
+          hasSessionCookie: cookies.presented > 0,
         });
         if (refused) return GateRequest.refused(sessions, crossSiteAnswer(refused), report);
       }
@@ -214,6 +245,18 @@ export function createGate(sessions: Sessions, options: GateOptions = {}): Gate 
         const answer = answerForError(error);
         if (!answer) throw error;
         return GateRequest.refused(sessions, answer, report);
+      }
+      if (
+        cookies.presented > 1 &&
+        onSignal &&
+        (state.session === null || state.source !== "cookie")
+      ) {
+        signal({
+          type: "cookie-tossing",
+          cookies: cookies.presented,
+          wellFormed: cookies.candidates.length,
+          client: state.client,
+        });
       }
       return state;
     },

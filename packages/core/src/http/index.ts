@@ -27,7 +27,13 @@ export {
   readHeader,
 } from "./facts.js";
 export { answerResponse, withEffects } from "./fetch.js";
-export { createGate, type Gate, type GateOptions, isSessions } from "./gate.js";
+export {
+  createGate,
+  type Gate,
+  type GateOptions,
+  type GateSignal,
+  isSessions,
+} from "./gate.js";
 export type {
   CheckedSession,
   LoginInput,

@@ -59,26 +59,44 @@ function normaliseAllowed(entry: unknown): string {
   return origin;
 }
 
+/** How the CSRF check treats `allowedOrigins`. */
+export interface OriginCheckOptions {
+  /**
+   * The session cookie is `Secure`: a bare host in `allowedOrigins` then matches only `https:`
+   * origins. A page of that host served over plain HTTP (which anyone on the network path can
+   * write) must not get to send unsafe requests the secure cookie authenticates.
+   * @defaultValue `true`
+   */
+  secureCookie?: boolean;
+}
+
 /**
  * Builds the CSRF check. Safe methods always pass. An unsafe request passes when the browser says
  * it is same-origin (`Sec-Fetch-Site: same-origin` or `none`), when its `Origin` equals the
  * request's own origin (scheme, host and port), or when its origin is in `allowedOrigins` (full
- * origins like `https://admin.example.com`, or bare hosts, any scheme). A request with neither
+ * origins like `https://admin.example.com`, or bare hosts: `https:` only with a `Secure` session
+ * cookie, any scheme without one, as in development over plain HTTP). A request with neither
  * header passes only without the session cookie (a bearer or anonymous API client).
  *
  * @throws TesseraConfigError for an entry of `allowedOrigins` that is not an origin or a host.
  */
-export function createOriginCheck(allowedOrigins: readonly string[] = []): OriginCheck {
+export function createOriginCheck(
+  allowedOrigins: readonly string[] = [],
+  options: OriginCheckOptions = {},
+): OriginCheck {
   if (!Array.isArray(allowedOrigins)) {
     throw new TesseraConfigError("allowedOrigins must be an array of origins or hosts");
   }
   const allowed = new Set(allowedOrigins.map(normaliseAllowed));
+  const httpsOnly = options.secureCookie !== false;
 
   const isAllowed = (origin: string): boolean => {
     if (allowed.size === 0) return false;
     if (allowed.has(origin)) return true;
     try {
-      return allowed.has(new URL(origin).host);
+      const url = new URL(origin);
+      if (httpsOnly && url.protocol !== "https:") return false;
+      return allowed.has(url.host);
     } catch {
       return false;
     }

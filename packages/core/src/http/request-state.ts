@@ -20,7 +20,7 @@ import {
   unauthenticatedAnswer,
 } from "./answers.js";
 import type { DbscHandler, DbscRoute, ServedAnswer } from "./dbsc.js";
-import { type RequestFacts, readHeader } from "./facts.js";
+import { type RequestFacts, readHeader, type SessionCookies } from "./facts.js";
 
 /**
  * Response header carrying a new token to bearer clients (mobile, CLI), which have no cookie
@@ -178,15 +178,21 @@ export class GateRequest implements RequestSession {
   }
 
   /**
-   * Validates the request's token: each cookie of the session's name in turn (a tossed cookie
-   * must not hide the real one), else the bearer header. The first valid one wins; a dead cookie
-   * is cleared only when none is valid. `device` is what core's device-binding rule is shown: the
-   * bound cookie, or the DBSC route this request is (the only opt-out, by name).
+   * Validates the request's token: each well-formed cookie of the session's name in turn (a
+   * tossed cookie must not hide the real one), else the bearer header. The first valid one wins.
+   * A dead cookie is cleared only when it is the only one of its name: with several, the clear
+   * (one `Set-Cookie` for the name) could delete the real cookie instead of the planted one.
+   * `device` is what core's device-binding rule is shown: the bound cookie, or the DBSC route or
+   * excluded path this request is (the only opt-outs, by name).
    */
-  async check(cookies: string[], request: RequestFacts, device: ValidateOptions): Promise<void> {
+  async check(
+    cookies: SessionCookies,
+    request: RequestFacts,
+    device: ValidateOptions,
+  ): Promise<void> {
     this.#device = device.dbscRoute === undefined ? device : NO_BOUND_COOKIE;
     let reason: InvalidReason | null = null;
-    for (const candidate of cookies) {
+    for (const candidate of cookies.candidates) {
       const result = await this.sessions.validate(candidate, this.client, device);
       if (result.ok) return this.#accept(result, candidate, "cookie");
       if (reason === null || reason === "malformed") reason = result.reason;
@@ -198,11 +204,14 @@ export class GateRequest implements RequestSession {
       if (reason === null || reason === "malformed") reason = result.reason;
       this.source = "bearer";
     }
-    if (cookies.length > 0) {
+    if (cookies.presented > 0) {
       this.source = "cookie";
+      reason ??= "malformed"; // cookies of the name, none of them a token
       // A cookie that names no live session is cleared, so the browser stops sending it. A
       // device-bound session refused for want of its bound cookie is alive: its holder goes on.
-      if (reason !== "device-unbound") this.#sessionCookie = this.sessions.cookie.clear();
+      if (reason !== "device-unbound" && cookies.presented === 1) {
+        this.#sessionCookie = this.sessions.cookie.clear();
+      }
     }
     this.reason = reason;
   }
