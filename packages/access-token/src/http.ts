@@ -5,14 +5,21 @@
  */
 import { type Session, type Sessions, TesseraConfigError } from "@tessera/core";
 import {
+  addressKey,
+  checkCounter,
+  checkRateLimit,
   createGate,
   type HttpAnswer as GateAnswer,
   type GateOptions,
   isSessions,
+  type LimitCounter,
+  type RateLimit,
   type RequestFacts,
   type RequestSession,
   type ResponseEffects,
   serializeCookie,
+  takeLimits,
+  tooManyRequestsAnswer,
 } from "@tessera/core/http";
 import type { AccessTokenClaims } from "./claims.js";
 import { isTesseraError } from "./errors.js";
@@ -47,6 +54,34 @@ export interface TokenEndpointOptions
   claims?: (
     session: Session,
   ) => Record<string, unknown> | undefined | Promise<Record<string, unknown> | undefined>;
+  /**
+   * Rate limits, answered 429 `{ error: "too-many-requests" }` with `Retry-After` (the gate's
+   * answer), or `false` to turn them off (e.g. when a proxy in front already limits).
+   * @defaultValue 30 a minute per session, 120 a minute per address, counted in memory
+   */
+  limits?: TokenEndpointLimits | false;
+}
+
+/**
+ * The token endpoint's rate limits. A browser asks for an access token about once per token
+ * lifetime (5 minutes by default) per tab; 30 a minute per session leaves room for many tabs and
+ * retries while keeping a stolen session from minting tokens in bulk, and 120 a minute per
+ * address leaves room for a few dozen users behind one NAT.
+ */
+export interface TokenEndpointLimits {
+  /** Requests per session. @defaultValue `{ max: 30, windowSeconds: 60 }` */
+  perSession?: RateLimit | false;
+  /**
+   * Requests per client address (IPv6 by /64), counted before the session is checked.
+   * @defaultValue `{ max: 120, windowSeconds: 60 }`
+   */
+  perAddress?: RateLimit | false;
+  /**
+   * Where counts live: this process's memory by default; `RedisLimitCounter` of
+   * `@tessera/redis` to share them across servers.
+   * @defaultValue `createMemoryCounter()`
+   */
+  counter?: LimitCounter;
 }
 
 /** Options of the bearer guard (`accessTokenGuard`, `requireAccessToken`). */
@@ -115,12 +150,22 @@ export function createTokenExchange(options: TokenEndpointOptions): TokenExchang
   if (claims !== undefined && typeof claims !== "function") {
     throw new TesseraConfigError("tokenEndpoint: claims must be a function of the session");
   }
+  const limits = resolveLimits(options.limits);
   const gate = createGate(sessions, {
     ...(options.allowedOrigins !== undefined ? { allowedOrigins: options.allowedOrigins } : {}),
     ...(options.trustedProxies !== undefined ? { trustedProxies: options.trustedProxies } : {}),
     ...(options.dbsc !== undefined ? { dbsc: options.dbsc } : {}),
     ...(options.onRefusal !== undefined ? { onRefusal: options.onRefusal } : {}),
   });
+  /** Reports a 429 to `onRefusal`, like the gate's own refusals; an observer never changes it. */
+  const report = (refusal: GateAnswer): GateAnswer => {
+    try {
+      options.onRefusal?.(refusal);
+    } catch {
+      // Metrics never change an answer.
+    }
+    return refusal;
+  };
   /** States the endpoint's own gate opened: their cookies go out with the answer. */
   const own = new WeakSet<RequestSession>();
 
@@ -141,12 +186,27 @@ export function createTokenExchange(options: TokenEndpointOptions): TokenExchang
           effects,
         );
       }
-      const denied = state.require("session");
-      if (denied) return withEffects(fromGate(denied), effects);
-      // require("session") answered null: the request has a session.
-      const session = state.session as Session;
       let issued: Awaited<ReturnType<AccessTokens["issueWithExpiry"]>>;
       try {
+        const address = limits?.perAddress ? addressKey(state.client.ip) : null;
+        if (limits?.perAddress && address !== null) {
+          const wait = await takeLimits(limits.counter, [
+            [`token:addr:${address}`, limits.perAddress],
+          ]);
+          if (wait !== null)
+            return withEffects(fromGate(report(tooManyRequestsAnswer(wait))), effects);
+        }
+        const denied = state.require("session");
+        if (denied) return withEffects(fromGate(denied), effects);
+        // require("session") answered null: the request has a session.
+        const session = state.session as Session;
+        if (limits?.perSession) {
+          const wait = await takeLimits(limits.counter, [
+            [`token:sid:${session.id}`, limits.perSession],
+          ]);
+          if (wait !== null)
+            return withEffects(fromGate(report(tooManyRequestsAnswer(wait))), effects);
+        }
         const extra = claims ? await claims(session) : undefined;
         issued = await tokens.issueWithExpiry(session, extra);
       } catch (error) {
@@ -164,7 +224,26 @@ export function createTokenExchange(options: TokenEndpointOptions): TokenExchang
   };
 }
 
-/** A gate answer (401, 403, 503) in this module's header-list form. */
+/** The token endpoint's limits with defaults applied, or `null` when turned off. */
+function resolveLimits(limits: TokenEndpointLimits | false | undefined) {
+  if (limits === false) return null;
+  if (limits !== undefined && (typeof limits !== "object" || limits === null)) {
+    throw new TesseraConfigError("tokenEndpoint: limits must be an object or false");
+  }
+  return {
+    perSession: checkRateLimit(
+      "limits.perSession",
+      limits?.perSession ?? { max: 30, windowSeconds: 60 },
+    ),
+    perAddress: checkRateLimit(
+      "limits.perAddress",
+      limits?.perAddress ?? { max: 120, windowSeconds: 60 },
+    ),
+    counter: checkCounter(limits?.counter),
+  };
+}
+
+/** A gate answer (401, 403, 429, 503) in this module's header-list form. */
 function fromGate(refusal: GateAnswer): HttpAnswer {
   const headers: Array<[string, string]> = [];
   for (const name in refusal.headers) headers.push([name, refusal.headers[name]!]);

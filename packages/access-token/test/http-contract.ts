@@ -33,7 +33,7 @@ export interface AppDeps {
   sessions: Sessions;
   tokens: AccessTokens;
   verifier: Verifier;
-  endpoint: Pick<TokenEndpointOptions, "claims" | "allowedOrigins">;
+  endpoint: Pick<TokenEndpointOptions, "claims" | "allowedOrigins" | "limits">;
 }
 
 export type StartApp = (deps: AppDeps) => Promise<{ url: string; close: () => Promise<void> }>;
@@ -58,7 +58,11 @@ export function describeHttpContract(name: string, start: StartApp) {
     }
 
     async function boot(
-      options: { binding?: BindingOptions; rotation?: SessionsOptions["rotation"] } = {},
+      options: {
+        binding?: BindingOptions;
+        rotation?: SessionsOptions["rotation"];
+        limits?: TokenEndpointOptions["limits"];
+      } = {},
     ) {
       await stop();
       outage = switchableStore(new MemoryStore({ now: () => clock }));
@@ -80,6 +84,7 @@ export function describeHttpContract(name: string, start: StartApp) {
       const endpoint = {
         claims: (session: { data: Record<string, unknown> }) => ({ role: session.data["role"] }),
         allowedOrigins: ["https://app.example.com"],
+        ...(options.limits !== undefined ? { limits: options.limits } : {}),
       } as AppDeps["endpoint"];
       ({ url, close } = await start({ sessions, tokens, verifier, endpoint }));
     }
@@ -273,6 +278,37 @@ export function describeHttpContract(name: string, start: StartApp) {
       expect(asBearer.status).toBe(401);
       // The session was not rotated or extended by the attempts.
       expect((await sessions.find(id))?.lastActiveAt.getTime()).toBeLessThanOrEqual(clock);
+    });
+
+    it("limits tokens per session by default: the 31st request in a minute is answered 429", async () => {
+      const session = await login();
+      for (let i = 0; i < 30; i++) {
+        expect((await exchange({ cookie: `${COOKIE}=${session}` })).status).toBe(200);
+      }
+      const limited = await exchange({ cookie: `${COOKIE}=${session}` });
+      expect(limited.status).toBe(429);
+      expect(await limited.text()).toBe('{"error":"too-many-requests"}');
+      expect(limited.headers.get("content-type")).toBe("application/json; charset=utf-8");
+      expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      expect(Number(limited.headers.get("retry-after"))).toBeLessThanOrEqual(60);
+      // Another session of the same user is counted on its own.
+      expect((await exchange({ cookie: `${COOKIE}=${await login()}` })).status).toBe(200);
+    });
+
+    it("limits requests per address, with or without a session, and can be turned off", async () => {
+      await boot({ limits: { perSession: false, perAddress: { max: 3, windowSeconds: 60 } } });
+      const session = await login();
+      expect((await exchange({})).status).toBe(401);
+      expect((await exchange({ cookie: `${COOKIE}=${session}` })).status).toBe(200);
+      expect((await exchange({ cookie: `${COOKIE}=${session}` })).status).toBe(200);
+      const limited = await exchange({ cookie: `${COOKIE}=${session}` });
+      expect(limited.status).toBe(429);
+      expect(await limited.json()).toEqual({ error: "too-many-requests" });
+      await boot({ limits: false });
+      const unlimited = await login();
+      for (let i = 0; i < 35; i++) {
+        expect((await exchange({ cookie: `${COOKIE}=${unlimited}` })).status).toBe(200);
+      }
     });
 
     it("answers 503, not 401, while the session store is down", async () => {

@@ -21,6 +21,19 @@ export {
   type TesseraErrorCode,
 } from "./errors.js";
 export type { SessionEvent, SessionEventHandler, SessionEventType } from "./events.js";
+export {
+  createMemoryCounter,
+  type LimitCount,
+  type LimitCounter,
+  type MemoryCounterOptions,
+  type RateLimit,
+} from "./http/limits.js";
+export {
+  createLoginThrottle,
+  type LoginAttempt,
+  type LoginThrottle,
+  type LoginThrottleOptions,
+} from "./http/throttle.js";
 export { MemoryStore, type MemoryStoreOptions } from "./memory-store.js";
 export type { RotationOptions, SessionsOptions } from "./options.js";
 export type {

@@ -8,14 +8,21 @@
 import type { ClientInfo, Session, Sessions } from "@tessera/core";
 import { TesseraConfigError } from "@tessera/core";
 import {
+  addressKey,
   type CookieAttributes,
   type CookieValue,
+  checkCounter,
+  checkRateLimit,
   type DbscHandler,
   type DbscOutcome,
   type DeviceGrant,
+  type LimitCounter,
+  type RateLimit,
   type RequestFacts,
   readHeader,
   type ServedAnswer,
+  takeLimits,
+  tooManyRequestsAnswer,
 } from "@tessera/core/http";
 import {
   challengeHeader,
@@ -32,6 +39,30 @@ export const HEADERS = {
   response: "secure-session-response",
   sessionId: "sec-secure-session-id",
 } as const;
+
+/**
+ * Limits of the refresh route, counted before any store read or signature check. A browser
+ * refreshes once per `cookieTtl` (10 minutes by default), with at most one retry on a 403, and
+ * the draft has one refresh serve every tab: 5 a minute per session leaves room for retries
+ * after a network failure, and holds someone with only the session cookie to 5 challenges or
+ * signature checks a minute. It is counted per session and address, so a copied cookie used
+ * from another address cannot use up the real browser's refreshes. 120 a minute per address
+ * covers a large office behind one NAT
+ * (every user refreshing every 10 minutes). A 429 does not end the browser's device-bound
+ * session (the draft returns on 429 without terminating it).
+ */
+export interface RefreshLimits {
+  /** Refreshes per session and address. @defaultValue `{ max: 5, windowSeconds: 60 }` */
+  perSession?: RateLimit | false;
+  /** Refreshes per client address (IPv6 by /64). @defaultValue `{ max: 120, windowSeconds: 60 }` */
+  perAddress?: RateLimit | false;
+  /**
+   * Where counts live: this process's memory by default; `RedisLimitCounter` of
+   * `@tessera/redis` to share them across servers.
+   * @defaultValue `createMemoryCounter()`
+   */
+  counter?: LimitCounter;
+}
 
 /** Options of `createDbsc`. */
 export interface DbscOptions {
@@ -90,6 +121,12 @@ export interface DbscOptions {
    * @defaultValue none
    */
   origin?: string;
+  /**
+   * Rate limits of the refresh route (answered 429 `{ error: "too-many-requests" }` with
+   * `Retry-After`), or `false` to turn them off.
+   * @defaultValue 5 a minute per session, 120 a minute per address, counted in memory
+   */
+  refreshLimits?: RefreshLimits | false;
 }
 
 const JSON_HEADERS = {
@@ -131,6 +168,24 @@ function checkSeconds(name: string, value: number): number {
     throw new TesseraConfigError(`${name} must be a whole number of seconds from 10 to 86400`);
   }
   return value;
+}
+
+function refreshLimitsOf(limits: RefreshLimits | false | undefined) {
+  if (limits === false) return null;
+  if (limits !== undefined && (typeof limits !== "object" || limits === null)) {
+    throw new TesseraConfigError("refreshLimits must be an object or false");
+  }
+  return {
+    perSession: checkRateLimit(
+      "refreshLimits.perSession",
+      limits?.perSession ?? { max: 5, windowSeconds: 60 },
+    ),
+    perAddress: checkRateLimit(
+      "refreshLimits.perAddress",
+      limits?.perAddress ?? { max: 120, windowSeconds: 60 },
+    ),
+    counter: checkCounter(limits?.counter),
+  };
 }
 
 function json(status: number, body: unknown, headers?: Record<string, string>): ServedAnswer {
@@ -181,6 +236,7 @@ export function createDbsc(sessions: Sessions, options: DbscOptions = {}): DbscH
   }
   const initiators = (options.allowedRefreshInitiators ?? []).map(checkInitiator);
   const origin = options.origin === undefined ? null : new URL(options.origin).origin;
+  const limits = refreshLimitsOf(options.refreshLimits);
   // The bound cookie's attributes, written once: the session configuration repeats them so the
   // browser knows which cookie it must keep alive.
   const attributes = `Path=/; ${secure ? "Secure; " : ""}HttpOnly; SameSite=Lax`;
@@ -284,6 +340,20 @@ export function createDbsc(sessions: Sessions, options: DbscOptions = {}): DbscH
     },
 
     async refresh(request: RequestFacts, session: Session | null, client: ClientInfo) {
+      if (limits !== null) {
+        const checks: [string, RateLimit][] = [];
+        const address = addressKey(client.ip);
+        if (limits.perAddress && address !== null) {
+          checks.push([`dbsc:addr:${address}`, limits.perAddress]);
+        }
+        // Per session *and* address: someone replaying a copied cookie from elsewhere must not
+        // use up the real browser's refreshes.
+        if (limits.perSession && session) {
+          checks.push([`dbsc:sid:${session.id}:${address ?? "?"}`, limits.perSession]);
+        }
+        const wait = checks.length > 0 ? await takeLimits(limits.counter, checks) : null;
+        if (wait !== null) return { answer: tooManyRequestsAnswer(wait), cookie: null };
+      }
       const named = parseSessionIdField(readHeader(request, HEADERS.sessionId));
       // The refresh is for the session the long-lived cookie names, and no other: a revoked or
       // replaced session answers 401, which ends the browser's device-bound session (the draft).

@@ -11,7 +11,7 @@ export {
   registrationHeader,
   sfString,
 } from "./fields.js";
-export { createDbsc, type DbscOptions, HEADERS } from "./handler.js";
+export { createDbsc, type DbscOptions, HEADERS, type RefreshLimits } from "./handler.js";
 export {
   type ClaimRules,
   PROOF_ALGORITHMS,

@@ -1,2 +1,3 @@
 export type { NodeRedisClient, RedisClient } from "./client.js";
+export { RedisLimitCounter, type RedisLimitCounterOptions } from "./counter.js";
 export { RedisStore, type RedisStoreOptions } from "./store.js";

@@ -5,7 +5,8 @@
  * (a `dbsc+jwt` proof with the public `jwk` in its header and the challenge as `jti`), keeps the
  * session configuration, caches `Secure-Session-Challenge` values, and refreshes when its bound
  * cookie is missing: `Sec-Secure-Session-Id` plus a `Secure-Session-Response` proof, retrying
- * once with the new challenge on a 403 and ending the session on any other 4xx.
+ * once with the new challenge on a 403, keeping the session on a 407 or 429, and ending it on
+ * any other 4xx.
  */
 import { type Answer, Client, type RequestOptions } from "./http.js";
 
@@ -218,6 +219,8 @@ export class DbscBrowser {
       exchange.answers.push(answer);
       this.cacheChallenges(answer);
       if (answer.status === 403 && attempt === 0) continue;
+      // The draft: a 407 or 429 returns without ending the session (try again later).
+      if (answer.status === 407 || answer.status === 429) return exchange;
       if (answer.status >= 400 && answer.status < 500 && answer.status !== 403) {
         this.session = null;
         exchange.kept = false;

@@ -496,3 +496,26 @@ scenario(
     expect(me.body).toEqual({ error: "unauthenticated", reason: "device-unbound" });
   },
 );
+
+scenario(
+  "limits refreshes per session and address: 429 with Retry-After, and the browser keeps its session",
+  async (start) => {
+    const app = await start();
+    const victim = await registeredBrowser(app);
+    const ask = () =>
+      victim.client.post(DBSC_PATHS.refresh, {
+        headers: { "sec-secure-session-id": `"${victim.session!.id}"` },
+      });
+    for (let i = 0; i < 5; i++) expect((await ask()).status).toBe(403);
+    const limited = await ask();
+    expect(limited.status).toBe(429);
+    expect(limited.body).toEqual({ error: "too-many-requests" });
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    // The draft: a 429 does not end the device-bound session.
+    victim.expireCredentials();
+    const exchange = await victim.refresh();
+    expect(exchange.answers.map((answer) => answer.status)).toEqual([429]);
+    expect(exchange.kept).toBe(true);
+    expect(victim.session).not.toBeNull();
+  },
+);

@@ -48,6 +48,7 @@ export {
   signProof,
 } from "./dbsc-client.js";
 export { type Answer, Client, listen, listenForTest, type RequestOptions } from "./http.js";
+export { checkLoginThrottle, THROTTLED_LOGIN_ROUTE } from "./limits.js";
 export { nextVersion, type RunningNextApp, startNextApp } from "./next.js";
 export { startReadmeApp } from "./readme.js";
 export { connectRedis, dropPrefix, uniquePrefix } from "./redis.js";

@@ -14,11 +14,12 @@ export type Refusal =
   | { error: "unauthenticated"; reason?: InvalidReason }
   | { error: "not-fresh" }
   | { error: "cross-site-request"; reason: CrossSiteReason }
-  | { error: "store-unavailable" };
+  | { error: "store-unavailable" }
+  | { error: "too-many-requests" };
 
 /** One complete HTTP answer that refuses a request. */
 export interface HttpAnswer {
-  status: 401 | 403 | 503;
+  status: 401 | 403 | 429 | 503;
   /** Lower-case header names; integrations set each one as given. */
   headers: Readonly<Record<string, string>>;
   /** The JSON body, serialised once here. */
@@ -82,6 +83,17 @@ export function crossSiteAnswer(reason: CrossSiteReason): HttpAnswer {
  */
 export function storeUnavailableAnswer(): HttpAnswer {
   return STORE_UNAVAILABLE;
+}
+
+/**
+ * 429 `{ error: "too-many-requests" }` with `Retry-After` (whole seconds, at least 1) and
+ * `Cache-Control: no-store`: a built-in limit (token endpoint, DBSC refresh, login throttle).
+ */
+export function tooManyRequestsAnswer(retryAfterSeconds: number): HttpAnswer {
+  const seconds = Number.isFinite(retryAfterSeconds)
+    ? Math.max(1, Math.ceil(retryAfterSeconds))
+    : 1;
+  return answer(429, { error: "too-many-requests" }, { "retry-after": String(seconds) });
 }
 
 /**

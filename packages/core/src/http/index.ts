@@ -18,7 +18,7 @@ export type {
   DeviceSessions,
 } from "../device-sessions.js";
 export { type SessionJson, sessionFromJson, sessionToJson } from "../session.js";
-export { answerForError, type HttpAnswer } from "./answers.js";
+export { answerForError, type HttpAnswer, tooManyRequestsAnswer } from "./answers.js";
 export type { DbscHandler, DbscOutcome, DbscRoute, ServedAnswer } from "./dbsc.js";
 export {
   type HeaderRecord,
@@ -34,6 +34,17 @@ export {
   type GateSignal,
   isSessions,
 } from "./gate.js";
+export {
+  addressKey,
+  checkCounter,
+  checkRateLimit,
+  createMemoryCounter,
+  type LimitCount,
+  type LimitCounter,
+  type MemoryCounterOptions,
+  type RateLimit,
+  takeLimits,
+} from "./limits.js";
 export type {
   CheckedSession,
   LoginInput,
@@ -42,3 +53,9 @@ export type {
   ResponseEffects,
   TokenSourceKind,
 } from "./request-state.js";
+export {
+  createLoginThrottle,
+  type LoginAttempt,
+  type LoginThrottle,
+  type LoginThrottleOptions,
+} from "./throttle.js";
