@@ -25,23 +25,34 @@ function derive(password: string, salt: Buffer, cost = COST): Promise<Buffer> {
   });
 }
 
-async function hashPassword(password: string, gate: HashGate): Promise<string> {
+async function hashPassword(
+  password: string,
+  gate: HashGate,
+  address?: string | null,
+): Promise<string> {
   const salt = randomBytes(16);
-  const key = await gate(() => derive(password, salt));
+  const key = await gate(() => derive(password, salt), address);
   return `scrypt$${COST.N}$${COST.r}$${COST.p}$${salt.toString("base64url")}$${key.toString("base64url")}`;
 }
 
-async function passwordMatches(password: string, stored: string, gate: HashGate): Promise<boolean> {
+async function passwordMatches(
+  password: string,
+  stored: string,
+  gate: HashGate,
+  address?: string | null,
+): Promise<boolean> {
   const [scheme, n, r, p, salt, key] = stored.split("$");
   if (scheme !== "scrypt" || !salt || !key) return false;
   const expected = Buffer.from(key, "base64url");
-  const actual = await gate(() =>
-    derive(password, Buffer.from(salt, "base64url"), {
-      ...COST,
-      N: Number(n),
-      r: Number(r),
-      p: Number(p),
-    }),
+  const actual = await gate(
+    () =>
+      derive(password, Buffer.from(salt, "base64url"), {
+        ...COST,
+        N: Number(n),
+        r: Number(r),
+        p: Number(p),
+      }),
+    address,
   );
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
@@ -68,7 +79,8 @@ const toAccount = (row: UserRow): Account => ({
 
 /**
  * Account operations over the demo database. Every scrypt call goes through `gate`, which
- * bounds how many run at once (it throws `HashingBusy` beyond that).
+ * bounds how many run at once, and how many one client address holds (it throws `HashingBusy`
+ * beyond that): each call takes the client's address for that.
  */
 export function createAccounts(database: AppDatabase, gate: HashGate) {
   // Hash of a random password, compared against when the username is unknown, so a wrong
@@ -77,7 +89,7 @@ export function createAccounts(database: AppDatabase, gate: HashGate) {
 
   return {
     /** Creates an account; throws `SignupRefused` with a readable reason. */
-    async signUp(username: string, password: string): Promise<Account> {
+    async signUp(username: string, password: string, address?: string): Promise<Account> {
       const name = username.trim().toLowerCase();
       if (!USERNAME.test(name)) {
         throw new SignupRefused("Usernames are 3 to 32 letters, digits, _ or -.");
@@ -85,7 +97,7 @@ export function createAccounts(database: AppDatabase, gate: HashGate) {
       if (password.length < 8 || password.length > 256) {
         throw new SignupRefused("Passwords are 8 to 256 characters.");
       }
-      const hash = await hashPassword(password, gate);
+      const hash = await hashPassword(password, gate, address);
       const { rows } = await database.query<UserRow>(
         `INSERT INTO demo_users (id, username, password_hash, is_admin)
          VALUES ($1, $2, $3, false)
@@ -99,7 +111,7 @@ export function createAccounts(database: AppDatabase, gate: HashGate) {
     },
 
     /** The account if the password is right, else `null` (same answer for unknown users). */
-    async logIn(username: string, password: string): Promise<Account | null> {
+    async logIn(username: string, password: string, address?: string): Promise<Account | null> {
       const name = username.trim().toLowerCase();
       const { rows } = USERNAME.test(name)
         ? await database.query<UserRow>(
@@ -112,28 +124,30 @@ export function createAccounts(database: AppDatabase, gate: HashGate) {
         password.slice(0, 256),
         row?.password_hash ?? (await decoy),
         gate,
+        address,
       );
       return row && ok ? toAccount(row) : null;
     },
 
     /** Checks the password of a known account (step-up). */
-    async checkPassword(userId: string, password: string): Promise<boolean> {
+    async checkPassword(userId: string, password: string, address?: string): Promise<boolean> {
       const { rows } = await database.query<UserRow>(
         "SELECT password_hash FROM demo_users WHERE id = $1",
         [userId],
       );
       const stored = rows[0]?.password_hash ?? (await decoy);
-      return (await passwordMatches(password.slice(0, 256), stored, gate)) && rows.length === 1;
+      const matches = await passwordMatches(password.slice(0, 256), stored, gate, address);
+      return matches && rows.length === 1;
     },
 
     /** Replaces the password. */
-    async changePassword(userId: string, password: string): Promise<void> {
+    async changePassword(userId: string, password: string, address?: string): Promise<void> {
       if (password.length < 8 || password.length > 256) {
         throw new SignupRefused("Passwords are 8 to 256 characters.");
       }
       await database.query("UPDATE demo_users SET password_hash = $2 WHERE id = $1", [
         userId,
-        await hashPassword(password, gate),
+        await hashPassword(password, gate, address),
       ]);
     },
 

@@ -85,8 +85,8 @@ function field(body: Record<string, unknown>, name: string): string {
 /** Builds the Hono app. */
 export function createDemoApp(deps: DemoDependencies) {
   const { sessions, accounts, audit, limits } = deps;
-  /** The client IP the limits count by (the socket address; "unknown" shares one budget). */
-  const ipOf = (c: Context) => deps.clientIp(c) ?? "unknown";
+  /** The client address the limits count by, as the gate derived it (none: not counted by address). */
+  const ipOf = (c: Context<DemoEnv>) => c.var.tessera.client.ip;
   // c.var.session and c.var.tessera are typed by @tessera/hono (ContextVariableMap).
   const app = new Hono<DemoEnv>();
 
@@ -142,7 +142,11 @@ export function createDemoApp(deps: DemoDependencies) {
     const body = await c.req.parseBody();
     await limits.beforeSignup(ipOf(c));
     try {
-      const account = await accounts.signUp(field(body, "username"), field(body, "password"));
+      const account = await accounts.signUp(
+        field(body, "username"),
+        field(body, "password"),
+        ipOf(c),
+      );
       await login(c, account.id, { username: account.username, admin: account.isAdmin });
       return c.redirect("/account", 303);
     } catch (error) {
@@ -156,9 +160,9 @@ export function createDemoApp(deps: DemoDependencies) {
     const username = field(body, "username");
     const key = username.trim().toLowerCase().slice(0, 64);
     await limits.beforePassword(ipOf(c), key);
-    const account = await accounts.logIn(username, field(body, "password"));
+    const account = await accounts.logIn(username, field(body, "password"), ipOf(c));
     if (!account) {
-      await limits.failed(key);
+      await limits.failed(ipOf(c), key);
       return c.html(
         landingPage(
           [{ kind: "error", text: "Wrong username or password." }],
@@ -167,7 +171,7 @@ export function createDemoApp(deps: DemoDependencies) {
         401,
       );
     }
-    await limits.succeeded(key);
+    await limits.succeeded(ipOf(c), key);
     await login(c, account.id, { username: account.username, admin: account.isAdmin });
     return c.redirect("/account", 303);
   });
@@ -234,14 +238,14 @@ export function createDemoApp(deps: DemoDependencies) {
     const body = await c.req.parseBody();
     const key = found.account.username;
     await limits.beforePassword(ipOf(c), key);
-    if (!(await accounts.checkPassword(found.session.userId, field(body, "password")))) {
-      await limits.failed(key);
+    if (!(await accounts.checkPassword(found.session.userId, field(body, "password"), ipOf(c)))) {
+      await limits.failed(ipOf(c), key);
       return c.html(
         securityPage(found.account, found.session, [{ kind: "error", text: "Wrong password." }]),
         401,
       );
     }
-    await limits.succeeded(key);
+    await limits.succeeded(ipOf(c), key);
     // Step-up rotates the secret: a copy of the cookie taken before never becomes fresh.
     const stepped = await sessions.reauthenticate(c.var.tessera.token, {
       ip: deps.clientIp(c),
@@ -272,7 +276,7 @@ export function createDemoApp(deps: DemoDependencies) {
     }
     const body = await c.req.parseBody();
     try {
-      await accounts.changePassword(found.session.userId, field(body, "password"));
+      await accounts.changePassword(found.session.userId, field(body, "password"), ipOf(c));
     } catch (error) {
       if (!(error instanceof SignupRefused)) throw error;
       return c.html(

@@ -87,6 +87,7 @@ export function readConfig(env: NodeJS.ProcessEnv): DemoConfig {
       windowSeconds: positive(env, "DEMO_LIMIT_WINDOW", 15 * 60),
       hashConcurrency: positive(env, "DEMO_HASH_CONCURRENCY", 2),
       hashQueue: integer(env, "DEMO_HASH_QUEUE", 4),
+      hashPerAddress: positive(env, "DEMO_HASH_PER_ADDRESS", 2),
     },
   };
 }

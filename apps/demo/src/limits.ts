@@ -1,24 +1,36 @@
 /**
- * What keeps password guessing slow and the server alive: attempt limits per client IP and per
- * account (rate-limiter-flexible, in memory: one demo process), and a bound on concurrent scrypt
- * hashing (each hash costs about 0.5 s of CPU and 128 MiB), so a burst is refused at once instead
- * of queueing the machine to death.
+ * What keeps password guessing slow and the server alive: Tessera's login throttle (failures per
+ * account and address with backoff, attempts per address) and a sign-up limit per address, both
+ * from `@tessera/core`, and a bound on concurrent scrypt hashing (each hash costs about 0.5 s of
+ * CPU and 128 MiB) that is fair per address, so a burst is refused at once instead of queueing
+ * the machine to death, and one address cannot take every place.
  */
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import {
+  createLoginThrottle,
+  createMemoryCounter,
+  type HttpAnswer,
+  type LoginAttempt,
+  takeLimits,
+} from "@tessera/core/http";
 
 /** Attempt budgets; every window is `windowSeconds`. */
 export interface LimitSettings {
-  /** Login and step-up attempts from one IP, successful or not. */
+  /** Login and step-up attempts from one address, successful or not. */
   attemptsPerIp: number;
-  /** Failed logins or step-ups against one account before it is refused for the window. */
+  /**
+   * Failed logins or step-ups for one account from one address before that pair is locked
+   * (the lock doubles at each further strike). Another address is never locked by them.
+   */
   failuresPerAccount: number;
-  /** Sign-ups from one IP. */
+  /** Sign-ups from one address. */
   signupsPerIp: number;
   windowSeconds: number;
   /** scrypt hashes running at once. */
   hashConcurrency: number;
   /** Requests waiting for a hashing slot; one more is answered 503 at once. */
   hashQueue: number;
+  /** Hashing places (running or waiting) one address may hold at once. */
+  hashPerAddress: number;
 }
 
 /** The request was refused before any hashing: answer 429 with `Retry-After`. */
@@ -29,89 +41,89 @@ export class TooManyAttempts extends Error {
   }
 }
 
-/** Every hashing slot and queue place is taken: answer 503 with `Retry-After`. */
+/** Every hashing place, or every place this address may hold, is taken: answer 503. */
 export class HashingBusy extends Error {
   override name = "HashingBusy";
 }
 
-function refusal(error: unknown): TooManyAttempts {
-  if (error instanceof RateLimiterRes) {
-    return new TooManyAttempts(Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
-  }
-  throw error;
+function refused(answer: HttpAnswer | null): void {
+  if (answer) throw new TooManyAttempts(Number(answer.headers["retry-after"] ?? 1));
 }
 
-/** At most `slots` tasks at once, `queue` more waiting; beyond that, `HashingBusy` at once. */
-export function createHashGate(slots: number, queue: number) {
+/**
+ * At most `slots` tasks at once and `queue` more waiting, of which one address holds at most
+ * `perAddress`; beyond that, `HashingBusy` at once. Without the per-address bound, seven
+ * concurrent logins from one address would fill every place and refuse everybody else.
+ */
+export function createHashGate(slots: number, queue: number, perAddress = slots) {
   let running = 0;
   const waiting: (() => void)[] = [];
-  return async function run<T>(task: () => Promise<T>): Promise<T> {
-    if (running >= slots) {
-      if (waiting.length >= queue) throw new HashingBusy("password hashing is busy");
-      await new Promise<void>((resolve) => waiting.push(resolve));
-    } else {
-      running++;
+  const held = new Map<string, number>();
+  return async function run<T>(task: () => Promise<T>, address?: string | null): Promise<T> {
+    const key = address ?? "";
+    const mine = held.get(key) ?? 0;
+    if (address && mine >= perAddress) throw new HashingBusy("this address holds its share");
+    if (running >= slots && waiting.length >= queue) {
+      throw new HashingBusy("password hashing is busy");
     }
+    held.set(key, mine + 1);
     try {
-      return await task();
+      if (running >= slots) await new Promise<void>((resolve) => waiting.push(resolve));
+      else running++;
+      try {
+        return await task();
+      } finally {
+        // Hand the slot straight to the next waiter, or free it.
+        const next = waiting.shift();
+        if (next) next();
+        else running--;
+      }
     } finally {
-      // Hand the slot straight to the next waiter, or free it.
-      const next = waiting.shift();
-      if (next) next();
-      else running--;
+      const left = (held.get(key) ?? 1) - 1;
+      if (left > 0) held.set(key, left);
+      else held.delete(key);
     }
   };
 }
 
-/** Runs a hashing task within the gate. */
+/** Runs a hashing task within the gate, counted against `address`. */
 export type HashGate = ReturnType<typeof createHashGate>;
 
 /** The attempt limits of the login, sign-up and step-up forms. */
 export function createAttemptLimits(settings: LimitSettings) {
-  const duration = settings.windowSeconds;
-  const perIp = new RateLimiterMemory({
-    keyPrefix: "attempts-ip",
-    points: settings.attemptsPerIp,
-    duration,
+  const windowSeconds = settings.windowSeconds;
+  const throttle = createLoginThrottle({
+    perAccountAndAddress: { max: settings.failuresPerAccount, windowSeconds },
+    perAddress: { max: settings.attemptsPerIp, windowSeconds },
   });
-  const perAccount = new RateLimiterMemory({
-    keyPrefix: "failures-account",
-    points: settings.failuresPerAccount,
-    duration,
-  });
-  const signups = new RateLimiterMemory({
-    keyPrefix: "signups-ip",
-    points: settings.signupsPerIp,
-    duration,
+  const counter = createMemoryCounter();
+  const signups = { max: settings.signupsPerIp, windowSeconds };
+  const attempt = (address: string | undefined, account: string): LoginAttempt => ({
+    account,
+    address,
   });
 
   return {
     /**
-     * Before checking a password for `account` from `ip`: counts the attempt against the IP and
-     * throws `TooManyAttempts` if the IP or the account is over its budget. Costs no hashing.
+     * Before checking a password for `account` from `address`: counts the attempt and throws
+     * `TooManyAttempts` if the address or the (account, address) pair is over its budget.
      */
-    async beforePassword(ip: string, account: string): Promise<void> {
-      await perIp.consume(ip).catch((error: unknown) => {
-        throw refusal(error);
-      });
-      const failures = await perAccount.get(account);
-      if (failures && failures.remainingPoints <= 0) {
-        throw new TooManyAttempts(Math.max(1, Math.ceil(failures.msBeforeNext / 1000)));
-      }
+    async beforePassword(address: string | undefined, account: string): Promise<void> {
+      refused(await throttle.check(attempt(address, account)));
     },
-    /** A wrong password for `account`. */
-    async failed(account: string): Promise<void> {
-      await perAccount.consume(account).catch(() => {});
+    /** A wrong password for `account` from `address`. */
+    async failed(address: string | undefined, account: string): Promise<void> {
+      await throttle.failed(attempt(address, account));
     },
-    /** A right password: the account's failures are forgotten. */
-    async succeeded(account: string): Promise<void> {
-      await perAccount.delete(account);
+    /** A right password: the pair's failures are forgotten. */
+    async succeeded(address: string | undefined, account: string): Promise<void> {
+      await throttle.succeeded(attempt(address, account));
     },
-    /** Before a sign-up from `ip`: throws `TooManyAttempts` over the budget. */
-    async beforeSignup(ip: string): Promise<void> {
-      await signups.consume(ip).catch((error: unknown) => {
-        throw refusal(error);
-      });
+    /** Before a sign-up from `address`: throws `TooManyAttempts` over the budget. */
+    async beforeSignup(address: string | undefined): Promise<void> {
+      if (!address) return;
+      const wait = await takeLimits(counter, [[`signup:${address}`, signups]]);
+      if (wait !== null) throw new TooManyAttempts(wait);
     },
   };
 }

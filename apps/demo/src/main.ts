@@ -36,7 +36,11 @@ const sessions = operations.telemetry.createSessions({
 });
 const accounts = createAccounts(
   opened.database,
-  createHashGate(config.limits.hashConcurrency, config.limits.hashQueue),
+  createHashGate(
+    config.limits.hashConcurrency,
+    config.limits.hashQueue,
+    config.limits.hashPerAddress,
+  ),
 );
 if (config.adminUsername) {
   // The admin is named by the operator, never "whoever signs up first".

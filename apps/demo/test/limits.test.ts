@@ -3,6 +3,7 @@
  * burst of password checks past the hashing bound is refused at once, and the admin is whoever
  * the operator names, never the first account.
  */
+import { request as httpRequest } from "node:http";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   type DemoServer,
@@ -121,6 +122,70 @@ describe("demo: attempt limits and the hashing bound", () => {
       expect(busy.headers.get("retry-after")).toBe("1");
       expect(await busy.text()).toContain("The server is busy");
     }
+  });
+});
+
+/** A form POST from another loopback address (127.0.0.2): another client, as the demo sees it. */
+function postFrom(
+  localAddress: string,
+  url: string,
+  fields: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  const body = new URLSearchParams(fields).toString();
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      url,
+      {
+        method: "POST",
+        localAddress,
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          "content-length": Buffer.byteLength(body),
+          "sec-fetch-site": "same-origin",
+        },
+      },
+      (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk) => {
+          text += chunk;
+        });
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
+      },
+    );
+    request.on("error", reject);
+    request.end(body);
+  });
+}
+
+describe("demo: the hashing bound is fair per address", () => {
+  it("seven concurrent logins from one address do not fill the hashing places for everyone", async () => {
+    const demo = await demoWith({ DEMO_HASH_CONCURRENCY: "1", DEMO_HASH_QUEUE: "4" });
+    await signUp(demo, "owner", "the owner's password");
+    const burst = Array.from({ length: 7 }, (_, i) =>
+      post(`${demo.url}/login`, { username: `nobody${i}`, password: "a wrong password" }),
+    );
+    // The burst's address holds two places (DEMO_HASH_PER_ADDRESS): five are refused at once,
+    // while its two hashes still run.
+    let refusedAtOnce = 0;
+    await new Promise<void>((resolve) => {
+      for (const pending of burst) {
+        void pending.then((response) => {
+          if (response.status === 503 && ++refusedAtOnce === 5) resolve();
+        });
+      }
+    });
+    const owner = await postFrom(
+      "127.0.0.2",
+      `${demo.url.replace("localhost", "127.0.0.1")}/login`,
+      {
+        username: "owner",
+        password: "the owner's password",
+      },
+    );
+    expect(owner.status).toBe(303);
+    const statuses = (await Promise.all(burst)).map((response) => response.status).sort();
+    expect(statuses).toEqual([401, 401, 503, 503, 503, 503, 503]);
   });
 });
 
