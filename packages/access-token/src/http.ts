@@ -42,7 +42,10 @@ export interface HttpAnswer {
  * gate with these options, which carry the same names as the integrations'.
  */
 export interface TokenEndpointOptions
-  extends Pick<GateOptions, "allowedOrigins" | "trustedProxies" | "dbsc" | "onRefusal"> {
+  extends Pick<
+    GateOptions,
+    "allowedOrigins" | "trustedProxies" | "dbsc" | "onRefusal" | "onSignal"
+  > {
   /** The session manager of `@tessera/core`. */
   sessions: Sessions;
   /** The issuer of `createAccessTokens`. */
@@ -156,6 +159,7 @@ export function createTokenExchange(options: TokenEndpointOptions): TokenExchang
     ...(options.trustedProxies !== undefined ? { trustedProxies: options.trustedProxies } : {}),
     ...(options.dbsc !== undefined ? { dbsc: options.dbsc } : {}),
     ...(options.onRefusal !== undefined ? { onRefusal: options.onRefusal } : {}),
+    ...(options.onSignal !== undefined ? { onSignal: options.onSignal } : {}),
   });
   /** Reports a 429 to `onRefusal`, like the gate's own refusals; an observer never changes it. */
   const report = (refusal: GateAnswer): GateAnswer => {
