@@ -169,6 +169,20 @@ describe("the gate and DBSC: opt-outs by name", () => {
     }
   });
 
+  it("device-binding: accepts a bound session with its live bound cookie, and keeps its cookie when refusing a copy", async () => {
+    const { sessions } = setup();
+    const gate = createGate(sessions, { dbsc: dbscStub() });
+    const { token, boundCookie } = await boundSession(sessions);
+    const bound = await gate.open(
+      facts("/account", { cookie: `session=${token}; bound=${boundCookie}` }, "GET"),
+    );
+    expect(bound.session?.userId).toBe("alice");
+    const copy = await gate.open(facts("/account", { cookie: `session=${token}` }, "GET"));
+    expect(copy.reason).toBe("device-unbound");
+    // The session is alive: refusing the copy must not clear the cookie of its real holder.
+    expect(copy.effects()).toBeNull();
+  });
+
   it("keeps the bound cookie required without a handler that excludes paths", async () => {
     const { sessions } = setup();
     const { excludes: _unused, ...older } = dbscStub();
