@@ -46,6 +46,24 @@ describe("memory counter: fixed windows", () => {
   });
 });
 
+describe("memory counter: bounded memory", () => {
+  it("drops the oldest live key when every window is live and the bound is reached", async () => {
+    const counter = createMemoryCounter({ now: () => 0, maxKeys: 2 });
+    await counter.hit("a", MINUTE);
+    await counter.hit("b", MINUTE);
+    await counter.hit("c", MINUTE);
+    expect(await counter.peek("a")).toBeNull();
+    expect((await counter.peek("b"))?.count).toBe(1);
+    expect((await counter.peek("c"))?.count).toBe(1);
+  });
+
+  it("refuses a bound that is not a whole number of keys from 1", () => {
+    for (const maxKeys of [0, 1.5, -1]) {
+      expect(() => createMemoryCounter({ maxKeys }), String(maxKeys)).toThrow(TesseraConfigError);
+    }
+  });
+});
+
 describe("takeLimits", () => {
   it("counts every key and answers the longest wait of those over", async () => {
     const { counter } = clocked();
@@ -137,6 +155,22 @@ describe("login throttle", () => {
     expect(await throttle.check({ account: "d", address: owner.address })).toBeNull();
   });
 
+  it("refuses an attempt without the account as a string", async () => {
+    const throttle = createLoginThrottle();
+    await expect(throttle.check({ account: 42 as never, address: null })).rejects.toThrow(
+      TesseraConfigError,
+    );
+    await expect(throttle.failed({} as never)).rejects.toThrow(TesseraConfigError);
+  });
+
+  it("counts an unknown address per account only, never in a shared address bucket", async () => {
+    const { counter } = clocked();
+    const throttle = createLoginThrottle({ counter, perAddress: { max: 1, windowSeconds: 60 } });
+    for (const account of ["a", "b", "c"]) {
+      expect(await throttle.check({ account, address: undefined })).toBeNull();
+    }
+  });
+
   it("refuses limits that are not whole positive numbers", () => {
     for (const options of [
       { perAccountAndAddress: { max: 0, windowSeconds: 60 } },
@@ -144,6 +178,8 @@ describe("login throttle", () => {
       { perAddress: { max: 1.5, windowSeconds: 60 } },
       { maxLockSeconds: -1 },
       { name: "has space" },
+      { maxLockSeconds: 0 },
+      { strikeMemorySeconds: 0.5 },
       { counter: {} as never },
     ]) {
       expect(() => createLoginThrottle(options), JSON.stringify(options)).toThrow(
