@@ -25,7 +25,7 @@ describe("the gate's answers and effects on a Fetch Response", () => {
     const answer = answerForError(new StoreUnavailableError("down"))!;
     const response = answerResponse(answer);
     expect(response.status).toBe(503);
-    expect(Object.fromEntries(response.headers)).toEqual(answer.headers);
+    expect(headersOf(response)).toEqual(answer.headers);
     expect(await response.text()).toBe(answer.body);
   });
 
@@ -58,3 +58,12 @@ describe("the gate's answers and effects on a Fetch Response", () => {
     expect(handler.headers.getSetCookie()).toEqual([]);
   });
 });
+
+/** A response's headers as a plain object (Headers is iterable only with the DOM.Iterable lib). */
+function headersOf(response: Response): Record<string, string> {
+  const seen: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    seen[name] = value;
+  });
+  return seen;
+}
