@@ -3,16 +3,18 @@
  * database: a browser logs in on the old stack, the bridge moves it to Tessera on its first
  * request without a new login, and the new stack keeps it. Lucia's guide does so on PostgreSQL,
  * on SQLite (libSQL, a file in a temporary folder) and on MySQL (the machine's MariaDB, in a
- * database of the test's own).
+ * database of the test's own). The SvelteKit and Astro sections' files are compiled against the
+ * packages' types (they are not served: examples/sveltekit and examples/astro serve the same wiring).
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { createClient } from "@libsql/client";
 import { Client, connectRedis, dropPrefix, uniquePrefix } from "@tessera/testing";
 import { afterAll, describe, expect, it, onTestFinished } from "vitest";
 import { startServer } from "../../packed/test/processes.js";
-import { codeBlock, exampleDir } from "./pages.js";
+import { codeBlock, docsDir, exampleDir } from "./pages.js";
 import { connectMySQL, connectPostgres, ownDatabase, ownSchema } from "./servers.js";
 
 const redis = await connectRedis();
@@ -141,6 +143,55 @@ describe("migrate/lucia-v3.md, drizzle adapter on MySQL", () => {
       });
     },
   );
+});
+
+/**
+ * Writes the page's `after: <path>` blocks into a folder of their own, as the app's files, and
+ * compiles them with `tsc --strict` against the workspace packages' types; returns tsc's output.
+ */
+function compileAfterFiles(name: string, files: string[], env: string): string {
+  const dir = exampleDir(`migrate-lucia-v3-${name}`);
+  rmSync(join(dir, "src"), { recursive: true, force: true });
+  for (const file of files) {
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    writeFileSync(join(dir, file), codeBlock("migrate/lucia-v3.md", `after: ${file}`));
+  }
+  writeFileSync(join(dir, "src", "env.d.ts"), env);
+  writeFileSync(
+    join(dir, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: {
+        strict: true,
+        noEmit: true,
+        target: "ES2022",
+        module: "ESNext",
+        moduleResolution: "Bundler",
+        lib: ["ES2022", "DOM"],
+        types: [],
+        skipLibCheck: true,
+      },
+      include: ["src"],
+    }),
+  );
+  const tsc = join(docsDir, "node_modules", ".bin", "tsc");
+  try {
+    return execFileSync(tsc, ["-p", dir], { encoding: "utf8" });
+  } catch (error) {
+    return String((error as { stdout?: string }).stdout ?? error);
+  }
+}
+
+describe("migrate/lucia-v3.md, SvelteKit and Astro", () => {
+  it("the SvelteKit hook, load and actions compile against @tessera/sveltekit", () => {
+    const files = ["src/hooks.server.ts", "src/routes/account/+page.server.ts"];
+    expect(compileAfterFiles("sveltekit", files, 'import "@tessera/sveltekit";\n')).toBe("");
+  });
+
+  it("the Astro middleware and endpoint compile against @tessera/astro", () => {
+    const files = ["src/middleware.ts", "src/pages/api/me.ts"];
+    const env = '/// <reference types="astro/client" />\nimport "@tessera/astro";\n';
+    expect(compileAfterFiles("astro", files, env)).toBe("");
+  });
 });
 
 describe("migrate/express-session.md", () => {
