@@ -8,6 +8,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createClient } from "@libsql/client";
@@ -173,9 +174,10 @@ function compileAfterFiles(name: string, files: string[], env: string): string {
       include: ["src"],
     }),
   );
-  const tsc = join(docsDir, "node_modules", ".bin", "tsc");
+  // The workspace's TypeScript (a root devDependency), run by this Node: no `.bin` link needed.
+  const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
   try {
-    return execFileSync(tsc, ["-p", dir], { encoding: "utf8" });
+    return execFileSync(process.execPath, [tsc, "-p", dir], { encoding: "utf8" });
   } catch (error) {
     return String((error as { stdout?: string }).stdout ?? error);
   }
