@@ -15,7 +15,7 @@ import { createClient } from "@libsql/client";
 import { Client, connectRedis, dropPrefix, uniquePrefix } from "@tessera/testing";
 import { afterAll, describe, expect, it, onTestFinished } from "vitest";
 import { startServer } from "../../packed/test/processes.js";
-import { codeBlock, docsDir, exampleDir } from "./pages.js";
+import { codeBlock, exampleDir } from "./pages.js";
 import { connectMySQL, connectPostgres, ownDatabase, ownSchema } from "./servers.js";
 
 const redis = await connectRedis();
