@@ -2,8 +2,8 @@
 /**
  * The Next.js 15 twins of the two Next.js apps run the very sources of the Next.js 16 apps:
  *
- *   apps/next-example-15    ← apps/next-example    (app/, lib/, test/)
- *   apps/next-reference-15  ← apps/next-reference  (app/, lib/, test/)
+ *   examples/next-15    ← examples/next    (app/, lib/, test/)
+ *   tests/next-reference-15  ← tests/next-reference  (app/, lib/, test/)
  *
  * A twin keeps in git only what differs between the majors (package.json, next.config.ts,
  * tsconfig.json, middleware.ts instead of proxy.ts, vitest.config.ts); the copied folders are
@@ -33,8 +33,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Twin folder → the app it copies and the folders it takes from it. */
 const TWINS = {
-  "apps/next-example-15": { from: "apps/next-example", folders: ["app", "lib", "test"] },
-  "apps/next-reference-15": { from: "apps/next-reference", folders: ["app", "lib", "test"] },
+  "examples/next-15": { from: "examples/next", folders: ["app", "lib", "test"] },
+  "tests/next-reference-15": { from: "tests/next-reference", folders: ["app", "lib", "test"] },
 };
 
 /** Makes `to` hold exactly the files of `from`; returns how many files it wrote or deleted. */

@@ -67,6 +67,36 @@ export function publishedPackages(root) {
     .sort();
 }
 
+/** The workspace's folders by role, each with a README saying what lives there. */
+export const ROLE_FOLDERS = ["packages", "tooling", "tests", "examples", "apps"];
+
+/**
+ * What is wrong with the workspace layout: `packages/` holds only published packages, nothing
+ * published lives elsewhere, and each role folder and each package in it has a README.
+ */
+export function layoutProblems(root) {
+  const found = [];
+  for (const folder of ROLE_FOLDERS) {
+    if (!existsSync(join(root, folder, "README.md"))) found.push(`${folder}/README.md is missing`);
+    if (!existsSync(join(root, folder))) continue;
+    for (const dir of readdirSync(join(root, folder)).sort()) {
+      const manifest = join(root, folder, dir, "package.json");
+      if (!existsSync(manifest)) continue;
+      const pkg = JSON.parse(readFileSync(manifest, "utf8"));
+      if (!existsSync(join(root, folder, dir, "README.md"))) {
+        found.push(`${folder}/${dir} has no README.md`);
+      }
+      if (folder === "packages" && pkg.private === true) {
+        found.push(`packages/${dir} is private: packages/ holds only published packages`);
+      }
+      if (folder !== "packages" && pkg.private !== true) {
+        found.push(`${folder}/${dir} would be published: only packages/ is`);
+      }
+    }
+  }
+  return found;
+}
+
 /** Rewrites a manifest with the fields set, keeping every other field where it was. */
 function apply(root, dir) {
   const file = join(root, "packages", dir, "package.json");
@@ -106,6 +136,10 @@ function main() {
       console.error(`packages/${dir}: ${problem}`);
       failed++;
     }
+  }
+  for (const problem of layoutProblems(root)) {
+    console.error(`layout: ${problem}`);
+    failed++;
   }
   if (failed > 0) {
     console.error(`\n${failed} problem(s); run: node scripts/package-metadata.mjs`);

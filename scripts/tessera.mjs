@@ -20,7 +20,7 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 /** The workspace folders whose packages have test suites (pnpm-workspace.yaml). */
-const GROUPS = ["packages", "apps", "examples"];
+const GROUPS = ["packages", "tooling", "tests", "apps", "examples"];
 const { packageManager } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const ci = process.env.CI === "true";
 const env = {

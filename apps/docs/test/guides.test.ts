@@ -1,12 +1,12 @@
 /**
  * The framework guides' apps, run as the pages show them and driven over real HTTP. Express,
  * Hono, Fastify and Koa build the same app, so one scenario checks all four: the answers must match.
- * (The Next.js guide shows apps/next-example's own files, which its suite runs in Chromium.)
+ * (The Next.js guide shows examples/next's own files, which its suite runs in Chromium.)
  */
 import { readFileSync } from "node:fs";
-import { Client } from "@tessera/testing";
+import { Client } from "@tessera/test-kit";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { startServer } from "../../packed/test/processes.js";
+import { startServer } from "../../../tests/packed/test/processes.js";
 import { codeBlock, docsDir, exampleDir } from "./pages.js";
 
 const PASSWORD = "correct horse battery staple";
@@ -82,22 +82,22 @@ describe.each(["express", "hono", "fastify", "koa"])("guide/%s.md", (framework) 
 });
 
 describe("guide/nextjs.md", () => {
-  it("includes apps/next-example's files and its Next.js 15 twin's middleware.ts", () => {
+  it("includes examples/next's files and its Next.js 15 twin's middleware.ts", () => {
     const page = readFileSync(`${docsDir}guide/nextjs.md`, "utf8");
-    const included = [...page.matchAll(/^<<< @\/\.\.\/(next-example(?:-15)?\/\S+)/gm)].map(
+    const included = [...page.matchAll(/^<<< @\/\.\.\/\.\.\/(examples\/next(?:-15)?\/\S+)/gm)].map(
       (m) => m[1],
     );
     expect(included).toEqual(
       expect.arrayContaining([
-        "next-example/lib/sessions.ts",
-        "next-example/proxy.ts",
-        "next-example-15/middleware.ts",
-        "next-example/lib/auth.ts",
-        "next-example/app/actions.ts",
+        "examples/next/lib/sessions.ts",
+        "examples/next/proxy.ts",
+        "examples/next-15/middleware.ts",
+        "examples/next/lib/auth.ts",
+        "examples/next/app/actions.ts",
       ]),
     );
     for (const file of included) {
-      expect(() => readFileSync(`${docsDir}../${file}`), file).not.toThrow();
+      expect(() => readFileSync(`${docsDir}../../${file}`), file).not.toThrow();
     }
   });
 });

@@ -12,9 +12,9 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createClient } from "@libsql/client";
-import { Client, connectRedis, dropPrefix, uniquePrefix } from "@tessera/testing";
+import { Client, connectRedis, dropPrefix, uniquePrefix } from "@tessera/test-kit";
 import { afterAll, describe, expect, it, onTestFinished } from "vitest";
-import { startServer } from "../../packed/test/processes.js";
+import { startServer } from "../../../tests/packed/test/processes.js";
 import { codeBlock, exampleDir } from "./pages.js";
 import { connectMySQL, connectPostgres, ownDatabase, ownSchema } from "./servers.js";
 

@@ -12,9 +12,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
-import { connectRedis, dropPrefix, uniquePrefix } from "@tessera/testing";
+import { connectRedis, dropPrefix, uniquePrefix } from "@tessera/test-kit";
 import { afterAll, describe, expect, it, onTestFinished } from "vitest";
-import { runScript } from "../../packed/test/processes.js";
+import { runScript } from "../../../tests/packed/test/processes.js";
 import { codeBlock, exampleDir } from "./pages.js";
 import { connectMySQL, connectPostgres, ownDatabase, ownSchema } from "./servers.js";
 

@@ -1,4 +1,4 @@
-import { runExampleSuite, scriptPath, startProcess, startScript } from "@tessera/testing-edge";
+import { runExampleSuite, scriptPath, startProcess, startScript } from "@tessera/edge-test-kit";
 
 const here = new URL("..", import.meta.url);
 

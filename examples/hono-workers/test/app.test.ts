@@ -7,7 +7,7 @@ import {
   scriptPath,
   startProcess,
   startScript,
-} from "@tessera/testing-edge";
+} from "@tessera/edge-test-kit";
 import { afterAll } from "vitest";
 
 const here = new URL("..", import.meta.url);

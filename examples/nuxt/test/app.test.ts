@@ -4,14 +4,14 @@
  * session only) and the step-up, over HTTP against the built server.
  */
 import { fileURLToPath } from "node:url";
-import { Client, freePort } from "@tessera/testing";
+import { Client, freePort } from "@tessera/test-kit";
 import {
   type RunningServer,
   runExampleSuite,
   scriptPath,
   startProcess,
   startScript,
-} from "@tessera/testing-edge";
+} from "@tessera/edge-test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const here = new URL("..", import.meta.url);

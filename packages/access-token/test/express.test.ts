@@ -1,7 +1,7 @@
 import { createServer } from "node:http";
 import { createSessions, MemoryStore } from "@tessera/core";
 import { tessera } from "@tessera/express";
-import { listen } from "@tessera/testing";
+import { listen } from "@tessera/test-kit";
 import express5 from "express";
 import express4 from "express4";
 import { describe, expect, it } from "vitest";

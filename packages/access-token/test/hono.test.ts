@@ -1,6 +1,6 @@
 import type { Server } from "node:http";
 import { createAdaptorServer } from "@hono/node-server";
-import { listen } from "@tessera/testing";
+import { listen } from "@tessera/test-kit";
 import { Hono } from "hono";
 import { jwksEndpoint, requireAccessToken, tokenEndpoint } from "../src/hono.js";
 import { describeHttpContract } from "./http-contract.js";

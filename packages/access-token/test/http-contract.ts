@@ -15,7 +15,7 @@ import {
   type Sessions,
   type SessionsOptions,
 } from "@tessera/core";
-import { switchableStore } from "@tessera/testing";
+import { switchableStore } from "@tessera/test-kit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   type AccessTokenJwk,

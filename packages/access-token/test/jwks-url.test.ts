@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { createAdaptorServer } from "@hono/node-server";
 import { StoreUnavailableError } from "@tessera/core";
-import { listen } from "@tessera/testing";
+import { listen } from "@tessera/test-kit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   type AccessTokenJwk,

@@ -5,7 +5,7 @@
  * verifier's store fallback is an in-process session store, so every store check is counted.
  */
 import { createSessions, MemoryStore } from "@tessera/core";
-import { connectRedis, dropPrefix, uniquePrefix } from "@tessera/testing";
+import { connectRedis, dropPrefix, uniquePrefix } from "@tessera/test-kit";
 import { Redis, type RedisOptions } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {

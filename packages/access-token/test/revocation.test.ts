@@ -6,7 +6,7 @@
  * revocation-redis.test.ts and revocation-push.test.ts.
  */
 import { createSessions, MemoryStore, StoreUnavailableError } from "@tessera/core";
-import { switchableStore } from "@tessera/testing";
+import { switchableStore } from "@tessera/test-kit";
 import { describe, expect, it } from "vitest";
 import {
   type AccessTokenJwk,

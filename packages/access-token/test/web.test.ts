@@ -1,5 +1,5 @@
 import { createAdaptorServer } from "@hono/node-server";
-import { listen } from "@tessera/testing";
+import { listen } from "@tessera/test-kit";
 import { accessTokenGuard, jwksEndpoint, tokenEndpoint, withAccessToken } from "../src/index.js";
 import { describeHttpContract } from "./http-contract.js";
 

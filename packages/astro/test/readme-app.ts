@@ -1,6 +1,6 @@
 /** The README's quick start as pasted, as an app under `.tmp/readme-app`. */
 import { fileURLToPath } from "node:url";
-import { writeQuickStartApp } from "@tessera/testing";
+import { writeQuickStartApp } from "@tessera/test-kit";
 
 export function writeReadmeApp(): string {
   return writeQuickStartApp(fileURLToPath(new URL("..", import.meta.url)), {

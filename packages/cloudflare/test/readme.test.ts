@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { type RunningServer, startWorker } from "@tessera/testing-edge";
+import { type RunningServer, startWorker } from "@tessera/edge-test-kit";
 import { afterAll, describe, expect, it } from "vitest";
 
 const here = new URL("..", import.meta.url);

@@ -1,7 +1,7 @@
 /**
  * Cookie tossing (a sibling domain plants cookies of the session's name) at the gate: which
  * cookies are tried, which one is cleared, and the signal. The same attacks run over real HTTP
- * in @tessera/testing's review scenarios.
+ * in @tessera/test-kit's review scenarios.
  */
 import { describe, expect, it } from "vitest";
 import { MAX_COOKIE_CANDIDATES, sessionCookies } from "../src/http/facts.js";

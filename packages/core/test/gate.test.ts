@@ -1,6 +1,6 @@
 /**
  * The request gate (`@tessera/core/http`) in isolation: what every integration inherits. The
- * integrations run the same rules again over real HTTP (@tessera/testing's scenarios).
+ * integrations run the same rules again over real HTTP (@tessera/test-kit's scenarios).
  */
 import { describe, expect, it } from "vitest";
 import { clientAddress } from "../src/http/client-address.js";

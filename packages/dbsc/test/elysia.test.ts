@@ -1,7 +1,7 @@
 /** DBSC on Elysia (Node.js, `@elysiajs/node`): the shared flows and attacks over real HTTP. */
 import { node } from "@elysiajs/node";
 import { requireSession, tessera } from "@tessera/elysia";
-import { dbscApp, dbscScenarios, freePort } from "@tessera/testing";
+import { dbscApp, dbscScenarios, freePort } from "@tessera/test-kit";
 import { Elysia } from "elysia";
 import { describe, it, onTestFinished } from "vitest";
 import { dbscReference } from "./reference.js";

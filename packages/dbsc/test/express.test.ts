@@ -1,7 +1,7 @@
 /** DBSC on Express: the shared flows and attacks over real HTTP, `dbsc` as the one option. */
 import { createServer } from "node:http";
 import { requireSession, tessera } from "@tessera/express";
-import { dbscApp, dbscScenarios, listenForTest } from "@tessera/testing";
+import { dbscApp, dbscScenarios, listenForTest } from "@tessera/test-kit";
 import express from "express";
 import { describe, it } from "vitest";
 import { dbscReference } from "./reference.js";

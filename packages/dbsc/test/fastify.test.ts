@@ -1,7 +1,7 @@
 /** DBSC on Fastify: the shared flows and attacks over real HTTP, `dbsc` as the one option. */
 
 import { requireSession, tessera } from "@tessera/fastify";
-import { dbscApp, dbscScenarios } from "@tessera/testing";
+import { dbscApp, dbscScenarios } from "@tessera/test-kit";
 import Fastify from "fastify";
 import { describe, it, onTestFinished } from "vitest";
 import { dbscReference } from "./reference.js";

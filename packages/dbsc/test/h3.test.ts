@@ -1,7 +1,7 @@
 /** DBSC on h3 v1: the shared flows and attacks over real HTTP, `dbsc` as the one option. */
 import { createServer } from "node:http";
 import { requireSession, tessera } from "@tessera/h3";
-import { dbscApp, dbscScenarios, listenForTest } from "@tessera/testing";
+import { dbscApp, dbscScenarios, listenForTest } from "@tessera/test-kit";
 import { createApp, createRouter, defineEventHandler, readBody, toNodeListener } from "h3";
 import { describe, it } from "vitest";
 import { dbscReference } from "./reference.js";

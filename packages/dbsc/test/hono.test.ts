@@ -2,7 +2,7 @@
 import { createServer } from "node:http";
 import { getRequestListener } from "@hono/node-server";
 import { login, logout, requireSession, type TesseraEnv, tessera } from "@tessera/hono";
-import { dbscApp, dbscScenarios, listenForTest } from "@tessera/testing";
+import { dbscApp, dbscScenarios, listenForTest } from "@tessera/test-kit";
 import { Hono } from "hono";
 import { describe, it } from "vitest";
 import { dbscReference } from "./reference.js";

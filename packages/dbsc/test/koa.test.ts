@@ -2,7 +2,7 @@
 import { createServer } from "node:http";
 import Router from "@koa/router";
 import { requireSession, type TesseraState, tessera } from "@tessera/koa";
-import { dbscApp, dbscScenarios, listenForTest } from "@tessera/testing";
+import { dbscApp, dbscScenarios, listenForTest } from "@tessera/test-kit";
 import Koa3, { type Context } from "koa";
 import Koa2 from "koa2";
 import { describe, it } from "vitest";

@@ -6,7 +6,7 @@
 import { createServer } from "node:http";
 import { getRequestListener } from "@hono/node-server";
 import { withSession } from "@tessera/next";
-import { DBSC_PATHS, dbscApp, dbscScenarios, listenForTest } from "@tessera/testing";
+import { DBSC_PATHS, dbscApp, dbscScenarios, listenForTest } from "@tessera/test-kit";
 import { describe, it } from "vitest";
 import { dbscReference } from "./reference.js";
 

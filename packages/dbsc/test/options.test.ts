@@ -1,7 +1,7 @@
 /** createDbsc refuses options that make no sense, at start, with TesseraConfigError. */
 import { createSessions, MemoryStore, TesseraConfigError } from "@tessera/core";
 import { serializeCookie } from "@tessera/core/http";
-import { makeSessionKey, signProof } from "@tessera/testing";
+import { makeSessionKey, signProof } from "@tessera/test-kit";
 import { describe, expect, it } from "vitest";
 import { createDbsc } from "../src/index.js";
 

@@ -1,4 +1,4 @@
-import { Client, DbscBrowser, startReadmeApp } from "@tessera/testing";
+import { Client, DbscBrowser, startReadmeApp } from "@tessera/test-kit";
 import { describe, expect, it } from "vitest";
 
 describe("README", () => {

@@ -8,7 +8,7 @@ import {
   DBSC_COOKIE_TTL,
   DBSC_EXCLUDED_PATH,
   dbscReferenceSessions,
-} from "@tessera/testing";
+} from "@tessera/test-kit";
 import { createDbsc } from "../src/index.js";
 
 export function dbscReference() {

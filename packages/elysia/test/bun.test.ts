@@ -1,5 +1,5 @@
 /**
- * @tessera/elysia on Bun (the `bun` npm package, as packages/runtime-tests runs it): the scenarios
+ * @tessera/elysia on Bun (the `bun` npm package, as tests/runtimes runs it): the scenarios
  * every integration passes, against the reference app served by Elysia on `Bun.serve`
  * (bun-server.ts, one Bun process for the file, a fresh app per scenario).
  */
@@ -10,8 +10,8 @@ import {
   type ReferenceConfig,
   sessionScenarios,
   storeOutageScenarios,
-} from "@tessera/testing";
-import { type RunningServer, startProcess } from "@tessera/testing-edge";
+} from "@tessera/test-kit";
+import { type RunningServer, startProcess } from "@tessera/edge-test-kit";
 import { afterAll, beforeAll, describe, it } from "vitest";
 
 const here = new URL("..", import.meta.url);

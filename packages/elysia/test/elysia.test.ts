@@ -17,7 +17,7 @@ import {
   storeKinds,
   storeOutageScenarios,
   uniqueUser,
-} from "@tessera/testing";
+} from "@tessera/test-kit";
 import { Elysia } from "elysia";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { requireSession, type TesseraOptions, tessera } from "../src/index.js";

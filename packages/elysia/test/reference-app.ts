@@ -1,5 +1,5 @@
 /**
- * The reference app of @tessera/testing (REFERENCE_ROUTES) on Elysia, for Node.js (in the test
+ * The reference app of @tessera/test-kit (REFERENCE_ROUTES) on Elysia, for Node.js (in the test
  * process, `@elysiajs/node`) and Bun (bun-server.ts, a Bun child process) alike.
  */
 import type { Sessions } from "@tessera/core";

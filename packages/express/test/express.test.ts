@@ -1,6 +1,6 @@
 /**
  * @tessera/express over real HTTP: Express 5 and Express 4, each against MemoryStore and a real
- * Redis (RedisStore). The behaviour every integration shares runs from @tessera/testing's
+ * Redis (RedisStore). The behaviour every integration shares runs from @tessera/test-kit's
  * scenarios on this file's reference app; the rest is what is Express's own.
  */
 import { createServer } from "node:http";
@@ -19,7 +19,7 @@ import {
   storeKinds,
   storeOutageScenarios,
   uniqueUser,
-} from "@tessera/testing";
+} from "@tessera/test-kit";
 import express5, { type NextFunction, type Request, type Response } from "express";
 import express4 from "express4";
 import { describe, expect, it } from "vitest";
@@ -47,7 +47,7 @@ const route =
     handler(req, res).catch(next);
   };
 
-/** The reference app of @tessera/testing (REFERENCE_ROUTES), on Express. */
+/** The reference app of @tessera/test-kit (REFERENCE_ROUTES), on Express. */
 function referenceApp(
   express: ExpressFactory,
   sessions: Sessions,

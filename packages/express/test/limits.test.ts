@@ -1,10 +1,10 @@
 /**
  * The login throttle of @tessera/core on Express 4 and 5, over real HTTP: the shared check of
- * @tessera/testing, and the same 429 bytes as Hono's.
+ * @tessera/test-kit, and the same 429 bytes as Hono's.
  */
 import { createServer } from "node:http";
 import { createLoginThrottle, createSessions, MemoryStore } from "@tessera/core";
-import { checkLoginThrottle, listenForTest } from "@tessera/testing";
+import { checkLoginThrottle, listenForTest } from "@tessera/test-kit";
 import express5 from "express";
 import express4 from "express4";
 import { describe, expect, it } from "vitest";

@@ -1,6 +1,6 @@
 /**
  * @tessera/fastify over real HTTP: Fastify 5 listening on loopback, against MemoryStore and a
- * real Redis (RedisStore). The behaviour every integration shares runs from @tessera/testing's
+ * real Redis (RedisStore). The behaviour every integration shares runs from @tessera/test-kit's
  * scenarios on this file's reference app; the rest is what is Fastify's own.
  */
 import { createSessions, type Sessions, TesseraConfigError } from "@tessera/core";
@@ -16,7 +16,7 @@ import {
   storeKinds,
   storeOutageScenarios,
   uniqueUser,
-} from "@tessera/testing";
+} from "@tessera/test-kit";
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { requireFresh, requireSession, type TesseraPluginOptions, tessera } from "../src/index.js";
@@ -28,7 +28,7 @@ async function listen(app: FastifyInstance): Promise<string> {
   return app.listen({ port: 0, host: "127.0.0.1" });
 }
 
-/** The reference app of @tessera/testing (REFERENCE_ROUTES), on Fastify. */
+/** The reference app of @tessera/test-kit (REFERENCE_ROUTES), on Fastify. */
 async function referenceApp(
   sessions: Sessions,
   options: Omit<TesseraPluginOptions, "sessions">,

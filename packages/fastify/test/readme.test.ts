@@ -1,4 +1,4 @@
-import { Client, startReadmeApp } from "@tessera/testing";
+import { Client, startReadmeApp } from "@tessera/test-kit";
 import { describe, expect, it } from "vitest";
 
 describe("README", () => {

@@ -1,7 +1,7 @@
 /**
  * @tessera/h3 over real HTTP on plain h3 v1 (`toNodeListener` + `http.createServer`), against
  * MemoryStore and a real Redis (RedisStore). The behaviour every integration shares runs from
- * @tessera/testing's scenarios on this file's reference app (on a Nuxt production build in
+ * @tessera/test-kit's scenarios on this file's reference app (on a Nuxt production build in
  * nuxt.test.ts, the DBSC flows in packages/dbsc/test/h3.test.ts); the rest is what is h3's own.
  */
 import { createServer } from "node:http";
@@ -19,7 +19,7 @@ import {
   storeKinds,
   storeOutageScenarios,
   uniqueUser,
-} from "@tessera/testing";
+} from "@tessera/test-kit";
 import {
   type App,
   appendResponseHeader,
@@ -47,7 +47,7 @@ const kinds = await storeKinds("h3");
 
 const user = (event: H3Event) => ({ user: event.context.session?.userId ?? null });
 
-/** The reference app of @tessera/testing (REFERENCE_ROUTES), on h3 v1 with its router. */
+/** The reference app of @tessera/test-kit (REFERENCE_ROUTES), on h3 v1 with its router. */
 function referenceApp(
   sessions: Sessions,
   options: TesseraOptions,

@@ -12,7 +12,7 @@ import {
   type ReferenceConfig,
   sessionScenarios,
   storeOutageScenarios,
-} from "@tessera/testing";
+} from "@tessera/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nuxtAppDir } from "./nuxt-build.js";
 

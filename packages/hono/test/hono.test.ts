@@ -1,6 +1,6 @@
 /**
  * @tessera/hono over real HTTP on @hono/node-server, against MemoryStore and a real Redis
- * (RedisStore). The behaviour every integration shares runs from @tessera/testing's scenarios on
+ * (RedisStore). The behaviour every integration shares runs from @tessera/test-kit's scenarios on
  * this file's reference app; the rest of the file is what is Hono's own.
  */
 import { createAdaptorServer } from "@hono/node-server";
@@ -18,7 +18,7 @@ import {
   storeKinds,
   storeOutageScenarios,
   uniqueUser,
-} from "@tessera/testing";
+} from "@tessera/test-kit";
 import { Hono } from "hono";
 import { setCookie } from "hono/cookie";
 import { describe, expect, it } from "vitest";
@@ -40,7 +40,7 @@ const kinds = await storeKinds("hono");
 /** Serves `app` on @hono/node-server until the test finishes; resolves its base URL. */
 const serve = (app: Hono<any>) => listenForTest(createAdaptorServer({ fetch: app.fetch }) as never);
 
-/** The reference app of @tessera/testing (REFERENCE_ROUTES), on Hono. */
+/** The reference app of @tessera/test-kit (REFERENCE_ROUTES), on Hono. */
 function referenceApp(
   sessions: Sessions,
   options: TesseraOptions,

@@ -1,11 +1,11 @@
 /**
  * The login throttle of @tessera/core on Hono, over real HTTP: the shared check of
- * @tessera/testing, and the same 429 bytes as Express's.
+ * @tessera/test-kit, and the same 429 bytes as Express's.
  */
 import { createServer } from "node:http";
 import { getRequestListener } from "@hono/node-server";
 import { createLoginThrottle, createSessions, MemoryStore } from "@tessera/core";
-import { checkLoginThrottle, listenForTest } from "@tessera/testing";
+import { checkLoginThrottle, listenForTest } from "@tessera/test-kit";
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { login, type TesseraEnv, tessera } from "../src/index.js";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { runInEdgeRuntime } from "@tessera/testing-edge";
+import { runInEdgeRuntime } from "@tessera/edge-test-kit";
 import { describe, expect, it } from "vitest";
 
 const here = fileURLToPath(new URL("..", import.meta.url));

@@ -1,7 +1,7 @@
 /**
  * @tessera/koa over real HTTP: Koa 3 and Koa 2 behind `http.createServer(app.callback())`, each
  * against MemoryStore and a real Redis (RedisStore). The behaviour every integration shares runs
- * from @tessera/testing's scenarios on this file's reference app (the DBSC flows from
+ * from @tessera/test-kit's scenarios on this file's reference app (the DBSC flows from
  * packages/dbsc/test/koa.test.ts); the rest is what is Koa's own.
  */
 import { createServer } from "node:http";
@@ -20,7 +20,7 @@ import {
   storeKinds,
   storeOutageScenarios,
   uniqueUser,
-} from "@tessera/testing";
+} from "@tessera/test-kit";
 import Koa3, { type Context } from "koa";
 import Koa2 from "koa2";
 import { describe, expect, it } from "vitest";
@@ -48,7 +48,7 @@ async function json(ctx: Context): Promise<Record<string, unknown>> {
   return text ? (JSON.parse(text) as Record<string, unknown>) : {};
 }
 
-/** The reference app of @tessera/testing (REFERENCE_ROUTES), on Koa with @koa/router. */
+/** The reference app of @tessera/test-kit (REFERENCE_ROUTES), on Koa with @koa/router. */
 function referenceApp(
   Koa: KoaClass,
   sessions: Sessions,

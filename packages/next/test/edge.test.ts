@@ -1,4 +1,4 @@
-import { runInEdgeRuntime } from "@tessera/testing-edge";
+import { runInEdgeRuntime } from "@tessera/edge-test-kit";
 import { describe, expect, it } from "vitest";
 
 /**

@@ -5,7 +5,7 @@
  */
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { type BuiltApp, buildApp, startBuiltApp } from "@tessera/testing";
+import { type BuiltApp, buildApp, startBuiltApp } from "@tessera/test-kit";
 import type { TestProject } from "vitest/node";
 import { writeReadmeApp } from "./readme-app.js";
 

@@ -3,7 +3,7 @@
  * and the package.json `npx create-react-router` writes besides.
  */
 import { fileURLToPath } from "node:url";
-import { writeQuickStartApp } from "@tessera/testing";
+import { writeQuickStartApp } from "@tessera/test-kit";
 
 export function writeReadmeApp(): string {
   return writeQuickStartApp(fileURLToPath(new URL("..", import.meta.url)), {

@@ -3,7 +3,7 @@
  * against the built package and served by `react-router-serve` (test/global-setup.ts), driven
  * over HTTP.
  */
-import { Client } from "@tessera/testing";
+import { Client } from "@tessera/test-kit";
 import { describe, expect, inject, it } from "vitest";
 
 const url = inject("readmeUrl");

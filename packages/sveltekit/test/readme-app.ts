@@ -3,7 +3,7 @@
  * `npx sv create` adds besides (the page shell, the account page's markup, Vite's config).
  */
 import { fileURLToPath } from "node:url";
-import { writeQuickStartApp } from "@tessera/testing";
+import { writeQuickStartApp } from "@tessera/test-kit";
 
 export function writeReadmeApp(): string {
   return writeQuickStartApp(fileURLToPath(new URL("..", import.meta.url)), {

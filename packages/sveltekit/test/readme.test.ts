@@ -2,7 +2,7 @@
  * The README's quick start as pasted (test/readme-app.ts), built with adapter-node against the
  * built package and served by `node build/index.js` (test/global-setup.ts), driven over HTTP.
  */
-import { Client } from "@tessera/testing";
+import { Client } from "@tessera/test-kit";
 import { describe, expect, inject, it } from "vitest";
 
 const url = inject("readmeUrl");

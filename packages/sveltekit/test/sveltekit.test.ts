@@ -15,7 +15,7 @@ import {
   sessionScenarios,
   storeOutageScenarios,
   uniqueUser,
-} from "@tessera/testing";
+} from "@tessera/test-kit";
 import { describe, expect, inject, it } from "vitest";
 
 const url = inject("appUrl");

@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import node from "@astrojs/node";
 import { defineConfig } from "astro/config";
 
-/** The reference app of @tessera/testing on Astro, built with @astrojs/node (standalone). */
+/** The reference app of @tessera/test-kit on Astro, built with @astrojs/node (standalone). */
 export default defineConfig({
   output: "server",
   adapter: node({ mode: "standalone" }),

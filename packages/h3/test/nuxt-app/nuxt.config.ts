@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { defineNuxtConfig } from "nuxt/config";
 
 /**
- * The reference app of @tessera/testing on Nuxt: server middleware and routes only (one page,
+ * The reference app of @tessera/test-kit on Nuxt: server middleware and routes only (one page,
  * so the build is a real Nuxt build). `@tessera/h3` resolves to this package's source.
  */
 export default defineNuxtConfig({

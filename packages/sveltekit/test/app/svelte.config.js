@@ -1,6 +1,6 @@
 import adapter from "@sveltejs/adapter-node";
 
-/** The reference app of @tessera/testing on SvelteKit, built with adapter-node. */
+/** The reference app of @tessera/test-kit on SvelteKit, built with adapter-node. */
 export default {
   kit: {
     adapter: adapter(),

@@ -1,5 +1,5 @@
 /**
- * The reference app's state and test levers (`@tessera/testing/app-host`), with the Tessera
+ * The reference app's state and test levers (`@tessera/test-kit/app-host`), with the Tessera
  * handle mounted on each configuration. TEST-ONLY: the levers answer 404 unless the server runs
  * with TESSERA_REFERENCE_TEST_HOOKS=1.
  */
@@ -11,7 +11,7 @@ import {
   DBSC_COOKIE_TTL,
   DBSC_EXCLUDED_PATH,
   referenceHost,
-} from "@tessera/testing/app-host";
+} from "@tessera/test-kit/app-host";
 
 export const reference = referenceHost({
   mount: (sessions, options) => tessera(sessions, options),
