@@ -4,7 +4,6 @@
  * session only) and the step-up, over HTTP against the built server.
  */
 import { fileURLToPath } from "node:url";
-import { Client, freePort } from "@tessera/test-kit";
 import {
   type RunningServer,
   runExampleSuite,
@@ -12,6 +11,7 @@ import {
   startProcess,
   startScript,
 } from "@tessera/edge-test-kit";
+import { Client, freePort } from "@tessera/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const here = new URL("..", import.meta.url);

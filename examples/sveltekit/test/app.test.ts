@@ -3,8 +3,9 @@
  * `node build/index.js`), walked over HTTP as a browser posts its forms: log in, the device
  * list, revoke one device, step up before a password change, log out everywhere.
  */
-import { freePort } from "@tessera/test-kit";
+
 import { type RunningServer, scriptPath, startProcess, startScript } from "@tessera/edge-test-kit";
+import { freePort } from "@tessera/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const here = new URL("..", import.meta.url);

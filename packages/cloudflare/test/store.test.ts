@@ -1,5 +1,5 @@
-import { makeRecord, runStoreConformance } from "@tessera/store-test";
 import { type RunningServer, startWorker } from "@tessera/edge-test-kit";
+import { makeRecord, runStoreConformance } from "@tessera/store-test";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { HttpStore } from "./http-store.js";
 

@@ -4,6 +4,7 @@
  * (bun-server.ts, one Bun process for the file, a fresh app per scenario).
  */
 import { fileURLToPath } from "node:url";
+import { type RunningServer, startProcess } from "@tessera/edge-test-kit";
 import {
   Client,
   type ReferenceApp,
@@ -11,7 +12,6 @@ import {
   sessionScenarios,
   storeOutageScenarios,
 } from "@tessera/test-kit";
-import { type RunningServer, startProcess } from "@tessera/edge-test-kit";
 import { afterAll, beforeAll, describe, it } from "vitest";
 
 const here = new URL("..", import.meta.url);

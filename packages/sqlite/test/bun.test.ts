@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
-import { runStoreConformance } from "@tessera/store-test";
 import { type RunningServer, startProcess } from "@tessera/edge-test-kit";
+import { runStoreConformance } from "@tessera/store-test";
 import { afterAll, beforeAll, describe } from "vitest";
 import { migrateRemote, RemoteStore, rawRow } from "./remote-store.js";
 import { databasePath } from "./support.js";

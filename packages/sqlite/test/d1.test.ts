@@ -1,6 +1,6 @@
 import { createSessions, TesseraConfigError } from "@tessera/core";
-import { runStoreConformance } from "@tessera/store-test";
 import { type RunningServer, startWorker } from "@tessera/edge-test-kit";
+import { runStoreConformance } from "@tessera/store-test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrateRemote, RemoteStore, rawRow } from "./remote-store.js";
 
