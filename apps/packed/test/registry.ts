@@ -1,8 +1,9 @@
 /**
  * A throwaway npm registry for the publish rehearsal: Verdaccio (a devDependency of this app) on a
- * loopback port, its config, storage and users in a temp dir. `@tessera/*` is never proxied: a
- * name there is what `changeset publish` put there or nothing. Other packages are proxied from
- * the npm registry, so the @tessera packages' own dependencies install through it too.
+ * loopback port, its config, storage and users in a temp dir. It has no uplink: a `@tessera/*`
+ * name there is what `changeset publish` put there or nothing, never the public registry's. The
+ * scratch apps take only the `@tessera` scope from it (`@tessera:registry=...`, what an app
+ * writes to use another registry for one scope); everything else comes from their usual registry.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -33,10 +34,6 @@ function config(dir: string, port: number): string {
     "  htpasswd:",
     `    file: ${JSON.stringify(join(dir, "htpasswd"))}`,
     "    max_users: 10",
-    "uplinks:",
-    "  npmjs:",
-    "    url: https://registry.npmjs.org/",
-    "    timeout: 60s",
     "packages:",
     "  '@tessera/*':",
     "    access: $all",
@@ -45,7 +42,6 @@ function config(dir: string, port: number): string {
     "  '**':",
     "    access: $all",
     "    publish: $authenticated",
-    "    proxy: npmjs",
     "web:",
     "  enable: false",
     "max_body_size: 50mb",
