@@ -85,6 +85,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: "PostgreSQL", link: "/production/postgres" },
       { text: "MySQL and MariaDB", link: "/production/mysql" },
       { text: "SQLite", link: "/production/sqlite" },
+      { text: "Releasing the packages", link: "/production/release" },
     ],
   },
   {
