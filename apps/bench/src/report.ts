@@ -56,6 +56,20 @@ export const TARGETS = {
   redisBytesAt: 1_000_000,
 } as const;
 
+/** Issue #29's targets (the hot path, second pass), checked by the second Targets table. */
+export const TARGETS_29 = {
+  /** Tessera + Redis over the raw ioredis GET, per framework, same round. */
+  redisLimitRatio: { express: 0.9, hono: 0.85, fastify: 0.85 },
+  /** Tessera + Postgres over the raw pg SELECT, every framework, same round. */
+  postgresLimitRatio: 0.85,
+  /** Tessera + DynamoDB: server CPU per request at most this many µs above the raw GetItem. */
+  dynamodbCpuAboveLimitUs: 40,
+  /** Rotate-every-request throughput over bare, same framework, same round. */
+  rotateRatio: { hono: 0.35, fastify: 0.35 },
+  /** Bytes allocated by the server per authenticated request (Hono + Redis), at most. */
+  allocationBytes: 4000,
+} as const;
+
 const FRAMEWORKS = ["express", "hono", "fastify"] as const;
 const STORE_NAME = {
   redis: "Redis",
@@ -219,6 +233,157 @@ export function targetsTable(run: BenchRun): string {
   return table(["target", "figure", "measured", "verdict"], rows, ["l", "l", "r", "l"]);
 }
 
+/** `name`'s median ratio with its range, or "–". */
+function ratioText(ratio: number, range: [number, number]): string {
+  return Number.isFinite(ratio) ? `${fixed(ratio)} (${fixed(range[0])}–${fixed(range[1])})` : "–";
+}
+
+/**
+ * Issue #29's targets as one table, each row the figure of this run and its verdict: the ratio
+ * to the raw read per framework, DynamoDB's CPU, rotate-every-request on Hono and Fastify, the
+ * allocation per request, 0 non-2xx from any client (no User-Agent, one session shared by 64
+ * connections while it rotates) and Tessera ahead of every peer on each framework.
+ */
+export function targets29Table(run: BenchRun): string {
+  const rows: string[][] = [];
+  const contenders = run.http?.contenders ?? [];
+  const find = (name: string) => contenders.find((c) => c.name === name);
+  const limitRow = (name: string, threshold: number, what: string) => {
+    const c = find(name);
+    const measured = c && Number.isFinite(c.limitRatio);
+    rows.push([
+      `${what} ≥ ${threshold}`,
+      `\`${name}\` / \`${c?.limit ?? "its raw read"}\``,
+      measured ? ratioText(c.limitRatio, c.limitRatioRange) : "–",
+      verdict(measured ? c.limitRatio >= threshold : null),
+    ]);
+  };
+  for (const framework of FRAMEWORKS) {
+    limitRow(
+      `tessera-${framework}-redis`,
+      TARGETS_29.redisLimitRatio[framework],
+      `Tessera + Redis / raw ioredis GET (${framework})`,
+    );
+  }
+  for (const framework of FRAMEWORKS) {
+    limitRow(
+      `tessera-${framework}-postgres`,
+      TARGETS_29.postgresLimitRatio,
+      `Tessera + Postgres / raw pg SELECT (${framework})`,
+    );
+  }
+  {
+    const c = find("tessera-express-dynamodb");
+    const limit = c?.limit ? find(c.limit) : undefined;
+    const delta = c && limit ? c.serverCpuUs - limit.serverCpuUs : Number.NaN;
+    rows.push([
+      `Tessera + DynamoDB: server CPU ≤ raw GetItem + ${TARGETS_29.dynamodbCpuAboveLimitUs} µs (express)`,
+      "`tessera-express-dynamodb` − `express-dynamodb-getitem`",
+      Number.isFinite(delta)
+        ? `${delta >= 0 ? "+" : ""}${fixed(delta, 0)} µs (${fixed(c!.serverCpuUs, 0)} vs ${fixed(limit!.serverCpuUs, 0)})`
+        : "–",
+      verdict(Number.isFinite(delta) ? delta <= TARGETS_29.dynamodbCpuAboveLimitUs : null),
+    ]);
+  }
+  for (const framework of ["hono", "fastify"] as const) {
+    const name = `tessera-${framework}-redis rotate-every-request`;
+    const c = find(name);
+    const measured = c && Number.isFinite(c.ratio);
+    rows.push([
+      `rotate-every-request ≥ ${TARGETS_29.rotateRatio[framework]} of bare (${framework}, Redis)`,
+      `\`${name}\` / \`${framework}-bare\``,
+      measured ? ratioText(c.ratio, c.ratioRange) : "–",
+      verdict(measured ? c.ratio >= TARGETS_29.rotateRatio[framework] : null),
+    ]);
+  }
+  {
+    const c = find("tessera-hono-redis");
+    const raw = find("hono-ioredis-get")?.allocation;
+    const bare = find("hono-bare")?.allocation;
+    const bytes = c?.allocation?.bytesPerRequest;
+    const others = [
+      raw ? `raw GET ${int(raw.bytesPerRequest)} B` : null,
+      bare ? `bare ${int(bare.bytesPerRequest)} B` : null,
+    ].filter(Boolean);
+    rows.push([
+      `allocation ≤ ${TARGETS_29.allocationBytes / 1000} kB/request (hono, redis)`,
+      "`tessera-hono-redis`, sampling heap profiler",
+      bytes === undefined
+        ? "–"
+        : `${int(bytes)} B${others.length ? ` (${others.join(", ")})` : ""}`,
+      verdict(bytes === undefined ? null : bytes <= TARGETS_29.allocationBytes),
+    ]);
+  }
+  for (const c of contenders.filter((x) => x.name.includes("no-user-agent"))) {
+    const writes = c.storeWrites;
+    rows.push([
+      `no User-Agent from the client: 0 non-2xx, 0 store writes (${c.framework}${c.name.endsWith("(created without)") ? ", created without one" : ", created with one"})`,
+      `\`${c.name}\``,
+      `${int(c.non2xx)} non-2xx / ${int(c.errors)} errors, ${writes === null ? "–" : int(writes)} writes`,
+      verdict(c.non2xx + c.errors === 0 && writes === 0),
+    ]);
+  }
+  for (const c of contenders.filter((x) => x.name.includes("shared-session rotating"))) {
+    rows.push([
+      `one session, ${run.http?.settings.connections ?? 64} connections, rotation due every few seconds: 0 non-2xx (${c.framework})`,
+      `\`${c.name}\``,
+      `${int(c.non2xx)} non-2xx / ${int(c.errors)} errors (${c.storeWrites === null ? "–" : int(c.storeWrites)} writes: the rotations)`,
+      verdict(c.non2xx + c.errors === 0),
+    ]);
+  }
+  for (const framework of FRAMEWORKS) {
+    const tessera = find(`tessera-${framework}-redis`);
+    const peers = contenders.filter((c) => c.framework === framework && c.peer === true);
+    const measured = tessera && Number.isFinite(tessera.ratio) && peers.length > 0;
+    const ahead = measured ? peers.filter((p) => p.ratio > tessera.ratio) : [];
+    rows.push([
+      `Tessera + Redis ahead of every peer (${framework}, ratio to bare)`,
+      `\`tessera-${framework}-redis\` vs ${peers.length ? peers.map((p) => `\`${p.name}\``).join(", ") : "no peer measured"}`,
+      measured
+        ? ahead.length
+          ? `${fixed(tessera.ratio)}; ahead of it: ${ahead.map((p) => `\`${p.name}\` ${fixed(p.ratio)}`).join(", ")}`
+          : `${fixed(tessera.ratio)}; best peer ${fixed(Math.max(...peers.map((p) => p.ratio)))}`
+        : "–",
+      verdict(measured ? ahead.length === 0 : null),
+    ]);
+  }
+  return table(["target", "figure", "measured", "verdict"], rows, ["l", "l", "r", "l"]);
+}
+
+/**
+ * The bytes each server allocates per request, for the contenders marked `allocation` (V8's
+ * sampling heap profiler in the server's process over a fixed number of requests), with the
+ * difference to its framework's bare server.
+ */
+export function allocationTable(http: HttpResults): string {
+  const byName = new Map(http.contenders.map((c) => [c.name, c]));
+  const rows = http.contenders
+    .filter((c) => c.allocation)
+    .map((c) => {
+      const a = c.allocation!;
+      const bare = byName.get(c.ceiling)?.allocation;
+      const delta = bare && c.name !== c.ceiling ? a.bytesPerRequest - bare.bytesPerRequest : null;
+      return [
+        `\`${c.name}\``,
+        int(a.bytesPerRequest),
+        delta === null ? "–" : `${delta >= 0 ? "+" : ""}${int(delta)}`,
+        int(a.requests),
+        String(a.non2xx),
+      ];
+    });
+  return table(
+    [
+      "contender",
+      "B allocated / request",
+      "Δ over its framework's bare",
+      "requests sampled",
+      "non-2xx",
+    ],
+    rows,
+    ["l", "r", "r", "r", "r"],
+  );
+}
+
 /**
  * Each Tessera contender on a store against its raw-read limit (same store, same framework,
  * same rounds): throughput ratio and the server CPU it adds. What `pnpm bench --quick` prints.
@@ -269,6 +434,7 @@ function httpSection(http: HttpResults): string {
     `${fixed(c.p50, 0)} / ${fixed(c.p99, 0)}`,
     fixed(c.serverCpuUs, 0),
     c.non2xx + c.errors === 0 ? "0" : `**${c.non2xx} / ${c.errors}**`,
+    c.storeWrites === null ? "–" : int(c.storeWrites),
     REFERENCE[c.name] ?? "",
   ]);
   const skipped = http.skipped.map((x) => `- \`${x.name}\` did not run: ${x.reason}`);
@@ -289,10 +455,11 @@ function httpSection(http: HttpResults): string {
         "p50 / p99 ms",
         "server CPU µs / req",
         "non-2xx / errors",
+        "store writes",
         "reference ratio",
       ],
       rows,
-      ["l", "l", "r", "r", "r", "r", "r", "l"],
+      ["l", "l", "r", "r", "r", "r", "r", "r", "l"],
     ),
     ...(skipped.length ? ["", ...skipped] : []),
     "",
@@ -302,6 +469,17 @@ function httpSection(http: HttpResults): string {
       "The ratio is the median over rounds of Tessera's req/s over the limit's in that round; Δ CPU is the difference of the medians of server CPU per request.",
     "",
     limitTable(http),
+    ...(http.contenders.some((c) => c.allocation)
+      ? [
+          "",
+          "### Allocation per request",
+          "",
+          `After the rounds, each contender below serves ${int(http.settings.allocationRequests ?? 0)} more requests (${s.connections} connections) while V8's sampling heap profiler runs in its server process (a sample every 256 B allocated on average, objects already collected by either GC included); the bytes it accounts for, divided by the requests answered. ` +
+            "It is the whole server's allocation: HTTP parsing and the response included, hence the bare server's figure beside it.",
+          "",
+          allocationTable(http),
+        ]
+      : []),
     "",
     `Load average (1 min) at the end of each round: ${http.roundLoad.join(", ")}.`,
     "",
@@ -433,6 +611,10 @@ export function renderReport(run: BenchRun, jsonName: string): string {
     "Issue #17's targets, each figure from this run. Ratios are taken within a round (see [Method](./README.md#method)); on a loaded machine the CPU figures are the steadier ones.",
     "",
     targetsTable(run),
+    "",
+    "Issue #29's targets (the hot path, second pass). A peer is another library a user would pick instead, on the same framework (marked in the registry); \"ahead\" compares ratios to the framework's bare server in the same rounds.",
+    "",
+    targets29Table(run),
     "",
     "## Earlier targets",
     "",

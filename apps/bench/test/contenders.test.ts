@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Dynalite, startDynalite } from "../src/dynalite.js";
 import { cookiePair } from "../src/http/contender.js";
 import { contenders, type Service } from "../src/http/registry.js";
-import { BENCH_USER_AGENT, checkAuthenticates } from "../src/http/run.js";
+import { BENCH_USER_AGENT, checkAuthenticates, loadUserAgent } from "../src/http/run.js";
 import { type ServerHandle, startServer } from "../src/http/server.js";
 import {
   availableServices,
@@ -98,8 +98,13 @@ function tampered(pair: string): string {
   return `${pair.slice(0, at)}${replacement}${pair.slice(at + 1)}`;
 }
 
-async function statusWith(url: string, cookie: string | null): Promise<number> {
-  const headers: Record<string, string> = { "user-agent": BENCH_USER_AGENT };
+async function statusWith(
+  url: string,
+  cookie: string | null,
+  userAgent: string | null,
+): Promise<number> {
+  const headers: Record<string, string> = {};
+  if (userAgent !== null) headers["user-agent"] = userAgent;
   if (cookie !== null) headers.cookie = cookie;
   const response = await fetch(`${url}/me`, { headers });
   await response.arrayBuffer();
@@ -122,10 +127,12 @@ describe("every HTTP contender really authenticates", () => {
         if (!entry.authenticates) return;
         const pair = cookiePair(credential!.setCookie);
         const name = pair.slice(0, pair.indexOf("="));
-        expect(await statusWith(server.url, null)).toBe(401);
-        expect(await statusWith(server.url, `${name}=garbage-${id}`)).toBe(401);
-        expect(await statusWith(server.url, tampered(pair))).toBe(401);
-        expect(await statusWith(server.url, pair)).toBe(200);
+        // The User-Agent the load generator sends this contender (none for the no-UA ones).
+        const userAgent = loadUserAgent(entry);
+        expect(await statusWith(server.url, null, userAgent)).toBe(401);
+        expect(await statusWith(server.url, `${name}=garbage-${id}`, userAgent)).toBe(401);
+        expect(await statusWith(server.url, tampered(pair), userAgent)).toBe(401);
+        expect(await statusWith(server.url, pair, userAgent)).toBe(200);
       } finally {
         await server.stop();
       }

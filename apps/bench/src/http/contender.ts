@@ -26,8 +26,11 @@ export interface BenchContext {
   dynamodbEndpoint: string | null;
   /** The user every credential is minted for; `/me` must answer it. */
   userId: string;
-  /** The client the load generator impersonates (the User-Agent it sends, its loopback IP). */
-  client: { ip: string; userAgent: string };
+  /**
+   * The client the load generator impersonates (the User-Agent it sends, its loopback IP). A
+   * contender may log in for a client without a User-Agent.
+   */
+  client: { ip: string; userAgent?: string };
   /** The registry entry's `options` (e.g. the JWT algorithm). */
   options: Record<string, unknown>;
 }
@@ -58,6 +61,8 @@ export interface RunningContender {
   prepare(selfUrl: string): Promise<Credential>;
   /** Releases pools and clients. */
   close?(): Promise<void>;
+  /** Writes the contender's store has taken so far (Tessera contenders), to report per run. */
+  storeWrites?(): number;
 }
 
 /** The default export of a contender file. */
