@@ -99,7 +99,7 @@ const httpSettings: HttpSettings = limitsOnly
         roundSeconds: 4,
         rounds: 6,
         startConcurrency: 3,
-        allocationRequests: 20_000,
+        allocationRequests: 10_000,
       };
 const profileSeconds = Number(argument("profile-seconds") ?? 10);
 

@@ -25,7 +25,7 @@ type ParentMessage =
  * sample per `ALLOC_SAMPLING_BYTES` allocated on average, objects later collected by either GC
  * kept in the profile, each sample scaled by V8 to the bytes it stands for.
  */
-const ALLOC_SAMPLING_BYTES = 256;
+const ALLOC_SAMPLING_BYTES = 1024;
 let inspector: InspectorSession | null = null;
 
 interface SamplingNode {

@@ -62,7 +62,15 @@ export interface RunningContender {
   /** Releases pools and clients. */
   close?(): Promise<void>;
   /** Writes the contender's store has taken so far (Tessera contenders), to report per run. */
-  storeWrites?(): number;
+  storeWrites?(): StoreWrites;
+}
+
+/** A store's write calls so far. */
+export interface StoreWrites {
+  /** Writes that took effect: creates, deletes, and updates whose compare-and-swap won. */
+  written: number;
+  /** Updates whose compare-and-swap lost (another request wrote first): nothing written. */
+  lost: number;
 }
 
 /** The default export of a contender file. */

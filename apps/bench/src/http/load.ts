@@ -10,6 +10,8 @@ export interface LoadResult {
   rps: number;
   ok: number;
   non2xx: number;
+  /** The non-2xx answers by status code (e.g. `{ "401": 3 }`). */
+  non2xxStatuses: Record<string, number>;
   errors: number;
   /** Latency percentiles in ms. */
   p50: number;
@@ -86,10 +88,15 @@ export async function runLoad(url: string, options: LoadOptions): Promise<LoadRe
     ...(requests ? { requests: requests as unknown as autocannon.Request[] } : {}),
   });
   const ok = result["2xx"];
+  const non2xxStatuses: Record<string, number> = {};
+  for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) {
+    if (!code.startsWith("2")) non2xxStatuses[code] = (stats as { count: number }).count;
+  }
   return {
     rps: ok / result.duration,
     ok,
     non2xx: result.non2xx,
+    non2xxStatuses,
     errors: result.errors,
     p50: result.latency.p50,
     p99: result.latency.p99,

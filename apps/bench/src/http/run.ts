@@ -8,7 +8,7 @@
  */
 import { load1 } from "../machine.js";
 import { median, range, rotate } from "../stats.js";
-import { type BenchContext, type Credential, cookiePair } from "./contender.js";
+import { type BenchContext, type Credential, cookiePair, type StoreWrites } from "./contender.js";
 import { type LoadResult, resyncCookies, runLoad } from "./load.js";
 import { CEILINGS, type ContenderEntry } from "./registry.js";
 import { type ServerHandle, type StartOptions, startServer } from "./server.js";
@@ -42,7 +42,7 @@ export interface RoundResult extends LoadResult {
    */
   serverCpuUs: number;
   /** Writes the contender's store took during the run (`null` where they are not counted). */
-  storeWrites: number | null;
+  storeWrites: StoreWrites | null;
 }
 
 /** What the allocation run of one contender measured. */
@@ -83,7 +83,7 @@ export interface HttpContenderResult {
   non2xx: number;
   errors: number;
   /** Store writes over all rounds, or `null` where they are not counted. */
-  storeWrites: number | null;
+  storeWrites: StoreWrites | null;
   /** Allocation per request, for contenders marked `allocation`. */
   allocation: AllocationResult | null;
   rounds: RoundResult[];
@@ -213,7 +213,10 @@ export async function loadContender(
   const storeWrites =
     after.storeWrites === null || before.storeWrites === null
       ? null
-      : after.storeWrites - before.storeWrites;
+      : {
+          written: after.storeWrites.written - before.storeWrites.written,
+          lost: after.storeWrites.lost - before.storeWrites.lost,
+        };
   if (followCookies) await resyncCookies(r.server.url, r.cookies, userAgent);
   return { ...result, serverCpuUs, storeWrites };
 }
@@ -296,8 +299,11 @@ export async function runHttp(
   try {
     if (ready.length === 0) throw new Error("no contender started: nothing to measure");
     for (const r of ready) {
-      await loadContender(r, settings.warmupSeconds, settings.connections);
-      log(`http: warmed up ${r.entry.name}`);
+      const warm = await loadContender(r, settings.warmupSeconds, settings.connections);
+      const statuses = Object.entries(warm.non2xxStatuses)
+        .map(([code, count]) => `${code}×${count}`)
+        .join(" ");
+      log(`http: warmed up ${r.entry.name}${statuses ? ` (non-2xx: ${statuses})` : ""}`);
     }
 
     const perRound = new Map<string, RoundResult[]>();
@@ -327,7 +333,13 @@ export async function runHttp(
       log(
         `http: round ${round + 1}/${settings.rounds}: ` +
           order
-            .map((r) => `${r.entry.name} ${Math.round(results.get(r.entry.name)!.rps)}`)
+            .map((r) => {
+              const result = results.get(r.entry.name)!;
+              const statuses = Object.entries(result.non2xxStatuses)
+                .map(([code, count]) => `${code}×${count}`)
+                .join(" ");
+              return `${r.entry.name} ${Math.round(result.rps)}${statuses ? ` (non-2xx: ${statuses})` : ""}`;
+            })
             .join(", "),
       );
     }
@@ -376,7 +388,10 @@ export async function runHttp(
           errors: rounds.reduce((sum, x) => sum + x.errors, 0),
           storeWrites: writes.some((w) => w === null)
             ? null
-            : writes.reduce((sum: number, w) => sum + w!, 0),
+            : writes.reduce<StoreWrites>(
+                (sum, w) => ({ written: sum.written + w!.written, lost: sum.lost + w!.lost }),
+                { written: 0, lost: 0 },
+              ),
           allocation: allocations.get(r.entry.name) ?? null,
           rounds,
           credential: r.credentials[0] ?? null,

@@ -4,7 +4,7 @@
  */
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { BenchContext, Credential } from "./contender.js";
+import type { BenchContext, Credential, StoreWrites } from "./contender.js";
 import { type ContenderEntry, contenderPath } from "./registry.js";
 
 /** A running contender server. */
@@ -21,7 +21,7 @@ export interface ServerHandle {
    * CPU time as `cpu()`, and the store writes so far for a contender that counts them (else
    * `null`).
    */
-  usage(): Promise<{ micros: number; storeWrites: number | null }>;
+  usage(): Promise<{ micros: number; storeWrites: StoreWrites | null }>;
   /**
    * Samples the child's allocations while `during` runs (V8's sampling heap profiler) and
    * returns the bytes allocated meanwhile.
@@ -42,7 +42,7 @@ const CHILD = fileURLToPath(new URL("./child.ts", import.meta.url));
 type ChildMessage =
   | { type: "ready"; port: number }
   | { type: "prepared"; credentials: Credential[] }
-  | { type: "cpu"; micros: number; storeWrites: number | null }
+  | { type: "cpu"; micros: number; storeWrites: StoreWrites | null }
   | { type: "alloc"; bytes: number }
   | { type: "clock"; micros: number }
   | { type: "error"; message: string };

@@ -11,24 +11,29 @@
  * reported per run.
  */
 import { createSessions, type SessionStore } from "@tessera/core";
-import { defineContender } from "../contender.js";
+import { defineContender, type StoreWrites } from "../contender.js";
 import { frameworkOf, tesseraFrameworkApp } from "../frameworks.js";
 import { HOT_PATH_ROTATION, tesseraLogin } from "../tessera-kit.js";
 import { openStore, storeOf } from "../tessera-stores.js";
 
 const WRITES = ["create", "update", "delete", "deleteByUser"] as const;
 
-/** Counts calls to `store`'s write methods, in place; `get` is not touched. */
-function countWrites(store: SessionStore): () => number {
-  let writes = 0;
+/**
+ * Counts `store`'s writes, in place: the write methods are wrapped, `get` is not touched. An
+ * update whose compare-and-swap lost counts as lost, not written.
+ */
+function countWrites(store: SessionStore): () => StoreWrites {
+  const counts: StoreWrites = { written: 0, lost: 0 };
   for (const method of WRITES) {
     const original = store[method].bind(store) as (...args: unknown[]) => Promise<unknown>;
-    (store as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
-      writes++;
-      return original(...args);
+    (store as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
+      const result = await original(...args);
+      if (method === "update" && result === false) counts.lost++;
+      else counts.written++;
+      return result;
     };
   }
-  return () => writes;
+  return () => ({ ...counts });
 }
 
 export default defineContender(async (context) => {
