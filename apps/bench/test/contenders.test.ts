@@ -24,6 +24,12 @@ import {
 } from "../src/services.js";
 
 const id = runId();
+/**
+ * `BENCH_TEST_ONLY=name,name` checks only these contenders (to try a new one without starting
+ * them all); unset, every contender is checked.
+ */
+const only = process.env.BENCH_TEST_ONLY?.split(",").map((name) => name.trim());
+const selected = contenders.filter((entry) => !only || only.includes(entry.name));
 const pgSchema = `tessera_bench_test_${id}`;
 const redisPrefix = `tessera-bench-test:${id}:`;
 let services: Record<Service, boolean> = {
@@ -54,7 +60,7 @@ beforeAll(async () => {
   // child waits for a core long enough to miss its start-up timeout on a busy machine.
   const lanes: Promise<unknown>[] = Array.from({ length: 4 }, () => Promise.resolve());
   let lane = 0;
-  for (const entry of contenders) {
+  for (const entry of selected) {
     if (entry.needs.some((need) => !services[need])) continue;
     const turn = lane++ % lanes.length;
     const server = lanes[turn]!.then(() =>
@@ -112,7 +118,7 @@ async function statusWith(
 }
 
 describe("every HTTP contender really authenticates", () => {
-  for (const entry of contenders) {
+  for (const entry of selected) {
     const title = entry.authenticates
       ? `${entry.name}: 200 with the user id for its credential, 401 without, for garbage and when tampered`
       : `${entry.name}: the ceiling answers 200 with the user id and checks nothing`;
