@@ -364,16 +364,18 @@ export function targets29Table(run: BenchRun): string {
  */
 export function allocationTable(http: HttpResults): string {
   const byName = new Map(http.contenders.map((c) => [c.name, c]));
+  const signed = (n: number) => `${n >= 0 ? "+" : ""}${int(n)}`;
   const rows = http.contenders
     .filter((c) => c.allocation)
     .map((c) => {
       const a = c.allocation!;
       const bare = byName.get(c.ceiling)?.allocation;
-      const delta = bare && c.name !== c.ceiling ? a.bytesPerRequest - bare.bytesPerRequest : null;
+      const limit = c.limit ? byName.get(c.limit)?.allocation : undefined;
       return [
         `\`${c.name}\``,
         int(a.bytesPerRequest),
-        delta === null ? "–" : `${delta >= 0 ? "+" : ""}${int(delta)}`,
+        bare && c.name !== c.ceiling ? signed(a.bytesPerRequest - bare.bytesPerRequest) : "–",
+        limit ? `${signed(a.bytesPerRequest - limit.bytesPerRequest)} (\`${c.limit}\`)` : "–",
         int(a.requests),
         String(a.non2xx),
       ];
@@ -383,11 +385,12 @@ export function allocationTable(http: HttpResults): string {
       "contender",
       "B allocated / request",
       "Δ over its framework's bare",
+      "Δ over its raw read",
       "requests sampled",
       "non-2xx",
     ],
     rows,
-    ["l", "r", "r", "r", "r"],
+    ["l", "r", "r", "r", "r", "r"],
   );
 }
 
