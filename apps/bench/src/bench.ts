@@ -27,7 +27,7 @@ import { BENCH_USER_AGENT, type HttpResults, type HttpSettings, runHttp } from "
 import { load1, machineInfo, packageVersions } from "./machine.js";
 import { type MicroResults, runMicro } from "./micro.js";
 import { runProfiles } from "./profile.js";
-import { type BenchRun, limitTable, renderReport } from "./report.js";
+import { allocationTable, type BenchRun, limitTable, renderReport } from "./report.js";
 import type { ScaleResults } from "./scale.js";
 import {
   availableServices,
@@ -82,10 +82,25 @@ const httpSettings: HttpSettings = limitsOnly
       rounds: 3,
       schedule: "pairs",
       startConcurrency: 3,
+      allocationRequests: 5000,
     }
   : quick
-    ? { connections: 64, warmupSeconds: 1, roundSeconds: 1.5, rounds: 2, startConcurrency: 3 }
-    : { connections: 64, warmupSeconds: 3, roundSeconds: 4, rounds: 6, startConcurrency: 3 };
+    ? {
+        connections: 64,
+        warmupSeconds: 1,
+        roundSeconds: 1.5,
+        rounds: 2,
+        startConcurrency: 3,
+        allocationRequests: 5000,
+      }
+    : {
+        connections: 64,
+        warmupSeconds: 3,
+        roundSeconds: 4,
+        rounds: 6,
+        startConcurrency: 3,
+        allocationRequests: 10_000,
+      };
 const profileSeconds = Number(argument("profile-seconds") ?? 10);
 
 /**
@@ -289,6 +304,14 @@ if (limitsOnly && http) {
       `${http.settings.rounds} rounds of ${http.settings.roundSeconds} s, load average ${run.load.start} → ${run.load.end}):`,
     "",
     limitTable(http),
+    ...(http.contenders.some((c) => c.allocation)
+      ? [
+          "",
+          `Allocation per request (${http.settings.allocationRequests} requests sampled):`,
+          "",
+          allocationTable(http),
+        ]
+      : []),
     ...(notes.length ? ["", ...notes.map((n) => `- ${n}`)] : []),
     ...http.skipped.map((x) => `- \`${x.name}\` did not run: ${x.reason}`),
   ].join("\n");

@@ -56,6 +56,20 @@ export const TARGETS = {
   redisBytesAt: 1_000_000,
 } as const;
 
+/** Issue #29's targets (the hot path, second pass), checked by the second Targets table. */
+export const TARGETS_29 = {
+  /** Tessera + Redis over the raw ioredis GET, per framework, same round. */
+  redisLimitRatio: { express: 0.9, hono: 0.85, fastify: 0.85 },
+  /** Tessera + Postgres over the raw pg SELECT, every framework, same round. */
+  postgresLimitRatio: 0.85,
+  /** Tessera + DynamoDB: server CPU per request at most this many µs above the raw GetItem. */
+  dynamodbCpuAboveLimitUs: 40,
+  /** Rotate-every-request throughput over bare, same framework, same round. */
+  rotateRatio: { hono: 0.35, fastify: 0.35 },
+  /** Bytes allocated by the server per authenticated request (Hono + Redis), at most. */
+  allocationBytes: 4000,
+} as const;
+
 const FRAMEWORKS = ["express", "hono", "fastify"] as const;
 const STORE_NAME = {
   redis: "Redis",
@@ -219,6 +233,167 @@ export function targetsTable(run: BenchRun): string {
   return table(["target", "figure", "measured", "verdict"], rows, ["l", "l", "r", "l"]);
 }
 
+/** Store writes that took effect, with the lost compare-and-swaps in brackets, or "–". */
+function writesText(writes: { written: number; lost: number } | null | undefined): string {
+  if (!writes) return "–";
+  return writes.lost ? `${int(writes.written)} (${int(writes.lost)})` : int(writes.written);
+}
+
+/** A median ratio with its range, or "–". */
+function ratioText(ratio: number, range: [number, number]): string {
+  return Number.isFinite(ratio) ? `${fixed(ratio)} (${fixed(range[0])}–${fixed(range[1])})` : "–";
+}
+
+/**
+ * Issue #29's targets as one table, each row the figure of this run and its verdict: the ratio
+ * to the raw read per framework, DynamoDB's CPU, rotate-every-request on Hono and Fastify, the
+ * allocation per request, 0 non-2xx from any client (no User-Agent, one session shared by 64
+ * connections while it rotates) and Tessera ahead of every peer on each framework.
+ */
+export function targets29Table(run: BenchRun): string {
+  const rows: string[][] = [];
+  const contenders = run.http?.contenders ?? [];
+  const find = (name: string) => contenders.find((c) => c.name === name);
+  const limitRow = (name: string, limit: string, threshold: number, what: string) => {
+    const c = find(name);
+    const measured = c && Number.isFinite(c.limitRatio);
+    rows.push([
+      `${what} ≥ ${threshold}`,
+      `\`${name}\` / \`${limit}\``,
+      measured ? ratioText(c.limitRatio, c.limitRatioRange) : "–",
+      verdict(measured ? c.limitRatio >= threshold : null),
+    ]);
+  };
+  for (const framework of FRAMEWORKS) {
+    limitRow(
+      `tessera-${framework}-redis`,
+      `${framework}-ioredis-get`,
+      TARGETS_29.redisLimitRatio[framework],
+      `Tessera + Redis / raw ioredis GET (${framework})`,
+    );
+  }
+  for (const framework of FRAMEWORKS) {
+    limitRow(
+      `tessera-${framework}-postgres`,
+      `${framework}-pg-select`,
+      TARGETS_29.postgresLimitRatio,
+      `Tessera + Postgres / raw pg SELECT (${framework})`,
+    );
+  }
+  {
+    const c = find("tessera-express-dynamodb");
+    const limit = c?.limit ? find(c.limit) : undefined;
+    const delta = c && limit ? c.serverCpuUs - limit.serverCpuUs : Number.NaN;
+    rows.push([
+      `Tessera + DynamoDB: server CPU ≤ raw GetItem + ${TARGETS_29.dynamodbCpuAboveLimitUs} µs (express)`,
+      "`tessera-express-dynamodb` − `express-dynamodb-getitem`",
+      Number.isFinite(delta)
+        ? `${delta >= 0 ? "+" : ""}${fixed(delta, 0)} µs (${fixed(c!.serverCpuUs, 0)} vs ${fixed(limit!.serverCpuUs, 0)})`
+        : "–",
+      verdict(Number.isFinite(delta) ? delta <= TARGETS_29.dynamodbCpuAboveLimitUs : null),
+    ]);
+  }
+  for (const framework of ["hono", "fastify"] as const) {
+    const name = `tessera-${framework}-redis rotate-every-request`;
+    const c = find(name);
+    const measured = c && Number.isFinite(c.ratio);
+    rows.push([
+      `rotate-every-request ≥ ${TARGETS_29.rotateRatio[framework]} of bare (${framework}, Redis)`,
+      `\`${name}\` / \`${framework}-bare\``,
+      measured ? ratioText(c.ratio, c.ratioRange) : "–",
+      verdict(measured ? c.ratio >= TARGETS_29.rotateRatio[framework] : null),
+    ]);
+  }
+  {
+    // The whole server allocates; the session's share is what it adds over bare Hono.
+    const tessera = find("tessera-hono-redis")?.allocation;
+    const raw = find("hono-ioredis-get")?.allocation;
+    const bare = find("hono-bare")?.allocation;
+    const over = tessera && bare ? tessera.bytesPerRequest - bare.bytesPerRequest : null;
+    rows.push([
+      `allocation ≤ ${TARGETS_29.allocationBytes / 1000} kB/request (hono, redis), over bare Hono`,
+      "`tessera-hono-redis` − `hono-bare`, sampling heap profiler",
+      over === null
+        ? "–"
+        : `${int(over)} B (Tessera ${int(tessera!.bytesPerRequest)}, ` +
+          `${raw ? `raw GET ${int(raw.bytesPerRequest)} (+${int(raw.bytesPerRequest - bare!.bytesPerRequest)}), ` : ""}` +
+          `bare ${int(bare!.bytesPerRequest)})`,
+      verdict(over === null ? null : over <= TARGETS_29.allocationBytes),
+    ]);
+  }
+  for (const c of contenders.filter((x) => x.name.includes("no-user-agent"))) {
+    const writes = c.storeWrites;
+    rows.push([
+      `no User-Agent from the client: 0 non-2xx, 0 store writes (${c.framework}${c.name.endsWith("(created without)") ? ", created without one" : ", created with one"})`,
+      `\`${c.name}\``,
+      `${int(c.non2xx)} non-2xx / ${int(c.errors)} errors, ${writesText(writes)} writes`,
+      verdict(c.non2xx + c.errors === 0 && writes !== null && writes.written + writes.lost === 0),
+    ]);
+  }
+  for (const c of contenders.filter((x) => x.name.includes("shared-session rotating"))) {
+    rows.push([
+      `one session, ${run.http?.settings.connections ?? 64} connections, rotation due every few seconds: 0 non-2xx (${c.framework})`,
+      `\`${c.name}\``,
+      `${int(c.non2xx)} non-2xx / ${int(c.errors)} errors (store writes: ${writesText(c.storeWrites)})`,
+      verdict(c.non2xx + c.errors === 0),
+    ]);
+  }
+  for (const framework of FRAMEWORKS) {
+    const tessera = find(`tessera-${framework}-redis`);
+    const peers = contenders.filter((c) => c.framework === framework && c.peer === true);
+    const measured = tessera && Number.isFinite(tessera.ratio) && peers.length > 0;
+    const ahead = measured ? peers.filter((p) => p.ratio > tessera.ratio) : [];
+    rows.push([
+      `Tessera + Redis ahead of every peer (${framework}, ratio to bare)`,
+      `\`tessera-${framework}-redis\` vs ${peers.length ? peers.map((p) => `\`${p.name}\``).join(", ") : "no peer measured"}`,
+      measured
+        ? ahead.length
+          ? `${fixed(tessera.ratio)}; ahead of it: ${ahead.map((p) => `\`${p.name}\` ${fixed(p.ratio)}`).join(", ")}`
+          : `${fixed(tessera.ratio)}; best peer ${fixed(Math.max(...peers.map((p) => p.ratio)))}`
+        : "–",
+      verdict(measured ? ahead.length === 0 : null),
+    ]);
+  }
+  return table(["target", "figure", "measured", "verdict"], rows, ["l", "l", "r", "l"]);
+}
+
+/**
+ * The bytes each server allocates per request, for the contenders marked `allocation` (V8's
+ * sampling heap profiler in the server's process over a fixed number of requests), with the
+ * difference to its framework's bare server.
+ */
+export function allocationTable(http: HttpResults): string {
+  const byName = new Map(http.contenders.map((c) => [c.name, c]));
+  const signed = (n: number) => `${n >= 0 ? "+" : ""}${int(n)}`;
+  const rows = http.contenders
+    .filter((c) => c.allocation)
+    .map((c) => {
+      const a = c.allocation!;
+      const bare = byName.get(c.ceiling)?.allocation;
+      const limit = c.limit ? byName.get(c.limit)?.allocation : undefined;
+      return [
+        `\`${c.name}\``,
+        int(a.bytesPerRequest),
+        bare && c.name !== c.ceiling ? signed(a.bytesPerRequest - bare.bytesPerRequest) : "–",
+        limit ? `${signed(a.bytesPerRequest - limit.bytesPerRequest)} (\`${c.limit}\`)` : "–",
+        int(a.requests),
+        String(a.non2xx),
+      ];
+    });
+  return table(
+    [
+      "contender",
+      "B allocated / request",
+      "Δ over its framework's bare",
+      "Δ over its raw read",
+      "requests sampled",
+      "non-2xx",
+    ],
+    rows,
+    ["l", "r", "r", "r", "r", "r"],
+  );
+}
+
 /**
  * Each Tessera contender on a store against its raw-read limit (same store, same framework,
  * same rounds): throughput ratio and the server CPU it adds. What `pnpm bench --quick` prints.
@@ -269,6 +444,7 @@ function httpSection(http: HttpResults): string {
     `${fixed(c.p50, 0)} / ${fixed(c.p99, 0)}`,
     fixed(c.serverCpuUs, 0),
     c.non2xx + c.errors === 0 ? "0" : `**${c.non2xx} / ${c.errors}**`,
+    writesText(c.storeWrites),
     REFERENCE[c.name] ?? "",
   ]);
   const skipped = http.skipped.map((x) => `- \`${x.name}\` did not run: ${x.reason}`);
@@ -289,10 +465,11 @@ function httpSection(http: HttpResults): string {
         "p50 / p99 ms",
         "server CPU µs / req",
         "non-2xx / errors",
+        "store writes (lost CAS)",
         "reference ratio",
       ],
       rows,
-      ["l", "l", "r", "r", "r", "r", "r", "l"],
+      ["l", "l", "r", "r", "r", "r", "r", "r", "l"],
     ),
     ...(skipped.length ? ["", ...skipped] : []),
     "",
@@ -302,6 +479,17 @@ function httpSection(http: HttpResults): string {
       "The ratio is the median over rounds of Tessera's req/s over the limit's in that round; Δ CPU is the difference of the medians of server CPU per request.",
     "",
     limitTable(http),
+    ...(http.contenders.some((c) => c.allocation)
+      ? [
+          "",
+          "### Allocation per request",
+          "",
+          `After the rounds, each contender below serves ${int(http.settings.allocationRequests ?? 0)} more requests (${s.connections} connections) while V8's sampling heap profiler runs in its server process (a sample every 1 KiB allocated on average, objects already collected by either GC included); the bytes it accounts for, divided by the requests answered. ` +
+            "It is the whole server's allocation, Node's HTTP parsing and the framework's request and response included; the difference to the bare server of the same framework is what the session costs.",
+          "",
+          allocationTable(http),
+        ]
+      : []),
     "",
     `Load average (1 min) at the end of each round: ${http.roundLoad.join(", ")}.`,
     "",
@@ -433,6 +621,10 @@ export function renderReport(run: BenchRun, jsonName: string): string {
     "Issue #17's targets, each figure from this run. Ratios are taken within a round (see [Method](./README.md#method)); on a loaded machine the CPU figures are the steadier ones.",
     "",
     targetsTable(run),
+    "",
+    "Issue #29's targets (the hot path, second pass). A peer is another library a user would pick instead, on the same framework (marked in the registry); \"ahead\" compares ratios to the framework's bare server in the same rounds.",
+    "",
+    targets29Table(run),
     "",
     "## Earlier targets",
     "",

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Dynalite, startDynalite } from "../src/dynalite.js";
 import { cookiePair } from "../src/http/contender.js";
 import { contenders, type Service } from "../src/http/registry.js";
-import { BENCH_USER_AGENT, checkAuthenticates } from "../src/http/run.js";
+import { BENCH_USER_AGENT, checkAuthenticates, loadUserAgent } from "../src/http/run.js";
 import { type ServerHandle, startServer } from "../src/http/server.js";
 import {
   availableServices,
@@ -24,6 +24,12 @@ import {
 } from "../src/services.js";
 
 const id = runId();
+/**
+ * `BENCH_TEST_ONLY=name,name` checks only these contenders (to try a new one without starting
+ * them all); unset, every contender is checked.
+ */
+const only = process.env.BENCH_TEST_ONLY?.split(",").map((name) => name.trim());
+const selected = contenders.filter((entry) => !only || only.includes(entry.name));
 const pgSchema = `tessera_bench_test_${id}`;
 const redisPrefix = `tessera-bench-test:${id}:`;
 let services: Record<Service, boolean> = {
@@ -54,7 +60,7 @@ beforeAll(async () => {
   // child waits for a core long enough to miss its start-up timeout on a busy machine.
   const lanes: Promise<unknown>[] = Array.from({ length: 4 }, () => Promise.resolve());
   let lane = 0;
-  for (const entry of contenders) {
+  for (const entry of selected) {
     if (entry.needs.some((need) => !services[need])) continue;
     const turn = lane++ % lanes.length;
     const server = lanes[turn]!.then(() =>
@@ -98,8 +104,13 @@ function tampered(pair: string): string {
   return `${pair.slice(0, at)}${replacement}${pair.slice(at + 1)}`;
 }
 
-async function statusWith(url: string, cookie: string | null): Promise<number> {
-  const headers: Record<string, string> = { "user-agent": BENCH_USER_AGENT };
+async function statusWith(
+  url: string,
+  cookie: string | null,
+  userAgent: string | null,
+): Promise<number> {
+  const headers: Record<string, string> = {};
+  if (userAgent !== null) headers["user-agent"] = userAgent;
   if (cookie !== null) headers.cookie = cookie;
   const response = await fetch(`${url}/me`, { headers });
   await response.arrayBuffer();
@@ -107,7 +118,7 @@ async function statusWith(url: string, cookie: string | null): Promise<number> {
 }
 
 describe("every HTTP contender really authenticates", () => {
-  for (const entry of contenders) {
+  for (const entry of selected) {
     const title = entry.authenticates
       ? `${entry.name}: 200 with the user id for its credential, 401 without, for garbage and when tampered`
       : `${entry.name}: the ceiling answers 200 with the user id and checks nothing`;
@@ -122,10 +133,12 @@ describe("every HTTP contender really authenticates", () => {
         if (!entry.authenticates) return;
         const pair = cookiePair(credential!.setCookie);
         const name = pair.slice(0, pair.indexOf("="));
-        expect(await statusWith(server.url, null)).toBe(401);
-        expect(await statusWith(server.url, `${name}=garbage-${id}`)).toBe(401);
-        expect(await statusWith(server.url, tampered(pair))).toBe(401);
-        expect(await statusWith(server.url, pair)).toBe(200);
+        // The User-Agent the load generator sends this contender (none for the no-UA ones).
+        const userAgent = loadUserAgent(entry);
+        expect(await statusWith(server.url, null, userAgent)).toBe(401);
+        expect(await statusWith(server.url, `${name}=garbage-${id}`, userAgent)).toBe(401);
+        expect(await statusWith(server.url, tampered(pair), userAgent)).toBe(401);
+        expect(await statusWith(server.url, pair, userAgent)).toBe(200);
       } finally {
         await server.stop();
       }

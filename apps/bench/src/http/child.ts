@@ -2,10 +2,13 @@
  * Runs one contender's server in this process (started by the harness with `fork`). Protocol
  * over IPC: the child sends `{ type: "ready", port }`; the parent sends `{ type: "prepare",
  * count }` and gets `{ type: "prepared", credentials }`, `{ type: "cpu" }` and gets the CPU time
- * this process has used so far, `{ type: "clock" }` and gets its monotonic clock in µs, or
- * `{ type: "stop" }`.
+ * this process has used so far (and the store writes, for a contender that counts them),
+ * `{ type: "clock" }` and gets its monotonic clock in µs, `{ type: "alloc-start" }` /
+ * `{ type: "alloc-stop" }` to sample this process's allocations in between (answered with
+ * `{ type: "alloc", bytes }`), or `{ type: "stop" }`.
  */
 import { createServer } from "node:http";
+import { Session as InspectorSession } from "node:inspector/promises";
 import { pathToFileURL } from "node:url";
 import type { BenchContext, ContenderModule, Credential } from "./contender.js";
 
@@ -13,7 +16,49 @@ type ParentMessage =
   | { type: "prepare"; count: number }
   | { type: "cpu" }
   | { type: "clock" }
+  | { type: "alloc-start" }
+  | { type: "alloc-stop" }
   | { type: "stop" };
+
+/**
+ * Every allocation between start and stop, estimated by V8's sampling heap profiler: one
+ * sample per `ALLOC_SAMPLING_BYTES` allocated on average, objects later collected by either GC
+ * kept in the profile, each sample scaled by V8 to the bytes it stands for.
+ */
+const ALLOC_SAMPLING_BYTES = 1024;
+let inspector: InspectorSession | null = null;
+
+interface SamplingNode {
+  selfSize: number;
+  children: SamplingNode[];
+}
+
+function totalBytes(node: SamplingNode): number {
+  let sum = node.selfSize;
+  for (const child of node.children) sum += totalBytes(child);
+  return sum;
+}
+
+async function allocStart(): Promise<void> {
+  inspector ??= new InspectorSession();
+  inspector.connect();
+  await inspector.post("HeapProfiler.enable");
+  await inspector.post("HeapProfiler.startSampling", {
+    samplingInterval: ALLOC_SAMPLING_BYTES,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+}
+
+async function allocStop(): Promise<number> {
+  if (!inspector) throw new Error("alloc-stop without alloc-start");
+  const { profile } = (await inspector.post("HeapProfiler.stopSampling")) as {
+    profile: { head: SamplingNode };
+  };
+  await inspector.post("HeapProfiler.disable");
+  inspector.disconnect();
+  return totalBytes(profile.head);
+}
 
 function send(message: unknown): void {
   process.send?.(message);
@@ -46,7 +91,23 @@ process.on("message", (message: ParentMessage) => {
   if (message.type === "stop") void stop(0);
   if (message.type === "cpu") {
     const usage = process.cpuUsage();
-    send({ type: "cpu", micros: usage.user + usage.system });
+    send({
+      type: "cpu",
+      micros: usage.user + usage.system,
+      storeWrites: running.storeWrites?.() ?? null,
+    });
+  }
+  if (message.type === "alloc-start") {
+    allocStart().then(
+      () => send({ type: "alloc", bytes: 0 }),
+      (error: unknown) => send({ type: "error", message: String(error) }),
+    );
+  }
+  if (message.type === "alloc-stop") {
+    allocStop().then(
+      (bytes) => send({ type: "alloc", bytes }),
+      (error: unknown) => send({ type: "error", message: String(error) }),
+    );
   }
   if (message.type === "clock") {
     send({ type: "clock", micros: Number(process.hrtime.bigint() / 1000n) });

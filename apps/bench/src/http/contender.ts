@@ -26,8 +26,11 @@ export interface BenchContext {
   dynamodbEndpoint: string | null;
   /** The user every credential is minted for; `/me` must answer it. */
   userId: string;
-  /** The client the load generator impersonates (the User-Agent it sends, its loopback IP). */
-  client: { ip: string; userAgent: string };
+  /**
+   * The client the load generator impersonates (the User-Agent it sends, its loopback IP). A
+   * contender may log in for a client without a User-Agent.
+   */
+  client: { ip: string; userAgent?: string };
   /** The registry entry's `options` (e.g. the JWT algorithm). */
   options: Record<string, unknown>;
 }
@@ -58,6 +61,16 @@ export interface RunningContender {
   prepare(selfUrl: string): Promise<Credential>;
   /** Releases pools and clients. */
   close?(): Promise<void>;
+  /** Writes the contender's store has taken so far (Tessera contenders), to report per run. */
+  storeWrites?(): StoreWrites;
+}
+
+/** A store's write calls so far. */
+export interface StoreWrites {
+  /** Writes that took effect: creates, deletes, and updates whose compare-and-swap won. */
+  written: number;
+  /** Updates whose compare-and-swap lost (another request wrote first): nothing written. */
+  lost: number;
 }
 
 /** The default export of a contender file. */

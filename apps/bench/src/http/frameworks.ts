@@ -37,11 +37,13 @@ export function frameworkOf(options: Record<string, unknown>): Framework {
  * `http.createServer` every other contender gets. `serverFactory` is Fastify's documented hook
  * for handing the handler to a server of one's choosing.
  */
-async function fastifyListener(
+export async function fastifyListener(
   build: (app: FastifyInstance) => Promise<void> | void,
+  options: { trustProxy?: boolean } = {},
 ): Promise<RequestListener> {
   let handler: RequestListener | undefined;
   const app = Fastify({
+    ...options,
     serverFactory: (fastifyHandler) => {
       handler = fastifyHandler as RequestListener;
       return createServer(handler);

@@ -10,6 +10,8 @@ export interface LoadResult {
   rps: number;
   ok: number;
   non2xx: number;
+  /** The non-2xx answers by status code (e.g. `{ "401": 3 }`). */
+  non2xxStatuses: Record<string, number>;
   errors: number;
   /** Latency percentiles in ms. */
   p50: number;
@@ -21,10 +23,14 @@ export interface LoadResult {
 export interface LoadOptions {
   connections: number;
   seconds: number;
-  userAgent: string;
+  /** Stop after this many requests instead of after `seconds` (allocation runs). */
+  amount?: number;
+  /** The User-Agent every request carries, or `null` to send none (autocannon adds none itself). */
+  userAgent: string | null;
   /**
    * `name=value` cookie pairs: one for all connections, or one per connection. With
-   * `followCookies` the array is updated in place with the cookies the server sent.
+   * `followCookies` the array is updated in place with the cookies the server sent (a single
+   * pair is then one cookie jar that every connection reads and updates).
    */
   cookies: string[];
   /**
@@ -40,7 +46,8 @@ interface Jar {
 
 /** Runs autocannon once and summarises it. */
 export async function runLoad(url: string, options: LoadOptions): Promise<LoadResult> {
-  const headers: Record<string, string> = { "user-agent": options.userAgent };
+  const headers: Record<string, string> = {};
+  if (options.userAgent !== null) headers["user-agent"] = options.userAgent;
   const first = options.cookies[0];
   if (first && !options.followCookies) headers.cookie = first;
   const cookies = options.cookies;
@@ -76,15 +83,20 @@ export async function runLoad(url: string, options: LoadOptions): Promise<LoadRe
     url: `${url}/me`,
     connections: options.connections,
     pipelining: 1,
-    duration: options.seconds,
+    ...(options.amount ? { amount: options.amount } : { duration: options.seconds }),
     headers,
     ...(requests ? { requests: requests as unknown as autocannon.Request[] } : {}),
   });
   const ok = result["2xx"];
+  const non2xxStatuses: Record<string, number> = {};
+  for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) {
+    if (!code.startsWith("2")) non2xxStatuses[code] = (stats as { count: number }).count;
+  }
   return {
     rps: ok / result.duration,
     ok,
     non2xx: result.non2xx,
+    non2xxStatuses,
     errors: result.errors,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -103,11 +115,11 @@ function setCookieOf(headers: Record<string, string | string[]>): string | null 
  * may hold a secret the server already rotated away. One request per cookie, right away (inside
  * the grace window), brings every cookie up to date before the pause until the next round.
  */
-export async function resyncCookies(url: string, cookies: string[], userAgent: string) {
+export async function resyncCookies(url: string, cookies: string[], userAgent: string | null) {
   for (let slot = 0; slot < cookies.length; slot++) {
-    const response = await fetch(`${url}/me`, {
-      headers: { cookie: cookies[slot]!, "user-agent": userAgent },
-    });
+    const headers: Record<string, string> = { cookie: cookies[slot]! };
+    if (userAgent !== null) headers["user-agent"] = userAgent;
+    const response = await fetch(`${url}/me`, { headers });
     await response.arrayBuffer();
     const header = response.headers.getSetCookie()[0];
     if (header) cookies[slot] = setCookieOf({ "set-cookie": header })!;

@@ -39,6 +39,23 @@ export interface ContenderEntry {
    * session and follows the `Set-Cookie` it receives, as a browser would.
    */
   followsCookies?: boolean;
+  /**
+   * With `followsCookies`: all connections share one session (one cookie jar, as a browser's
+   * parallel connections do) instead of one session each.
+   */
+  sharedSession?: boolean;
+  /**
+   * `"none"`: the load generator (and the checks before it) send no `User-Agent` header at all.
+   * Default: the bench's browser User-Agent, the one sessions are created for.
+   */
+  userAgent?: "none";
+  /** Another library a user would pick instead of Tessera (checked by "ahead of every peer"). */
+  peer?: boolean;
+  /**
+   * Measure the server's allocation per request (sampling heap profiler over a fixed number of
+   * requests) after the rounds.
+   */
+  allocation?: boolean;
   /** Passed to the contender as `context.options`. */
   options?: Record<string, unknown>;
 }
@@ -69,6 +86,7 @@ function frameworkBase(framework: Framework, stores: Service[]) {
       needs: [],
       authenticates: false,
       framework,
+      allocation: true,
       options: { framework },
     },
   ];
@@ -80,6 +98,7 @@ function frameworkBase(framework: Framework, stores: Service[]) {
       needs: ["redis"],
       authenticates: true,
       framework,
+      allocation: true,
       options: { framework },
     });
   if (stores.includes("postgres"))
@@ -152,9 +171,56 @@ function tesseraOn(framework: Framework, store: keyof typeof STORE_LABEL): Conte
     authenticates: true,
     framework,
     limit: `${framework}-${RAW_NAME[store]}`,
+    ...(store === "redis" ? { allocation: true } : {}),
     options: { framework, store },
   };
 }
+
+/**
+ * Tessera + Redis on `framework` with a load client that sends no `User-Agent`: the session
+ * was created for the bench's browser User-Agent (`created: "with"`) or with none at all
+ * (`created: "without"`). Binding is on as shipped; a missing header is no change, so neither
+ * may write or answer anything but 200.
+ */
+function noUserAgentOn(framework: Framework, created: "with" | "without"): ContenderEntry {
+  return {
+    name: `tessera-${framework}-redis no-user-agent${created === "without" ? " (created without)" : ""}`,
+    file: "tessera-integration.ts",
+    label: `@tessera/${framework} + @tessera/redis, load sends no User-Agent; session created ${created === "with" ? "with the browser's" : "without one"}`,
+    needs: ["redis"],
+    authenticates: true,
+    framework,
+    userAgent: "none",
+    options: {
+      framework,
+      store: "redis",
+      tag: `no_ua_${created}`,
+      ...(created === "without" ? { createWithoutUserAgent: true } : {}),
+    },
+  };
+}
+
+/**
+ * Tessera + Redis on `framework`, 64 connections on one session that rotates every
+ * `SHARED_ROTATION.interval` seconds: every rotation races 64 requests in flight on the previous
+ * secret, as a browser's parallel requests do. All follow the one cookie jar.
+ */
+function sharedRotatingOn(framework: Framework): ContenderEntry {
+  return {
+    name: `tessera-${framework}-redis shared-session rotating`,
+    file: "tessera-integration.ts",
+    label: `@tessera/${framework} + @tessera/redis, all connections on one session, rotation.interval = ${SHARED_ROTATION.interval} s (grace ${SHARED_ROTATION.grace} s)`,
+    needs: ["redis"],
+    authenticates: true,
+    framework,
+    followsCookies: true,
+    sharedSession: true,
+    options: { framework, store: "redis", tag: "shared", rotation: SHARED_ROTATION },
+  };
+}
+
+/** Rotation of the shared-session contenders: due every few seconds, grace shorter. */
+export const SHARED_ROTATION = { interval: 3, grace: 2 } as const;
 
 /** Tessera through `framework`'s integration on Redis, rotating on every request. */
 function rotatingOn(framework: Framework): ContenderEntry {
@@ -180,6 +246,7 @@ export const contenders: ContenderEntry[] = [
     needs: ["redis"],
     authenticates: true,
     framework: "express",
+    peer: true,
   },
   {
     name: "lucia-postgres",
@@ -188,14 +255,16 @@ export const contenders: ContenderEntry[] = [
     needs: ["postgres"],
     authenticates: true,
     framework: "express",
+    peer: true,
   },
   {
     name: "better-auth-postgres",
     file: "better-auth-postgres.ts",
-    label: "better-auth getSession on Postgres (Kysely over pg Pool)",
+    label: "better-auth getSession on Postgres (Kysely over pg Pool), cookie cache off",
     needs: ["postgres"],
     authenticates: true,
     framework: "express",
+    peer: true,
   },
   {
     name: "iron-session",
@@ -204,6 +273,7 @@ export const contenders: ContenderEntry[] = [
     needs: [],
     authenticates: true,
     framework: "express",
+    peer: true,
   },
   ...(["HS256", "ES256", "EdDSA"] as const).map(
     (alg): ContenderEntry => ({
@@ -213,6 +283,7 @@ export const contenders: ContenderEntry[] = [
       needs: [],
       authenticates: true,
       framework: "express",
+      peer: true,
       options: { alg },
     }),
   ),
@@ -240,11 +311,56 @@ export const contenders: ContenderEntry[] = [
   tesseraOn("express", "dynamodb"),
   tesseraOn("express", "sqlite"),
   rotatingOn("express"),
+  noUserAgentOn("express", "with"),
+  noUserAgentOn("express", "without"),
+  sharedRotatingOn("express"),
   ...frameworkBase("hono", ["redis", "postgres"]),
+  {
+    name: "hono-jwt-hs256",
+    file: "hono-jwt.ts",
+    label: "hono/jwt middleware (HS256) on a JWT cookie, issuer and audience pinned; no store",
+    needs: [],
+    authenticates: true,
+    framework: "hono",
+    peer: true,
+  },
+  {
+    name: "hono-session-redis",
+    file: "hono-session-redis.ts",
+    label:
+      "@hono/session: JWE cookie (A256GCM, jose) carrying the session id, data in Redis (ioredis GET)",
+    needs: ["redis"],
+    authenticates: true,
+    framework: "hono",
+    peer: true,
+  },
+  {
+    name: "hono-better-auth-postgres",
+    file: "better-auth-postgres.ts",
+    label: "better-auth getSession on Postgres (Kysely over pg Pool), cookie cache off",
+    needs: ["postgres"],
+    authenticates: true,
+    framework: "hono",
+    peer: true,
+    options: { framework: "hono" },
+  },
   tesseraOn("hono", "redis"),
   tesseraOn("hono", "postgres"),
   rotatingOn("hono"),
+  noUserAgentOn("hono", "with"),
+  noUserAgentOn("hono", "without"),
+  sharedRotatingOn("hono"),
   ...frameworkBase("fastify", ["redis", "postgres"]),
+  {
+    name: "fastify-session-redis",
+    file: "fastify-session-redis.ts",
+    label:
+      "@fastify/session + @fastify/cookie + connect-redis (node-redis), rolling and saveUninitialized off: one GET",
+    needs: ["redis"],
+    authenticates: true,
+    framework: "fastify",
+    peer: true,
+  },
   tesseraOn("fastify", "redis"),
   tesseraOn("fastify", "postgres"),
   rotatingOn("fastify"),

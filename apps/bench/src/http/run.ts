@@ -8,7 +8,7 @@
  */
 import { load1 } from "../machine.js";
 import { median, range, rotate } from "../stats.js";
-import { type BenchContext, type Credential, cookiePair } from "./contender.js";
+import { type BenchContext, type Credential, cookiePair, type StoreWrites } from "./contender.js";
 import { type LoadResult, resyncCookies, runLoad } from "./load.js";
 import { CEILINGS, type ContenderEntry } from "./registry.js";
 import { type ServerHandle, type StartOptions, startServer } from "./server.js";
@@ -27,6 +27,11 @@ export interface HttpSettings {
   schedule?: "rotate" | "pairs";
   /** Servers started at once (each in its own process) before the checks. Default 1. */
   startConcurrency?: number;
+  /**
+   * Requests of the allocation run of each contender marked `allocation` (after the rounds).
+   * 0 or absent: no allocation run.
+   */
+  allocationRequests?: number;
 }
 
 /** One run of one contender in one round. */
@@ -36,6 +41,17 @@ export interface RoundResult extends LoadResult {
    * runs on the machine (a database server's own CPU is not included).
    */
   serverCpuUs: number;
+  /** Writes the contender's store took during the run (`null` where they are not counted). */
+  storeWrites: StoreWrites | null;
+}
+
+/** What the allocation run of one contender measured. */
+export interface AllocationResult {
+  /** Bytes the server process allocated per answered request (sampling heap profiler). */
+  bytesPerRequest: number;
+  /** Requests answered during the sampled run. */
+  requests: number;
+  non2xx: number;
 }
 
 /** One contender's figures. */
@@ -52,6 +68,8 @@ export interface HttpContenderResult {
   /** Median over rounds of rps / its framework's ceiling rps in the same round (NaN without it). */
   ratio: number;
   ratioRange: [number, number];
+  /** Another library a user would pick instead of Tessera (the registry's `peer`). */
+  peer: boolean;
   /** Its raw-read limit (a Tessera contender on a store), or null. */
   limit: string | null;
   /** Median over rounds of rps / the limit's rps in the same round (NaN without a limit). */
@@ -64,6 +82,10 @@ export interface HttpContenderResult {
   /** Non-2xx answers and socket errors over all rounds (should be 0). */
   non2xx: number;
   errors: number;
+  /** Store writes over all rounds, or `null` where they are not counted. */
+  storeWrites: StoreWrites | null;
+  /** Allocation per request, for contenders marked `allocation`. */
+  allocation: AllocationResult | null;
   rounds: RoundResult[];
   credential: Credential | null;
   followsCookies: boolean;
@@ -85,6 +107,11 @@ export interface HttpResults {
 export const BENCH_USER_AGENT =
   "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 
+/** The User-Agent the load generator sends to `entry`, or `null` for none at all. */
+export function loadUserAgent(entry: ContenderEntry): string | null {
+  return entry.userAgent === "none" ? null : BENCH_USER_AGENT;
+}
+
 /** A contender that is up, logged in and checked. */
 export interface Ready {
   entry: ContenderEntry;
@@ -103,7 +130,8 @@ export async function checkAuthenticates(
   entry: ContenderEntry,
   credential: Credential,
 ): Promise<string | null> {
-  const headers = { "user-agent": BENCH_USER_AGENT };
+  const userAgent = loadUserAgent(entry);
+  const headers: Record<string, string> = userAgent === null ? {} : { "user-agent": userAgent };
   const pair = cookiePair(credential.setCookie);
   const good = await fetch(`${url}/me`, { headers: pair ? { ...headers, cookie: pair } : headers });
   const body = (await good.json().catch(() => null)) as { userId?: string } | null;
@@ -136,8 +164,11 @@ export async function startContenders(
       let server: ServerHandle | null = null;
       try {
         server = await startServer(entry, context, start);
-        // A rotating server gets one session per connection, plus one spent on the check.
-        const count = entry.followsCookies ? settings.connections + 1 : 1;
+        // A rotating server gets one session per connection (or one shared by all), plus one
+        // spent on the check.
+        const count = entry.followsCookies
+          ? (entry.sharedSession ? 1 : settings.connections) + 1
+          : 1;
         const credentials = await server.prepare(count);
         const check = credentials.pop()!;
         const problem = await checkAuthenticates(server.url, entry, check);
@@ -168,17 +199,54 @@ export async function loadContender(
   connections: number,
 ): Promise<RoundResult> {
   const followCookies = r.entry.followsCookies ?? false;
-  const cpuBefore = await r.server.cpu();
+  const userAgent = loadUserAgent(r.entry);
+  const before = await r.server.usage();
   const result = await runLoad(r.server.url, {
     connections,
     seconds,
-    userAgent: BENCH_USER_AGENT,
+    userAgent,
     cookies: r.cookies,
     followCookies,
   });
-  const serverCpuUs = ((await r.server.cpu()) - cpuBefore) / (result.ok + result.non2xx);
-  if (followCookies) await resyncCookies(r.server.url, r.cookies, BENCH_USER_AGENT);
-  return { ...result, serverCpuUs };
+  const after = await r.server.usage();
+  const serverCpuUs = (after.micros - before.micros) / (result.ok + result.non2xx);
+  const storeWrites =
+    after.storeWrites === null || before.storeWrites === null
+      ? null
+      : {
+          written: after.storeWrites.written - before.storeWrites.written,
+          lost: after.storeWrites.lost - before.storeWrites.lost,
+        };
+  if (followCookies) await resyncCookies(r.server.url, r.cookies, userAgent);
+  return { ...result, serverCpuUs, storeWrites };
+}
+
+/**
+ * The bytes the server allocates per request: V8's sampling heap profiler runs in the child
+ * while the load generator sends exactly `requests` requests (64 connections), and the bytes it
+ * sampled (collected objects included) are divided by the requests answered.
+ */
+export async function measureAllocation(
+  r: Ready,
+  requests: number,
+  connections: number,
+): Promise<AllocationResult> {
+  const userAgent = loadUserAgent(r.entry);
+  const followCookies = r.entry.followsCookies ?? false;
+  let result: LoadResult | undefined;
+  const bytes = await r.server.allocated(async () => {
+    result = await runLoad(r.server.url, {
+      connections,
+      seconds: 0,
+      amount: requests,
+      userAgent,
+      cookies: r.cookies,
+      followCookies,
+    });
+  });
+  if (followCookies) await resyncCookies(r.server.url, r.cookies, userAgent);
+  const answered = result!.ok + result!.non2xx;
+  return { bytesPerRequest: bytes / answered, requests: answered, non2xx: result!.non2xx };
 }
 
 /**
@@ -231,8 +299,11 @@ export async function runHttp(
   try {
     if (ready.length === 0) throw new Error("no contender started: nothing to measure");
     for (const r of ready) {
-      await loadContender(r, settings.warmupSeconds, settings.connections);
-      log(`http: warmed up ${r.entry.name}`);
+      const warm = await loadContender(r, settings.warmupSeconds, settings.connections);
+      const statuses = Object.entries(warm.non2xxStatuses)
+        .map(([code, count]) => `${code}×${count}`)
+        .join(" ");
+      log(`http: warmed up ${r.entry.name}${statuses ? ` (non-2xx: ${statuses})` : ""}`);
     }
 
     const perRound = new Map<string, RoundResult[]>();
@@ -262,9 +333,28 @@ export async function runHttp(
       log(
         `http: round ${round + 1}/${settings.rounds}: ` +
           order
-            .map((r) => `${r.entry.name} ${Math.round(results.get(r.entry.name)!.rps)}`)
+            .map((r) => {
+              const result = results.get(r.entry.name)!;
+              const statuses = Object.entries(result.non2xxStatuses)
+                .map(([code, count]) => `${code}×${count}`)
+                .join(" ");
+              return `${r.entry.name} ${Math.round(result.rps)}${statuses ? ` (non-2xx: ${statuses})` : ""}`;
+            })
             .join(", "),
       );
+    }
+
+    const allocations = new Map<string, AllocationResult>();
+    if (settings.allocationRequests) {
+      for (const r of ready.filter((x) => x.entry.allocation)) {
+        const allocation = await measureAllocation(
+          r,
+          settings.allocationRequests,
+          settings.connections,
+        );
+        allocations.set(r.entry.name, allocation);
+        log(`http: ${r.entry.name} allocates ${Math.round(allocation.bytesPerRequest)} B/request`);
+      }
     }
 
     return {
@@ -274,6 +364,7 @@ export async function runHttp(
       roundLoad,
       contenders: ready.map((r) => {
         const rounds = perRound.get(r.entry.name) ?? [];
+        const writes = rounds.map((x) => x.storeWrites);
         const rps = rounds.map((x) => x.rps);
         const ratio = ratios.get(r.entry.name) ?? [];
         const limitRatio = limitRatios.get(r.entry.name) ?? [];
@@ -286,6 +377,7 @@ export async function runHttp(
           rpsRange: range(rps),
           ratio: median(ratio),
           ratioRange: range(ratio),
+          peer: r.entry.peer ?? false,
           limit: r.entry.limit ?? null,
           limitRatio: median(limitRatio),
           limitRatioRange: range(limitRatio),
@@ -294,6 +386,13 @@ export async function runHttp(
           serverCpuUs: median(rounds.map((x) => x.serverCpuUs)),
           non2xx: rounds.reduce((sum, x) => sum + x.non2xx, 0),
           errors: rounds.reduce((sum, x) => sum + x.errors, 0),
+          storeWrites: writes.some((w) => w === null)
+            ? null
+            : writes.reduce<StoreWrites>(
+                (sum, w) => ({ written: sum.written + w!.written, lost: sum.lost + w!.lost }),
+                { written: 0, lost: 0 },
+              ),
+          allocation: allocations.get(r.entry.name) ?? null,
           rounds,
           credential: r.credentials[0] ?? null,
           followsCookies: r.entry.followsCookies ?? false,

@@ -4,7 +4,7 @@
  */
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { BenchContext, Credential } from "./contender.js";
+import type { BenchContext, Credential, StoreWrites } from "./contender.js";
 import { type ContenderEntry, contenderPath } from "./registry.js";
 
 /** A running contender server. */
@@ -17,6 +17,16 @@ export interface ServerHandle {
   prepare(count: number): Promise<Credential[]>;
   /** CPU time (user + system, µs) the server process has used so far. */
   cpu(): Promise<number>;
+  /**
+   * CPU time as `cpu()`, and the store writes so far for a contender that counts them (else
+   * `null`).
+   */
+  usage(): Promise<{ micros: number; storeWrites: StoreWrites | null }>;
+  /**
+   * Samples the child's allocations while `during` runs (V8's sampling heap profiler) and
+   * returns the bytes allocated meanwhile.
+   */
+  allocated(during: () => Promise<void>): Promise<number>;
   /**
    * The child's monotonic clock in µs (`process.hrtime`, the clock V8's CPU profiler stamps its
    * samples with on Linux), to cut a `--cpu-prof` profile down to a load window.
@@ -32,7 +42,8 @@ const CHILD = fileURLToPath(new URL("./child.ts", import.meta.url));
 type ChildMessage =
   | { type: "ready"; port: number }
   | { type: "prepared"; credentials: Credential[] }
-  | { type: "cpu"; micros: number }
+  | { type: "cpu"; micros: number; storeWrites: StoreWrites | null }
+  | { type: "alloc"; bytes: number }
   | { type: "clock"; micros: number }
   | { type: "error"; message: string };
 
@@ -126,6 +137,21 @@ export async function startServer(
       const answer = next("cpu", "cpu");
       child.send({ type: "cpu" });
       return (await answer).micros;
+    },
+    async usage() {
+      const answer = next("cpu", "cpu");
+      child.send({ type: "cpu" });
+      const { micros, storeWrites } = await answer;
+      return { micros, storeWrites };
+    },
+    async allocated(during) {
+      const started = next("alloc", "alloc-start");
+      child.send({ type: "alloc-start" });
+      await started;
+      await during();
+      const stopped = next("alloc", "alloc-stop");
+      child.send({ type: "alloc-stop" });
+      return (await stopped).bytes;
     },
     async clock() {
       const answer = next("clock", "clock");
