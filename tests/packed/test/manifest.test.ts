@@ -48,10 +48,10 @@ describe("manifestProblems", () => {
   it("refuses a workspace: range in any field, devDependencies included", () => {
     const { manifest, files, expected } = good();
     manifest.dependencies = { "@tessera/core": "workspace:^" };
-    manifest.devDependencies = { "@tessera/testing": "workspace:*" };
+    manifest.devDependencies = { "@tessera/test-kit": "workspace:*" };
     expect(manifestProblems(manifest, files, expected).sort()).toEqual([
       'dependencies.@tessera/core is "workspace:^" (a workspace range)',
-      'devDependencies.@tessera/testing is "workspace:*" (a workspace range)',
+      'devDependencies.@tessera/test-kit is "workspace:*" (a workspace range)',
     ]);
   });
 

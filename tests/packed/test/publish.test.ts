@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { Client } from "@tessera/testing";
+import { Client } from "@tessera/test-kit";
 import semver from "semver";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { manifestProblems } from "./manifest.js";

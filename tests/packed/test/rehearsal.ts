@@ -29,7 +29,7 @@ export const pnpmSpec: string = JSON.parse(
 ).packageManager;
 
 /** The workspace folders (pnpm-workspace.yaml). */
-const GROUPS = ["packages", "apps", "examples"];
+const GROUPS = ["packages", "tooling", "tests", "apps", "examples"];
 /** Never copied: installs, build caches, test output. */
 const SKIP = new Set(["node_modules", ".turbo", ".tmp", ".vitest-attachments"]);
 const DEPENDENCY_FIELDS = [
