@@ -61,7 +61,7 @@ export async function nodeRedisSuites(label: string, redis: NodeRedisModule): Pr
     runStoreConformance(
       `RedisStore (node-redis ${label}, single node)`,
       () => new RedisStore({ client, prefix }),
-      { rawRead: (id) => client.get(`${prefix}s:{${id}}`) },
+      { rawRead: (id) => client.get(new RedisStore({ client, prefix }).sessionKey(id)) },
     );
 
     it("writes the same keys, values and native expiry as the store on ioredis", async () => {
@@ -100,7 +100,7 @@ export async function nodeRedisSuites(label: string, redis: NodeRedisModule): Pr
     runStoreConformance(
       `RedisStore (node-redis ${label}, Redis Cluster)`,
       () => new RedisStore({ client: cluster }),
-      { rawRead: (id) => cluster.get(`tessera:s:{${id}}`) },
+      { rawRead: (id) => cluster.get(new RedisStore({ client: cluster }).sessionKey(id)) },
     );
 
     it("lists and revokes a user's sessions spread over every node", async () => {
