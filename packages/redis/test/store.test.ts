@@ -283,6 +283,46 @@ describe.runIf(sharedUp)("RedisStore on a single Redis (127.0.0.1:6379)", () => 
       await expect(store.get(id)).rejects.toMatchObject({ code: "store-unavailable" });
     });
 
+    it("swaps, lists and revokes by owners the scripts compare as stored (quotes, separators, ~times)", async () => {
+      for (const userId of [`"quoted\u001fuser`, "ünïcode user", "~1"]) {
+        const created = Date.now() + 0.5;
+        const record = makeRecord({
+          userId,
+          createdAt: created,
+          absoluteExpiresAt: created + 3_600_000.25,
+        });
+        await store.create(record);
+        const rotated = { ...record, version: 2, secretHash: "s".repeat(43) };
+        expect(await store.update(rotated, 1)).toBe(true);
+        expect(await store.update({ ...rotated, version: 3 }, 1)).toBe(false);
+        const later = { ...rotated, version: 3, absoluteExpiresAt: created + 7_200_000 };
+        expect(await store.update(later, 2)).toBe(true);
+        expect(await store.listByUser(userId)).toEqual([later]);
+        expect(await store.deleteByUser(`${userId}x`)).toBe(0);
+        expect(await store.deleteByUser(userId)).toBe(1);
+        expect(await store.get(record.id)).toBeNull();
+      }
+    });
+
+    it("sweeps ended entries of users who never come back when others write to the bucket", async () => {
+      // Two users in one bucket: find a second user id hashed to the first one's bucket.
+      const gone = `gone-${Math.random()}`;
+      let other = "";
+      for (let i = 0; other === ""; i++) {
+        if (store.indexKey(`other-${i}`) === store.indexKey(gone)) other = `other-${i}`;
+      }
+      await store.create(makeRecord({ userId: other })); // keeps the bucket
+      const ends = Date.now() + 200;
+      await store.create(makeRecord({ userId: gone, expiresAt: ends, absoluteExpiresAt: ends }));
+      await sleep(400);
+      expect(await entries(gone)).toHaveLength(1);
+      // Each write checks three random entries: a few writes find the one there is.
+      for (let i = 0; i < 5 && (await entries(gone)).length > 0; i++) {
+        await store.create(makeRecord({ userId: other }));
+      }
+      expect(await entries(gone)).toEqual([]);
+    });
+
     it("round-trips times that are not whole milliseconds exactly", async () => {
       const base = Date.now() + 0.1;
       const record: SessionRecord = makeRecord({
