@@ -39,15 +39,40 @@ export interface StoreCallOptions {
 export function createStoreCall(store: string, options: StoreCallOptions = {}): StoreCall {
   const { timeout = 0, hints, unwrap } = options;
   const deadline = createDeadline(timeout);
-  return async <T>(operation: string, run: () => Promise<T>): Promise<T> => {
-    try {
-      return await deadline(
-        run(),
-        () =>
-          new StoreUnavailableError(`${store} did not answer ${operation} within ${timeout} ms`),
-      );
-    } catch (error) {
-      throw storeFailure(store, operation, unwrap ? unwrap(error) : error, hints);
+  // The error mapper and the timeout error of each operation, made once: operations are a
+  // handful of constant names, so a call allocates no closure of its own.
+  const failures = new Map<string, (error: unknown) => never>();
+  const timeouts = new Map<string, () => Error>();
+  const failureOf = (operation: string) => {
+    let fail = failures.get(operation);
+    if (fail === undefined) {
+      fail = (error: unknown) => {
+        throw storeFailure(store, operation, unwrap ? unwrap(error) : error, hints);
+      };
+      if (failures.size < MAX_OPERATIONS) failures.set(operation, fail);
     }
+    return fail;
+  };
+  const timeoutOf = (operation: string) => {
+    let expired = timeouts.get(operation);
+    if (expired === undefined) {
+      expired = () =>
+        new StoreUnavailableError(`${store} did not answer ${operation} within ${timeout} ms`);
+      if (timeouts.size < MAX_OPERATIONS) timeouts.set(operation, expired);
+    }
+    return expired;
+  };
+  return <T>(operation: string, run: () => Promise<T>): Promise<T> => {
+    let running: Promise<T>;
+    try {
+      // `Promise.resolve` returns a native promise as it is: a value or thenable is adopted.
+      running = Promise.resolve(run());
+    } catch (error) {
+      return Promise.reject(storeFailure(store, operation, unwrap ? unwrap(error) : error, hints));
+    }
+    return deadline(running, timeoutOf(operation)).then(undefined, failureOf(operation));
   };
 }
+
+/** Operation names whose mappers are kept (a store has a dozen; more are made per call). */
+const MAX_OPERATIONS = 64;
