@@ -185,7 +185,7 @@ export function cookieValues(
     let end = cookieHeader.indexOf(";", start);
     if (end === -1) end = cookieHeader.length;
     const eq = cookieHeader.indexOf("=", start);
-    if (eq !== -1 && eq < end && cookieHeader.slice(start, eq).trim() === name) {
+    if (eq !== -1 && eq < end && nameIs(cookieHeader, start, eq, name)) {
       let value = cookieHeader.slice(eq + 1, end).trim();
       if (value.length >= 2 && value.startsWith('"') && value.endsWith('"'))
         value = value.slice(1, -1);
@@ -194,6 +194,22 @@ export function cookieValues(
     start = end + 1;
   }
   return values;
+}
+
+/** Whether characters `from` to `to` of `header`, spaces and tabs trimmed, are exactly `name`. */
+function nameIs(header: string, from: number, to: number, name: string): boolean {
+  while (from < to && isBlank(header.charCodeAt(from))) from++;
+  while (to > from && isBlank(header.charCodeAt(to - 1))) to--;
+  // Other whitespace `trim` strips (no-break space, ...) sits outside ASCII: compare as it did.
+  if (to > from && (header.charCodeAt(from) > 127 || header.charCodeAt(to - 1) > 127)) {
+    return header.slice(from, to).trim() === name;
+  }
+  return to - from === name.length && header.startsWith(name, from);
+}
+
+/** What `String.prototype.trim` strips that a Cookie header may hold around a name. */
+function isBlank(code: number): boolean {
+  return code === 32 || code === 9 || code === 10 || code === 13 || code === 11 || code === 12;
 }
 
 const BEARER_PATTERN = /^Bearer +([A-Za-z0-9._~+/=-]+) *$/i;

@@ -73,6 +73,17 @@ export function parseToken(token: unknown): ParsedToken | null {
   return { id: token.slice(0, ID_LENGTH), secret: token.slice(ID_LENGTH + 1) };
 }
 
+/** Whether `token` has exactly the token format (`parseToken` without building its parts). */
+export function isToken(token: unknown): token is string {
+  return (
+    typeof token === "string" &&
+    token.length === TOKEN_LENGTH &&
+    token.charCodeAt(ID_LENGTH) === 46 /* "." */ &&
+    isBase32(token, 0, ID_LENGTH) &&
+    isBase32(token, ID_LENGTH + 1, TOKEN_LENGTH)
+  );
+}
+
 /** Whether a string has the shape of a session id (used to reject junk before a store call). */
 export function isSessionId(id: unknown): id is string {
   return typeof id === "string" && id.length === ID_LENGTH && isBase32(id, 0, ID_LENGTH);

@@ -39,19 +39,30 @@ export interface StoreCallOptions {
 export function createStoreCall(store: string, options: StoreCallOptions = {}): StoreCall {
   const { timeout = 0, hints, unwrap } = options;
   const deadline = createDeadline(timeout);
+  const map = (operation: string, error: unknown) =>
+    storeFailure(store, operation, unwrap ? unwrap(error) : error, hints);
   // The error mapper and the timeout error of each operation, made once: operations are a
   // handful of constant names, so a call allocates no closure of its own.
-  const failures = new Map<string, (error: unknown) => never>();
+  const mappers = new Map<string, (error: unknown) => unknown>();
+  const throwers = new Map<string, (error: unknown) => never>();
   const timeouts = new Map<string, () => Error>();
-  const failureOf = (operation: string) => {
-    let fail = failures.get(operation);
-    if (fail === undefined) {
-      fail = (error: unknown) => {
-        throw storeFailure(store, operation, unwrap ? unwrap(error) : error, hints);
-      };
-      if (failures.size < MAX_OPERATIONS) failures.set(operation, fail);
+  const mapperOf = (operation: string) => {
+    let mapper = mappers.get(operation);
+    if (mapper === undefined) {
+      mapper = (error: unknown) => map(operation, error);
+      if (mappers.size < MAX_OPERATIONS) mappers.set(operation, mapper);
     }
-    return fail;
+    return mapper;
+  };
+  const throwerOf = (operation: string) => {
+    let thrower = throwers.get(operation);
+    if (thrower === undefined) {
+      thrower = (error: unknown) => {
+        throw map(operation, error);
+      };
+      if (throwers.size < MAX_OPERATIONS) throwers.set(operation, thrower);
+    }
+    return thrower;
   };
   const timeoutOf = (operation: string) => {
     let expired = timeouts.get(operation);
@@ -62,15 +73,18 @@ export function createStoreCall(store: string, options: StoreCallOptions = {}): 
     }
     return expired;
   };
+  const timed = timeout > 0;
   return <T>(operation: string, run: () => Promise<T>): Promise<T> => {
     let running: Promise<T>;
     try {
       // `Promise.resolve` returns a native promise as it is: a value or thenable is adopted.
       running = Promise.resolve(run());
     } catch (error) {
-      return Promise.reject(storeFailure(store, operation, unwrap ? unwrap(error) : error, hints));
+      return Promise.reject(map(operation, error));
     }
-    return deadline(running, timeoutOf(operation)).then(undefined, failureOf(operation));
+    return timed
+      ? deadline(running, timeoutOf(operation), mapperOf(operation))
+      : running.then(undefined, throwerOf(operation));
   };
 }
 

@@ -4,8 +4,15 @@
  * store call with one; a store that wants its own tighter per-round-trip bound uses the same.
  */
 
-/** Settles like `promise`, or rejects with `onTimeout()` if it has not settled in time. */
-export type Deadline = <T>(promise: Promise<T>, onTimeout: () => Error) => Promise<T>;
+/**
+ * Settles like `promise`, or rejects with `onTimeout()` if it has not settled in time. With
+ * `mapError`, a rejection (the promise's, or the timeout's) carries `mapError(error)` instead.
+ */
+export type Deadline = <T>(
+  promise: Promise<T>,
+  onTimeout: () => Error,
+  mapError?: (error: unknown) => unknown,
+) => Promise<T>;
 
 /** One call waiting for its answer: its deadline, and how to reject it when that passes. */
 class Pending {
@@ -13,7 +20,12 @@ class Pending {
   constructor(
     readonly deadline: number,
     readonly onTimeout: () => Error,
+    readonly mapError: ((error: unknown) => unknown) | undefined,
   ) {}
+
+  fail(error: unknown): void {
+    this.reject(this.mapError ? this.mapError(error) : error);
+  }
 }
 
 const noop = () => {};
@@ -47,11 +59,15 @@ export function createDeadline(ms: number): Deadline {
     for (const entry of pending) {
       if (entry.deadline > now) return arm(entry.deadline - now);
       pending.delete(entry);
-      entry.reject(entry.onTimeout());
+      entry.fail(entry.onTimeout());
     }
   }
-  return <T>(promise: Promise<T>, onTimeout: () => Error) => {
-    const entry = new Pending(Date.now() + ms, onTimeout);
+  return <T>(
+    promise: Promise<T>,
+    onTimeout: () => Error,
+    mapError?: (error: unknown) => unknown,
+  ) => {
+    const entry = new Pending(Date.now() + ms, onTimeout, mapError);
     starting = entry;
     const settled = new Promise<T>(capture);
     const resolve = startingResolve as (value: T) => void;
@@ -66,7 +82,7 @@ export function createDeadline(ms: number): Deadline {
       },
       (error: unknown) => {
         pending.delete(entry);
-        entry.reject(error);
+        entry.fail(error);
       },
     );
     return settled;
