@@ -10,8 +10,9 @@
  * Node deployment; `--bare` drops the environment (the header-reader path of Bun, Deno, Workers
  * and `app.request`). Building the `Request` is the load generator's work, not the server's: the
  * requests are built before the profiler starts, and the response bodies are not read.
- * A baseline runs the same way first: `GET /raw` answering from a plain ioredis GET of the same
- * key, no Tessera.
+ * Two baselines run the same way first: `GET /raw` answering from a plain ioredis GET, no
+ * Tessera, and the same behind a no-op middleware that sets one context variable (what any
+ * middleware costs on Hono: its compose path instead of the one-handler fast path).
  *
  * Run (Redis on 127.0.0.1:6379, packages built):
  *   node --import tsx apps/bench/src/alloc-profile.ts [--requests=20000] [--interval=64] [--bare] [--top=25]
@@ -216,6 +217,15 @@ async function main() {
   await redis.set(rawKey, "alloc-user");
   raw.get("/raw", async (c) => c.json({ userId: await redis.get(rawKey) }));
 
+  // What any middleware costs on Hono (its compose path instead of the one-handler fast path,
+  // a context variable set): the floor under a session middleware, whichever it is.
+  const noop = new Hono();
+  noop.use(async (c, next) => {
+    c.set("session", null);
+    await next();
+  });
+  noop.get("/raw", async (c) => c.json({ userId: await redis.get(rawKey) }));
+
   const app = new Hono();
   app.use(tessera(sessions));
   app.get("/me", (c) => {
@@ -228,9 +238,15 @@ async function main() {
   );
   try {
     const baseline = await profile("Hono + raw ioredis GET (baseline)", raw.fetch, "/raw", "");
+    const middleware = await profile(
+      "Hono + a no-op middleware + raw ioredis GET",
+      noop.fetch,
+      "/raw",
+      "",
+    );
     const gated = await profile("Hono + @tessera/hono + @tessera/redis", app.fetch, "/me", cookie);
     console.log(
-      `\nTessera's share: ${perRequest(gated.totalBytes - baseline.totalBytes)} B/request over the baseline, ${perRequest(gated.tesseraInclusiveBytes)} B/request with a @tessera frame on the stack`,
+      `\nTessera's share: ${perRequest(gated.totalBytes - baseline.totalBytes)} B/request over the raw GET, ${perRequest(gated.totalBytes - middleware.totalBytes)} B/request over the raw GET behind a no-op middleware; ${perRequest(gated.tesseraInclusiveBytes)} B/request with a @tessera frame on the stack`,
     );
   } finally {
     await sessions.revoke(session.id);
