@@ -178,10 +178,12 @@ export function cookieValues(
   name: string,
   limit = 4,
 ): string[] {
-  const values: string[] = [];
-  if (typeof cookieHeader !== "string" || cookieHeader.length > MAX_COOKIE_HEADER) return values;
+  // Made on the first match, sized for it: the common case, one cookie of the name, costs an
+  // array of one rather than an empty array grown by `push`.
+  let values: string[] | null = null;
+  if (typeof cookieHeader !== "string" || cookieHeader.length > MAX_COOKIE_HEADER) return [];
   let start = 0;
-  while (start < cookieHeader.length && values.length < limit) {
+  while (start < cookieHeader.length && (values === null ? 0 : values.length) < limit) {
     let end = cookieHeader.indexOf(";", start);
     if (end === -1) end = cookieHeader.length;
     const eq = cookieHeader.indexOf("=", start);
@@ -189,11 +191,12 @@ export function cookieValues(
       let value = cookieHeader.slice(eq + 1, end).trim();
       if (value.length >= 2 && value.startsWith('"') && value.endsWith('"'))
         value = value.slice(1, -1);
-      values.push(value);
+      if (values === null) values = [value];
+      else values.push(value);
     }
     start = end + 1;
   }
-  return values;
+  return values ?? [];
 }
 
 /** Whether characters `from` to `to` of `header`, spaces and tabs trimmed, are exactly `name`. */
