@@ -103,25 +103,28 @@ export function compareBinding(
 ): BindingVerdict {
   if (binding.compare) return binding.compare(recorded, current);
   let verdict: BindingVerdict = "match";
-  const note = (mode: BindingMode, missing: boolean) => {
-    if (mode === "strict") verdict = "reject";
-    else if (mode === "soft" && verdict === "match" && !missing) verdict = "changed";
-  };
   if (binding.deviceId !== "off" && recorded.deviceId !== undefined) {
     if (recorded.deviceId !== current.deviceId) {
-      note(binding.deviceId, current.deviceId === undefined);
+      verdict = noted(verdict, binding.deviceId, current.deviceId === undefined);
     }
   }
   if (binding.userAgent !== "off" && recorded.ua !== undefined) {
     if (!userAgentMatches(recorded.ua, current.ua))
-      note(binding.userAgent, current.ua === undefined);
+      verdict = noted(verdict, binding.userAgent, current.ua === undefined);
   }
   if (binding.ip !== "off" && recorded.ip !== undefined && recorded.ip !== current.ip) {
     const was = ipPrefix(recorded.ip, binding.ipv4Prefix, binding.ipv6Prefix) ?? recorded.ip;
     const now = current.ip
       ? (ipPrefix(current.ip, binding.ipv4Prefix, binding.ipv6Prefix) ?? current.ip)
       : undefined;
-    if (was !== now) note(binding.ip, current.ip === undefined);
+    if (was !== now) verdict = noted(verdict, binding.ip, current.ip === undefined);
   }
+  return verdict;
+}
+
+/** The verdict after a field that differs (`missing`: the request lacks it) under `mode`. */
+function noted(verdict: BindingVerdict, mode: BindingMode, missing: boolean): BindingVerdict {
+  if (mode === "strict") return "reject";
+  if (mode === "soft" && verdict === "match" && !missing) return "changed";
   return verdict;
 }

@@ -9,8 +9,8 @@ export const CACHE_SIZE = 512;
 
 /** A bounded memo of `compute(key)`. */
 export interface BoundedCache<T> {
-  /** The memoised value for `key`, computed on a miss. */
-  get(key: string, compute: () => T): T;
+  /** The memoised value for `key`, computed (`compute(key)`) on a miss. */
+  get(key: string, compute: (key: string) => T): T;
   /** Entries held now. */
   readonly size: number;
 }
@@ -24,7 +24,7 @@ export function boundedCache<T>(name: string): BoundedCache<T> {
     get(key, compute) {
       let value = entries.get(key);
       if (value === undefined) {
-        value = compute();
+        value = compute(key);
         if (entries.size >= CACHE_SIZE) entries.clear();
         entries.set(key, value);
       }

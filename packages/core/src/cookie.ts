@@ -189,22 +189,41 @@ export function cookieValues(
   name: string,
   limit = 4,
 ): string[] {
-  const values: string[] = [];
-  if (typeof cookieHeader !== "string" || cookieHeader.length > MAX_COOKIE_HEADER) return values;
+  // Made on the first match, sized for it: the common case, one cookie of the name, costs an
+  // array of one rather than an empty array grown by `push`.
+  let values: string[] | null = null;
+  if (typeof cookieHeader !== "string" || cookieHeader.length > MAX_COOKIE_HEADER) return [];
   let start = 0;
-  while (start < cookieHeader.length && values.length < limit) {
+  while (start < cookieHeader.length && (values === null ? 0 : values.length) < limit) {
     let end = cookieHeader.indexOf(";", start);
     if (end === -1) end = cookieHeader.length;
     const eq = cookieHeader.indexOf("=", start);
-    if (eq !== -1 && eq < end && cookieHeader.slice(start, eq).trim() === name) {
+    if (eq !== -1 && eq < end && nameIs(cookieHeader, start, eq, name)) {
       let value = cookieHeader.slice(eq + 1, end).trim();
       if (value.length >= 2 && value.startsWith('"') && value.endsWith('"'))
         value = value.slice(1, -1);
-      values.push(value);
+      if (values === null) values = [value];
+      else values.push(value);
     }
     start = end + 1;
   }
-  return values;
+  return values ?? [];
+}
+
+/** Whether characters `from` to `to` of `header`, spaces and tabs trimmed, are exactly `name`. */
+function nameIs(header: string, from: number, to: number, name: string): boolean {
+  while (from < to && isBlank(header.charCodeAt(from))) from++;
+  while (to > from && isBlank(header.charCodeAt(to - 1))) to--;
+  // Other whitespace `trim` strips (no-break space, ...) sits outside ASCII: compare as it did.
+  if (to > from && (header.charCodeAt(from) > 127 || header.charCodeAt(to - 1) > 127)) {
+    return header.slice(from, to).trim() === name;
+  }
+  return to - from === name.length && header.startsWith(name, from);
+}
+
+/** What `String.prototype.trim` strips that a Cookie header may hold around a name. */
+function isBlank(code: number): boolean {
+  return code === 32 || code === 9 || code === 10 || code === 13 || code === 11 || code === 12;
 }
 
 const BEARER_PATTERN = /^Bearer +([A-Za-z0-9._~+/=-]+) *$/i;

@@ -93,13 +93,25 @@ export interface DeviceSession extends Session {
 
 const clientViews = boundedCache<SessionClientInfo>("client views");
 
+/** The client `clientView` derived last, compared field by field before any key is built. */
+let lastClient: SessionRecord["client"] = {};
+let lastView: SessionClientInfo = {};
+
 /**
  * Derives the public client view from the stored form. Memoised (a copy is returned), since the
  * same client is seen on every request of a session and parsing its IP is on the hot path.
  */
 export function clientView(client: SessionRecord["client"]): SessionClientInfo {
-  const key = `${client.ip ?? ""}|${client.ua ?? ""}|${client.deviceId ?? ""}`;
-  return { ...clientViews.get(key, () => deriveClientView(client)) };
+  if (
+    client.ip !== lastClient.ip ||
+    client.ua !== lastClient.ua ||
+    client.deviceId !== lastClient.deviceId
+  ) {
+    const key = `${client.ip ?? ""}|${client.ua ?? ""}|${client.deviceId ?? ""}`;
+    lastView = clientViews.get(key, () => deriveClientView(client));
+    lastClient = { ip: client.ip, ua: client.ua, deviceId: client.deviceId };
+  }
+  return { ...lastView };
 }
 
 function deriveClientView(client: SessionRecord["client"]): SessionClientInfo {

@@ -74,11 +74,13 @@ function guardRequired(
 ): SessionStore {
   return {
     create: (record) => call("create", () => store.create(record)),
-    async get(id) {
-      const record = await call("get", () => store.get(id));
-      if (record === null || record === undefined) return null;
-      if (!isRecord(record, id)) throw invalid("get");
-      return record;
+    get(id) {
+      // A `then` rather than an `async` wrapper: one step less per validate on the hot path.
+      return call("get", () => store.get(id)).then((record) => {
+        if (record === null || record === undefined) return null;
+        if (!isRecord(record, id)) throw invalid("get");
+        return record;
+      });
     },
     async update(record, expectedVersion) {
       const written = await call("update", () => store.update(record, expectedVersion));

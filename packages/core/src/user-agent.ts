@@ -76,10 +76,12 @@ export function parseUserAgent(userAgent: string): UserAgentFingerprint {
  */
 export function userAgentFingerprint(userAgent: string | undefined): string | undefined {
   if (!userAgent) return undefined;
-  return fingerprintCache.get(userAgent, () => {
-    const { family, major, os } = parseUserAgent(userAgent.slice(0, MAX_USER_AGENT_LENGTH));
-    return `${family}/${major}/${os}`;
-  });
+  return fingerprintCache.get(userAgent, fingerprintOf);
+}
+
+function fingerprintOf(userAgent: string): string {
+  const { family, major, os } = parseUserAgent(userAgent.slice(0, MAX_USER_AGENT_LENGTH));
+  return `${family}/${major}/${os}`;
 }
 
 /** Splits a stored fingerprint back into its parts (`undefined` if it is not one). */

@@ -13,6 +13,7 @@ import {
   type HttpAnswer,
   type LoginInput,
   type LogoutEverywhereOptions,
+  type RequestFacts,
   type RequestSession,
   type ResponseEffects,
   type ServedAnswer,
@@ -113,10 +114,69 @@ function runtimeAddress(c: Context): string | undefined {
 /**
  * One validate per request and session manager, kept on the `Request` itself (sub-apps called
  * with the same request share it): a property rather than a WeakMap, whose entries cost every
- * garbage collection extra work for as long as requests are in flight.
+ * garbage collection extra work for as long as requests are in flight. The common case, one
+ * session manager, keeps its state there directly; a second one turns it into a Map.
  */
 const CHECKED = Symbol.for("tessera.hono.checked");
-type Checked = Request & { [CHECKED]?: Map<Sessions, RequestSession> };
+type Checked = Request & { [CHECKED]?: RequestSession | Map<Sessions, RequestSession> };
+
+/** The state `sessions` already made for this request, if any. */
+function checkedBy(raw: Checked, sessions: Sessions): RequestSession | undefined {
+  const checked = raw[CHECKED];
+  if (checked === undefined) return undefined;
+  if (checked instanceof Map) return checked.get(sessions);
+  return checked.sessions === sessions ? checked : undefined;
+}
+
+/** Notes that `sessions` made `state` for this request. */
+function markChecked(raw: Checked, sessions: Sessions, state: RequestSession): void {
+  const checked = raw[CHECKED];
+  if (checked === undefined) raw[CHECKED] = state;
+  else if (checked instanceof Map) checked.set(sessions, state);
+  else
+    raw[CHECKED] = new Map([
+      [checked.sessions, checked],
+      [sessions, state],
+    ]);
+}
+
+/**
+ * A request's facts for the gate, one object per request with nothing computed ahead: on
+ * @hono/node-server the Node header object (no `header` reader), elsewhere a reader over the
+ * Fetch headers; `secure` is read from the URL only when the CSRF check asks.
+ */
+class HonoFacts implements RequestFacts {
+  readonly method: string;
+  readonly headers: HeaderRecord | undefined;
+  readonly remoteAddress: string | undefined;
+  readonly deviceId: string | undefined;
+  readonly path: string;
+  readonly #c: Context;
+
+  constructor(
+    c: Context,
+    headers: HeaderRecord | undefined,
+    remoteAddress: string | undefined,
+    deviceId: string | undefined,
+  ) {
+    this.#c = c;
+    this.method = c.req.method;
+    this.headers = headers;
+    this.remoteAddress = remoteAddress;
+    this.deviceId = deviceId;
+    this.path = c.req.path;
+  }
+
+  get secure(): boolean {
+    return this.#c.req.raw.url.startsWith("https:");
+  }
+
+  header(name: string): string | undefined {
+    const c = this.#c;
+    // Requests built in code (app.request, a fetch handler's Request) may lack Host.
+    return c.req.header(name) ?? (name === "host" ? new URL(c.req.raw.url).host : undefined);
+  }
+}
 
 /**
  * The Tessera middleware for Hono: `app.use(tessera(sessions))`. Refuses unsafe cross-site
@@ -143,8 +203,8 @@ export const tessera = (
     onRefused ? onRefused(c, answer) : toResponse(answer);
 
   return async function tessera(c, next) {
-    const raw = c.req.raw;
-    const known = (raw as Checked)[CHECKED]?.get(sessions);
+    const raw = c.req.raw as Checked;
+    const known = checkedBy(raw, sessions);
     if (known) {
       // Mounted again (a nested app, a second app.use): the first mount validated and writes.
       c.set("tessera", known);
@@ -152,21 +212,9 @@ export const tessera = (
       await next();
       return;
     }
-    const headers = nodeHeaders(c);
-    const state = await gate.open({
-      method: c.req.method,
-      ...(headers
-        ? { headers }
-        : {
-            // Requests built in code (app.request, a fetch handler's Request) may lack Host.
-            header: (name: string) =>
-              c.req.header(name) ?? (name === "host" ? new URL(raw.url).host : undefined),
-          }),
-      remoteAddress: getRemoteAddress(c),
-      secure: raw.url.startsWith("https:"),
-      deviceId: getDeviceId?.(c),
-      path: c.req.path,
-    });
+    const state = await gate.open(
+      new HonoFacts(c, nodeHeaders(c), getRemoteAddress(c), getDeviceId?.(c)),
+    );
     if (state.refusal) return refuse(c, state.refusal);
     if (state.served) {
       // A DBSC route, answered by the gate itself.
@@ -179,9 +227,7 @@ export const tessera = (
       }
       return response;
     }
-    const perManager = (raw as Checked)[CHECKED] ?? new Map<Sessions, RequestSession>();
-    (raw as Checked)[CHECKED] = perManager;
-    perManager.set(sessions, state);
+    markChecked(raw, sessions, state);
     c.set("tessera", state);
     c.set("session", state.session);
     state.onSessionChange = (session) => c.set("session", session);

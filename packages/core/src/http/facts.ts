@@ -6,7 +6,7 @@
 import type { ClientInfo } from "../binding.js";
 import { cookieValues, parseBearer } from "../cookie.js";
 import type { Sessions } from "../sessions.js";
-import { parseToken } from "../token.js";
+import { isToken, parseToken } from "../token.js";
 import { clientAddress, firstForwarded } from "./client-address.js";
 
 /** Request headers as Node.js keeps them: lower-case names, repeated headers as arrays. */
@@ -65,11 +65,11 @@ export function sessionCookies(header: string | null | undefined, name: string):
   const values = cookieValues(header, name, MAX_COOKIES_READ);
   const presented = values.length;
   // The common case, one well-formed cookie, allocates nothing more.
-  if (presented === 1 && parseToken(values[0]) !== null) return { candidates: values, presented };
+  if (presented === 1 && isToken(values[0])) return { candidates: values, presented };
   const candidates: string[] = [];
   for (const value of values) {
     if (candidates.length === MAX_COOKIE_CANDIDATES) break;
-    if (parseToken(value) !== null && !candidates.includes(value)) candidates.push(value);
+    if (isToken(value) && !candidates.includes(value)) candidates.push(value);
   }
   return { candidates, presented };
 }

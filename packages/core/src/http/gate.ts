@@ -10,8 +10,15 @@ import { cookieValues } from "../cookie.js";
 import { TesseraConfigError } from "../errors.js";
 import type { Sessions, ValidateGuestOptions } from "../sessions.js";
 import { answerForError, crossSiteAnswer, type HttpAnswer } from "./answers.js";
-import type { DbscHandler } from "./dbsc.js";
-import { clientOf, ownOrigin, type RequestFacts, readHeader, sessionCookies } from "./facts.js";
+import type { DbscHandler, DbscRoute } from "./dbsc.js";
+import {
+  clientOf,
+  ownOrigin,
+  type RequestFacts,
+  readHeader,
+  type SessionCookies,
+  sessionCookies,
+} from "./facts.js";
 import { createOriginCheck, type OriginCheck } from "./origin.js";
 import {
   type CheckedSession,
@@ -187,81 +194,100 @@ export function createGate(sessions: Sessions, options: GateOptions = {}): Gate 
       }
     : null;
 
-  /**
-   * What the request shows for device binding: its bound cookie, parsed like the session's. A
-   * guest session's token is accepted too (as `state.guest`, never as `state.session`).
-   */
+  /** What the request shows for device binding: its bound cookie, parsed like the session's. */
   function boundCookie(cookieHeader: string | null | undefined): ValidateGuestOptions {
     const value = dbsc ? cookieValues(cookieHeader, dbsc.cookieName, 1)[0] : undefined;
     return value ? { boundCookie: value, guests: true } : NO_BOUND_COOKIE;
   }
 
-  return {
-    sessions,
-
-    async open(request) {
-      if (request.headers === undefined && typeof request.header !== "function") {
-        throw new TesseraConfigError(
-          "request facts need a header(name) reader or a headers object",
-        );
-      }
-      const cookieHeader = readHeader(request, "cookie");
-      const cookies = sessionCookies(cookieHeader, cookieName);
-      const method = request.method;
-      const route = dbsc && method === "POST" ? dbsc.routeOf(request.path) : null;
-      // GET, HEAD and OPTIONS always pass the CSRF rule: no need to build its facts. The two
-      // DBSC routes are authenticated by the key proof (a signature by the registered key over
-      // a challenge of ours, which no other site can produce), not by the CSRF rule: a login
-      // finished on a request another site started (an identity provider posting back) makes
-      // the browser send that site's Origin to the registration route.
-      if (
-        checkOrigin &&
-        route === null &&
-        method !== "GET" &&
-        method !== "HEAD" &&
-        method !== "OPTIONS"
-      ) {
-        const refused = checkOrigin({
-          method,
-          origin: readHeader(request, "origin"),
-          secFetchSite: readHeader(request, "sec-fetch-site"),
-          ownOrigin: () => ownOrigin(request, trustedProxies),
-          hasSessionCookie: cookies.presented > 0,
-        });
-        if (refused) return GateRequest.refused(sessions, crossSiteAnswer(refused), report);
-      }
-      const state = new GateRequest(sessions, clientOf(request, trustedProxies), report, dbsc);
-      try {
-        if (route !== null && dbsc !== null) {
-          // The key proof is what these routes check: the bound cookie is what they renew. The
-          // one opt-out of the device-binding rule, by the route's name.
-          await state.check(cookies, request, { dbscRoute: route, guests: true });
-          await state.serve(dbsc, route, request);
-        } else if (dbsc?.excludes?.(request.path) === true) {
-          // A path the device-bound session does not cover: the browser does not renew the
-          // bound cookie for it, so it is not required here, and only here.
-          await state.check(cookies, request, { dbscExcluded: true, guests: true });
-        } else {
-          await state.check(cookies, request, boundCookie(cookieHeader));
-        }
-      } catch (error) {
-        const answer = answerForError(error);
-        if (!answer) throw error;
-        return GateRequest.refused(sessions, answer, report);
-      }
-      if (
-        cookies.presented > 1 &&
-        onSignal &&
-        (state.session === null || state.source !== "cookie")
-      ) {
+  /** What a tossed cookie makes the gate signal (only with `onSignal`). */
+  const tossed = onSignal
+    ? (state: GateRequest, cookies: SessionCookies) =>
         signal({
           type: "cookie-tossing",
           cookies: cookies.presented,
           wellFormed: cookies.candidates.length,
           client: state.client,
-        });
+        })
+    : null;
+
+  /**
+   * `open`, synchronous up to the store call: the CSRF rule, then the request's state, whose
+   * `check` is the one async step handed back (no `async` wrapper of its own on the hot path).
+   */
+  function openRequest(request: RequestFacts): Promise<GateRequest> {
+    if (request.headers === undefined && typeof request.header !== "function") {
+      throw new TesseraConfigError("request facts need a header(name) reader or a headers object");
+    }
+    const cookieHeader = readHeader(request, "cookie");
+    const cookies = sessionCookies(cookieHeader, cookieName);
+    const method = request.method;
+    const route = dbsc && method === "POST" ? dbsc.routeOf(request.path) : null;
+    // GET, HEAD and OPTIONS always pass the CSRF rule: no need to build its facts. The two
+    // DBSC routes are authenticated by the key proof (a signature by the registered key over
+    // a challenge of ours, which no other site can produce), not by the CSRF rule: a login
+    // finished on a request another site started (an identity provider posting back) makes
+    // the browser send that site's Origin to the registration route.
+    if (
+      checkOrigin &&
+      route === null &&
+      method !== "GET" &&
+      method !== "HEAD" &&
+      method !== "OPTIONS"
+    ) {
+      const refused = checkOrigin({
+        method,
+        origin: readHeader(request, "origin"),
+        secFetchSite: readHeader(request, "sec-fetch-site"),
+        ownOrigin: () => ownOrigin(request, trustedProxies),
+        hasSessionCookie: cookies.presented > 0,
+      });
+      if (refused) {
+        return Promise.resolve(GateRequest.refused(sessions, crossSiteAnswer(refused), report));
       }
-      return state;
+    }
+    const state = new GateRequest(sessions, clientOf(request, trustedProxies), report, dbsc);
+    if (route !== null && dbsc !== null) return serveDbscRoute(state, cookies, request, route);
+    if (dbsc?.excludes?.(request.path) === true) {
+      // A path the device-bound session does not cover: the browser does not renew the
+      // bound cookie for it, so it is not required here, and only here.
+      return state.check(cookies, request, { dbscExcluded: true, guests: true }, tossed);
+    }
+    return state.check(cookies, request, boundCookie(cookieHeader), tossed);
+  }
+
+  /**
+   * A DBSC route: the key proof is what it checks, the bound cookie what it renews. The one
+   * opt-out of the device-binding rule, by the route's name.
+   */
+  async function serveDbscRoute(
+    state: GateRequest,
+    cookies: SessionCookies,
+    request: RequestFacts,
+    route: DbscRoute,
+  ): Promise<GateRequest> {
+    const checked = await state.check(cookies, request, { dbscRoute: route, guests: true }, tossed);
+    if (checked !== state || dbsc === null) return checked;
+    try {
+      await state.serve(dbsc, route, request);
+    } catch (error) {
+      const answer = answerForError(error);
+      if (!answer) throw error;
+      return GateRequest.refused(sessions, answer, report);
+    }
+    return state;
+  }
+
+  return {
+    sessions,
+
+    open(request) {
+      try {
+        return openRequest(request);
+      } catch (error) {
+        // A throwing header reader, invalid facts: a rejection, as from any async step.
+        return Promise.reject(error);
+      }
     },
 
     answerForError: (error) => reportedAnswerForError(error, report),

@@ -249,27 +249,65 @@ export class GateRequest implements RequestSession {
    * (one `Set-Cookie` for the name) could delete the real cookie instead of the planted one.
    * `device` is what core's device-binding rule is shown: the bound cookie, or the DBSC route or
    * excluded path this request is (the only opt-outs, by name).
+   *
+   * Resolves this state, or for a store failure (`answerForError`) a new refused one; other
+   * errors reject. Then, when the request carried several session cookies of which none was
+   * valid, calls `tossed` (the gate's cookie-tossing signal). One async step for the whole check,
+   * the one the gate hands back: every extra `await` on the hot path is garbage per request.
    */
   async check(
     cookies: SessionCookies,
     request: RequestFacts,
     device: ValidateGuestOptions,
-  ): Promise<void> {
+    tossed: ((state: GateRequest, cookies: SessionCookies) => void) | null = null,
+  ): Promise<GateRequest> {
     this.#device = device.dbscRoute === undefined ? device : NO_BOUND_COOKIE;
     this.#request = request;
-    let reason: InvalidReason | null = null;
-    for (const candidate of cookies.candidates) {
-      const result = await this.sessions.validate(candidate, this.client, device);
-      if (result.ok) return this.#accept(result, candidate, "cookie");
-      if (reason === null || reason === "malformed") reason = result.reason;
+    try {
+      let reason: InvalidReason | null = null;
+      let accepted = false;
+      const candidates = cookies.candidates;
+      for (let i = 0; i < candidates.length; i++) {
+        const candidate = candidates[i]!;
+        const result = await this.sessions.validate(candidate, this.client, device);
+        if (result.ok) {
+          this.#accept(result, candidate, "cookie");
+          accepted = true;
+          break;
+        }
+        if (reason === null || reason === "malformed") reason = result.reason;
+      }
+      if (!accepted) {
+        const bearer = parseBearer(readHeader(request, "authorization"));
+        if (bearer !== null) {
+          const result = await this.sessions.validate(bearer, this.client, device);
+          if (result.ok) {
+            this.#accept(result, bearer, "bearer");
+            accepted = true;
+          } else {
+            if (reason === null || reason === "malformed") reason = result.reason;
+            this.source = "bearer";
+          }
+        }
+      }
+      if (!accepted) this.#refuse(cookies, reason);
+    } catch (error) {
+      const answer = answerForError(error);
+      if (!answer) throw error;
+      return GateRequest.refused(this.sessions, answer, this.report);
     }
-    const bearer = parseBearer(readHeader(request, "authorization"));
-    if (bearer !== null) {
-      const result = await this.sessions.validate(bearer, this.client, device);
-      if (result.ok) return this.#accept(result, bearer, "bearer");
-      if (reason === null || reason === "malformed") reason = result.reason;
-      this.source = "bearer";
+    if (
+      tossed !== null &&
+      cookies.presented > 1 &&
+      (this.session === null || this.source !== "cookie")
+    ) {
+      tossed(this, cookies);
     }
+    return this;
+  }
+
+  /** No token was valid: why, and the cookie that clears a lone dead one. */
+  #refuse(cookies: SessionCookies, reason: InvalidReason | null) {
     if (cookies.presented > 0) {
       this.source = "cookie";
       reason ??= "malformed"; // cookies of the name, none of them a token

@@ -39,15 +39,54 @@ export interface StoreCallOptions {
 export function createStoreCall(store: string, options: StoreCallOptions = {}): StoreCall {
   const { timeout = 0, hints, unwrap } = options;
   const deadline = createDeadline(timeout);
-  return async <T>(operation: string, run: () => Promise<T>): Promise<T> => {
-    try {
-      return await deadline(
-        run(),
-        () =>
-          new StoreUnavailableError(`${store} did not answer ${operation} within ${timeout} ms`),
-      );
-    } catch (error) {
-      throw storeFailure(store, operation, unwrap ? unwrap(error) : error, hints);
+  const map = (operation: string, error: unknown) =>
+    storeFailure(store, operation, unwrap ? unwrap(error) : error, hints);
+  // The error mapper and the timeout error of each operation, made once: operations are a
+  // handful of constant names, so a call allocates no closure of its own.
+  const mappers = new Map<string, (error: unknown) => unknown>();
+  const throwers = new Map<string, (error: unknown) => never>();
+  const timeouts = new Map<string, () => Error>();
+  const mapperOf = (operation: string) => {
+    let mapper = mappers.get(operation);
+    if (mapper === undefined) {
+      mapper = (error: unknown) => map(operation, error);
+      if (mappers.size < MAX_OPERATIONS) mappers.set(operation, mapper);
     }
+    return mapper;
+  };
+  const throwerOf = (operation: string) => {
+    let thrower = throwers.get(operation);
+    if (thrower === undefined) {
+      thrower = (error: unknown) => {
+        throw map(operation, error);
+      };
+      if (throwers.size < MAX_OPERATIONS) throwers.set(operation, thrower);
+    }
+    return thrower;
+  };
+  const timeoutOf = (operation: string) => {
+    let expired = timeouts.get(operation);
+    if (expired === undefined) {
+      expired = () =>
+        new StoreUnavailableError(`${store} did not answer ${operation} within ${timeout} ms`);
+      if (timeouts.size < MAX_OPERATIONS) timeouts.set(operation, expired);
+    }
+    return expired;
+  };
+  const timed = timeout > 0;
+  return <T>(operation: string, run: () => Promise<T>): Promise<T> => {
+    let running: Promise<T>;
+    try {
+      // `Promise.resolve` returns a native promise as it is: a value or thenable is adopted.
+      running = Promise.resolve(run());
+    } catch (error) {
+      return Promise.reject(map(operation, error));
+    }
+    return timed
+      ? deadline(running, timeoutOf(operation), mapperOf(operation))
+      : running.then(undefined, throwerOf(operation));
   };
 }
+
+/** Operation names whose mappers are kept (a store has a dozen; more are made per call). */
+const MAX_OPERATIONS = 64;

@@ -4,12 +4,41 @@
  * store call with one; a store that wants its own tighter per-round-trip bound uses the same.
  */
 
-/** Settles like `promise`, or rejects with `onTimeout()` if it has not settled in time. */
-export type Deadline = <T>(promise: Promise<T>, onTimeout: () => Error) => Promise<T>;
+/**
+ * Settles like `promise`, or rejects with `onTimeout()` if it has not settled in time. With
+ * `mapError`, a rejection (the promise's, or the timeout's) carries `mapError(error)` instead.
+ */
+export type Deadline = <T>(
+  promise: Promise<T>,
+  onTimeout: () => Error,
+  mapError?: (error: unknown) => unknown,
+) => Promise<T>;
 
-interface Pending {
-  deadline: number;
-  expire: () => void;
+/** One call waiting for its answer: its deadline, and how to reject it when that passes. */
+class Pending {
+  reject: (error: unknown) => void = noop;
+  constructor(
+    readonly deadline: number,
+    readonly onTimeout: () => Error,
+    readonly mapError: ((error: unknown) => unknown) | undefined,
+  ) {}
+
+  fail(error: unknown): void {
+    this.reject(this.mapError ? this.mapError(error) : error);
+  }
+}
+
+const noop = () => {};
+
+/**
+ * The call whose promise is being made: `new Promise` runs its executor synchronously, so one
+ * shared executor hands the promise's reject function over without a closure per call.
+ */
+let starting: Pending | null = null;
+let startingResolve: ((value: never) => void) | null = null;
+function capture(resolve: (value: never) => void, reject: (error: unknown) => void) {
+  startingResolve = resolve;
+  (starting as Pending).reject = reject;
 }
 
 /** A deadline of `ms` milliseconds for any number of calls; `ms <= 0` returns promises unchanged. */
@@ -30,23 +59,32 @@ export function createDeadline(ms: number): Deadline {
     for (const entry of pending) {
       if (entry.deadline > now) return arm(entry.deadline - now);
       pending.delete(entry);
-      entry.expire();
+      entry.fail(entry.onTimeout());
     }
   }
-  return <T>(promise: Promise<T>, onTimeout: () => Error) =>
-    new Promise<T>((resolve, reject) => {
-      const entry: Pending = { deadline: Date.now() + ms, expire: () => reject(onTimeout()) };
-      pending.add(entry);
-      if (!armed) arm(ms);
-      promise.then(
-        (value) => {
-          pending.delete(entry);
-          resolve(value);
-        },
-        (error: unknown) => {
-          pending.delete(entry);
-          reject(error);
-        },
-      );
-    });
+  return <T>(
+    promise: Promise<T>,
+    onTimeout: () => Error,
+    mapError?: (error: unknown) => unknown,
+  ) => {
+    const entry = new Pending(Date.now() + ms, onTimeout, mapError);
+    starting = entry;
+    const settled = new Promise<T>(capture);
+    const resolve = startingResolve as (value: T) => void;
+    starting = null;
+    startingResolve = null;
+    pending.add(entry);
+    if (!armed) arm(ms);
+    promise.then(
+      (value) => {
+        pending.delete(entry);
+        resolve(value);
+      },
+      (error: unknown) => {
+        pending.delete(entry);
+        entry.fail(error);
+      },
+    );
+    return settled;
+  };
 }
