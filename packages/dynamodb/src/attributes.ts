@@ -11,6 +11,8 @@ import { RECORD_FIELD_NAMES } from "@tessera/core/store";
  * names.
  */
 export const RECORD_ATTRIBUTES = RECORD_FIELD_NAMES.filter(
-  (field): field is Exclude<(typeof RECORD_FIELD_NAMES)[number], "id" | "userId"> =>
-    field !== "id" && field !== "userId",
+  (field): field is RecordAttribute => field !== "id" && field !== "userId",
 );
+
+/** A record field kept as an attribute of its own name. */
+export type RecordAttribute = Exclude<(typeof RECORD_FIELD_NAMES)[number], "id" | "userId">;
