@@ -213,7 +213,8 @@ export function createDeviceSessions(store: SessionStore, now: () => number, emi
     async view(sessionId) {
       if (!isSessionId(sessionId)) return null;
       const record = await store.get(sessionId);
-      if (!record || !isLive(record, now())) return null;
+      // DBSC binds the sessions of logged-in users; a guest session has none to offer.
+      if (!record || record.userId === null || !isLive(record, now())) return null;
       return { sessionId, userId: record.userId, key: deviceBindingOf(record).key };
     },
 

@@ -2,7 +2,7 @@
  * An in-process store: correct (compare-and-swap, per-user index, expiry) but not shared
  * between processes and not persistent. For tests and single-process development.
  */
-import type { SessionRecord, SessionStore } from "./store/record.js";
+import type { RevocationEpochs, SessionRecord, SessionStore } from "./store/record.js";
 
 /** Options of `MemoryStore`. */
 export interface MemoryStoreOptions {
@@ -27,6 +27,8 @@ export class MemoryStore implements SessionStore {
   readonly #records = new Map<string, SessionRecord>();
   readonly #byUser = new Map<string, Set<string>>();
   readonly #now: () => number;
+  #globalEpoch = 0;
+  readonly #userEpochs = new Map<string, number>();
 
   /** Creates an empty store. */
   constructor(options: MemoryStoreOptions = {}) {
@@ -49,6 +51,7 @@ export class MemoryStore implements SessionStore {
 
   #remove(record: SessionRecord): void {
     this.#records.delete(record.id);
+    if (record.userId === null) return;
     const ids = this.#byUser.get(record.userId);
     ids?.delete(record.id);
     if (ids?.size === 0) this.#byUser.delete(record.userId);
@@ -58,6 +61,8 @@ export class MemoryStore implements SessionStore {
   async create(record: SessionRecord): Promise<void> {
     if (this.#live(record.id)) throw new Error(`session ${record.id} already exists`);
     this.#records.set(record.id, structuredClone(record));
+    // A guest (`userId: null`) is in no user index.
+    if (record.userId === null) return;
     const ids = this.#byUser.get(record.userId) ?? new Set<string>();
     ids.add(record.id);
     this.#byUser.set(record.userId, ids);
@@ -107,5 +112,32 @@ export class MemoryStore implements SessionStore {
       }
     }
     return removed;
+  }
+
+  /** Reads a live record and the epochs that apply to it (one call, as a shared store must). */
+  async getWithEpochs(
+    id: string,
+  ): Promise<{ record: SessionRecord; epochs: RevocationEpochs } | null> {
+    const record = this.#live(id);
+    if (!record) return null;
+    return { record: structuredClone(record), epochs: this.#epochsOf(record.userId) };
+  }
+
+  /** The global epoch and `userId`'s (0 for a guest or a user never revoked). */
+  async readEpochs(userId: string | null): Promise<RevocationEpochs> {
+    return this.#epochsOf(userId);
+  }
+
+  /** Raises the global epoch (`userId` `null`) or one user's to `at`; never lowers it. */
+  async raiseEpoch(userId: string | null, at: number): Promise<void> {
+    if (userId === null) this.#globalEpoch = Math.max(this.#globalEpoch, at);
+    else this.#userEpochs.set(userId, Math.max(this.#userEpochs.get(userId) ?? 0, at));
+  }
+
+  #epochsOf(userId: string | null): RevocationEpochs {
+    return {
+      global: this.#globalEpoch,
+      user: userId === null ? 0 : (this.#userEpochs.get(userId) ?? 0),
+    };
   }
 }

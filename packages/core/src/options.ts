@@ -3,6 +3,7 @@ import type { BindingMode, BindingOptions, ResolvedBinding } from "./binding.js"
 import type { CookieOptions } from "./cookie.js";
 import { TesseraConfigError } from "./errors.js";
 import type { SessionEventHandler } from "./events.js";
+import { STORE_METHODS } from "./store/methods.js";
 import type { SessionStore } from "./store/record.js";
 
 /** Rotation of the secret. */
@@ -104,7 +105,6 @@ export interface ResolvedOptions {
   storeTimeoutMs: number;
 }
 
-const STORE_METHODS = ["create", "get", "update", "delete", "listByUser", "deleteByUser"] as const;
 const MODES: readonly BindingMode[] = ["off", "soft", "strict"];
 
 function seconds(name: string, value: unknown, fallback: number, min = 0): number {

@@ -36,6 +36,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * time the compare-and-swap write loses, it reads again and decides again. The record a
  * decision asks to write is a new object of its own: the loop sets its `version` in place.
  * Throws `SessionConflictError` when every attempt lost (`what` names the operation in it).
+ * `firstRead` replaces the first `get` (validate reads the record with its revocation epochs in
+ * the same round trip); a read after a lost race is always a `get`.
  */
 export async function decideAndAct<F, T>(
   store: SessionStore,
@@ -45,8 +47,9 @@ export async function decideAndAct<F, T>(
   decide: (record: SessionRecord | null, facts: F, at: number) => Decision<T>,
   facts: F,
   emit: (events: readonly PlannedEvent[]) => void,
+  firstRead: () => Promise<SessionRecord | null> = () => store.get(sessionId),
 ): Promise<T> {
-  let record = await store.get(sessionId);
+  let record = await firstRead();
   for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
     const decision = decide(record, facts, now());
     const action = decision.action;

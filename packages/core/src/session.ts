@@ -95,12 +95,20 @@ function deriveClientView(client: SessionRecord["client"]): SessionClientInfo {
   return view;
 }
 
+/** A record of a logged-in user (every record but a guest's). */
+export type UserRecord = SessionRecord & { userId: string };
+
+/** Whether `record` belongs to a logged-in user (not a guest, whose `userId` is `null`). */
+export function isUserRecord(record: SessionRecord): record is UserRecord {
+  return record.userId !== null;
+}
+
 /**
  * Builds the public view of a record at time `now`. `currentSecret` is false when the request
  * presented the previous secret: freshness belongs to the current secret only.
  */
 export function sessionView(
-  record: SessionRecord,
+  record: UserRecord,
   now: number,
   bindingChanged = false,
   currentSecret = true,

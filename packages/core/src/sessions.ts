@@ -9,7 +9,12 @@ import type { PlannedEvent } from "./decision.js";
 import { checkUserId, decideCreate } from "./decisions/create.js";
 import { findView, listView, revokedIds } from "./decisions/read.js";
 import { checkDeviceId, decideBind, decideUpdate } from "./decisions/update.js";
-import { type CheckMode, decideValidate, type ValidateFacts } from "./decisions/validate.js";
+import {
+  type CheckMode,
+  decideValidate,
+  NO_EPOCHS,
+  type ValidateFacts,
+} from "./decisions/validate.js";
 import { createDeviceSessions, type DeviceSessions } from "./device-sessions.js";
 import { emitEvent, type SessionEventType } from "./events.js";
 import { type ResolvedOptions, resolveOptions, type SessionsOptions } from "./options.js";
@@ -152,8 +157,27 @@ export function createSessions(options: SessionsOptions): Sessions {
             : null,
       mode,
       policy: config,
+      epochs: NO_EPOCHS,
     };
-    return decideAndAct(store, now, parsed.id, mode, decideValidate, facts, emitAll);
+    const readWithEpochs = store.getWithEpochs
+      ? async () => {
+          // One round trip: the record and the epochs that may have killed it.
+          const found = await store.getWithEpochs?.(parsed.id);
+          if (!found) return null;
+          facts.epochs = found.epochs;
+          return found.record;
+        }
+      : undefined;
+    return decideAndAct(
+      store,
+      now,
+      parsed.id,
+      mode,
+      decideValidate,
+      facts,
+      emitAll,
+      readWithEpochs,
+    );
   }
 
   async function change(

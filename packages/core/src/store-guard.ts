@@ -3,8 +3,9 @@
  * answer becomes `StoreUnavailableError`, so an outage can never be mistaken for "no session".
  */
 import { StoreUnavailableError } from "./errors.js";
-import { createStoreCall } from "./store/call.js";
-import type { SessionRecord, SessionStore } from "./store/record.js";
+import { createStoreCall, type StoreCall } from "./store/call.js";
+import { hasEpochs } from "./store/methods.js";
+import type { RevocationEpochs, SessionRecord, SessionStore } from "./store/record.js";
 
 function isRecord(value: unknown, id?: string): value is SessionRecord {
   if (!value || typeof value !== "object") return false;
@@ -12,7 +13,7 @@ function isRecord(value: unknown, id?: string): value is SessionRecord {
   return (
     typeof record.id === "string" &&
     (id === undefined || record.id === id) &&
-    typeof record.userId === "string" &&
+    (typeof record.userId === "string" || record.userId === null) &&
     typeof record.version === "number" &&
     typeof record.secretHash === "string" &&
     typeof record.expiresAt === "number" &&
@@ -20,15 +21,52 @@ function isRecord(value: unknown, id?: string): value is SessionRecord {
   );
 }
 
+function isEpochs(value: unknown): value is RevocationEpochs {
+  if (!value || typeof value !== "object") return false;
+  const { global, user } = value as Partial<RevocationEpochs>;
+  return (
+    typeof global === "number" &&
+    Number.isFinite(global) &&
+    typeof user === "number" &&
+    Number.isFinite(user)
+  );
+}
+
 /**
  * Wraps `store` with error mapping and a per-call deadline (`timeoutMs` 0 = none): every method
- * answers sanely or throws `StoreUnavailableError`.
+ * answers sanely or throws `StoreUnavailableError`. The epoch methods are kept only when the
+ * store has all three.
  */
 export function guardStore(store: SessionStore, timeoutMs: number): SessionStore {
   const call = createStoreCall("session store", { timeout: timeoutMs });
   const invalid = (operation: string) =>
     new StoreUnavailableError(`session store returned an invalid answer to ${operation}`);
+  const guarded = guardRequired(store, call, invalid);
+  if (!hasEpochs(store)) return guarded;
+  return {
+    ...guarded,
+    async getWithEpochs(id) {
+      const found = await call("getWithEpochs", () => store.getWithEpochs(id));
+      if (found === null || found === undefined) return null;
+      if (typeof found !== "object" || !isRecord(found.record, id) || !isEpochs(found.epochs)) {
+        throw invalid("getWithEpochs");
+      }
+      return found;
+    },
+    async readEpochs(userId) {
+      const epochs = await call("readEpochs", () => store.readEpochs(userId));
+      if (!isEpochs(epochs)) throw invalid("readEpochs");
+      return epochs;
+    },
+    raiseEpoch: (userId, at) => call("raiseEpoch", () => store.raiseEpoch(userId, at)),
+  };
+}
 
+function guardRequired(
+  store: SessionStore,
+  call: StoreCall,
+  invalid: (operation: string) => StoreUnavailableError,
+): SessionStore {
   return {
     create: (record) => call("create", () => store.create(record)),
     async get(id) {

@@ -7,7 +7,12 @@ import { describe, expect, it } from "vitest";
 import type { ResolvedBinding } from "../src/binding.js";
 import { decideCreate } from "../src/decisions/create.js";
 import { decideBind, decideUpdate } from "../src/decisions/update.js";
-import { decideValidate, deviceUnbound, type ValidateFacts } from "../src/decisions/validate.js";
+import {
+  decideValidate,
+  deviceUnbound,
+  NO_EPOCHS,
+  type ValidateFacts,
+} from "../src/decisions/validate.js";
 import { addBoundCookie } from "../src/device-binding.js";
 import type { SessionRecord, StoredClient } from "../src/store/index.js";
 import { hashSecret, parseToken } from "../src/token.js";
@@ -47,6 +52,7 @@ function facts(token: string, overrides: Partial<ValidateFacts> = {}): ValidateF
     dbscRoute: null,
     mode: "validate",
     policy,
+    epochs: NO_EPOCHS,
     ...overrides,
   };
 }
@@ -66,6 +72,22 @@ describe("decideValidate", () => {
     expect(decision.result).toEqual({ ok: false, reason: "expired" });
     expect(decision.action).toBe("delete");
     expect(decision.events.map((event) => event.type)).toEqual(["session.expired"]);
+  });
+
+  it("rule revocation-epochs: a record created before an epoch is not-found and deleted", () => {
+    const { record, token } = login(10 * MINUTE);
+    for (const epochs of [
+      { global: 10 * MINUTE + 1, user: 0 },
+      { global: 0, user: 10 * MINUTE + 1 },
+    ]) {
+      const decision = decideValidate(record, facts(token, { epochs }), 11 * MINUTE);
+      expect(decision.result).toEqual({ ok: false, reason: "not-found" });
+      expect(decision.action).toBe("delete");
+      expect(decision.events).toMatchObject([{ type: "session.revoked", detail: "epoch" }]);
+    }
+    // An epoch at (or before) the creation leaves it alone: later logins survive a kill switch.
+    const epochs = { global: 10 * MINUTE, user: 10 * MINUTE };
+    expect(decideValidate(record, facts(token, { epochs }), 11 * MINUTE).result.ok).toBe(true);
   });
 
   it("rule rotation: a due rotation writes the next record and plans the rotated event", () => {

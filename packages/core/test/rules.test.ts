@@ -34,6 +34,8 @@ function record(secret: string, at = 0, overrides: Partial<SessionRecord> = {}):
   return {
     id: "a".repeat(24),
     userId: "u1",
+    policy: "default",
+    impersonatedBy: null,
     version: 1,
     secretHash: hashSecret(secret),
     previousSecretHash: null,

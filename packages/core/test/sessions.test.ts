@@ -152,7 +152,7 @@ describe("rule hot-path: the validate hot path", () => {
     ctx.clock.now += MINUTE;
     ctx.resetCalls();
     expect(await ctx.sessions.validate(token, HOME)).toMatchObject({ ok: true, token: null });
-    expect(ctx.calls).toEqual({ get: 1 });
+    expect(ctx.calls).toEqual({ getWithEpochs: 1 });
   });
 
   it("writes the idle extension only once less than half the idle window remains", async () => {
@@ -800,6 +800,10 @@ describe("rule failures: failures", () => {
     id: "a".repeat(24),
 
     userId: "u",
+
+    policy: "default",
+
+    impersonatedBy: null,
 
     version: 1,
 

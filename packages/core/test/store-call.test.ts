@@ -7,6 +7,7 @@ import {
   fieldsOfKind,
   type SessionRecord,
   type SessionStore,
+  STORE_EPOCH_METHODS,
   STORE_METHODS,
   storeFailure,
 } from "../src/store/index.js";
@@ -71,10 +72,15 @@ describe("storeFailure hints", () => {
 });
 
 describe("STORE_METHODS", () => {
-  it("names exactly the methods of a SessionStore", () => {
-    expectTypeOf<(typeof STORE_METHODS)[number]>().toEqualTypeOf<keyof SessionStore>();
+  it("names exactly the required methods of a SessionStore, and the epoch ones beside them", () => {
+    expectTypeOf<
+      (typeof STORE_METHODS)[number] | (typeof STORE_EPOCH_METHODS)[number]
+    >().toEqualTypeOf<keyof SessionStore>();
     expect(new Set(STORE_METHODS)).toEqual(
       new Set(["create", "get", "update", "delete", "listByUser", "deleteByUser"]),
+    );
+    expect(new Set(STORE_EPOCH_METHODS)).toEqual(
+      new Set(["getWithEpochs", "readEpochs", "raiseEpoch"]),
     );
   });
 });

@@ -34,7 +34,13 @@ describe("the record's field list", () => {
       "expiresAt",
       "absoluteExpiresAt",
     ]);
-    expect(fieldsOfKind("nullable-string")).toEqual(["previousSecretHash", "rotationNonce"]);
+    expect(fieldsOfKind("nullable-string")).toEqual([
+      "userId",
+      "impersonatedBy",
+      "previousSecretHash",
+      "rotationNonce",
+    ]);
+    expect(fieldsOfKind("string")).toEqual(["id", "policy", "secretHash"]);
   });
 });
 

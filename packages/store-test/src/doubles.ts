@@ -3,7 +3,13 @@
  * that count their calls or fail on demand. No test-runner imports, so an app under test (a
  * Next.js fixture app) can use them too: `@tessera/store-test/doubles`.
  */
-import { type SessionRecord, type SessionStore, STORE_METHODS } from "@tessera/core/store";
+import {
+  hasEpochs,
+  type SessionRecord,
+  type SessionStore,
+  STORE_EPOCH_METHODS,
+  STORE_METHODS,
+} from "@tessera/core/store";
 
 const DAY = 24 * 60 * 60 * 1000;
 const ALPHABET = "abcdefghijklmnopqrstuvwxyz234567";
@@ -34,13 +40,20 @@ export function uniqueUser(label = "conformance-user"): string {
  * @example
  * ```ts
  * const brief = makeRecord({ userId, expiresAt: Date.now() + 500 });
+ * const guest = makeRecord({ userId: null, policy: "guest" });
  * ```
  */
+export function makeRecord(
+  overrides?: Partial<SessionRecord> & { userId?: string },
+): SessionRecord & { userId: string };
+export function makeRecord(overrides: Partial<SessionRecord>): SessionRecord;
 export function makeRecord(overrides: Partial<SessionRecord> = {}): SessionRecord {
   const now = Date.now();
   return {
     id: uniqueId(),
     userId: uniqueUser(),
+    policy: "default",
+    impersonatedBy: null,
     version: 1,
     secretHash: "n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg",
     previousSecretHash: null,
@@ -62,10 +75,19 @@ export function makeRecord(overrides: Partial<SessionRecord> = {}): SessionRecor
 
 type Method = keyof SessionStore;
 
-/** A store whose every method is `route(method, args)`. */
-function storeOf(route: (method: Method, args: unknown[]) => Promise<unknown>): SessionStore {
+/**
+ * A store whose every method is `route(method, args)`: the six required ones, and the three epoch
+ * ones when `epochs` (the wrapped store has them).
+ */
+function storeOf(
+  route: (method: Method, args: unknown[]) => Promise<unknown>,
+  epochs = false,
+): SessionStore {
   const store: Record<string, unknown> = {};
-  for (const method of STORE_METHODS) store[method] = (...args: unknown[]) => route(method, args);
+  const methods: readonly Method[] = epochs
+    ? [...STORE_METHODS, ...STORE_EPOCH_METHODS]
+    : STORE_METHODS;
+  for (const method of methods) store[method] = (...args: unknown[]) => route(method, args);
   return store as unknown as SessionStore;
 }
 
@@ -73,7 +95,7 @@ function forward(store: SessionStore, method: Method, args: unknown[]): Promise<
   return (store[method] as (...a: unknown[]) => Promise<unknown>).apply(store, args);
 }
 
-/** Calls of each store method, as `countingStore` counts them. */
+/** Calls of each store method, as `countingStore` counts them (the epoch ones stay 0 when absent). */
 export type StoreCalls = Record<Method, number>;
 
 /**
@@ -95,13 +117,13 @@ export function countingStore(store: SessionStore): {
 } {
   const calls = {} as StoreCalls;
   const reset = () => {
-    for (const method of STORE_METHODS) calls[method] = 0;
+    for (const method of [...STORE_METHODS, ...STORE_EPOCH_METHODS]) calls[method] = 0;
   };
   reset();
   const counted = storeOf((method, args) => {
     calls[method] += 1;
     return forward(store, method, args);
-  });
+  }, hasEpochs(store));
   return { store: counted, calls, reset };
 }
 
@@ -115,13 +137,14 @@ export type Failure = "reject" | "hang";
  * @defaultValue how `"reject"`
  */
 export function failingStore(how: Failure = "reject"): SessionStore {
-  return storeOf(() =>
-    how === "hang"
-      ? new Promise<never>(() => {})
-      : Promise.reject(
-          Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:6390"), { code: "ECONNREFUSED" }),
-        ),
+  return storeOf(
+    () => (how === "hang" ? new Promise<never>(() => {}) : Promise.reject(downError())),
+    true,
   );
+}
+
+function downError(): Error {
+  return Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:6390"), { code: "ECONNREFUSED" });
 }
 
 /** How a `switchableStore` behaves right now. */
@@ -137,12 +160,11 @@ export function switchableStore(store: SessionStore): {
   set(mode: StoreMode): void;
 } {
   let mode: StoreMode = "up";
-  const down = failingStore();
   const switched = storeOf((method, args) => {
-    if (mode === "down") return forward(down, method, args);
+    if (mode === "down") return Promise.reject(downError());
     if (mode === "losing-races" && method === "update") return Promise.resolve(false);
     return forward(store, method, args);
-  });
+  }, hasEpochs(store));
   return {
     store: switched,
     set(next) {

@@ -5,7 +5,7 @@
 import { type ClientInfo, toStoredClient } from "../binding.js";
 import type { PlannedEvent } from "../decision.js";
 import { InvalidArgumentError } from "../errors.js";
-import type { SessionRecord } from "../store/record.js";
+import type { UserRecord } from "../session.js";
 import { formatToken, generateSecret, generateSessionId, hashSecret } from "../token.js";
 
 const MAX_USER_ID_LENGTH = 256;
@@ -44,15 +44,17 @@ export function decideCreate(
   input: { userId: unknown; data?: unknown; client?: ClientInfo },
   at: number,
   policy: CreatePolicy,
-): { record: SessionRecord; token: string; events: PlannedEvent[] } {
+): { record: UserRecord; token: string; events: PlannedEvent[] } {
   if (!input || typeof input !== "object")
     throw new InvalidArgumentError("create needs { userId }");
   checkUserId(input.userId);
   const data = checkData(input.data);
   const secret = generateSecret();
-  const record: SessionRecord = {
+  const record: UserRecord = {
     id: generateSessionId(),
     userId: input.userId,
+    policy: "default",
+    impersonatedBy: null,
     version: 1,
     secretHash: hashSecret(secret),
     previousSecretHash: null,

@@ -3,7 +3,13 @@
  * of that user (a store may return an expired record or, on a shared index, another user's).
  */
 import { isLive } from "../rules.js";
-import { type DeviceSession, type Session, sessionView } from "../session.js";
+import {
+  type DeviceSession,
+  isUserRecord,
+  type Session,
+  sessionView,
+  type UserRecord,
+} from "../session.js";
 import type { SessionRecord } from "../store/record.js";
 
 /** The user's live sessions, most recently active first, `current` marking one id. */
@@ -14,14 +20,17 @@ export function listView(
   current: string | undefined,
 ): DeviceSession[] {
   return records
-    .filter((record) => record.userId === userId && isLive(record, at))
+    .filter((record) => isUserRecord(record) && record.userId === userId && isLive(record, at))
     .sort((a, b) => b.lastActiveAt - a.lastActiveAt)
-    .map((record) => ({ ...sessionView(record, at), current: record.id === current }));
+    .map((record) => ({
+      ...sessionView(record as UserRecord, at),
+      current: record.id === current,
+    }));
 }
 
 /** The session of a record read by id, or `null` when it is gone or dead. */
 export function findView(record: SessionRecord | null, at: number): Session | null {
-  return record && isLive(record, at) ? sessionView(record, at) : null;
+  return record && isUserRecord(record) && isLive(record, at) ? sessionView(record, at) : null;
 }
 
 /**

@@ -18,8 +18,8 @@ import {
   writeForCurrent,
   writeForResend,
 } from "../rules.js";
-import { sessionView } from "../session.js";
-import type { SessionRecord, StoredClient } from "../store/record.js";
+import { isUserRecord, sessionView, type UserRecord } from "../session.js";
+import type { RevocationEpochs, SessionRecord, StoredClient } from "../store/record.js";
 import { formatToken } from "../token.js";
 
 /** What a check is for: a plain validate, a forced rotation, or a step-up. */
@@ -48,6 +48,22 @@ export interface ValidateFacts {
   dbscRoute: "registration" | "refresh" | "excluded" | null;
   mode: CheckMode;
   policy: Policy & { binding: ResolvedBinding };
+  /**
+   * The revocation epochs read with the record (`getWithEpochs`), or zeros for a store without
+   * them. Set by the read, before the first decision.
+   */
+  epochs: RevocationEpochs;
+}
+
+/** No epoch ever raised (a store without epoch methods). */
+export const NO_EPOCHS: RevocationEpochs = Object.freeze({ global: 0, user: 0 });
+
+/**
+ * Rule "revocation epochs": a record created before the global epoch (`revokeIssuedBefore`) or
+ * its user's epoch (`revokeAll`) is dead.
+ */
+export function killedByEpoch(record: SessionRecord, epochs: RevocationEpochs): boolean {
+  return record.createdAt < Math.max(epochs.global, epochs.user);
 }
 
 function refuse(reason: InvalidReason, events: PlannedEvent[] = []): Decision<ValidateResult> {
@@ -76,10 +92,18 @@ export function decideValidate(
   at: number,
 ): Decision<ValidateResult> {
   const { client, mode, policy } = facts;
-  if (!record) return refuse("not-found");
+  // Rule "a guest is never a logged-in user": a guest token is no session here.
+  if (!record || !isUserRecord(record)) return refuse("not-found");
   if (!isLive(record, at)) {
     return {
       ...refuse("expired", [{ type: "session.expired", record, client }]),
+      action: "delete",
+    };
+  }
+  if (killedByEpoch(record, facts.epochs)) {
+    // Revoked in bulk: the record is only cleaned up here, the session ended when the epoch rose.
+    return {
+      ...refuse("not-found", [{ type: "session.revoked", record, client, detail: "epoch" }]),
       action: "delete",
     };
   }
@@ -124,7 +148,8 @@ export function decideValidate(
     if (mode === "reauthenticate") {
       events.push({ type: "session.reauthenticated", record: write.record, client });
     }
-    const session = sessionView(write.record, at, moved !== null, true);
+    // A write keeps the record's user: the written record is a user record too.
+    const session = sessionView(write.record as UserRecord, at, moved !== null, true);
     return { result: { ok: true, session, token: write.token }, action: write.record, events };
   }
 
@@ -138,7 +163,7 @@ export function decideValidate(
   }
   const resent = derived === null ? null : formatToken(record.id, derived);
   const next = writeForResend(record, at, policy, moved, steps);
-  const after = next ?? record;
+  const after = (next as UserRecord | null) ?? record;
   // Freshness belongs to the current secret: the previous one is never fresh.
   const session = sessionView(after, at, moved !== null, false);
   return {

@@ -33,7 +33,9 @@ export type PerField<T> = { readonly [K in keyof SessionRecord]-?: T };
 /** Every field of the record and how it is kept. */
 export const RECORD_FIELDS = {
   id: "string",
-  userId: "string",
+  userId: "nullable-string",
+  policy: "string",
+  impersonatedBy: "nullable-string",
   version: "integer",
   secretHash: "string",
   previousSecretHash: "nullable-string",

@@ -16,8 +16,15 @@ export {
   type RecordField,
 } from "./fields.js";
 export { endOf, isLive } from "./liveness.js";
-export { STORE_METHODS } from "./methods.js";
+export {
+  type EpochStoreMethod,
+  hasEpochs,
+  type RequiredStoreMethod,
+  STORE_EPOCH_METHODS,
+  STORE_METHODS,
+} from "./methods.js";
 export type {
+  RevocationEpochs,
   SessionRecord,
   SessionStore,
   StoredBoundCookie,

@@ -24,7 +24,23 @@ export interface StoredClient {
 export interface SessionRecord {
   /** Stable public session id (the part of the token before the dot). */
   id: string;
-  userId: string;
+  /**
+   * The user the session belongs to, or `null` for a **guest** session (started before login,
+   * `sessions.createGuest`). A guest record is in no user index: `listByUser` and `deleteByUser`
+   * never see it.
+   */
+  userId: string | null;
+  /**
+   * The name of the session's policy class (`"default"`, `"remembered"`, `"guest"`,
+   * `"impersonation"`, or one the application configured). Core reads the class's settings at
+   * decision time. A record stored before this field existed reads back as `"default"`.
+   */
+  policy: string;
+  /**
+   * For an impersonation session (`sessions.impersonate`): the user id of the admin acting as
+   * `userId`. `null` for every other session (and for records stored before this field existed).
+   */
+  impersonatedBy: string | null;
   /** Bumped by core on every write; stores use it for compare-and-swap. */
   version: number;
   /** SHA-256 of the current secret. */
@@ -109,7 +125,19 @@ export interface StoredDeviceBinding {
 }
 
 /**
- * The six operations a session store provides. Implementations must be safe under
+ * The revocation epochs that apply to one record, in epoch milliseconds (0 = never set). A record
+ * whose `createdAt` is before `max(global, user)` is dead: core answers `not-found` and deletes it.
+ */
+export interface RevocationEpochs {
+  /** Raised by `sessions.revokeIssuedBefore(date)`: every session created before it is dead. */
+  global: number;
+  /** Raised by `sessions.revokeAll(userId)`: every session of that user created before it is dead. */
+  user: number;
+}
+
+/**
+ * The six operations a session store provides, and three optional ones for revocation epochs
+ * (all three or none; every Tessera store implements them). Implementations must be safe under
  * concurrency across processes: `update` is a compare-and-swap on `version`.
  *
  * Expired records (`expiresAt` in the past by the store's clock) must not be returned by
@@ -134,4 +162,23 @@ export interface SessionStore {
   listByUser(userId: string): Promise<SessionRecord[]>;
   /** Removes all records of one user except `exceptId`; resolves to the number removed. */
   deleteByUser(userId: string, exceptId?: string): Promise<number>;
+  /**
+   * Optional (all three epoch methods or none): reads a record AND the epochs that apply to it
+   * in ONE round trip (one command or script, one statement, one batch read, one call). `user`
+   * is the epoch of `record.userId` (0 for a guest record or a user never revoked). `null` when
+   * the record is absent or expired, the same rule as `get`. A store whose hot read truly cannot
+   * include the user epoch (another cluster slot, a key unknown before the read) may answer
+   * `user: 0` and document it; the global epoch must always be in it.
+   */
+  getWithEpochs?(id: string): Promise<{ record: SessionRecord; epochs: RevocationEpochs } | null>;
+  /** Optional: the epochs for one user (`userId` `null`: only the global one, `user` is 0). */
+  readEpochs?(userId: string | null): Promise<RevocationEpochs>;
+  /**
+   * Optional: raises the global epoch (`userId` `null`) or one user's epoch to `at` when it is
+   * lower; never lowers it (max semantics, atomic under concurrency). One small write, never a
+   * scan. Epochs must outlive the sessions they kill: no expiry shorter than the longest absolute
+   * timeout (the global one never expires; a user epoch may expire after a generous fixed period
+   * the store documents, e.g. 400 days).
+   */
+  raiseEpoch?(userId: string | null, at: number): Promise<void>;
 }
