@@ -14,6 +14,7 @@ import {
   type ValidateFacts,
 } from "../src/decisions/validate.js";
 import { addBoundCookie } from "../src/device-binding.js";
+import type { ResolvedPolicy } from "../src/options.js";
 import type { SessionRecord, StoredClient } from "../src/store/index.js";
 import { hashSecret, parseToken } from "../src/token.js";
 
@@ -26,14 +27,20 @@ const binding: ResolvedBinding = {
   ipv6Prefix: 64,
   compare: undefined,
 };
-const policy = {
+const policy: ResolvedPolicy = {
+  name: "default",
   idleMs: 30 * MINUTE,
   absoluteMs: 24 * 60 * MINUTE,
   intervalMs: 5 * MINUTE,
   graceMs: 30_000,
   freshMs: 10 * MINUTE,
+  idleSeconds: 30 * 60,
   binding,
+  persistent: true,
+  limit: null,
+  requireDeviceBound: false,
 };
+const policies: ReadonlyMap<string, ResolvedPolicy> = new Map([["default", policy]]);
 const HOME: StoredClient = { ip: "203.0.113.7", ua: "chrome/131/macos" };
 
 function login(at = 0) {
@@ -51,7 +58,8 @@ function facts(token: string, overrides: Partial<ValidateFacts> = {}): ValidateF
     boundCookieHash: null,
     dbscRoute: null,
     mode: "validate",
-    policy,
+    policies,
+    guests: false,
     epochs: NO_EPOCHS,
     ...overrides,
   };
