@@ -11,8 +11,10 @@ import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
-import { DynamoDBStore } from "../dist/index.js";
-import { createTable } from "../dist/setup.js";
+
+const dist = process.env.DIST ?? "../dist";
+const { DynamoDBStore } = await import(`${dist}/index.js`);
+const { createTable } = await import(`${dist}/setup.js`);
 
 const calls = Number(process.argv[2] ?? 2000);
 const rounds = Number(process.argv[3] ?? 7);

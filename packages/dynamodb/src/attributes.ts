@@ -16,3 +16,10 @@ export const RECORD_ATTRIBUTES = RECORD_FIELD_NAMES.filter(
 
 /** A record field kept as an attribute of its own name. */
 export type RecordAttribute = Exclude<(typeof RECORD_FIELD_NAMES)[number], "id" | "userId">;
+
+/**
+ * Number attribute of an epoch item (the global epoch's shards, a user's epoch): epoch
+ * milliseconds before which the sessions it covers were revoked. Key and TTL attributes must not
+ * take this name either.
+ */
+export const EPOCH_ATTRIBUTE = "revokedBefore";

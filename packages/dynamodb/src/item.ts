@@ -12,7 +12,7 @@ import {
   type StoredClient,
   type StoredDeviceBinding,
 } from "@tessera/core/store";
-import { RECORD_ATTRIBUTES } from "./attributes.js";
+import { EPOCH_ATTRIBUTE, RECORD_ATTRIBUTES } from "./attributes.js";
 import type { ResolvedLayout } from "./layout.js";
 
 /** What a `client` map may hold. */
@@ -25,6 +25,46 @@ export type Item = Record<string, AttributeValue>;
 export function keyOf(layout: ResolvedLayout, id: string): Item {
   const value = layout.keyPrefix + id;
   return { [layout.partitionKey]: { S: value }, [layout.sortKey]: { S: value } };
+}
+
+/**
+ * Shards of the global epoch: every strongly consistent read of one item counts against one
+ * partition's 3,000 read units a second, so the hot read spreads over this many copies (by
+ * session id) and a raise writes them all. Fixed: a store with another count would miss raises.
+ */
+export const GLOBAL_EPOCH_SHARDS = 8;
+
+/**
+ * The key of shard `shard` of the global epoch. Epoch items live in the store's own key space
+ * (`keys.prefix`), under values no session id can take (ids are lowercase base32, never "!").
+ */
+export function globalEpochKeyOf(layout: ResolvedLayout, shard: number): Item {
+  const value = `${layout.keyPrefix}!epoch!${shard}`;
+  return { [layout.partitionKey]: { S: value }, [layout.sortKey]: { S: value } };
+}
+
+/** The global epoch shard the hot read of session `id` takes: spread by the id's last character. */
+export function epochShardOf(id: string): number {
+  return id.length === 0 ? 0 : id.charCodeAt(id.length - 1) % GLOBAL_EPOCH_SHARDS;
+}
+
+/** The key of user `userId`'s epoch item (its own partition in the store's key space). */
+export function userEpochKeyOf(layout: ResolvedLayout, userId: string): Item {
+  const value = `${layout.keyPrefix}!user-epoch!${userId}`;
+  return { [layout.partitionKey]: { S: value }, [layout.sortKey]: { S: value } };
+}
+
+/** The epoch an epoch item holds (0 when it has none); throws `StoreUnavailableError` if unreadable. */
+export function epochOf(layout: ResolvedLayout, item: Item | undefined): number {
+  const value = item?.[EPOCH_ATTRIBUTE];
+  if (value === undefined) return 0;
+  const epoch = value.N === undefined ? Number.NaN : Number(value.N);
+  if (!Number.isSafeInteger(epoch) || epoch < 0) {
+    throw new StoreUnavailableError(
+      `DynamoDB table "${layout.tableName}" holds an unreadable epoch item (${EPOCH_ATTRIBUTE})`,
+    );
+  }
+  return epoch;
 }
 
 /** The primary key of user `userId`'s index item for session `id`. */
@@ -40,9 +80,9 @@ export function indexKeyOf(layout: ResolvedLayout, userId: string, id: string): 
  * absolute expiry (the session can never outlive it), so it is written once, at login, and never
  * again on a rotation or an idle extension.
  */
-export function indexItemOf(layout: ResolvedLayout, record: SessionRecord): Item {
+export function indexItemOf(layout: ResolvedLayout, userId: string, record: SessionRecord): Item {
   return {
-    ...indexKeyOf(layout, record.userId, record.id),
+    ...indexKeyOf(layout, userId, record.id),
     [layout.ttlAttribute]: { N: String(ttlSeconds(record.absoluteExpiresAt)) },
   };
 }
@@ -92,6 +132,8 @@ export type RecordAttributes<R = SessionRecord> = {
 /** The record's own attributes; null fields are `undefined` (left out, not stored as NULL). */
 export function attributesOf(record: SessionRecord): RecordAttributes {
   return {
+    policy: s(record.policy),
+    impersonatedBy: record.impersonatedBy === null ? undefined : s(record.impersonatedBy),
     version: n(record.version),
     secretHash: s(record.secretHash),
     previousSecretHash:
@@ -119,7 +161,8 @@ export function attributesOf(record: SessionRecord): RecordAttributes {
 /** Encodes a record; null fields are left out rather than stored as NULL. */
 export function toItem(layout: ResolvedLayout, record: SessionRecord): Item {
   const item = keyOf(layout, record.id);
-  item[layout.userAttribute] = { S: layout.userPrefix + record.userId };
+  // A guest session (no user yet) has no user attribute, as it has no index item.
+  if (record.userId !== null) item[layout.userAttribute] = { S: layout.userPrefix + record.userId };
   item[layout.ttlAttribute] = { N: String(ttlSeconds(endOf(record))) };
   const attributes = attributesOf(record);
   for (const field of RECORD_ATTRIBUTES) {
@@ -197,7 +240,13 @@ export function fromItem(layout: ResolvedLayout, item: Item): SessionRecord {
     const { partitionKey, keyPrefix, userAttribute, userPrefix } = layout;
     const record: SessionRecord = {
       id: withoutPrefix(string(item[partitionKey], partitionKey), keyPrefix, partitionKey),
-      userId: withoutPrefix(string(item[userAttribute], userAttribute), userPrefix, userAttribute),
+      userId:
+        item[userAttribute] === undefined
+          ? null
+          : withoutPrefix(string(item[userAttribute], userAttribute), userPrefix, userAttribute),
+      // Items written before policies existed have no attribute: the default policy.
+      policy: item.policy === undefined ? "default" : string(item.policy, "policy"),
+      impersonatedBy: nullableString(item.impersonatedBy, "impersonatedBy"),
       version: number(item.version, "version"),
       secretHash: string(item.secretHash, "secretHash"),
       previousSecretHash: nullableString(item.previousSecretHash, "previousSecretHash"),
