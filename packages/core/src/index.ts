@@ -10,7 +10,7 @@ export {
   type ClientInfo,
   ipPrefix,
 } from "./binding.js";
-export type { CookieOptions, SessionCookie } from "./cookie.js";
+export type { CookieOptions, IssueOptions, SessionCookie } from "./cookie.js";
 export type { GuestMerge } from "./decisions/policy.js";
 export {
   type ImpersonationRefusal,
