@@ -104,6 +104,60 @@ describe("DurableObjectStore in workerd", () => {
     expect(await a.get(record.id)).toEqual(record);
   });
 
+  it("keeps a guest session out of every user index", async () => {
+    const store = new HttpStore(worker.url);
+    const guest = makeRecord({ userId: null, policy: "guest" });
+    await store.create(guest);
+    expect(await raw(`raw-session/${guest.id}`)).toMatchObject({ keys: ["record"] });
+    expect(await store.get(guest.id)).toEqual(guest);
+    expect(await store.update({ ...guest, userId: "someone", version: 2 }, 1)).toBe(false);
+    await store.delete(guest.id);
+    expect(await raw(`raw-session/${guest.id}`)).toEqual({ keys: [], alarm: null });
+  });
+
+  it("reads a record stored before policies existed as the default policy, not impersonated", async () => {
+    const store = new HttpStore(worker.url);
+    const record = makeRecord({ policy: "remembered", impersonatedBy: "admin-1" });
+    const { policy: _policy, impersonatedBy: _by, ...old } = record;
+    await fetch(`${worker.url}/raw-put/${record.id}`, {
+      method: "POST",
+      body: JSON.stringify(old),
+    });
+    expect(await store.get(record.id)).toEqual({
+      ...record,
+      policy: "default",
+      impersonatedBy: null,
+    });
+  });
+
+  it("keeps the global epoch in 8 objects without expiry, and a user's in its own object deleted 400 days after its last raise", async () => {
+    // A prefix of its own: the global epoch raised here must not end other tests' sessions.
+    const store = new HttpStore(worker.url, "epochs:");
+    const at = Date.now() - 60_000;
+    await store.raiseEpoch(null, at);
+    for (let shard = 0; shard < 8; shard++) {
+      expect(await raw(`raw-epoch/${encodeURIComponent(`epochs:e:${shard}`)}`)).toEqual({
+        keys: ["epoch"],
+        alarm: null,
+      });
+    }
+    const userId = `revoked-${Math.random()}`;
+    const session = makeRecord({ userId });
+    await store.create(session);
+    await store.raiseEpoch(userId, at + 1000);
+    await store.raiseEpoch(userId, at);
+    expect(await raw(`raw-epoch/${encodeURIComponent(`epochs:ue:${userId}`)}`)).toEqual({
+      keys: ["epoch"],
+      alarm: at + 1000 + 400 * 86_400_000,
+    });
+    expect(await store.readEpochs(userId)).toEqual({ global: at, user: at + 1000 });
+    // The hot read cannot name the user's object before it has read the record: user 0.
+    expect(await store.getWithEpochs(session.id)).toEqual({
+      record: session,
+      epochs: { global: at, user: 0 },
+    });
+  });
+
   it("refuses a namespace that is not a Durable Object binding", async () => {
     expect(await raw("config")).toEqual({ threw: "config" });
   });

@@ -15,13 +15,26 @@ export class TestSessionObject extends SessionDurableObject {
   async rawRecord(): Promise<unknown> {
     return (await this.ctx.storage.get("record")) ?? null;
   }
+  async rawPut(record: unknown): Promise<void> {
+    await this.ctx.storage.put("record", record);
+  }
   async rawState(): Promise<{ keys: string[]; alarm: number | null }> {
     const keys = [...(await this.ctx.storage.list()).keys()];
     return { keys, alarm: await this.ctx.storage.getAlarm() };
   }
 }
 
-const METHODS = new Set(["create", "get", "update", "delete", "listByUser", "deleteByUser"]);
+const METHODS = new Set([
+  "create",
+  "get",
+  "update",
+  "delete",
+  "listByUser",
+  "deleteByUser",
+  "getWithEpochs",
+  "readEpochs",
+  "raiseEpoch",
+]);
 
 function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), {
@@ -64,6 +77,13 @@ export default {
     const object = (name: string) => env.SESSIONS.get(env.SESSIONS.idFromName(name));
     if (route === "raw-record" && arg) return json(await object(`s:${arg}`).rawRecord());
     if (route === "raw-session" && arg) return json(await object(`s:${arg}`).rawState());
+    if (route === "raw-put" && arg && request.method === "POST") {
+      await object(`s:${arg}`).rawPut(await request.json());
+      return json({ value: null });
+    }
+    if (route === "raw-epoch" && arg) {
+      return json(await object(decodeURIComponent(arg)).rawState());
+    }
     if (route === "raw-index" && arg) {
       return json(await object(`u:${decodeURIComponent(arg)}`).rawState());
     }

@@ -68,10 +68,11 @@ describe("throttled (ProvisionedThroughputExceededException)", () => {
   it("fails validate with StoreUnavailableError after the SDK's retries, then recovers", async () => {
     const sessions = createSessions({ store });
     const { token } = await sessions.create({ userId: `throttled-${Date.now()}` });
-    const before = proxy.calls.GetItem ?? 0;
+    // Validate reads the session with its global epoch in one BatchGetItem.
+    const before = proxy.calls.BatchGetItem ?? 0;
     proxy.mode = "throttle";
     const error = await failure(sessions.validate(token));
-    expect((proxy.calls.GetItem ?? 0) - before).toBe(MAX_ATTEMPTS);
+    expect((proxy.calls.BatchGetItem ?? 0) - before).toBe(MAX_ATTEMPTS);
     expect((error.cause as Error).name).toBe("ProvisionedThroughputExceededException");
     proxy.mode = "pass";
     expect(await sessions.validate(token)).toMatchObject({ ok: true });
