@@ -78,6 +78,15 @@ export function serializeCookie(cookie: CookieValue): string {
   );
 }
 
+/** Per-cookie options of `issue` and `serialize`. */
+export interface IssueOptions {
+  /**
+   * Whether this cookie carries `Max-Age` (the `persistent` of the session's policy class).
+   * @defaultValue the `cookie.persistent` option
+   */
+  persistent?: boolean;
+}
+
 /** Cookie helpers bound to one configuration (`sessions.cookie`). */
 export interface SessionCookie {
   /** The cookie name in use. */
@@ -86,16 +95,18 @@ export interface SessionCookie {
   readonly persistent: boolean;
   /**
    * The session cookie carrying `token`, as a value. `expiresAt` (the session's `expiresAt`)
-   * sets `maxAge`; without it, the idle timeout. With `persistent: false`, no `maxAge`.
+   * sets `maxAge`; without it, the idle timeout. With `persistent: false` (the cookie option, or
+   * `options.persistent`, which wins: the session's policy class, `sessions.policyOf(session)`),
+   * no `maxAge`.
    */
-  issue(token: string, expiresAt?: Date | number): CookieValue;
+  issue(token: string, expiresAt?: Date | number, options?: IssueOptions): CookieValue;
   /** The cookie value that deletes the session cookie (`maxAge: 0`, empty value). */
   clear(): CookieValue;
   /**
    * A `Set-Cookie` value carrying `token`. `expiresAt` (the session's `expiresAt`) sets
    * `Max-Age`; without it, `Max-Age` is the idle timeout. With `persistent: false`, no `Max-Age`.
    */
-  serialize(token: string, expiresAt?: Date | number): string;
+  serialize(token: string, expiresAt?: Date | number, options?: IssueOptions): string;
   /** A `Set-Cookie` value that deletes the cookie (logout, invalid session). */
   blank(): string;
   /** The session cookie's value from a `Cookie` request header, or `null`. */
@@ -147,8 +158,8 @@ export function createSessionCookie(
   if (domain) base.domain = domain;
   const cleared: CookieValue = { name, value: "", attributes: { ...base, maxAge: 0 } };
 
-  function issue(token: string, expiresAt?: Date | number): CookieValue {
-    if (!persistent) return { name, value: token, attributes: base };
+  function issue(token: string, expiresAt?: Date | number, options?: IssueOptions): CookieValue {
+    if (!(options?.persistent ?? persistent)) return { name, value: token, attributes: base };
     const until = expiresAt instanceof Date ? expiresAt.getTime() : expiresAt;
     const maxAge =
       until === undefined ? idleTimeoutSeconds : Math.max(0, Math.floor((until - now()) / 1000));
@@ -160,7 +171,7 @@ export function createSessionCookie(
     persistent,
     issue,
     clear: () => ({ name, value: "", attributes: { ...cleared.attributes } }),
-    serialize: (token, expiresAt) => serializeCookie(issue(token, expiresAt)),
+    serialize: (token, expiresAt, options) => serializeCookie(issue(token, expiresAt, options)),
     blank: () => serializeCookie(cleared),
     parse(cookieHeader) {
       return cookieValues(cookieHeader, name, 1)[0] ?? null;

@@ -20,6 +20,9 @@ export interface PlannedEvent {
   userId?: string;
   count?: number;
   sessionIds?: string[];
+  relatedSessionId?: string;
+  impersonatedBy?: string;
+  reason?: string;
 }
 
 /** What a decision makes of one read of a record. */

@@ -14,7 +14,11 @@ export type SessionEventType =
   | "session.invalid_secret"
   | "session.dbsc_registered"
   | "session.dbsc_refreshed"
-  | "session.dbsc_refused";
+  | "session.dbsc_refused"
+  | "session.upgraded"
+  | "session.limit_evicted"
+  | "session.impersonation_started"
+  | "session.impersonation_ended";
 
 /** One event. Never carries a token, a secret or a secret hash. */
 export interface SessionEvent {
@@ -27,7 +31,9 @@ export interface SessionEvent {
   client: SessionClientInfo | null;
   /**
    * For `binding_mismatch`: `"soft"` (accepted) or `"strict"` (refused). For `revoked`:
-   * `"revoke"`, `"revoke-all"` or `"reuse"`. For `rotated`: what rotated it, `"validate"` (the
+   * `"revoke"`, `"revoke-all"`, `"reuse"`, `"epoch"` (a record found dead by a revocation epoch
+   * and cleaned up), `"issued-before"` (`revokeIssuedBefore`), or `"policy-removed"` (a session
+   * whose policy class is no longer configured). For `limit_evicted`: the class name. For `rotated`: what rotated it, `"validate"` (the
    * interval), `"rotate"` or `"reauthenticate"`. For `updated`: `"data"` or `"bind"`. For
    * `dbsc_refused`: why (`"wrong-key"`, `"replayed-challenge"`, `"expired-challenge"`,
    * `"session-ended"`, `"missing-bound-cookie"`, ...; see `DeviceRefusal`). For
@@ -38,9 +44,19 @@ export interface SessionEvent {
   count?: number;
   /**
    * For a `revokeAll`: the sessions it ended, every one live when it began (the `except` one
-   * left out). A session created while it ran may be ended without being named here.
+   * left out). A session created while it ran may be ended without being named here. For a
+   * `limit_evicted`: the sessions the limit ended.
    */
   sessionIds?: string[];
+  /**
+   * The other session of a two-session event: for `upgraded`, the guest session that became
+   * `sessionId`; for `impersonation_started`, the admin's own session.
+   */
+  relatedSessionId?: string;
+  /** For `impersonation_started` / `impersonation_ended`: the admin acting as `userId`. */
+  impersonatedBy?: string;
+  /** For `impersonation_started`: the reason the admin gave. */
+  reason?: string;
 }
 
 /** Receives events. Errors it throws (or rejections it returns) are swallowed: auditing never breaks a login. */

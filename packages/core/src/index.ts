@@ -10,11 +10,15 @@ export {
   type ClientInfo,
   ipPrefix,
 } from "./binding.js";
-export type { CookieOptions, SessionCookie } from "./cookie.js";
+export type { CookieOptions, IssueOptions, SessionCookie } from "./cookie.js";
+export type { GuestMerge } from "./decisions/policy.js";
 export {
+  type ImpersonationRefusal,
+  ImpersonationRefusedError,
   InvalidArgumentError,
   isTesseraError,
   SessionConflictError,
+  SessionLimitError,
   StoreUnavailableError,
   TesseraConfigError,
   TesseraError,
@@ -35,21 +39,36 @@ export {
   type LoginThrottleOptions,
 } from "./http/throttle.js";
 export { MemoryStore, type MemoryStoreOptions } from "./memory-store.js";
-export type { RotationOptions, SessionsOptions } from "./options.js";
+export type {
+  ImpersonationOptions,
+  PolicyClassOptions,
+  RotationOptions,
+  SessionLimit,
+  SessionsOptions,
+} from "./options.js";
 export type {
   DeviceSession,
+  GuestSession,
   Register,
   Session,
   SessionClientInfo,
   SessionData,
 } from "./session.js";
 export {
+  type CreatedGuest,
   type CreatedSession,
+  type CreateInput,
   createSessions,
+  type GuestValidateResult,
+  type ImpersonateOptions,
   type InvalidReason,
+  type PolicySettings,
   type Sessions,
   type TokenSource,
+  type UpgradeInput,
+  type ValidateGuestOptions,
   type ValidateOptions,
   type ValidateResult,
+  type ValidateResultWithGuests,
 } from "./sessions.js";
-export type { SessionStore } from "./store/record.js";
+export type { RevocationEpochs, SessionStore } from "./store/record.js";

@@ -2,7 +2,7 @@
  * What the lifecycle answers: the results of `validate`, `rotate`, `reauthenticate` and
  * `create`, and the options of a check. Shared by the decisions and the session manager.
  */
-import type { Session } from "./session.js";
+import type { GuestSession, Session } from "./session.js";
 
 /**
  * Why `validate` (or `rotate`) refused a token. `stale` comes only from `rotate` and
@@ -50,6 +50,35 @@ export interface ValidateOptions {
 export type ValidateResult =
   | { ok: true; session: Session; token: string | null }
   | { ok: false; reason: InvalidReason };
+
+/**
+ * What `validate(token, client, { guests: true })` answers for a live guest token: the guest
+ * session, `session: null`, and a token to send when it is not `null` (as for a user session).
+ */
+export interface GuestValidateResult {
+  ok: true;
+  guest: GuestSession;
+  session: null;
+  token: string | null;
+}
+
+/** The result of `validate(..., { guests: true })`: a user's session, a guest's, or a refusal. */
+export type ValidateResultWithGuests = ValidateResult | GuestValidateResult;
+
+/** Options of `validate` that also accept a guest session. */
+export interface ValidateGuestOptions extends ValidateOptions {
+  /**
+   * Accept a guest token (`createGuest`) as well: it answers `{ ok: true, guest, session: null }`.
+   * Without it, a guest token is `not-found`: a guest is never a logged-in user.
+   */
+  guests: true;
+}
+
+/** What `createGuest` returns: the guest session and the token to hand to the client once. */
+export interface CreatedGuest {
+  guest: GuestSession;
+  token: string;
+}
 
 /** What `create` returns: the session and the token to hand to the client once. */
 export interface CreatedSession {

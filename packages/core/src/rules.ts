@@ -157,11 +157,13 @@ export function stepUp(draft: SessionRecord, record: SessionRecord, at: number, 
 }
 
 /**
- * rule "freshness": whether the session is fresh for a request. Freshness belongs to the current
- * secret: a request presenting an earlier one is never fresh.
+ * rules "freshness" and "impersonation is never fresh": whether the session is fresh for a
+ * request. Freshness belongs to the current secret: a request presenting an earlier one is never
+ * fresh. An impersonation session is never fresh, whatever its record says: an admin acting as a
+ * user must not pass that user's sensitive-action checks.
  */
 export function isFresh(record: SessionRecord, at: number, presentedCurrent: boolean): boolean {
-  return presentedCurrent && at < record.freshUntil;
+  return presentedCurrent && record.impersonatedBy === null && at < record.freshUntil;
 }
 
 /**

@@ -58,6 +58,31 @@ export interface Session {
    * with the short-lived cookie that key's holder renews, so a copied session cookie does not.
    */
   deviceBound: boolean;
+  /** The session's policy class (`"default"`, `"remembered"`, `"impersonation"`, ...). */
+  policy: string;
+  /**
+   * For an impersonation session (`sessions.impersonate`): the admin's user id acting as
+   * `userId`; `null` otherwise. Show it ("you are viewing as ..."); such a session is never fresh.
+   */
+  impersonatedBy: string | null;
+}
+
+/**
+ * A guest session (`sessions.createGuest`): a visitor before login, with data of its own (a
+ * cart) and no user. Never a `Session`: `validate` answers it only with `{ guests: true }`.
+ */
+export interface GuestSession {
+  id: string;
+  /** Always `null`: what tells a guest from a `Session` in a union. */
+  userId: null;
+  data: SessionData;
+  createdAt: Date;
+  lastActiveAt: Date;
+  /** When the guest session ends unless used: the earlier of its idle and absolute expiry. */
+  expiresAt: Date;
+  absoluteExpiresAt: Date;
+  /** The policy class: `"guest"`. */
+  policy: string;
 }
 
 /** A session as listed for its user. */
@@ -127,6 +152,22 @@ export function sessionView(
     client: clientView(record.client),
     bindingChanged,
     deviceBound: record.dbsc?.key != null,
+    policy: record.policy,
+    impersonatedBy: record.impersonatedBy,
+  };
+}
+
+/** Builds the public view of a guest record. */
+export function guestView(record: SessionRecord): GuestSession {
+  return {
+    id: record.id,
+    userId: null,
+    data: record.data as SessionData,
+    createdAt: new Date(record.createdAt),
+    lastActiveAt: new Date(record.lastActiveAt),
+    expiresAt: new Date(Math.min(record.expiresAt, record.absoluteExpiresAt)),
+    absoluteExpiresAt: new Date(record.absoluteExpiresAt),
+    policy: record.policy,
   };
 }
 
@@ -148,6 +189,8 @@ export interface SessionJson {
   client: SessionClientInfo;
   bindingChanged: boolean;
   deviceBound: boolean;
+  policy: string;
+  impersonatedBy: string | null;
 }
 
 /** The JSON view of a session (times as epoch milliseconds). */
@@ -165,6 +208,8 @@ export function sessionToJson(session: Session): SessionJson {
     client: session.client,
     bindingChanged: session.bindingChanged,
     deviceBound: session.deviceBound,
+    policy: session.policy,
+    impersonatedBy: session.impersonatedBy,
   };
 }
 
@@ -204,5 +249,8 @@ export function sessionFromJson(json: unknown): Session | null {
     client: wire.client as SessionClientInfo,
     bindingChanged: wire.bindingChanged,
     deviceBound: wire.deviceBound === true,
+    // Written by an older version: the fields it did not have.
+    policy: typeof wire.policy === "string" ? wire.policy : "default",
+    impersonatedBy: typeof wire.impersonatedBy === "string" ? wire.impersonatedBy : null,
   };
 }

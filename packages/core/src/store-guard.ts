@@ -10,7 +10,12 @@ import type { RevocationEpochs, SessionRecord, SessionStore } from "./store/reco
 function isRecord(value: unknown, id?: string): value is SessionRecord {
   if (!value || typeof value !== "object") return false;
   const record = value as SessionRecord;
+  // A record written before policy classes existed, by a store that does not default them yet.
+  if (record.policy === undefined) record.policy = "default";
+  if (record.impersonatedBy === undefined) record.impersonatedBy = null;
   return (
+    typeof record.policy === "string" &&
+    (typeof record.impersonatedBy === "string" || record.impersonatedBy === null) &&
     typeof record.id === "string" &&
     (id === undefined || record.id === id) &&
     (typeof record.userId === "string" || record.userId === null) &&

@@ -5,7 +5,17 @@
  */
 import { describe, expect, it } from "vitest";
 import type { ResolvedBinding } from "../src/binding.js";
-import { decideCreate } from "../src/decisions/create.js";
+import { decideCreate, decideGuest } from "../src/decisions/create.js";
+import {
+  checkReason,
+  classNamed,
+  decideLimit,
+  impersonationRefusal,
+  limitOrder,
+  liveUnder,
+  policyOf,
+  upgradedData,
+} from "../src/decisions/policy.js";
 import { decideBind, decideUpdate } from "../src/decisions/update.js";
 import {
   decideValidate,
@@ -14,6 +24,9 @@ import {
   type ValidateFacts,
 } from "../src/decisions/validate.js";
 import { addBoundCookie } from "../src/device-binding.js";
+import { InvalidArgumentError, TesseraConfigError } from "../src/errors.js";
+import type { ResolvedPolicy } from "../src/options.js";
+import { isFresh } from "../src/rules.js";
 import type { SessionRecord, StoredClient } from "../src/store/index.js";
 import { hashSecret, parseToken } from "../src/token.js";
 
@@ -26,14 +39,20 @@ const binding: ResolvedBinding = {
   ipv6Prefix: 64,
   compare: undefined,
 };
-const policy = {
+const policy: ResolvedPolicy = {
+  name: "default",
   idleMs: 30 * MINUTE,
   absoluteMs: 24 * 60 * MINUTE,
   intervalMs: 5 * MINUTE,
   graceMs: 30_000,
   freshMs: 10 * MINUTE,
+  idleSeconds: 30 * 60,
   binding,
+  persistent: true,
+  limit: null,
+  requireDeviceBound: false,
 };
+const policies: ReadonlyMap<string, ResolvedPolicy> = new Map([["default", policy]]);
 const HOME: StoredClient = { ip: "203.0.113.7", ua: "chrome/131/macos" };
 
 function login(at = 0) {
@@ -51,7 +70,8 @@ function facts(token: string, overrides: Partial<ValidateFacts> = {}): ValidateF
     boundCookieHash: null,
     dbscRoute: null,
     mode: "validate",
-    policy,
+    policies,
+    guests: false,
     epochs: NO_EPOCHS,
     ...overrides,
   };
@@ -217,5 +237,217 @@ describe("decideUpdate and decideBind", () => {
     expect(next.data).toEqual({ n: 2 });
     expect(withData.data).toEqual({ n: 1 });
     expect(decideBind(record, "laptop").client).toEqual({ ...HOME, deviceId: "laptop" });
+  });
+});
+
+describe("policy decisions", () => {
+  const strict: ResolvedPolicy = { ...policy, name: "admin", idleMs: 5 * MINUTE };
+  const withAdmin = new Map([...policies, ["admin", strict]]);
+
+  it("rule class-settings: a record's settings come from its class at decision time", () => {
+    const { record, token } = login();
+    const admin = { ...record, policy: "admin" };
+    // Ten minutes idle: live under the default class, dead under the admin one (5 minutes).
+    const loose = decideValidate(record, facts(token), 10 * MINUTE);
+    expect(loose.result.ok).toBe(true);
+    const tight = decideValidate(admin, facts(token, { policies: withAdmin }), 10 * MINUTE);
+    expect(tight.result).toEqual({ ok: false, reason: "expired" });
+    expect(liveUnder(record, strict, 6 * MINUTE)).toBe(false);
+    expect(liveUnder(record, policy, 6 * MINUTE)).toBe(true);
+  });
+
+  it("rule class-removed: a session whose class is gone is ended, never moved to another", () => {
+    const { record, token } = login();
+    const orphan = { ...record, policy: "retired" };
+    expect(policyOf(orphan, policies)).toBeNull();
+    const decision = decideValidate(orphan, facts(token), MINUTE);
+    expect(decision.result).toEqual({ ok: false, reason: "not-found" });
+    expect(decision.action).toBe("delete");
+    expect(decision.events).toMatchObject([{ type: "session.revoked", detail: "policy-removed" }]);
+  });
+
+  it("rule class-named: an unknown class is a configuration error naming it", () => {
+    expect(classNamed(undefined, policies, "default")).toBe(policy);
+    expect(classNamed("admin", withAdmin, "default")).toBe(strict);
+    expect(() => classNamed("bankng", policies, "default")).toThrow(TesseraConfigError);
+    expect(() => classNamed("bankng", policies, "default")).toThrow(/"bankng"/);
+  });
+
+  it("rule requires-device-bound: such a class refuses an unbound session but on the DBSC routes", () => {
+    const { record, token } = login();
+    const kiosk = { ...policy, name: "kiosk", requireDeviceBound: true };
+    const withKiosk = new Map([["kiosk", kiosk]]);
+    const mine = { ...record, policy: "kiosk" };
+    const refused = decideValidate(mine, facts(token, { policies: withKiosk }), MINUTE);
+    expect(refused.result).toEqual({ ok: false, reason: "device-unbound" });
+    expect(refused.action).toBeNull();
+    const route = facts(token, { policies: withKiosk, dbscRoute: "registration" });
+    expect(decideValidate(mine, route, MINUTE).result.ok).toBe(true);
+  });
+
+  it("rule impersonation-never-fresh: no freshness at creation, nor after a step-up", () => {
+    const created = decideCreate({ userId: "u1" }, 0, policy, { impersonatedBy: "admin" });
+    expect(created.record.impersonatedBy).toBe("admin");
+    expect(created.record.freshUntil).toBe(0);
+    const stepped = decideValidate(
+      created.record,
+      facts(created.token, { mode: "reauthenticate" }),
+      MINUTE,
+    );
+    expect(stepped.result).toMatchObject({ ok: true, session: { fresh: false } });
+    expect(isFresh({ ...created.record, freshUntil: 10 * MINUTE }, MINUTE, true)).toBe(false);
+  });
+});
+
+describe("rule guests", () => {
+  function guest(at = 0) {
+    const guestClass = { ...policy, name: "guest" };
+    return decideGuest({ data: { cart: ["a"] } }, at, guestClass);
+  }
+  const guestPolicies = new Map([...policies, ["guest", { ...policy, name: "guest" }]]);
+
+  it("a guest record has no user, class guest, and is never fresh", () => {
+    const { record } = guest();
+    expect(record).toMatchObject({ userId: null, policy: "guest", impersonatedBy: null });
+    expect(record.freshUntil).toBe(record.createdAt);
+  });
+
+  it("a guest token is not-found unless the caller accepts guests, and never for a step-up", () => {
+    const { record, token } = guest();
+    const f = { policies: guestPolicies };
+    expect(decideValidate(record, facts(token, f), MINUTE).result).toEqual({
+      ok: false,
+      reason: "not-found",
+    });
+    const accepted = decideValidate(record, facts(token, { ...f, guests: true }), MINUTE);
+    expect(accepted.result).toMatchObject({
+      ok: true,
+      session: null,
+      guest: { id: record.id, userId: null, data: { cart: ["a"] } },
+    });
+    const stepUp = facts(token, { ...f, guests: true, mode: "reauthenticate" });
+    expect(decideValidate(record, stepUp, MINUTE).result.ok).toBe(false);
+  });
+
+  it("a guest is not bound: a moved client fires no binding event", () => {
+    const { record, token } = guest();
+    const moved = facts(token, {
+      policies: guestPolicies,
+      guests: true,
+      client: { ip: "198.51.100.9", ua: "firefox/133/linux" },
+    });
+    const decision = decideValidate(record, moved, MINUTE);
+    expect(decision.result.ok).toBe(true);
+    expect(decision.events).toEqual([]);
+  });
+
+  it("a guest's data goes under the login's, or through merge", () => {
+    expect(upgradedData({ cart: [1], theme: "dark" }, { theme: "light" }, undefined)).toEqual({
+      cart: [1],
+      theme: "light",
+    });
+    const merged = upgradedData({ cart: [1] }, { cart: [2] }, (g, l) => ({
+      cart: [...(g.cart as number[]), ...(l.cart as number[])],
+    }));
+    expect(merged).toEqual({ cart: [1, 2] });
+  });
+});
+
+describe("rule session-limit", () => {
+  const limited = (when: "evict-oldest" | "refuse"): ResolvedPolicy => ({
+    ...policy,
+    name: "banking",
+    limit: { perUser: 2, when },
+  });
+  function sessionAt(createdAt: number, id: string, policyName = "banking") {
+    return { ...login(createdAt).record, id: id.repeat(24), policy: policyName };
+  }
+
+  it("evict-oldest keeps the N newest by (createdAt, id) and names the rest", () => {
+    const a = sessionAt(0, "a");
+    const b = sessionAt(MINUTE, "b");
+    const c = sessionAt(MINUTE, "c");
+    const other = sessionAt(0, "d", "default");
+    const decision = decideLimit([a, b, c, other], c, limited("evict-oldest"), 2 * MINUTE);
+    expect(decision.evict.map((r) => r.id)).toEqual([a.id]);
+    expect(decision.ownEvicted).toBe(false);
+    expect(decision.events).toMatchObject([
+      { type: "session.limit_evicted", sessionIds: [a.id], detail: "banking", count: 1 },
+    ]);
+  });
+
+  it("refuse keeps the N oldest: the login beyond them ends itself", () => {
+    const a = sessionAt(0, "a");
+    const b = sessionAt(MINUTE, "b");
+    const c = sessionAt(MINUTE, "c");
+    const decision = decideLimit([a, b, c], c, limited("refuse"), 2 * MINUTE);
+    expect(decision.evict.map((r) => r.id)).toEqual([c.id]);
+    expect(decision.ownEvicted).toBe(true);
+  });
+
+  it("counts the login even when the store's list does not show it yet, and no dead record", () => {
+    const a = sessionAt(0, "a");
+    const b = sessionAt(MINUTE, "b");
+    const dead = { ...sessionAt(0, "e"), expiresAt: MINUTE };
+    const decision = decideLimit([a, dead], b, limited("evict-oldest"), 2 * MINUTE);
+    expect(decision.evict).toEqual([]);
+    const c = sessionAt(2 * MINUTE, "c");
+    expect(decideLimit([a, b], c, limited("evict-oldest"), 2 * MINUTE).evict).toEqual([a]);
+  });
+
+  it("every login of a burst ends the same sessions: the kept N are never ended", () => {
+    const all = ["a", "b", "c", "d", "e"].map((id) => sessionAt(0, id));
+    for (const when of ["evict-oldest", "refuse"] as const) {
+      const keep = when === "refuse" ? all.slice(0, 2) : all.slice(-2);
+      for (const own of all) {
+        // Whatever subset a login saw, it never ends one of the kept.
+        const seen = all.filter((r, i) => r === own || i % 2 === 0 || keep.includes(r));
+        const evicted = decideLimit(seen, own, limited(when), MINUTE).evict;
+        for (const kept of keep) expect(evicted).not.toContain(kept);
+      }
+    }
+    expect([...all].reverse().sort(limitOrder)).toEqual(all);
+  });
+});
+
+describe("rule impersonation", () => {
+  const base = (admin: ReturnType<typeof login>["record"] | null) => ({
+    admin,
+    adminUserId: "u1",
+    targetUserId: "bob",
+    adminMay: true,
+    targetMay: false,
+    allowAdminTargets: false,
+    at: MINUTE,
+  });
+
+  it("allows an admin on a live session of their own to act as a user", () => {
+    expect(impersonationRefusal(base(login().record))).toBeNull();
+  });
+
+  it("refuses from an impersonation, without permission, for an admin target, for oneself", () => {
+    const { record } = login();
+    expect(impersonationRefusal({ ...base({ ...record, impersonatedBy: "root" }) })).toBe("nested");
+    expect(impersonationRefusal({ ...base(record), adminMay: false })).toBe("not-allowed");
+    expect(impersonationRefusal({ ...base(record), targetMay: true })).toBe("admin-target");
+    expect(
+      impersonationRefusal({ ...base(record), targetMay: true, allowAdminTargets: true }),
+    ).toBeNull();
+    expect(impersonationRefusal({ ...base(record), targetUserId: "u1" })).toBe("self");
+  });
+
+  it("refuses from a session that ended or is someone else's", () => {
+    const { record } = login();
+    expect(impersonationRefusal(base(null))).toBe("admin-session-ended");
+    expect(impersonationRefusal({ ...base(record), at: 31 * MINUTE })).toBe("admin-session-ended");
+    expect(impersonationRefusal({ ...base(record), adminUserId: "mallory" })).toBe(
+      "admin-session-ended",
+    );
+  });
+
+  it("needs a reason", () => {
+    expect(checkReason("  support ticket 42 ")).toBe("support ticket 42");
+    expect(() => checkReason("")).toThrow(InvalidArgumentError);
+    expect(() => checkReason(undefined)).toThrow(InvalidArgumentError);
   });
 });

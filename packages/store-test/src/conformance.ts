@@ -6,10 +6,13 @@
 import type { ConformanceOptions, ConformanceSuite, StoreFactory, StoreSuite } from "./suite.js";
 import { compareAndSwapSuite } from "./suites/compare-and-swap.js";
 import { concurrencySuite } from "./suites/concurrency.js";
+import { epochsSuite } from "./suites/epochs.js";
 import { expirySuite } from "./suites/expiry.js";
 import { faultsSuite } from "./suites/faults.js";
 import { lifecycleSuite } from "./suites/lifecycle.js";
+import { policyFieldsSuite } from "./suites/policy-fields.js";
 import { recordsSuite } from "./suites/records.js";
+import { sessionLimitSuite } from "./suites/session-limit.js";
 import { userIndexSuite } from "./suites/user-index.js";
 
 /** Every suite, by the name `options.skip` takes, in the order `runStoreConformance` runs them. */
@@ -21,6 +24,9 @@ export const conformanceSuites: Readonly<Record<ConformanceSuite, StoreSuite>> =
   lifecycle: lifecycleSuite,
   concurrency: concurrencySuite,
   faults: faultsSuite,
+  "policy fields": policyFieldsSuite,
+  epochs: epochsSuite,
+  "session limit": sessionLimitSuite,
 };
 
 /**

@@ -24,8 +24,11 @@ export type {
 } from "./suite.js";
 export { compareAndSwapSuite } from "./suites/compare-and-swap.js";
 export { concurrencySuite } from "./suites/concurrency.js";
+export { epochsSuite } from "./suites/epochs.js";
 export { expirySuite } from "./suites/expiry.js";
 export { faultsSuite } from "./suites/faults.js";
 export { lifecycleSuite } from "./suites/lifecycle.js";
+export { policyFieldsSuite } from "./suites/policy-fields.js";
 export { recordsSuite } from "./suites/records.js";
+export { sessionLimitSuite } from "./suites/session-limit.js";
 export { userIndexSuite } from "./suites/user-index.js";

@@ -20,7 +20,10 @@ export type ConformanceSuite =
   | "expiry"
   | "lifecycle"
   | "concurrency"
-  | "faults";
+  | "faults"
+  | "policy fields"
+  | "epochs"
+  | "session limit";
 
 /** Builds a store for one test; may be async. */
 export type StoreFactory = () => SessionStore | Promise<SessionStore>;

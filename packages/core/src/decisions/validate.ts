@@ -6,21 +6,16 @@
  * previous in grace, reused, never issued), binding, device binding, then the single write the
  * request may need (confirm, rotate, follow a move, step up, extend).
  */
-import { compareBinding, type ResolvedBinding } from "../binding.js";
+import { compareBinding } from "../binding.js";
 import { answer, type Decision, type PlannedEvent } from "../decision.js";
 import { boundCookieMatches, deviceBindingOf, isDeviceBound } from "../device-binding.js";
-import type { InvalidReason, ValidateResult } from "../results.js";
-import {
-  isLive,
-  matchSecret,
-  type Policy,
-  resendSecret,
-  writeForCurrent,
-  writeForResend,
-} from "../rules.js";
-import { isUserRecord, sessionView, type UserRecord } from "../session.js";
+import type { ResolvedPolicy } from "../options.js";
+import type { InvalidReason, ValidateResultWithGuests } from "../results.js";
+import { matchSecret, resendSecret, writeForCurrent, writeForResend } from "../rules.js";
+import { guestView, type Session, sessionView, type UserRecord } from "../session.js";
 import type { RevocationEpochs, SessionRecord, StoredClient } from "../store/record.js";
 import { formatToken } from "../token.js";
+import { liveUnder, policyOf } from "./policy.js";
 
 /** What a check is for: a plain validate, a forced rotation, or a step-up. */
 export type CheckMode = "validate" | "rotate" | "reauthenticate";
@@ -47,7 +42,10 @@ export interface ValidateFacts {
    */
   dbscRoute: "registration" | "refresh" | "excluded" | null;
   mode: CheckMode;
-  policy: Policy & { binding: ResolvedBinding };
+  /** Every configured policy class by name: a record's settings are read from its class. */
+  policies: ReadonlyMap<string, ResolvedPolicy>;
+  /** The caller accepts a guest session (`validate(..., { guests: true })`). */
+  guests: boolean;
   /**
    * The revocation epochs read with the record (`getWithEpochs`), or zeros for a store without
    * them. Set by the read, before the first decision.
@@ -66,7 +64,10 @@ export function killedByEpoch(record: SessionRecord, epochs: RevocationEpochs): 
   return record.createdAt < Math.max(epochs.global, epochs.user);
 }
 
-function refuse(reason: InvalidReason, events: PlannedEvent[] = []): Decision<ValidateResult> {
+function refuse(
+  reason: InvalidReason,
+  events: PlannedEvent[] = [],
+): Decision<ValidateResultWithGuests> {
   return answer({ ok: false, reason }, events);
 }
 
@@ -90,11 +91,24 @@ export function decideValidate(
   record: SessionRecord | null,
   facts: ValidateFacts,
   at: number,
-): Decision<ValidateResult> {
-  const { client, mode, policy } = facts;
-  // Rule "a guest is never a logged-in user": a guest token is no session here.
-  if (!record || !isUserRecord(record)) return refuse("not-found");
-  if (!isLive(record, at)) {
+): Decision<ValidateResultWithGuests> {
+  const { client, mode } = facts;
+  if (!record) return refuse("not-found");
+  const guest = record.userId === null;
+  // Rule "a guest is never a logged-in user": a guest token is no session unless the caller
+  // asked for guests, and never for a forced rotation or a step-up.
+  if (guest && (!facts.guests || mode !== "validate")) return refuse("not-found");
+  const policy = policyOf(record, facts.policies);
+  if (policy === null) {
+    // Its class is no longer configured: ended, not moved to another class.
+    return {
+      ...refuse("not-found", [
+        { type: "session.revoked", record, client, detail: "policy-removed" },
+      ]),
+      action: "delete",
+    };
+  }
+  if (!liveUnder(record, policy, at)) {
     return {
       ...refuse("expired", [{ type: "session.expired", record, client }]),
       action: "delete",
@@ -119,10 +133,18 @@ export function decideValidate(
     ];
     return { ...refuse("reused", events), action: "delete" };
   }
-  const verdict = compareBinding(policy.binding, record.client, client);
+  // Rule "guests are not bound": a guest has no user to protect, and no binding events.
+  const verdict = guest ? "match" : compareBinding(policy.binding, record.client, client);
   if (verdict === "reject") {
     return refuse("binding-mismatch", [
       { type: "session.binding_mismatch", record, client, detail: "strict" },
+    ]);
+  }
+  if (!guest && policy.requireDeviceBound && facts.dbscRoute === null && !isDeviceBound(record)) {
+    // Rule "the class requires a device-bound session": only the DBSC routes (where the key is
+    // registered) work until the browser registered one.
+    return refuse("device-unbound", [
+      { type: "session.dbsc_refused", record, client, detail: "device-binding-required" },
     ]);
   }
   if (deviceUnbound(record, facts, at)) {
@@ -140,7 +162,7 @@ export function decideValidate(
 
   if (match === "current") {
     const write = writeForCurrent(record, facts.secret, at, policy, mode, moved);
-    if (!write) return answer({ ok: true, session: sessionView(record, at), token: null });
+    if (!write) return answer(okResult(record, at, false, true, null));
     const events = movedEvents(record, moved);
     if (write.record.secretHash !== record.secretHash) {
       events.push({ type: "session.rotated", record: write.record, client, detail: mode });
@@ -148,9 +170,8 @@ export function decideValidate(
     if (mode === "reauthenticate") {
       events.push({ type: "session.reauthenticated", record: write.record, client });
     }
-    // A write keeps the record's user: the written record is a user record too.
-    const session = sessionView(write.record as UserRecord, at, moved !== null, true);
-    return { result: { ok: true, session, token: write.token }, action: write.record, events };
+    const result = okResult(write.record, at, moved !== null, true, write.token);
+    return { result, action: write.record, events };
   }
 
   // An earlier secret a client may still hold: a parallel request still carrying the secret
@@ -163,14 +184,26 @@ export function decideValidate(
   }
   const resent = derived === null ? null : formatToken(record.id, derived);
   const next = writeForResend(record, at, policy, moved, steps);
-  const after = (next as UserRecord | null) ?? record;
+  const after = next ?? record;
   // Freshness belongs to the current secret: the previous one is never fresh.
-  const session = sessionView(after, at, moved !== null, false);
   return {
-    result: { ok: true, session, token: resent },
+    result: okResult(after, at, moved !== null, false, resent),
     action: next,
     events: movedEvents(record, moved),
   };
+}
+
+/** The accepted answer: a user's session, or a guest's (a write keeps the record's user). */
+function okResult(
+  record: SessionRecord,
+  at: number,
+  bindingChanged: boolean,
+  currentSecret: boolean,
+  token: string | null,
+): ValidateResultWithGuests {
+  if (record.userId === null) return { ok: true, guest: guestView(record), session: null, token };
+  const session: Session = sessionView(record as UserRecord, at, bindingChanged, currentSecret);
+  return { ok: true, session, token };
 }
 
 /** The events a write starts with: the soft binding change it records, if any. */
