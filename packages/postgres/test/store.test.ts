@@ -136,9 +136,11 @@ describeServer("PostgresStore on PostgreSQL: the SQL it runs", () => {
     statements.length = 0;
     await sessions.list("indexed");
     await sessions.revokeAll("indexed");
-    // list; then revokeAll's read of the index (to name the sessions it ends) and its delete.
-    expect(statements).toHaveLength(3);
-    for (const { sql } of statements) {
+    // list; then revokeAll's read of the index (to name the sessions it ends) and its delete
+    // (its raise of the user's epoch is a primary-key upsert on the epochs table).
+    const onSessions = statements.filter(({ sql }) => !sql.includes("sessions_epochs"));
+    expect(onSessions).toHaveLength(3);
+    for (const { sql } of onSessions) {
       const plan = await pool.query(
         `explain (format json) ${sql.replaceAll('"sessions"', '"planned"')}`,
         sql.includes("$2") ? ["user7", new Date().toISOString()] : ["user7"],
