@@ -35,6 +35,8 @@ const KIND: Readonly<Record<Column, Kind>> = {
   clientUa: "text",
   clientDeviceId: "text",
   dbsc: "json",
+  policy: "bytes",
+  impersonatedBy: "bytes",
 };
 
 /** Columns that need an index whose first column they are. */
@@ -85,7 +87,7 @@ const text = (value: unknown) => (value === null || value === undefined ? null :
 async function describe(db: AnyMySqlDatabase, table: SessionsTable) {
   const { name, schema } = getTableConfig(table);
   const where = schema === undefined ? sql`database()` : sql`${schema}`;
-  const [columns, indexes, current] = await Promise.all([
+  const [columns, indexes, current, epochs] = await Promise.all([
     db.execute(
       sql`select column_name as name, data_type as type, datetime_precision as \`precision\`,
         character_set_name as charset, is_nullable as nullable
@@ -96,6 +98,10 @@ async function describe(db: AnyMySqlDatabase, table: SessionsTable) {
         where table_schema = ${where} and table_name = ${name} and seq_in_index = 1`,
     ),
     db.execute(sql`select ${where} as db`),
+    db.execute(
+      sql`select 1 from information_schema.tables
+        where table_schema = ${where} and table_name = ${`${name}_epochs`}`,
+    ),
   ]);
   const found = new Map<string, ColumnInfo>();
   for (const row of rowsOf(columns)) {
@@ -110,7 +116,7 @@ async function describe(db: AnyMySqlDatabase, table: SessionsTable) {
   }
   const indexed = new Set(rowsOf(indexes).map((row) => String(row.name).toLowerCase()));
   const database = text(rowsOf(current)[0]?.db);
-  return { name, database, found, indexed };
+  return { name, database, found, indexed, epochs: rowsOf(epochs).length > 0 };
 }
 
 const q = (identifier: string) => `\`${identifier}\``;
@@ -121,7 +127,7 @@ const q = (identifier: string) => `\`${identifier}\``;
  * NOT NULL where the store writes NULL, or a missing index.
  */
 export async function checkTable(db: AnyMySqlDatabase, table: SessionsTable): Promise<void> {
-  const { name, database, found, indexed } = await describe(db, table);
+  const { name, database, found, indexed, epochs } = await describe(db, table);
   const where = database === null ? q(name) : `${q(database)}.${q(name)}`;
   const fix = "migrate(db) from @tessera/mysql/setup";
   if (database === null) {
@@ -131,7 +137,7 @@ export async function checkTable(db: AnyMySqlDatabase, table: SessionsTable): Pr
   }
   if (found.size === 0) {
     throw new TesseraConfigError(
-      `MySQLStore: table ${where} does not exist: run ${fix}, or the package's migrations/${MIGRATIONS.sessions} then ${MIGRATIONS.dbsc}`,
+      `MySQLStore: table ${where} does not exist: run ${fix}, or the package's migrations/${MIGRATIONS.sessions}, ${MIGRATIONS.dbsc} then ${MIGRATIONS.policies}`,
     );
   }
   const problems: string[] = [];
@@ -150,9 +156,17 @@ export async function checkTable(db: AnyMySqlDatabase, table: SessionsTable): Pr
       );
     } else if (!column.notNull && !info.nullable) {
       problems.push(`column ${q(column.name)} is NOT NULL but holds NULL for absent values`);
+      // user_id: guest sessions have none since migration 0002, which drops its NOT NULL.
+      if (property === "userId") missing.add(MIGRATIONS.policies);
     } else if (INDEXED.includes(property) && !indexed.has(info.name)) {
       problems.push(`column ${q(column.name)} has no index (the store's queries search it)`);
     }
+  }
+  if (!epochs) {
+    missing.add(MIGRATIONS.policies);
+    problems.push(
+      `has no revocation epochs table ${q(`${name}_epochs`)} (made by migrations/${MIGRATIONS.policies})`,
+    );
   }
   if (problems.length === 0) return;
   const run =

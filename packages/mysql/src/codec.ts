@@ -23,6 +23,8 @@ type Column = keyof TableRow;
 const COLUMNS = {
   id: ["id"],
   userId: ["userId"],
+  policy: ["policy"],
+  impersonatedBy: ["impersonatedBy"],
   version: ["version"],
   secretHash: ["secretHash"],
   previousSecretHash: ["previousSecretHash"],
@@ -104,6 +106,8 @@ export function toRecord(row: Row): SessionRecord {
   return {
     id: row.id,
     userId: row.userId,
+    policy: row.policy,
+    impersonatedBy: row.impersonatedBy,
     version: row.version,
     secretHash: row.secretHash,
     previousSecretHash: row.previousSecretHash,
@@ -129,6 +133,8 @@ export function toRecord(row: Row): SessionRecord {
  */
 export function mutableValues(record: SessionRecord): Record<MutableColumn, unknown> {
   return {
+    policy: record.policy,
+    impersonatedBy: record.impersonatedBy,
     version: record.version,
     secretHash: record.secretHash,
     previousSecretHash: record.previousSecretHash,

@@ -10,6 +10,7 @@ type Column = keyof SessionsTable["$inferSelect"];
 export const MIGRATIONS = {
   sessions: "0000_tessera_sessions.sql",
   dbsc: "0001_tessera_dbsc.sql",
+  policies: "0002_tessera_policies.sql",
 } as const;
 
 /** The migration that adds each column (a column added later gets a migration of its own). */
@@ -33,4 +34,6 @@ export const ADDED_BY: Readonly<Record<Column, string>> = {
   clientUa: MIGRATIONS.sessions,
   clientDeviceId: MIGRATIONS.sessions,
   dbsc: MIGRATIONS.dbsc,
+  policy: MIGRATIONS.policies,
+  impersonatedBy: MIGRATIONS.policies,
 };

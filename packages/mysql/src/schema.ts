@@ -7,6 +7,7 @@ import { TesseraConfigError } from "@tessera/core";
 import type { StoredDeviceBinding } from "@tessera/core/store";
 import type { BuildColumns } from "drizzle-orm";
 import {
+  bigint,
   datetime,
   index,
   int,
@@ -38,6 +39,8 @@ export const MAX_ID_BYTES = 255;
  * of UTF-8.
  */
 export const MAX_USER_ID_BYTES = 1024;
+/** Bytes a policy class name may take (`VARBINARY(255)`). */
+export const MAX_POLICY_BYTES = 255;
 
 // Millisecond precision (core's clock is in ms), in UTC: DATETIME, not TIMESTAMP, so that the
 // session's time_zone never shifts a value and the year 2038 is no limit.
@@ -52,7 +55,8 @@ const instant = (name: string) => datetime(name, { mode: "date", fsp: 3 }).notNu
 function sessionColumns() {
   return {
     id: varbinary("id", { length: MAX_ID_BYTES }).primaryKey(),
-    userId: varbinary("user_id", { length: MAX_USER_ID_BYTES }).notNull(),
+    // Null for a guest session (before login): migration 0002 drops the NOT NULL of 0000.
+    userId: varbinary("user_id", { length: MAX_USER_ID_BYTES }),
     version: int("version").notNull(),
     expiresAt: instant("expires_at"),
     absoluteExpiresAt: instant("absolute_expires_at"),
@@ -74,6 +78,10 @@ function sessionColumns() {
     // Added by migration 0001 (hence last). Null for a session without DBSC; only core reads
     // inside it, so it is one JSON document rather than columns.
     dbsc: json("dbsc").$type<StoredDeviceBinding>(),
+    // Added by migration 0002: the policy class (rows from before it read "default") and the
+    // admin behind an impersonation session (a user id, kept like `user_id`).
+    policy: varbinary("policy", { length: MAX_POLICY_BYTES }).notNull().default("default"),
+    impersonatedBy: varbinary("impersonated_by", { length: MAX_USER_ID_BYTES }),
   };
 }
 
@@ -157,3 +165,52 @@ export function sessionsTable<TName extends string = "sessions">(
  * `MySQLStore` uses it when given no `table`.
  */
 export const tesseraSessions: SessionsTable<"sessions"> = sessionsTable("sessions");
+
+function epochColumns() {
+  return {
+    scope: varbinary("scope", { length: MAX_USER_ID_BYTES }).primaryKey(),
+    revokedBefore: bigint("revoked_before", { mode: "number" }).notNull(),
+  };
+}
+
+/** The drizzle type of an epochs table (see `epochsTable`). */
+export type EpochsTable<TName extends string = string> = MySqlTableWithColumns<{
+  name: TName;
+  schema: string | undefined;
+  columns: BuildColumns<TName, ReturnType<typeof epochColumns>, "mysql">;
+  dialect: "mysql";
+}>;
+
+/**
+ * The revocation epochs table that goes with the sessions table `name`: `<name>_epochs` in the
+ * same database, one row per scope (empty for the global epoch, else a user id) with the epoch in
+ * milliseconds. Rows are never deleted: one small row per user ever revoked. `MySQLStore` finds
+ * it by that name; re-export it from your drizzle schema file next to the sessions table.
+ *
+ * @throws `TesseraConfigError` for the names `sessionsTable` refuses (or one 7 characters too
+ * long for the suffix).
+ * @example
+ * ```ts
+ * export const authSessionEpochs = epochsTable("auth_sessions");
+ * ```
+ */
+export function epochsTable<TName extends string = "sessions">(
+  name: TName = "sessions" as TName,
+  options: SessionsTableOptions = {},
+): EpochsTable<`${TName}_epochs`> {
+  checkNames(`${name}_epochs`, options);
+  return epochsTableOf(name, options.database) as EpochsTable<`${TName}_epochs`>;
+}
+
+/** The epochs table of the sessions table `name` in `database`, unchecked (the store's lookup). */
+export function epochsTableOf(name: string, database: string | undefined): EpochsTable {
+  const full = `${name}_epochs`;
+  const table =
+    database === undefined
+      ? mysqlTable(full, epochColumns())
+      : mysqlSchema(database).table(full, epochColumns());
+  return table as EpochsTable;
+}
+
+/** The epochs table of the default sessions table: `sessions_epochs`. */
+export const tesseraEpochs: EpochsTable<"sessions_epochs"> = epochsTable("sessions");

@@ -12,6 +12,7 @@ import {
   type AnyMySqlDatabase,
   checkNames,
   MAX_ID_BYTES,
+  MAX_POLICY_BYTES,
   MAX_USER_ID_BYTES,
   type SessionsTable,
   type SessionsTableOptions,
@@ -21,9 +22,12 @@ import {
 export { MIGRATIONS } from "./migrations.js";
 export {
   type AnyMySqlDatabase,
+  type EpochsTable,
+  epochsTable,
   type SessionsTable,
   type SessionsTableOptions,
   sessionsTable,
+  tesseraEpochs,
   tesseraSessions,
 } from "./schema.js";
 
@@ -51,9 +55,18 @@ function qualified(name: string, options: SessionsTableOptions): string {
 export function createTableStatements(
   name = "sessions",
   options: SessionsTableOptions = {},
-): [createTable: string, addDbsc: string] {
+): [
+  createTable: string,
+  addDbsc: string,
+  allowGuests: string,
+  addPolicy: string,
+  addImpersonatedBy: string,
+  createEpochs: string,
+] {
   checkNames(name, options);
+  checkNames(`${name}_epochs`, options);
   const table = qualified(name, options);
+  const epochs = qualified(`${name}_epochs`, options);
   const time = "DATETIME(3) NOT NULL";
   return [
     [
@@ -82,6 +95,17 @@ export function createTableStatements(
       ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
     ].join("\n"),
     `ALTER TABLE ${table} ADD COLUMN \`dbsc\` JSON NULL`,
+    // Migration 0002: guest sessions (no user), the policy class, impersonation, the epochs.
+    `ALTER TABLE ${table} MODIFY COLUMN \`user_id\` VARBINARY(${MAX_USER_ID_BYTES}) NULL`,
+    `ALTER TABLE ${table} ADD COLUMN \`policy\` VARBINARY(${MAX_POLICY_BYTES}) NOT NULL DEFAULT 'default'`,
+    `ALTER TABLE ${table} ADD COLUMN \`impersonated_by\` VARBINARY(${MAX_USER_ID_BYTES}) NULL`,
+    [
+      `CREATE TABLE IF NOT EXISTS ${epochs} (`,
+      `  \`scope\` VARBINARY(${MAX_USER_ID_BYTES}) NOT NULL,`,
+      "  `revoked_before` BIGINT NOT NULL,",
+      "  PRIMARY KEY (`scope`)",
+      ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+    ].join("\n"),
   ];
 }
 
@@ -133,20 +157,32 @@ export async function migrate(db: AnyMySqlDatabase, options: MigrateOptions = {}
     );
   }
   const where = config.schema === undefined ? {} : { database: config.schema };
-  const [createTable, addDbsc] = createTableStatements(config.name, where);
+  const [createTable, addDbsc, allowGuests, addPolicy, addImpersonatedBy, createEpochs] =
+    createTableStatements(config.name, where);
   await mysqlCall("migrate", async () => {
     await db.execute(sql.raw(createTable));
     const schema = config.schema === undefined ? sql`database()` : sql`${config.schema}`;
-    const dbsc = await db.execute(
-      sql`select 1 from information_schema.columns
-        where table_schema = ${schema} and table_name = ${config.name} and column_name = 'dbsc'`,
+    const result = await db.execute(
+      sql`select column_name as name, is_nullable as nullable from information_schema.columns
+        where table_schema = ${schema} and table_name = ${config.name}`,
     );
-    if (rowsOf(dbsc).length > 0) return;
-    try {
-      await db.execute(sql.raw(addDbsc));
-    } catch (error) {
-      // Another process added it between the look and the ALTER.
-      if (errnoOf(error) !== ER_DUP_FIELDNAME) throw error;
-    }
+    const columns = new Map(
+      rowsOf(result).map((row) => [String(row.name).toLowerCase(), row.nullable === "YES"]),
+    );
+    // Each ALTER only when needed; another process may add a column between the look and the
+    // ALTER (a duplicate column is then fine). Making user_id nullable is idempotent anyway.
+    const add = async (column: string, statement: string) => {
+      if (columns.has(column)) return;
+      try {
+        await db.execute(sql.raw(statement));
+      } catch (error) {
+        if (errnoOf(error) !== ER_DUP_FIELDNAME) throw error;
+      }
+    };
+    await add("dbsc", addDbsc);
+    if (columns.get("user_id") === false) await db.execute(sql.raw(allowGuests));
+    await add("policy", addPolicy);
+    await add("impersonated_by", addImpersonatedBy);
+    await db.execute(sql.raw(createEpochs));
   });
 }

@@ -6,9 +6,14 @@
  * `ON DUPLICATE KEY` counting (its affected rows depend on the client's found-rows flag).
  */
 import { InvalidArgumentError, SessionConflictError, TesseraConfigError } from "@tessera/core";
-import type { SessionRecord, SessionStore } from "@tessera/core/store";
-import { and, eq, gt, is, lte, ne, type SQL, sql } from "drizzle-orm";
-import { MySqlDatabase, MySqlTable, type MySqlUpdateSetSource } from "drizzle-orm/mysql-core";
+import type { RevocationEpochs, SessionRecord, SessionStore } from "@tessera/core/store";
+import { and, eq, gt, is, lte, ne, or, type SQL, sql } from "drizzle-orm";
+import {
+  getTableConfig,
+  MySqlDatabase,
+  MySqlTable,
+  type MySqlUpdateSetSource,
+} from "drizzle-orm/mysql-core";
 import { checkTable } from "./check.js";
 import {
   JSON_COLUMNS,
@@ -26,7 +31,10 @@ import {
 import { errnoOf, mysqlCall } from "./failure.js";
 import {
   type AnyMySqlDatabase,
+  type EpochsTable,
+  epochsTableOf,
   MAX_ID_BYTES,
+  MAX_POLICY_BYTES,
   MAX_USER_ID_BYTES,
   type SessionsTable,
   tesseraSessions,
@@ -107,7 +115,12 @@ function fitsBytes(value: string, max: number): boolean {
   return value.length * 3 <= max || new TextEncoder().encode(value).length <= max;
 }
 
-function build(db: AnyMySqlDatabase, t: SessionsTable) {
+/** An epoch read in a scalar subquery: `revoked_before` of one scope, 0 when unset. */
+function epochOf(e: EpochsTable, scope: SQL): SQL<number> {
+  return sql<number>`coalesce((select ${e.revokedBefore} from ${e} where ${e.scope} = ${scope}), 0)`;
+}
+
+function build(db: AnyMySqlDatabase, t: SessionsTable, e: EpochsTable) {
   const ph = sql.placeholder;
   const columns = selection(t);
   // Live in SQL: `expiresAt` is never later than `absoluteExpiresAt`, so this is the kit's
@@ -120,6 +133,34 @@ function build(db: AnyMySqlDatabase, t: SessionsTable) {
       .select(columns)
       .from(t)
       .where(and(eq(t.id, ph("id")), live))
+      .prepare(),
+    // One statement: the session, the global epoch ('') and its user's (none for a guest:
+    // `scope = NULL` matches no row).
+    getWithEpochs: db
+      .select({
+        ...columns,
+        globalEpoch: epochOf(e, sql`''`),
+        userEpoch: epochOf(e, sql`${t.userId}`),
+      })
+      .from(t)
+      .where(and(eq(t.id, ph("id")), live))
+      .prepare(),
+    readEpochs: db
+      .select({ scope: sql<string>`cast(${e.scope} as char)`, revokedBefore: e.revokedBefore })
+      .from(e)
+      .where(or(eq(e.scope, sql`''`), eq(e.scope, sql`${ph("scope")}`)))
+      .prepare(),
+    // Max semantics in the upsert itself; InnoDB locks the row, so concurrent raises keep the
+    // highest. VALUES() works on MariaDB and MySQL 8 alike (MySQL 8.0.20+ warns it is deprecated).
+    raiseEpoch: db
+      .insert(e)
+      .values({
+        scope: sql`${ph("scope")}`,
+        revokedBefore: sql`${ph("at")}`,
+      } as unknown as EpochsTable["$inferInsert"])
+      .onDuplicateKeyUpdate({
+        set: { revokedBefore: sql`greatest(${e.revokedBefore}, values(${e.revokedBefore}))` },
+      })
       .prepare(),
     insert: db
       .insert(t)
@@ -142,7 +183,8 @@ function build(db: AnyMySqlDatabase, t: SessionsTable) {
         and(
           eq(t.id, ph("id")),
           eq(t.version, ph("expectedVersion")),
-          eq(t.userId, ph("userId")),
+          // The user never changes; `<=>` is the null-safe equality, for guest sessions.
+          sql`${t.userId} <=> ${ph("userId")}`,
           live,
         ),
       )
@@ -211,6 +253,8 @@ function build(db: AnyMySqlDatabase, t: SessionsTable) {
 export class MySQLStore implements SessionStore {
   /** The drizzle table this store reads and writes. */
   readonly table: SessionsTable;
+  /** The revocation epochs table: `<table>_epochs` in the same database (see `epochsTable`). */
+  readonly epochsTable: EpochsTable;
   readonly #db: AnyMySqlDatabase;
   readonly #now: () => number;
   readonly #q: ReturnType<typeof build>;
@@ -233,7 +277,9 @@ export class MySQLStore implements SessionStore {
     this.#db = options.db;
     this.table = options.table ?? tesseraSessions;
     this.#now = options.now ?? Date.now;
-    this.#q = build(this.#db, this.table);
+    const { name, schema } = getTableConfig(this.table);
+    this.epochsTable = epochsTableOf(name, schema);
+    this.#q = build(this.#db, this.table, this.epochsTable);
   }
 
   /**
@@ -265,10 +311,15 @@ export class MySQLStore implements SessionStore {
    * a user id over 1024 bytes (the columns' widths).
    */
   create(record: SessionRecord): Promise<void> {
-    if (!fitsBytes(record.id, MAX_ID_BYTES) || !fitsBytes(record.userId, MAX_USER_ID_BYTES)) {
+    if (
+      !fitsBytes(record.id, MAX_ID_BYTES) ||
+      !fitsBytes(record.userId ?? "", MAX_USER_ID_BYTES) ||
+      !fitsBytes(record.impersonatedBy ?? "", MAX_USER_ID_BYTES) ||
+      !fitsBytes(record.policy, MAX_POLICY_BYTES)
+    ) {
       return Promise.reject(
         new InvalidArgumentError(
-          `MySQLStore: a session id may take ${MAX_ID_BYTES} bytes and a user id ${MAX_USER_ID_BYTES}`,
+          `MySQLStore: a session id may take ${MAX_ID_BYTES} bytes, a user id ${MAX_USER_ID_BYTES} and a policy name ${MAX_POLICY_BYTES}`,
         ),
       );
     }
@@ -298,6 +349,59 @@ export class MySQLStore implements SessionStore {
     return this.#call("get", async () => {
       const [row] = await this.#q.get.execute({ id, now: toDatetime(this.#now()) });
       return row ? toRecord(row as Row) : null;
+    });
+  }
+
+  /**
+   * Reads a live record and the revocation epochs that apply to it in one statement: the
+   * primary-key `SELECT` with two scalar subqueries on the epochs table (global, and the
+   * record's user; 0 for a guest or a user never revoked).
+   */
+  getWithEpochs(id: string): Promise<{ record: SessionRecord; epochs: RevocationEpochs } | null> {
+    return this.#call("getWithEpochs", async () => {
+      const [row] = await this.#q.getWithEpochs.execute({ id, now: toDatetime(this.#now()) });
+      if (!row) return null;
+      return {
+        record: toRecord(row as unknown as Row),
+        epochs: { global: Number(row.globalEpoch), user: Number(row.userEpoch) },
+      };
+    });
+  }
+
+  /** The global epoch and `userId`'s (0 for `null` or a user never revoked): one statement. */
+  readEpochs(userId: string | null): Promise<RevocationEpochs> {
+    return this.#call("readEpochs", async () => {
+      const rows = await this.#q.readEpochs.execute({ scope: userId });
+      const epochs = { global: 0, user: 0 };
+      for (const row of rows) {
+        if (row.scope === "") epochs.global = Number(row.revokedBefore);
+        else epochs.user = Number(row.revokedBefore);
+      }
+      return epochs;
+    });
+  }
+
+  /**
+   * Raises the global epoch (`userId` null) or one user's to `at` (epoch ms) unless it is higher
+   * already: one `INSERT ... ON DUPLICATE KEY UPDATE` keeping the greater value. Epoch rows never
+   * expire.
+   *
+   * @throws InvalidArgumentError for an empty or too long user id, or an `at` that is not whole
+   * milliseconds.
+   */
+  raiseEpoch(userId: string | null, at: number): Promise<void> {
+    if (
+      userId === "" ||
+      (userId !== null && !fitsBytes(userId, MAX_USER_ID_BYTES)) ||
+      !Number.isSafeInteger(at) ||
+      at < 0
+    ) {
+      return Promise.reject(
+        new InvalidArgumentError("raiseEpoch needs a non-empty user id (or null) and epoch ms"),
+      );
+    }
+    return this.#call("raiseEpoch", async () => {
+      await this.#q.raiseEpoch.execute({ scope: userId ?? "", at });
     });
   }
 

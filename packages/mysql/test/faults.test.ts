@@ -95,7 +95,7 @@ describeServer("when MySQL fails, Tessera answers StoreUnavailableError, never a
       expect(failure).toBeInstanceOf(StoreUnavailableError);
       // mysql2 reports the dropped socket; a server may first send ER_CONNECTION_KILLED.
       expect((failure as Error).message).toMatch(
-        /^MySQL get failed \((PROTOCOL_CONNECTION_LOST|ER_CONNECTION_KILLED)\)$/,
+        /^MySQL getWithEpochs failed \((PROTOCOL_CONNECTION_LOST|ER_CONNECTION_KILLED)\)$/,
       );
     } finally {
       await observer.end();

@@ -15,6 +15,7 @@ import { MySQLStore } from "../src/index.js";
 import {
   createTableSql,
   createTableStatements,
+  epochsTable,
   migrate,
   sessionsTable,
   tesseraSessions,
@@ -96,7 +97,7 @@ describeServer("MySQLStore on MariaDB: the SQL it runs", () => {
     expect(rotated.ok && rotated.token).toBeTruthy();
     expect(statements.map((s) => s.sql.split(" ")[0])).toEqual(["select", "update"]);
     expect(statements[1]?.sql).toMatch(
-      /where \(`sessions`\.`id` = \? and `sessions`\.`version` = \? and `sessions`\.`user_id` = \? and `sessions`\.`expires_at` > \?\)$/,
+      /where \(`sessions`\.`id` = \? and `sessions`\.`version` = \? and `sessions`\.`user_id` <=> \? and `sessions`\.`expires_at` > \?\)$/,
     );
     expect(statements[1]?.sql).not.toMatch(/for update|begin|returning/i);
   });
@@ -193,9 +194,11 @@ describeServer("MySQLStore on MariaDB: the SQL it runs", () => {
     statements.length = 0;
     await sessions.list("indexed");
     await sessions.revokeAll("indexed");
-    // list; then revokeAll's read of the index (to name the sessions it ends) and its delete.
-    expect(statements).toHaveLength(3);
-    for (const { sql } of statements) {
+    // list; then revokeAll's read of the index (to name the sessions it ends) and its delete
+    // (its raise of the user's epoch is a primary-key upsert on the epochs table).
+    const onSessions = statements.filter(({ sql }) => !sql.includes("sessions_epochs"));
+    expect(onSessions).toHaveLength(3);
+    for (const { sql } of onSessions) {
       const params = sql.includes("<>")
         ? ["user7", "id1", "2026-01-01 00:00:00.000"]
         : ["user7", "2026-01-01 00:00:00.000"];
@@ -322,7 +325,10 @@ describeServer("the table: SQL, drizzle definition, migrations and custom tables
     const { generateMySQLDrizzleJson, generateMySQLMigration } = await import("drizzle-kit/api");
     const migration = await generateMySQLMigration(
       await generateMySQLDrizzleJson({}),
-      await generateMySQLDrizzleJson({ sessions: sessionsTable("kit_made") }),
+      await generateMySQLDrizzleJson({
+        sessions: sessionsTable("kit_made"),
+        epochs: epochsTable("kit_made"),
+      }),
     );
     for (const statement of migration) await pool.query(statement);
     for (const statement of createTableStatements("sql_made")) await pool.query(statement);
@@ -333,6 +339,7 @@ describeServer("the table: SQL, drizzle definition, migrations and custom tables
       made.columns.map(({ column_name }) => column_name),
     );
     expect(kit.columns).toEqual(made.columns);
+    expect(await describeTable("kit_made_epochs")).toEqual(await describeTable("sql_made_epochs"));
     // And the store accepts both.
     for (const name of ["kit_made", "sql_made"]) {
       const store = new MySQLStore({ db, table: sessionsTable(name) });
@@ -342,13 +349,14 @@ describeServer("the table: SQL, drizzle definition, migrations and custom tables
     }
   });
 
-  it("ships the default table as plain SQL migration files, 0000 then 0001", () => {
+  it("ships the default table as plain SQL migration files, 0000, 0001 then 0002", () => {
     const read = (name: string) =>
       readFileSync(new URL(`../migrations/${name}`, import.meta.url), "utf8");
-    const [createTable, addDbsc] = createTableStatements();
+    const [createTable, addDbsc, ...policies] = createTableStatements();
     expect(read("0000_tessera_sessions.sql")).toContain(`${createTable};`);
     expect(read("0001_tessera_dbsc.sql")).toContain(`${addDbsc};`);
-    expect(createTableSql()).toBe(`${createTable};\n\n${addDbsc};\n`);
+    expect(read("0002_tessera_policies.sql")).toContain(`${policies.join(";\n\n")};`);
+    expect(createTableSql()).toBe(`${[createTable, addDbsc, ...policies].join(";\n\n")};\n`);
     expect(getTableConfig(tesseraSessions).name).toBe("sessions");
   });
 
@@ -375,7 +383,22 @@ describeServer("the table: SQL, drizzle definition, migrations and custom tables
     );
     await migrate(db, { table: sessionsTable("old_made") });
     const store = new MySQLStore({ db, table: sessionsTable("old_made") });
-    expect(await store.get("kept")).toMatchObject({ id: "kept", userId: "u", dbsc: null });
+    expect(await store.get("kept")).toMatchObject({
+      id: "kept",
+      userId: "u",
+      dbsc: null,
+      policy: "default",
+      impersonatedBy: null,
+    });
+    // The upgraded table takes guests, the new fields and epochs.
+    const guest = makeRecord({ userId: null, policy: "guest" });
+    const impersonation = makeRecord({ policy: "impersonation", impersonatedBy: "admin-1" });
+    await store.create(guest);
+    await store.create(impersonation);
+    expect(await store.get(guest.id)).toEqual(guest);
+    expect(await store.get(impersonation.id)).toEqual(impersonation);
+    await store.raiseEpoch("u", 9);
+    expect(await store.getWithEpochs("kept")).toMatchObject({ epochs: { user: 9 } });
   });
 
   it("works on the application's own table in another database", async () => {

@@ -17,6 +17,8 @@ type Column = keyof Row;
 const COLUMNS = {
   id: ["id"],
   userId: ["userId"],
+  policy: ["policy"],
+  impersonatedBy: ["impersonatedBy"],
   version: ["version"],
   secretHash: ["secretHash"],
   previousSecretHash: ["previousSecretHash"],
@@ -57,6 +59,8 @@ export function toRecord(row: Row): SessionRecord {
   return {
     id: row.id,
     userId: row.userId,
+    policy: row.policy,
+    impersonatedBy: row.impersonatedBy,
     version: row.version,
     secretHash: row.secretHash,
     previousSecretHash: row.previousSecretHash,
@@ -78,6 +82,8 @@ export function toRecord(row: Row): SessionRecord {
 /** The mutable columns' values for `record`, as statement parameters. */
 export function mutableValues(record: SessionRecord): Record<MutableColumn, unknown> {
   return {
+    policy: record.policy,
+    impersonatedBy: record.impersonatedBy,
     version: record.version,
     secretHash: record.secretHash,
     previousSecretHash: record.previousSecretHash,

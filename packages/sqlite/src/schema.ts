@@ -29,7 +29,8 @@ const instant = (name: string) => integer(name, { mode: "number" }).notNull();
 function sessionColumns() {
   return {
     id: text("id").primaryKey(),
-    userId: text("user_id").notNull(),
+    // Null for a guest session (before login).
+    userId: text("user_id"),
     version: integer("version", { mode: "number" }).notNull(),
     secretHash: text("secret_hash").notNull(),
     previousSecretHash: text("previous_secret_hash"),
@@ -52,6 +53,10 @@ function sessionColumns() {
     clientDeviceId: text("client_device_id"),
     // Null for a session without DBSC; only core reads inside it, so it is one JSON document.
     dbsc: text("dbsc", { mode: "json" }).$type<StoredDeviceBinding>(),
+    // The policy class (rows from before it read "default") and the admin behind an
+    // impersonation session.
+    policy: text("policy").notNull().default("default"),
+    impersonatedBy: text("impersonated_by"),
   };
 }
 
@@ -112,3 +117,40 @@ export function sessionsTable<TName extends string = "sessions">(
  * uses it when given no `table`.
  */
 export const tesseraSessions: SessionsTable<"sessions"> = sessionsTable("sessions");
+
+function epochColumns() {
+  return {
+    scope: text("scope").primaryKey(),
+    revokedBefore: integer("revoked_before", { mode: "number" }).notNull(),
+  };
+}
+
+/** The drizzle type of an epochs table (see `epochsTable`). */
+export type EpochsTable<TName extends string = string> = SQLiteTableWithColumns<{
+  name: TName;
+  schema: undefined;
+  columns: BuildColumns<TName, ReturnType<typeof epochColumns>, "sqlite">;
+  dialect: "sqlite";
+}>;
+
+/**
+ * The revocation epochs table that goes with the sessions table `name`: `<name>_epochs`, one row
+ * per scope (`''` for the global epoch, else a user id) with the epoch in milliseconds. Rows are
+ * never deleted: one small row per user ever revoked. `SQLiteStore` finds it by that name;
+ * re-export it from your drizzle schema file next to the sessions table for drizzle-kit.
+ *
+ * @throws `TesseraConfigError` for the names `sessionsTable` refuses.
+ * @example
+ * ```ts
+ * export const authSessionEpochs = epochsTable("auth_sessions");
+ * ```
+ */
+export function epochsTable<TName extends string = "sessions">(
+  name: TName = "sessions" as TName,
+): EpochsTable<`${TName}_epochs`> {
+  checkName(name);
+  return sqliteTable(`${name}_epochs`, epochColumns()) as EpochsTable<`${TName}_epochs`>;
+}
+
+/** The epochs table of the default sessions table: `sessions_epochs`. */
+export const tesseraEpochs: EpochsTable<"sessions_epochs"> = epochsTable("sessions");

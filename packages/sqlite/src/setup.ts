@@ -6,7 +6,13 @@
  */
 import { sql } from "drizzle-orm";
 import { getTableConfig } from "drizzle-orm/sqlite-core";
-import { columnDefinition, quote, tableStatements } from "./ddl.js";
+import {
+  columnDefinition,
+  epochsStatement,
+  quote,
+  rebuildStatements,
+  tableStatements,
+} from "./ddl.js";
 import { sqliteCall } from "./failure.js";
 import {
   type AnySQLiteDatabase,
@@ -18,14 +24,19 @@ import { readColumns } from "./table-check.js";
 
 export {
   type AnySQLiteDatabase,
+  type EpochsTable,
+  epochsTable,
   type SessionsTable,
   sessionsTable,
+  tesseraEpochs,
   tesseraSessions,
 } from "./schema.js";
 
 /**
- * The statements that create the sessions table named `name` and its two indexes, idempotently
- * (`IF NOT EXISTS`), one string per statement (D1 and libSQL run one statement per call).
+ * The statements that create the sessions table named `name`, its two indexes and its
+ * revocation epochs table (`<name>_epochs`), idempotently (`IF NOT EXISTS`), one string per
+ * statement (D1 and libSQL run one statement per call). For a new database; a table made by an
+ * earlier version is brought up to date by `migrate` or `migrations/0001_tessera_policies.sql`.
  *
  * @example
  * ```ts
@@ -34,7 +45,8 @@ export {
  * @throws TesseraConfigError for an empty name or one SQLite reserves (`sqlite_...`).
  */
 export function createTableStatements(name = "sessions"): string[] {
-  return tableStatements(sessionsTable(name));
+  const table = sessionsTable(name);
+  return [...tableStatements(table), epochsStatement(table)];
 }
 
 /**
@@ -58,9 +70,11 @@ export interface MigrateOptions {
 }
 
 /**
- * Creates the sessions table and its indexes if they do not exist (the statements of
- * `createTableSql`), and adds any nullable column a table made by an older version lacks (e.g.
- * `dbsc`). Safe to call on every start, from several processes at once.
+ * Creates the sessions table, its indexes and its epochs table if they do not exist (the
+ * statements of `createTableSql`), and brings a table made by an older version up to date: adds
+ * the columns it lacks (`dbsc`, `policy`, `impersonated_by`) and, when its `user_id` is still
+ * NOT NULL (before guest sessions), rebuilds it in one transaction, rows kept. Safe to call on
+ * every start, from several processes at once.
  *
  * @throws `StoreUnavailableError` when the database fails.
  * @example
@@ -88,6 +102,47 @@ export async function migrate(db: AnySQLiteDatabase, options: MigrateOptions = {
         if (!now.some((c) => c.name === column.name)) throw error;
       }
     }
+    if (await needsRebuild(db, table)) await rebuild(db, table);
     for (const statement of indexes) await db.run(sql.raw(statement));
+    await db.run(sql.raw(epochsStatement(table)));
   });
+}
+
+/** Whether a column the definition allows NULL in is NOT NULL in the database (`user_id`). */
+async function needsRebuild(db: AnySQLiteDatabase, table: SessionsTable): Promise<boolean> {
+  const nullable = new Set(
+    getTableConfig(table)
+      .columns.filter((column) => !column.notNull)
+      .map((column) => column.name),
+  );
+  return (await readColumns(db, table)).some(
+    (column) => column.notnull && nullable.has(column.name),
+  );
+}
+
+/** A driver with `batch` (libSQL, D1): statements run as one transaction. */
+type Batching = { batch(queries: unknown[]): Promise<unknown> };
+
+/**
+ * Rebuilds the table in one transaction: one `batch` where the driver has it (libSQL, D1, which
+ * refuses BEGIN), else between `BEGIN IMMEDIATE` and `COMMIT` (better-sqlite3, bun:sqlite: one
+ * connection), checking again once the write lock is held in case another process did it first.
+ */
+async function rebuild(db: AnySQLiteDatabase, table: SessionsTable): Promise<void> {
+  const statements = rebuildStatements(table);
+  const batching = db as unknown as Partial<Batching>;
+  if (typeof batching.batch === "function") {
+    await batching.batch(statements.map((statement) => db.run(sql.raw(statement))));
+    return;
+  }
+  await db.run(sql.raw("BEGIN IMMEDIATE"));
+  try {
+    if (await needsRebuild(db, table)) {
+      for (const statement of statements) await db.run(sql.raw(statement));
+    }
+    await db.run(sql.raw("COMMIT"));
+  } catch (error) {
+    await Promise.resolve(db.run(sql.raw("ROLLBACK"))).catch(() => {});
+    throw error;
+  }
 }

@@ -4,8 +4,13 @@
  * operation is a single statement, so the store needs no transactions of its own.
  */
 import { InvalidArgumentError, SessionConflictError, TesseraConfigError } from "@tessera/core";
-import { isLive, type SessionRecord, type SessionStore } from "@tessera/core/store";
-import { and, eq, gt, inArray, is, lte, ne, sql } from "drizzle-orm";
+import {
+  isLive,
+  type RevocationEpochs,
+  type SessionRecord,
+  type SessionStore,
+} from "@tessera/core/store";
+import { and, eq, gt, inArray, is, lte, ne, or, sql } from "drizzle-orm";
 import {
   BaseSQLiteDatabase,
   SQLiteTable,
@@ -19,8 +24,14 @@ import {
   type Row,
   toRecord,
 } from "./codec.js";
+import { epochsOf } from "./ddl.js";
 import { sqliteCall } from "./failure.js";
-import { type AnySQLiteDatabase, type SessionsTable, tesseraSessions } from "./schema.js";
+import {
+  type AnySQLiteDatabase,
+  type EpochsTable,
+  type SessionsTable,
+  tesseraSessions,
+} from "./schema.js";
 import { checkTable } from "./table-check.js";
 
 /** Options of `SQLiteStore`. */
@@ -66,7 +77,12 @@ function mutablePlaceholders() {
   return set;
 }
 
-function build(db: AnySQLiteDatabase, t: SessionsTable) {
+/** An epoch read in a scalar subquery: `revoked_before` of one scope, 0 when unset. */
+function epochOf(e: EpochsTable, scope: unknown) {
+  return sql<number>`coalesce((select ${e.revokedBefore} from ${e} where ${e.scope} = ${scope}), 0)`;
+}
+
+function build(db: AnySQLiteDatabase, t: SessionsTable, e: EpochsTable) {
   const ph = sql.placeholder;
   const columns = selection(t);
   // Live in SQL: `expiresAt` is never later than `absoluteExpiresAt`, so this is the kit's
@@ -88,6 +104,34 @@ function build(db: AnySQLiteDatabase, t: SessionsTable) {
       .from(t)
       .where(and(eq(t.id, ph("id")), live))
       .prepare(),
+    // One statement: the session, the global epoch ('') and its user's (none for a guest:
+    // `scope = NULL` matches no row).
+    getWithEpochs: db
+      .select({
+        ...columns,
+        globalEpoch: epochOf(e, sql`''`),
+        userEpoch: epochOf(e, t.userId),
+      })
+      .from(t)
+      .where(and(eq(t.id, ph("id")), live))
+      .prepare(),
+    readEpochs: db
+      .select({ scope: e.scope, revokedBefore: e.revokedBefore })
+      .from(e)
+      .where(or(eq(e.scope, ""), eq(e.scope, ph("scope"))))
+      .prepare(),
+    // Max semantics in the upsert itself (SQLite's two-argument max): SQLite runs one writer at
+    // a time, so concurrent raises keep the highest.
+    raiseEpoch: db
+      .insert(e)
+      .values({ scope: ph("scope"), revokedBefore: ph("at") })
+      .onConflictDoUpdate({
+        target: e.scope,
+        set: {
+          revokedBefore: sql`max(${e.revokedBefore}, excluded.${sql.identifier(e.revokedBefore.name)})`,
+        },
+      })
+      .prepare(),
     // A live id is never overwritten; an expired row with the same id is replaced in place.
     create: db
       .insert(t)
@@ -102,7 +146,8 @@ function build(db: AnySQLiteDatabase, t: SessionsTable) {
         and(
           eq(t.id, ph("id")),
           eq(t.version, ph("expectedVersion")),
-          eq(t.userId, ph("userId")),
+          // The user never changes; `is` is SQLite's null-safe equality, for guest sessions.
+          sql`${t.userId} is ${ph("userId")}`,
           live,
         ),
       )
@@ -183,6 +228,8 @@ function build(db: AnySQLiteDatabase, t: SessionsTable) {
 export class SQLiteStore implements SessionStore {
   /** The drizzle table this store reads and writes. */
   readonly table: SessionsTable;
+  /** The revocation epochs table: `<table>_epochs` (see `epochsTable`). */
+  readonly epochsTable: EpochsTable;
   readonly #db: AnySQLiteDatabase;
   readonly #now: () => number;
   /** The prepared statements, made once the table check passed (better-sqlite3 and bun:sqlite
@@ -205,6 +252,7 @@ export class SQLiteStore implements SessionStore {
     this.#db = options.db;
     this.table = options.table ?? tesseraSessions;
     this.#now = options.now ?? Date.now;
+    this.epochsTable = epochsOf(this.table);
   }
 
   /**
@@ -215,7 +263,7 @@ export class SQLiteStore implements SessionStore {
     return sqliteCall(operation, async () => {
       if (this.#q === undefined) {
         await checkTable(this.#db, this.table);
-        this.#q ??= build(this.#db, this.table);
+        this.#q ??= build(this.#db, this.table, this.epochsTable);
       }
       return await run(this.#q);
     });
@@ -242,6 +290,54 @@ export class SQLiteStore implements SessionStore {
     return this.#call("get", async (q) => {
       const row = (await q.get.get({ id, now: this.#now() })) as Row | undefined;
       return row ? toRecord(row) : null;
+    });
+  }
+
+  /**
+   * Reads a live record and the revocation epochs that apply to it in one statement: the
+   * primary-key `SELECT` with two scalar subqueries on the epochs table (global, and the
+   * record's user; 0 for a guest or a user never revoked).
+   */
+  getWithEpochs(id: string): Promise<{ record: SessionRecord; epochs: RevocationEpochs } | null> {
+    return this.#call("getWithEpochs", async (q) => {
+      const row = (await q.getWithEpochs.get({ id, now: this.#now() })) as
+        | (Row & { globalEpoch: number; userEpoch: number })
+        | undefined;
+      if (!row) return null;
+      return {
+        record: toRecord(row),
+        epochs: { global: Number(row.globalEpoch), user: Number(row.userEpoch) },
+      };
+    });
+  }
+
+  /** The global epoch and `userId`'s (0 for `null` or a user never revoked): one statement. */
+  readEpochs(userId: string | null): Promise<RevocationEpochs> {
+    return this.#call("readEpochs", async (q) => {
+      const rows = await q.readEpochs.all({ scope: userId });
+      const epochs = { global: 0, user: 0 };
+      for (const row of rows) {
+        if (row.scope === "") epochs.global = Number(row.revokedBefore);
+        else epochs.user = Number(row.revokedBefore);
+      }
+      return epochs;
+    });
+  }
+
+  /**
+   * Raises the global epoch (`userId` null) or one user's to `at` (epoch ms) unless it is higher
+   * already: one upsert keeping the greater value. Epoch rows never expire.
+   *
+   * @throws InvalidArgumentError for an empty user id or an `at` that is not whole milliseconds.
+   */
+  raiseEpoch(userId: string | null, at: number): Promise<void> {
+    if (userId === "" || !Number.isSafeInteger(at) || at < 0) {
+      return Promise.reject(
+        new InvalidArgumentError("raiseEpoch needs a non-empty user id (or null) and epoch ms"),
+      );
+    }
+    return this.#call("raiseEpoch", async (q) => {
+      await q.raiseEpoch.run({ scope: userId ?? "", at });
     });
   }
 

@@ -7,13 +7,15 @@
 import { TesseraConfigError } from "@tessera/core";
 import { sql } from "drizzle-orm";
 import { getTableConfig } from "drizzle-orm/sqlite-core";
-import { columnDefinition, quote } from "./ddl.js";
+import { columnDefinition, epochsOf, quote } from "./ddl.js";
 import type { AnySQLiteDatabase, SessionsTable } from "./schema.js";
 
 /** A column as `pragma_table_info` describes it. */
 interface ColumnInfo {
   name: string;
   type: string;
+  /** 1 when the column is declared NOT NULL. */
+  notnull?: number | boolean;
 }
 
 /** The type affinity SQLite gives a declared type (section 3.1 of SQLite's "Datatypes"). */
@@ -51,6 +53,11 @@ export function tableProblems(table: SessionsTable, found: readonly ColumnInfo[]
   for (const column of config.columns) {
     const stored = byName.get(column.name);
     if (!stored) continue;
+    if (!column.notNull && Number(stored.notnull) === 1) {
+      problems.push(
+        `SQLite table ${name}: column ${quote(column.name)} is NOT NULL but the store writes NULL there (guest sessions have no user): it was made by an older migration; run migrate(db) from @tessera/sqlite/setup, or migrations/0001_tessera_policies.sql`,
+      );
+    }
     const expected = affinity(column.getSQLType());
     if (affinity(stored.type) !== expected) {
       problems.push(
@@ -67,11 +74,22 @@ export async function readColumns(
   table: SessionsTable,
 ): Promise<ColumnInfo[]> {
   const { name } = getTableConfig(table);
-  return await db.all<ColumnInfo>(sql`select name, type from pragma_table_info(${name})`);
+  return await db.all<ColumnInfo>(
+    sql`select name, type, "notnull" from pragma_table_info(${name})`,
+  );
 }
 
 /** Rejects with `TesseraConfigError` naming every problem of the table, or resolves. */
 export async function checkTable(db: AnySQLiteDatabase, table: SessionsTable): Promise<void> {
   const problems = tableProblems(table, await readColumns(db, table));
+  const epochs = getTableConfig(epochsOf(table)).name;
+  if (problems.length === 0) {
+    const found = await db.all(sql`select name from pragma_table_info(${epochs})`);
+    if (found.length === 0) {
+      problems.push(
+        `SQLite table ${quote(epochs)} (the revocation epochs) does not exist: run migrate(db) from @tessera/sqlite/setup, or migrations/0001_tessera_policies.sql`,
+      );
+    }
+  }
   if (problems.length > 0) throw new TesseraConfigError(problems.join("\n"));
 }

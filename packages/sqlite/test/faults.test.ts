@@ -91,7 +91,7 @@ describe("when SQLite fails, the store answers StoreUnavailableError, never a se
     client.close();
     const failure = await sessions.validate(token).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(StoreUnavailableError);
-    expect((failure as Error).message).toMatch(/^SQLite get failed/);
+    expect((failure as Error).message).toMatch(/^SQLite getWithEpochs failed/);
     await expect(sessions.list("closed")).rejects.toBeInstanceOf(StoreUnavailableError);
   });
 
@@ -104,7 +104,7 @@ describe("when SQLite fails, the store answers StoreUnavailableError, never a se
     client.close();
     const failure = await sessions.validate(token).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(StoreUnavailableError);
-    expect((failure as Error).message).toBe("SQLite get failed (CLIENT_CLOSED)");
+    expect((failure as Error).message).toBe("SQLite getWithEpochs failed (CLIENT_CLOSED)");
   });
 
   it("a closed database before the first statement: StoreUnavailableError, not a table problem", async () => {

@@ -11,6 +11,11 @@ import { databasePath } from "./support.js";
 
 const MINUTE = 60_000;
 
+/** One of the package's migration files. */
+function migrationFile(name: string): string {
+  return readFileSync(new URL(`../migrations/${name}`, import.meta.url), "utf8");
+}
+
 /** A better-sqlite3 database in WAL mode whose statements are logged, as drizzle sends them. */
 function loggedDatabase(name: string) {
   const client = new Database(databasePath(name));
@@ -68,9 +73,13 @@ describe("SQLiteStore on better-sqlite3: the SQL it runs", () => {
     expect(select?.sql).toMatch(
       /^select .* from "sessions" where \("sessions"\."id" = \? and "sessions"\."expires_at" > \?\)$/,
     );
-    expect(plan(client, select!.sql, ["id42", clock.now])).toMatch(
-      /^SEARCH sessions USING INDEX sqlite_autoindex_sessions_1 \(id=\?\)$/,
-    );
+    // The session by its primary key, the two epochs by theirs (scalar subqueries).
+    const steps = plan(client, select!.sql, ["id42", clock.now]).split("\n");
+    expect(steps[0]).toBe("SEARCH sessions USING INDEX sqlite_autoindex_sessions_1 (id=?)");
+    expect(steps.filter((step) => step.startsWith("SEARCH sessions_epochs"))).toEqual([
+      "SEARCH sessions_epochs USING INDEX sqlite_autoindex_sessions_epochs_1 (scope=?)",
+      "SEARCH sessions_epochs USING INDEX sqlite_autoindex_sessions_epochs_1 (scope=?)",
+    ]);
   });
 
   it("rotates with one UPDATE ... WHERE id = ? AND version = ?: compare-and-swap, no read-modify-write", async () => {
@@ -82,7 +91,7 @@ describe("SQLiteStore on better-sqlite3: the SQL it runs", () => {
     expect(rotated.ok && rotated.token).toBeTruthy();
     expect(statements.map((s) => s.sql.split(" ")[0])).toEqual(["select", "update"]);
     expect(statements[1]?.sql).toMatch(
-      /where \("sessions"\."id" = \? and "sessions"\."version" = \? and "sessions"\."user_id" = \? and "sessions"\."expires_at" > \?\) returning "id"$/,
+      /where \("sessions"\."id" = \? and "sessions"\."version" = \? and "sessions"\."user_id" is \? and "sessions"\."expires_at" > \?\) returning "id"$/,
     );
     expect(statements.some((s) => /begin|savepoint/i.test(s.sql))).toBe(false);
   });
@@ -166,9 +175,11 @@ describe("SQLiteStore on better-sqlite3: the SQL it runs", () => {
     statements.length = 0;
     await sessions.list("indexed");
     await sessions.revokeAll("indexed");
-    // list; then revokeAll's read of the index (to name the sessions it ends) and its delete.
-    expect(statements).toHaveLength(3);
-    for (const { sql, params } of statements) {
+    // list; then revokeAll's read of the index (to name the sessions it ends) and its delete
+    // (its raise of the user's epoch is a primary-key upsert on the epochs table).
+    const onSessions = statements.filter(({ sql }) => !sql.includes("sessions_epochs"));
+    expect(onSessions).toHaveLength(3);
+    for (const { sql, params } of onSessions) {
       expect(plan(client, sql, params)).toMatch(
         /USING (COVERING )?INDEX sessions_user_id_idx \(user_id=\?\)/,
       );
@@ -249,20 +260,30 @@ describe("the table: SQL, drizzle definition and custom tables", () => {
     client.close();
   });
 
-  it("ships the default table as a plain SQL migration file", () => {
-    const file = readFileSync(
-      new URL("../migrations/0000_tessera_sessions.sql", import.meta.url),
-      "utf8",
-    );
-    expect(file.slice(file.indexOf("CREATE TABLE"))).toBe(createTableSql());
+  it("ships plain SQL migration files: 0000 then 0001 make the table createTableSql makes", () => {
+    const client = new Database(":memory:");
+    client.exec(migrationFile("0000_tessera_sessions.sql"));
+    client.exec(migrationFile("0001_tessera_policies.sql"));
+    const shipped = {
+      ...describeTable(client, "sessions"),
+      epochs: describeTable(client, "sessions_epochs"),
+    };
+    const fresh = new Database(":memory:");
+    fresh.exec(createTableSql());
+    expect(shipped).toEqual({
+      ...describeTable(fresh, "sessions"),
+      epochs: describeTable(fresh, "sessions_epochs"),
+    });
+    client.close();
+    fresh.close();
   });
 
   it("migrates idempotently, one statement per call", async () => {
     const { client, db } = loggedDatabase("idempotent");
     await migrate(db);
     await migrate(db);
-    expect(createTableStatements()).toHaveLength(3);
-    expect(describeTable(client, "sessions").columns).toHaveLength(19);
+    expect(createTableStatements()).toHaveLength(4);
+    expect(describeTable(client, "sessions").columns).toHaveLength(21);
     client.close();
   });
 
@@ -289,7 +310,7 @@ function appTable() {
   const at = (name: string) => integer(name, { mode: "number" }).notNull();
   return sqliteTable("app_sessions", {
     id: text("id").primaryKey(),
-    userId: text("user_id").notNull(),
+    userId: text("user_id"),
     version: integer("version", { mode: "number" }).notNull(),
     secretHash: text("secret_hash").notNull(),
     previousSecretHash: text("previous_secret_hash"),
@@ -310,6 +331,8 @@ function appTable() {
     clientUa: text("client_ua"),
     clientDeviceId: text("client_device_id"),
     dbsc: text("dbsc", { mode: "json" }),
+    policy: text("policy").notNull().default("default"),
+    impersonatedBy: text("impersonated_by"),
     label: text("label"),
   });
 }
@@ -368,12 +391,91 @@ describe("a table that is missing or made by an older migration: TesseraConfigEr
     await sessions.validate(token);
     await sessions.validate(token);
     expect(statements.map((s) => s.sql.split(" ")[0])).toEqual([
-      "select", // pragma_table_info
+      "select", // pragma_table_info of the sessions table
+      "select", // and of the epochs table
       "insert",
-      "select",
+      "select", // create's read of the epochs after its insert
+      "select", // each validate: one statement
       "select",
     ]);
     expect(statements[0]?.sql).toContain("pragma_table_info");
+    client.close();
+  });
+});
+
+describe("a table made before guests and policies (0000 alone): migrated in place", () => {
+  const oldRow = (client: Database.Database) => {
+    const record = makeRecord();
+    client
+      .prepare(
+        `insert into sessions (id, user_id, version, secret_hash, retired_secret_hashes, data,
+           created_at, authenticated_at, fresh_until, last_active_at, rotated_at, expires_at,
+           absolute_expires_at, client_ip, client_ua)
+         values (?, ?, ?, ?, '[]', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        record.id,
+        record.userId,
+        record.version,
+        record.secretHash,
+        JSON.stringify(record.data),
+        record.createdAt,
+        record.authenticatedAt,
+        record.freshUntil,
+        record.lastActiveAt,
+        record.rotatedAt,
+        record.expiresAt,
+        record.absoluteExpiresAt,
+        record.client.ip ?? null,
+        record.client.ua ?? null,
+      );
+    return record;
+  };
+
+  it("refuses the old table, naming the migration; migrate() rebuilds it with its rows", async () => {
+    const { client, db, statements } = loggedDatabase("pre-policies");
+    client.exec(migrationFile("0000_tessera_sessions.sql"));
+    const before = oldRow(client);
+    const store = new SQLiteStore({ db });
+    const failure = await store.get(before.id).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(TesseraConfigError);
+    expect((failure as Error).message).toContain('lacks "policy", "impersonated_by"');
+    expect((failure as Error).message).toContain('column "user_id" is NOT NULL');
+    statements.length = 0;
+    await migrate(db);
+    expect(statements.map((s) => s.sql)).toContain("BEGIN IMMEDIATE");
+    expect(await store.get(before.id)).toEqual({
+      ...before,
+      policy: "default",
+      impersonatedBy: null,
+    });
+    const guest = makeRecord({ userId: null, policy: "guest" });
+    await store.create(guest);
+    expect(await store.get(guest.id)).toEqual(guest);
+    await store.raiseEpoch(null, 7);
+    expect(await store.getWithEpochs(before.id)).toMatchObject({ epochs: { global: 7, user: 0 } });
+    // Indexes came back with the rebuilt table, and a second migrate changes nothing.
+    expect(plan(client, "select id from sessions where user_id = ?", ["u"])).toContain(
+      "sessions_user_id_idx",
+    );
+    statements.length = 0;
+    await migrate(db);
+    expect(statements.map((s) => s.sql)).not.toContain("BEGIN IMMEDIATE");
+    client.close();
+  });
+
+  it("the shipped 0001 file does the same on the default table", async () => {
+    const { client, db } = loggedDatabase("pre-policies-file");
+    client.exec(migrationFile("0000_tessera_sessions.sql"));
+    const before = oldRow(client);
+    client.exec(migrationFile("0001_tessera_policies.sql"));
+    const store = new SQLiteStore({ db });
+    expect(await store.get(before.id)).toEqual({
+      ...before,
+      policy: "default",
+      impersonatedBy: null,
+    });
+    await store.create(makeRecord({ userId: null }));
     client.close();
   });
 });

@@ -13,7 +13,17 @@ export interface RuntimeStore {
   migrate(): Promise<void>;
 }
 
-const METHODS = new Set(["create", "get", "update", "delete", "listByUser", "deleteByUser"]);
+const METHODS = new Set([
+  "create",
+  "get",
+  "update",
+  "delete",
+  "listByUser",
+  "deleteByUser",
+  "getWithEpochs",
+  "readEpochs",
+  "raiseEpoch",
+]);
 
 function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), {
