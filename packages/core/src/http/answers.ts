@@ -15,7 +15,8 @@ export type Refusal =
   | { error: "not-fresh" }
   | { error: "cross-site-request"; reason: CrossSiteReason }
   | { error: "store-unavailable" }
-  | { error: "too-many-requests" };
+  | { error: "too-many-requests" }
+  | { error: "session-limit" };
 
 /** One complete HTTP answer that refuses a request. */
 export interface HttpAnswer {
@@ -50,6 +51,16 @@ const STORE_UNAVAILABLE = answer(
   { error: "store-unavailable" },
   { "retry-after": String(RETRY_AFTER_SECONDS) },
 );
+
+const SESSION_LIMIT = answer(403, { error: "session-limit" });
+
+/**
+ * 403 `{ error: "session-limit" }`: a login refused by its policy class's session limit
+ * (`SessionLimitError`).
+ */
+export function sessionLimitAnswer(): HttpAnswer {
+  return SESSION_LIMIT;
+}
 
 /** 401 `{ error: "unauthenticated", reason? }`: no session, or why the presented one was refused. */
 export function unauthenticatedAnswer(reason?: InvalidReason | null): HttpAnswer {
@@ -98,8 +109,9 @@ export function tooManyRequestsAnswer(retryAfterSeconds: number): HttpAnswer {
 
 /**
  * The answer for an error thrown by Tessera during a request: 503 for a store outage
- * (`store-unavailable`) or a write that kept losing its race (`conflict`), else `null` (the
- * application's own error: let it handle it). Recognised by `code`, never `instanceof`, so errors
+ * (`store-unavailable`) or a write that kept losing its race (`conflict`), 403
+ * `{ error: "session-limit" }` for a login its class's session limit refused (`session-limit`),
+ * else `null` (the application's own error: let it handle it). Recognised by `code`, never `instanceof`, so errors
  * from another copy of `@tessera/core` count too. The body never says what failed.
  *
  * @example
@@ -110,7 +122,8 @@ export function tooManyRequestsAnswer(retryAfterSeconds: number): HttpAnswer {
  * ```
  */
 export function answerForError(error: unknown): HttpAnswer | null {
-  return isTesseraError(error, "store-unavailable") || isTesseraError(error, "conflict")
-    ? STORE_UNAVAILABLE
-    : null;
+  if (isTesseraError(error, "store-unavailable") || isTesseraError(error, "conflict")) {
+    return STORE_UNAVAILABLE;
+  }
+  return isTesseraError(error, "session-limit") ? SESSION_LIMIT : null;
 }

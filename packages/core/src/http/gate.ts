@@ -8,7 +8,7 @@
 import type { ClientInfo } from "../binding.js";
 import { cookieValues } from "../cookie.js";
 import { TesseraConfigError } from "../errors.js";
-import type { Sessions, ValidateOptions } from "../sessions.js";
+import type { Sessions, ValidateGuestOptions } from "../sessions.js";
 import { answerForError, crossSiteAnswer, type HttpAnswer } from "./answers.js";
 import type { DbscHandler } from "./dbsc.js";
 import { clientOf, ownOrigin, type RequestFacts, readHeader, sessionCookies } from "./facts.js";
@@ -187,10 +187,13 @@ export function createGate(sessions: Sessions, options: GateOptions = {}): Gate 
       }
     : null;
 
-  /** What the request shows for device binding: its bound cookie, parsed like the session's. */
-  function boundCookie(cookieHeader: string | null | undefined): ValidateOptions {
+  /**
+   * What the request shows for device binding: its bound cookie, parsed like the session's. A
+   * guest session's token is accepted too (as `state.guest`, never as `state.session`).
+   */
+  function boundCookie(cookieHeader: string | null | undefined): ValidateGuestOptions {
     const value = dbsc ? cookieValues(cookieHeader, dbsc.cookieName, 1)[0] : undefined;
-    return value ? { boundCookie: value } : NO_BOUND_COOKIE;
+    return value ? { boundCookie: value, guests: true } : NO_BOUND_COOKIE;
   }
 
   return {
@@ -232,12 +235,12 @@ export function createGate(sessions: Sessions, options: GateOptions = {}): Gate 
         if (route !== null && dbsc !== null) {
           // The key proof is what these routes check: the bound cookie is what they renew. The
           // one opt-out of the device-binding rule, by the route's name.
-          await state.check(cookies, request, { dbscRoute: route });
+          await state.check(cookies, request, { dbscRoute: route, guests: true });
           await state.serve(dbsc, route, request);
         } else if (dbsc?.excludes?.(request.path) === true) {
           // A path the device-bound session does not cover: the browser does not renew the
           // bound cookie for it, so it is not required here, and only here.
-          await state.check(cookies, request, { dbscExcluded: true });
+          await state.check(cookies, request, { dbscExcluded: true, guests: true });
         } else {
           await state.check(cookies, request, boundCookie(cookieHeader));
         }

@@ -18,7 +18,12 @@ export type {
   DeviceSessions,
 } from "../device-sessions.js";
 export { type SessionJson, sessionFromJson, sessionToJson } from "../session.js";
-export { answerForError, type HttpAnswer, tooManyRequestsAnswer } from "./answers.js";
+export {
+  answerForError,
+  type HttpAnswer,
+  sessionLimitAnswer,
+  tooManyRequestsAnswer,
+} from "./answers.js";
 export type { DbscHandler, DbscOutcome, DbscRoute, ServedAnswer } from "./dbsc.js";
 export {
   type HeaderRecord,

@@ -4,14 +4,17 @@
  * and what the response must carry (`effects()`: cookies as values, headers).
  */
 import type { ClientInfo } from "../binding.js";
-import { type CookieValue, parseBearer } from "../cookie.js";
-import type { Session, SessionData } from "../session.js";
+import { type CookieValue, cookieValues, parseBearer } from "../cookie.js";
+import { InvalidArgumentError } from "../errors.js";
+import type { GuestSession, Session, SessionData } from "../session.js";
 import type {
   CreatedSession,
   InvalidReason,
   Sessions,
+  ValidateGuestOptions,
   ValidateOptions,
   ValidateResult,
+  ValidateResultWithGuests,
 } from "../sessions.js";
 import {
   answerForError,
@@ -30,8 +33,19 @@ export const TOKEN_HEADER = "tessera-token";
 
 const NO_STORE = "private, no-store";
 
-/** What a request without a DBSC bound cookie shows the device-binding rule (shared, frozen). */
-export const NO_BOUND_COOKIE: ValidateOptions = Object.freeze({ boundCookie: null });
+/**
+ * What a request without a DBSC bound cookie shows the device-binding rule (shared, frozen). The
+ * gate accepts guest tokens too (`state.guest`).
+ */
+export const NO_BOUND_COOKIE: ValidateGuestOptions = Object.freeze({
+  boundCookie: null,
+  guests: true,
+});
+
+/** The cookie keeping the admin's own token while they impersonate someone: `<name>-impersonator`. */
+export function impersonatorCookieName(sessionCookieName: string): string {
+  return `${sessionCookieName}-impersonator`;
+}
 
 /** What the response must carry, written by the integration after the handler. */
 export interface ResponseEffects {
@@ -61,8 +75,18 @@ export interface LogoutEverywhereOptions {
   keepCurrent?: boolean;
 }
 
-/** The input `login` takes, as a user id (and data) or as one object. */
-export type LoginInput = string | { userId: string; data?: SessionData };
+/**
+ * The input `login` takes, as a user id (and data) or as one object; `policy` names the session's
+ * policy class (`createSessions({ policies })`).
+ */
+export type LoginInput = string | { userId: string; data?: SessionData; policy?: string };
+
+/** Options of the request helper `impersonate`. */
+export interface GateImpersonateOptions {
+  /** Why the admin acts as the user (required; kept in the event). */
+  reason: string;
+  data?: SessionData;
+}
 
 /** The session state of one request, and the helpers that change it. */
 export interface RequestSession {
@@ -77,6 +101,11 @@ export interface RequestSession {
   readonly served: ServedAnswer | null;
   /** The valid session, or `null`. */
   readonly session: Session | null;
+  /**
+   * The request's guest session (a visitor before login, `startGuest`), or `null`. Never set
+   * together with `session`; a guest is not logged in (`require()` answers 401).
+   */
+  readonly guest: GuestSession | null;
   /** The token identifying the session from now on (the rotated one if it rotated), or `null`. */
   readonly token: string | null;
   /** Where the request carried its token; `null` when it carried none. */
@@ -93,10 +122,34 @@ export interface RequestSession {
   /**
    * Starts a session after the application checked the credentials: ends the session the
    * request already had (no fixation), then sets the cookie (and `tessera-token` for a bearer
-   * client). Resolves the new session and its token.
-   * @throws StoreUnavailableError when the store is down (answer with `answerForError`).
+   * client). Resolves the new session and its token. A request holding a guest session
+   * upgrades it (`sessions.upgrade`: the guest's data carried over, the guest ended).
+   * @throws StoreUnavailableError when the store is down, SessionLimitError when the class's
+   * limit refused the login (answer both with `answerForError`: 503, 403 `session-limit`).
    */
   login(user: LoginInput, data?: SessionData): Promise<CreatedSession>;
+  /**
+   * Starts a guest session for a visitor without one and sets its cookie; a request that
+   * already holds a guest keeps it (resolved as it is). Resolves `null` for a logged-in request.
+   */
+  startGuest(data?: SessionData): Promise<GuestSession | null>;
+  /** Replaces the guest's data. Resolves the guest, or `null` when the request holds none. */
+  updateGuest(
+    data: SessionData | ((current: SessionData) => SessionData),
+  ): Promise<GuestSession | null>;
+  /**
+   * The admin of this request acts as `targetUserId` (`sessions.impersonate`): the cookie now
+   * carries the impersonation session, and the admin's own token is kept in the HttpOnly cookie
+   * `<name>-impersonator` (same attributes) until `stopImpersonating`.
+   * @throws ImpersonationRefusedError, or InvalidArgumentError without a session.
+   */
+  impersonate(targetUserId: string, options: GateImpersonateOptions): Promise<CreatedSession>;
+  /**
+   * Ends this request's impersonation and returns to the admin's own session when the kept
+   * admin cookie still validates as that admin (else the request ends logged out). Clears the
+   * impersonator cookie. Resolves the admin's session, or `null`.
+   */
+  stopImpersonating(): Promise<Session | null>;
   /** Ends this session and clears the cookie. Resolves `true` if a session ended. */
   logout(): Promise<boolean>;
   /**
@@ -149,6 +202,7 @@ export class GateRequest implements RequestSession {
   served: ServedAnswer | null = null;
   failure: HttpAnswer | null = null;
   session: Session | null = null;
+  guest: GuestSession | null = null;
   token: string | null = null;
   source: TokenSourceKind | null = null;
   reason: InvalidReason | null = null;
@@ -162,6 +216,17 @@ export class GateRequest implements RequestSession {
   #extraHeaders: Record<string, string> | null = null;
   /** The request's DBSC bound cookie, which every validate, rotate and step-up presents. */
   #device: ValidateOptions = NO_BOUND_COOKIE;
+  /** The guest session's token, or `null` (kept apart: `token` is a logged-in session's). */
+  #guestToken: string | null = null;
+  /**
+   * The admin token the request's impersonator cookie carried (`null`: none), read on first use
+   * (`undefined` until then: the hot path never parses for it).
+   */
+  #impersonatorToken: string | null | undefined = undefined;
+  /** The request checked, for reading the impersonator cookie on demand. */
+  #request: RequestFacts | null = null;
+  /** The impersonator cookie to write (or the one clearing it), or `null`. */
+  #impersonatorCookie: CookieValue | null = null;
   onSessionChange: ((session: Session | null) => void) | null = null;
 
   constructor(
@@ -188,9 +253,10 @@ export class GateRequest implements RequestSession {
   async check(
     cookies: SessionCookies,
     request: RequestFacts,
-    device: ValidateOptions,
+    device: ValidateGuestOptions,
   ): Promise<void> {
     this.#device = device.dbscRoute === undefined ? device : NO_BOUND_COOKIE;
+    this.#request = request;
     let reason: InvalidReason | null = null;
     for (const candidate of cookies.candidates) {
       const result = await this.sessions.validate(candidate, this.client, device);
@@ -236,24 +302,37 @@ export class GateRequest implements RequestSession {
   }
 
   #accept(
-    result: Extract<ValidateResult, { ok: true }>,
+    result: Extract<ValidateResultWithGuests, { ok: true }>,
     presented: string,
     source: TokenSourceKind,
   ) {
-    this.session = result.session;
     this.source = source;
+    if (result.session === null) {
+      // A guest: kept apart from `session` and `token`, which mean a logged-in user.
+      this.guest = result.guest;
+      this.#guestToken = result.token ?? presented;
+      if (result.token !== null) this.#write(result.token, result.guest);
+      return;
+    }
+    this.session = result.session;
     this.token = result.token ?? presented;
     if (result.token !== null) this.#write(result.token, result.session);
   }
 
   /**
    * Sends `token` the way this request's client keeps it: a cookie, or for a bearer client the
-   * `tessera-token` header (and, on login, the cookie as well: a login form has no bearer).
+   * `tessera-token` header (and, on login, the cookie as well: a login form has no bearer). The
+   * cookie carries `Max-Age` only when the session's policy class is persistent.
    */
-  #write(token: string, session: Session, login = false) {
+  #write(token: string, session: Session | GuestSession, login = false) {
     const bearer = this.source === "bearer";
-    if (login || !bearer)
-      this.#sessionCookie = this.sessions.cookie.issue(token, session.expiresAt);
+    if (login || !bearer) {
+      const persistent = this.sessions.policyOf?.(session)?.persistent;
+      this.#sessionCookie =
+        persistent === undefined
+          ? this.sessions.cookie.issue(token, session.expiresAt)
+          : this.sessions.cookie.issue(token, session.expiresAt, { persistent });
+    }
     this.#bearerToken = bearer ? token : null;
   }
 
@@ -261,8 +340,15 @@ export class GateRequest implements RequestSession {
   #forget() {
     this.session = null;
     this.token = null;
+    this.guest = null;
+    this.#guestToken = null;
     this.reason = null;
     this.#sessionCookie = this.sessions.cookie.clear();
+    // An admin token kept for an impersonation never outlives the session it was kept for.
+    if (this.#keptAdminToken() !== null || this.#impersonatorCookie !== null) {
+      this.#impersonatorToken = null;
+      this.#impersonatorCookie = this.#impersonatorClear();
+    }
     this.#bearerToken = null;
     this.#extraHeaders = null;
     if (this.dbsc) this.#deviceCookie = this.dbsc.clearCookie();
@@ -301,11 +387,20 @@ export class GateRequest implements RequestSession {
       await this.sessions.revoke(this.session.id);
       this.#forget();
     }
-    const created = await this.sessions.create({
+    const guestToken = this.#guestToken;
+    const login = {
       userId: input?.userId,
       ...(input?.data !== undefined ? { data: input.data } : {}),
+      ...(input?.policy !== undefined ? { policy: input.policy } : {}),
       client: this.client,
-    });
+    };
+    // A guest logging in: its data carried over, its session ended, a new id and secret.
+    const created =
+      guestToken !== null
+        ? await this.sessions.upgrade(guestToken, login)
+        : await this.sessions.create(login);
+    this.guest = null;
+    this.#guestToken = null;
     this.session = created.session;
     this.token = created.token;
     this.source ??= "cookie";
@@ -338,6 +433,107 @@ export class GateRequest implements RequestSession {
       this.onSessionChange?.(null);
     }
     return ended;
+  }
+
+  startGuest(data?: SessionData): Promise<GuestSession | null> {
+    return this.#startGuest(data).catch((error) => this.#noteFailure(error));
+  }
+
+  async #startGuest(data?: SessionData): Promise<GuestSession | null> {
+    if (this.session) return null;
+    if (this.guest) return this.guest;
+    const created = await this.sessions.createGuest({
+      ...(data !== undefined ? { data } : {}),
+      client: this.client,
+    });
+    this.guest = created.guest;
+    this.#guestToken = created.token;
+    this.source ??= "cookie";
+    this.#write(created.token, created.guest, true);
+    return created.guest;
+  }
+
+  updateGuest(
+    data: SessionData | ((current: SessionData) => SessionData),
+  ): Promise<GuestSession | null> {
+    return this.#updateGuest(data).catch((error) => this.#noteFailure(error));
+  }
+
+  async #updateGuest(
+    data: SessionData | ((current: SessionData) => SessionData),
+  ): Promise<GuestSession | null> {
+    if (!this.guest) return null;
+    const updated = await this.sessions.update(this.guest.id, data, { guests: true });
+    this.guest = updated !== null && updated.userId === null ? updated : null;
+    return this.guest;
+  }
+
+  impersonate(targetUserId: string, options: GateImpersonateOptions): Promise<CreatedSession> {
+    return this.#impersonate(targetUserId, options).catch((error) => this.#noteFailure(error));
+  }
+
+  async #impersonate(
+    targetUserId: string,
+    options: GateImpersonateOptions,
+  ): Promise<CreatedSession> {
+    const admin = this.session;
+    const adminToken = this.token;
+    if (!admin || !adminToken) throw new InvalidArgumentError("impersonate needs a session");
+    const created = await this.sessions.impersonate(admin, targetUserId, {
+      reason: options?.reason,
+      client: this.client,
+      ...(options?.data !== undefined ? { data: options.data } : {}),
+    });
+    // The admin's own token waits in its own HttpOnly cookie, with the session cookie's
+    // attributes (a `__Host-` name keeps its prefix), for `stopImpersonating`.
+    const kept = this.sessions.cookie.issue(adminToken, admin.expiresAt);
+    this.#impersonatorCookie = { ...kept, name: impersonatorCookieName(kept.name) };
+    this.#impersonatorToken = adminToken;
+    this.session = created.session;
+    this.token = created.token;
+    this.source ??= "cookie";
+    this.#write(created.token, created.session, true);
+    this.onSessionChange?.(this.session);
+    return created;
+  }
+
+  stopImpersonating(): Promise<Session | null> {
+    return this.#stopImpersonating().catch((error) => this.#noteFailure(error));
+  }
+
+  async #stopImpersonating(): Promise<Session | null> {
+    const acting = this.session;
+    if (!acting || acting.impersonatedBy === null) return null;
+    const adminToken = this.#keptAdminToken();
+    const stopped = await this.sessions.stopImpersonating(acting.id);
+    this.#forget();
+    // Back to the admin only with a token that validates now as that very admin.
+    const back =
+      adminToken !== null && stopped !== null
+        ? await this.sessions.validate(adminToken, this.client, this.#device)
+        : null;
+    if (back?.ok && back.session.userId === stopped?.impersonatedBy) {
+      this.session = back.session;
+      this.token = back.token ?? adminToken;
+      this.#write(this.token as string, back.session, true);
+    }
+    this.onSessionChange?.(this.session);
+    return this.session;
+  }
+
+  /** The admin token of the request's impersonator cookie (or the one set here), or `null`. */
+  #keptAdminToken(): string | null {
+    if (this.#impersonatorToken === undefined) {
+      const name = impersonatorCookieName(this.sessions.cookie.name);
+      const header = this.#request ? readHeader(this.#request, "cookie") : null;
+      this.#impersonatorToken = cookieValues(header, name, 1)[0] ?? null;
+    }
+    return this.#impersonatorToken;
+  }
+
+  #impersonatorClear(): CookieValue {
+    const cleared = this.sessions.cookie.clear();
+    return { ...cleared, name: impersonatorCookieName(cleared.name) };
   }
 
   rotate(): Promise<Session | null> {
@@ -383,7 +579,8 @@ export class GateRequest implements RequestSession {
       session === null &&
       device === null &&
       this.#bearerToken === null &&
-      this.#extraHeaders === null
+      this.#extraHeaders === null &&
+      this.#impersonatorCookie === null
     ) {
       return null;
     }
@@ -399,6 +596,7 @@ export class GateRequest implements RequestSession {
         : device === null
           ? [session]
           : [session, device];
-    return { cookies, headers };
+    const impersonator = this.#impersonatorCookie;
+    return { cookies: impersonator === null ? cookies : [...cookies, impersonator], headers };
   }
 }
