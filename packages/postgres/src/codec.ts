@@ -8,6 +8,7 @@ import {
   type PerField,
   type SessionRecord,
   type StoredClient,
+  type StoredDeviceBinding,
 } from "@tessera/core/store";
 import type { SessionsTable } from "./schema.js";
 
@@ -16,19 +17,14 @@ type TableRow = SessionsTable["$inferSelect"];
 type Column = keyof TableRow;
 
 /**
- * A row as the store selects it: the time columns come as epoch milliseconds (a number, or the
- * driver's string for a `float8`), never as `Date`s: parsing seven timestamps per read into
- * `Date`s and back was most of the client-side cost of a validate.
- */
-export type Row = Omit<TableRow, TimeColumn> & Record<TimeColumn, number | string>;
-
-/**
  * The columns (drizzle property names) each record field is kept in: `client` takes three. A
  * field added to the record does not compile here until it has a column.
  */
 const COLUMNS = {
   id: ["id"],
   userId: ["userId"],
+  policy: ["policy"],
+  impersonatedBy: ["impersonatedBy"],
   version: ["version"],
   secretHash: ["secretHash"],
   previousSecretHash: ["previousSecretHash"],
@@ -46,56 +42,102 @@ const COLUMNS = {
   dbsc: ["dbsc"],
 } as const satisfies PerField<readonly Column[]>;
 
+/** A column the store reads and writes. */
+export type RecordColumn = (typeof COLUMNS)[keyof typeof COLUMNS][number];
+
 /** The time columns, which reads select as epoch milliseconds (see `selection` in the store). */
 export type TimeColumn = (typeof COLUMNS)[FieldOfKind<"time">][number];
 export const TIME_COLUMNS: readonly TimeColumn[] = fieldsOfKind("time").flatMap(
   (field) => COLUMNS[field],
 );
 
-/** Every column the store reads. */
-export const RECORD_COLUMNS: readonly Column[] = Object.values(COLUMNS).flat();
+/**
+ * Every column the store reads, in the order reads select them: a selected row is an array
+ * (the driver's array row mode), `row[AT[column]]` is that column's value.
+ */
+export const RECORD_COLUMNS: readonly RecordColumn[] = Object.values(COLUMNS).flat();
+
+/** The position of each column in a selected row. */
+export const AT = Object.fromEntries(
+  RECORD_COLUMNS.map((column, index) => [column, index]),
+) as Readonly<Record<RecordColumn, number>>;
+
+/**
+ * A row as the store selects it: one value per column of `RECORD_COLUMNS`, in that order, as the
+ * driver parsed it. Times are epoch milliseconds computed by the server (`float8`, a number, or
+ * the driver's string), never `Date`s; jsonb comes parsed (or as text from a driver that does not
+ * parse it), `text[]` as an array (or its literal).
+ */
+export type SelectedRow = readonly unknown[];
 
 /** A column written on every update: all but `id` and `user_id`, which never change. */
-export type MutableColumn = Exclude<
-  (typeof COLUMNS)[keyof typeof COLUMNS][number],
-  "id" | "userId"
->;
+export type MutableColumn = Exclude<RecordColumn, "id" | "userId">;
 
 /** The mutable columns, each a named statement parameter. */
 export const MUTABLE_COLUMNS = RECORD_COLUMNS.filter(
   (column): column is MutableColumn => column !== "id" && column !== "userId",
 );
 
-/** Decodes a selected row (the validate hot path: no loop, no lookup). */
-export function toRecord(row: Row): SessionRecord {
-  const client: StoredClient = {};
-  if (row.clientIp !== null) client.ip = row.clientIp;
-  if (row.clientUa !== null) client.ua = row.clientUa;
-  if (row.clientDeviceId !== null) client.deviceId = row.clientDeviceId;
-  return {
-    id: row.id,
-    userId: row.userId,
-    version: row.version,
-    secretHash: row.secretHash,
-    previousSecretHash: row.previousSecretHash,
-    rotationNonce: row.rotationNonce,
-    retiredSecretHashes: row.retiredSecretHashes,
-    data: row.data,
-    createdAt: Number(row.createdAt),
-    authenticatedAt: Number(row.authenticatedAt),
-    freshUntil: Number(row.freshUntil),
-    lastActiveAt: Number(row.lastActiveAt),
-    rotatedAt: Number(row.rotatedAt),
-    expiresAt: Number(row.expiresAt),
-    absoluteExpiresAt: Number(row.absoluteExpiresAt),
-    client,
-    dbsc: row.dbsc ?? null,
-  };
+/** A jsonb value: parsed by node-postgres, postgres.js and PGlite; text from other drivers. */
+function json<T>(value: unknown): T {
+  return (typeof value === "string" ? JSON.parse(value) : value) as T;
 }
+
+/**
+ * A `text[]` of hashes: an array from the drivers that parse arrays, else the array literal.
+ * Hashes are base64url (no comma, quote, brace or space), so the literal needs no unquoting.
+ */
+function hashes(value: unknown): string[] {
+  if (Array.isArray(value)) return value as string[];
+  const literal = String(value);
+  return literal === "{}" ? [] : literal.slice(1, -1).split(",");
+}
+
+/** How the hot read maps a row: a function from a selected row to a record of type `R`. */
+export type RowMapping<R> = (row: SelectedRow) => R;
+
+/**
+ * Decodes a selected row by hand (the validate hot path: no drizzle decoders, no loop). The
+ * object literal is typed as the record: a field added to `SessionRecord` does not compile here
+ * until it is read from its column (a test in `test/types.test.ts` holds this).
+ */
+export const toRecord: RowMapping<SessionRecord> = (row) => {
+  const client: StoredClient = {};
+  const ip = row[AT.clientIp];
+  const ua = row[AT.clientUa];
+  const deviceId = row[AT.clientDeviceId];
+  if (ip !== null) client.ip = ip as string;
+  if (ua !== null) client.ua = ua as string;
+  if (deviceId !== null) client.deviceId = deviceId as string;
+  const dbsc = row[AT.dbsc];
+  return {
+    id: row[AT.id] as string,
+    userId: row[AT.userId] as string | null,
+    policy: row[AT.policy] as string,
+    impersonatedBy: row[AT.impersonatedBy] as string | null,
+    version: row[AT.version] as number,
+    secretHash: row[AT.secretHash] as string,
+    previousSecretHash: row[AT.previousSecretHash] as string | null,
+    rotationNonce: row[AT.rotationNonce] as string | null,
+    retiredSecretHashes: hashes(row[AT.retiredSecretHashes]),
+    data: json<Record<string, unknown>>(row[AT.data]),
+    createdAt: Number(row[AT.createdAt]),
+    authenticatedAt: Number(row[AT.authenticatedAt]),
+    freshUntil: Number(row[AT.freshUntil]),
+    lastActiveAt: Number(row[AT.lastActiveAt]),
+    rotatedAt: Number(row[AT.rotatedAt]),
+    expiresAt: Number(row[AT.expiresAt]),
+    absoluteExpiresAt: Number(row[AT.absoluteExpiresAt]),
+    client,
+    dbsc: dbsc === null || dbsc === undefined ? null : json<StoredDeviceBinding>(dbsc),
+  };
+};
 
 /** The mutable columns' values for `record`, as statement parameters. */
 export function mutableValues(record: SessionRecord): Record<MutableColumn, unknown> {
   return {
+    policy: record.policy,
+    impersonatedBy: record.impersonatedBy,
     version: record.version,
     secretHash: record.secretHash,
     previousSecretHash: record.previousSecretHash,

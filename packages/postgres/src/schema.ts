@@ -7,6 +7,7 @@ import { TesseraConfigError } from "@tessera/core";
 import type { StoredDeviceBinding } from "@tessera/core/store";
 import type { BuildColumns, BuildExtraConfigColumns } from "drizzle-orm";
 import {
+  bigint,
   index,
   integer,
   jsonb,
@@ -46,7 +47,8 @@ function sessionColumns() {
     rotatedAt: instant("rotated_at"),
     version: integer("version").notNull(),
     id: text("id").primaryKey(),
-    userId: text("user_id").notNull(),
+    // Null for a guest session (before login); migration 0002 drops the NOT NULL of 0000.
+    userId: text("user_id"),
     secretHash: text("secret_hash").notNull(),
     previousSecretHash: text("previous_secret_hash"),
     rotationNonce: text("rotation_nonce"),
@@ -58,6 +60,10 @@ function sessionColumns() {
     // Added by migration 0001 (hence last). Null for a session without DBSC; only core reads
     // inside it, so it is one jsonb document rather than columns.
     dbsc: jsonb("dbsc").$type<StoredDeviceBinding>(),
+    // Added by migration 0002: the policy class (rows from before it read "default") and the
+    // admin behind an impersonation session.
+    policy: text("policy").notNull().default("default"),
+    impersonatedBy: text("impersonated_by"),
   };
 }
 
@@ -84,6 +90,7 @@ export interface SessionsTableOptions {
 }
 
 const MAX_IDENTIFIER = 63;
+/** The longest suffix the package adds to the table's name (`_epochs_pkey` is shorter). */
 const LONGEST_INDEX_SUFFIX = "_expires_at_idx".length;
 
 function checkIdentifier(what: string, value: unknown, max: number): asserts value is string {
@@ -137,3 +144,57 @@ export function sessionsTable<TName extends string = "sessions">(
  * drizzle-kit; `PostgresStore` uses it when given no `table`.
  */
 export const tesseraSessions: SessionsTable<"sessions"> = sessionsTable("sessions");
+
+/**
+ * The revocation epochs table: one row per scope, `''` for the global epoch (raised by
+ * `revokeIssuedBefore`) and the user id for a user's (raised by `revokeAll`), holding the epoch in
+ * milliseconds. Rows are never deleted: one small row per user ever revoked, kept for as long as
+ * a session of that user could live (and then some).
+ */
+function epochColumns() {
+  return {
+    scope: text("scope").primaryKey(),
+    revokedBefore: bigint("revoked_before", { mode: "number" }).notNull(),
+  };
+}
+
+/** The drizzle type of an epochs table (see `epochsTable`). */
+export type EpochsTable<TName extends string = string> = PgTableWithColumns<{
+  name: TName;
+  schema: string | undefined;
+  columns: BuildColumns<TName, ReturnType<typeof epochColumns>, "pg">;
+  dialect: "pg";
+}>;
+
+/**
+ * Defines the revocation epochs table that goes with the sessions table `name`: named
+ * `<name>_epochs`, in the same schema. `PostgresStore` finds it by that name; re-export it from
+ * your drizzle schema file next to the sessions table so drizzle-kit creates it.
+ *
+ * @throws `TesseraConfigError` for the same names `sessionsTable` refuses.
+ * @example
+ * ```ts
+ * export const authSessions = sessionsTable("auth_sessions", { schema: "auth" });
+ * export const authSessionEpochs = epochsTable("auth_sessions", { schema: "auth" });
+ * ```
+ */
+export function epochsTable<TName extends string = "sessions">(
+  name: TName = "sessions" as TName,
+  options: SessionsTableOptions = {},
+): EpochsTable<`${TName}_epochs`> {
+  checkNames(name, options);
+  return epochsTableOf(name, options.schema) as EpochsTable<`${TName}_epochs`>;
+}
+
+/** The epochs table of the sessions table `name` in `schema`, unchecked (the store's lookup). */
+export function epochsTableOf(name: string, schema: string | undefined): EpochsTable {
+  const full = `${name}_epochs`;
+  const table =
+    schema === undefined
+      ? pgTable(full, epochColumns())
+      : pgSchema(schema).table(full, epochColumns());
+  return table as EpochsTable;
+}
+
+/** The epochs table of the default sessions table: `sessions_epochs` on the `search_path`. */
+export const tesseraEpochs: EpochsTable<"sessions_epochs"> = epochsTable("sessions");

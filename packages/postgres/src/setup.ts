@@ -17,9 +17,12 @@ import {
 
 export {
   type AnyPgDatabase,
+  type EpochsTable,
+  epochsTable,
   type SessionsTable,
   type SessionsTableOptions,
   sessionsTable,
+  tesseraEpochs,
   tesseraSessions,
 } from "./schema.js";
 
@@ -28,8 +31,10 @@ function quote(identifier: string): string {
 }
 
 /**
- * The statements that create the sessions table and its two indexes, idempotently
- * (`IF NOT EXISTS`), one string per statement (drivers that prepare statements run one at a time).
+ * The statements that create the sessions table and its two indexes, bring a table made by an
+ * earlier version up to date (migrations 0001 and 0002) and create the revocation epochs table
+ * `<name>_epochs`, idempotently, one string per statement (drivers that prepare statements run
+ * one at a time).
  *
  * @example
  * ```ts
@@ -44,8 +49,10 @@ export function createTableStatements(
   options: SessionsTableOptions = {},
 ): string[] {
   checkNames(name, options);
-  const table =
-    options.schema === undefined ? quote(name) : `${quote(options.schema)}.${quote(name)}`;
+  const qualify = (table: string) =>
+    options.schema === undefined ? quote(table) : `${quote(options.schema)}.${quote(table)}`;
+  const table = qualify(name);
+  const epochs = qualify(`${name}_epochs`);
   const ts = "timestamp(3) with time zone NOT NULL";
   return [
     [
@@ -74,12 +81,23 @@ export function createTableStatements(
     `CREATE INDEX IF NOT EXISTS ${quote(`${name}_expires_at_idx`)} ON ${table} USING btree ("expires_at")`,
     // Migration 0001: the DBSC state. A statement of its own, so a table made by 0000 gains it.
     `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS "dbsc" jsonb`,
+    // Migration 0002: guest sessions (no user), the policy class, impersonation, and the
+    // revocation epochs. Each statement is a no-op on a table that has it already.
+    `ALTER TABLE ${table} ALTER COLUMN "user_id" DROP NOT NULL`,
+    `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS "policy" text DEFAULT 'default' NOT NULL`,
+    `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS "impersonated_by" text`,
+    [
+      `CREATE TABLE IF NOT EXISTS ${epochs} (`,
+      `  "scope" text PRIMARY KEY NOT NULL,`,
+      `  "revoked_before" bigint NOT NULL`,
+      `)`,
+    ].join("\n"),
   ];
 }
 
 /**
- * The sessions table as one SQL script (the package's `migrations/0000_tessera_sessions.sql`
- * then `0001_tessera_dbsc.sql`, for the default name), for `psql -f` or any migration tool.
+ * The sessions table as one SQL script (the package's `migrations/0000_tessera_sessions.sql`,
+ * `0001_tessera_dbsc.sql` then `0002_tessera_policies.sql`, for the default name), for `psql -f` or any migration tool.
  * Safe to run more than once, and on a table made by an earlier version (it adds what is new).
  */
 export function createTableSql(name = "sessions", options: SessionsTableOptions = {}): string {

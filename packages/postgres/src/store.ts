@@ -4,20 +4,38 @@
  * needs no transactions and no locks of its own.
  */
 import { InvalidArgumentError, SessionConflictError, TesseraConfigError } from "@tessera/core";
-import { isLive, type SessionRecord, type SessionStore } from "@tessera/core/store";
+import {
+  isLive,
+  type RevocationEpochs,
+  type SessionRecord,
+  type SessionStore,
+} from "@tessera/core/store";
 import { and, eq, gt, inArray, is, lte, ne, type SQL, sql } from "drizzle-orm";
-import { PgDatabase, PgTable, type PgUpdateSetSource } from "drizzle-orm/pg-core";
+import {
+  getTableConfig,
+  PgDatabase,
+  PgDialect,
+  type PgPreparedQuery,
+  PgTable,
+  type PgUpdateSetSource,
+} from "drizzle-orm/pg-core";
 import {
   MUTABLE_COLUMNS,
   type MutableColumn,
   mutableValues,
   RECORD_COLUMNS,
+  type SelectedRow,
   TIME_COLUMNS,
-  type TimeColumn,
   toRecord,
 } from "./codec.js";
 import { postgresCall } from "./failure.js";
-import { type AnyPgDatabase, type SessionsTable, tesseraSessions } from "./schema.js";
+import {
+  type AnyPgDatabase,
+  type EpochsTable,
+  epochsTableOf,
+  type SessionsTable,
+  tesseraSessions,
+} from "./schema.js";
 
 /** Options of `PostgresStore`. */
 export interface PostgresStoreOptions {
@@ -55,19 +73,32 @@ export interface DeleteExpiredOptions {
 }
 
 /**
- * The columns the store reads, as a drizzle selection; times as epoch milliseconds computed by
- * the server (`float8`, exact for millisecond timestamps), which the drivers turn into numbers
- * far more cheaply than timestamptz text into `Date`s.
+ * The columns the store reads, in `RECORD_COLUMNS` order (a row comes back as an array); times
+ * as epoch milliseconds computed by the server (`float8`, exact for millisecond timestamps),
+ * which the drivers turn into numbers far more cheaply than timestamptz text into `Date`s.
  */
-function selection(t: SessionsTable) {
-  const columns: Record<string, unknown> = {};
-  for (const column of RECORD_COLUMNS) columns[column] = t[column];
-  for (const column of TIME_COLUMNS) {
-    columns[column] = sql<number>`(extract(epoch from ${t[column]}) * 1000)::float8`;
-  }
-  return columns as unknown as Omit<SessionsTable["_"]["columns"], TimeColumn> &
-    Record<TimeColumn, SQL<number>>;
+function selection(t: SessionsTable): SQL {
+  const times = new Set<string>(TIME_COLUMNS);
+  return sql.join(
+    RECORD_COLUMNS.map((column) =>
+      times.has(column)
+        ? sql`(extract(epoch from ${t[column]}) * 1000)::float8`
+        : sql`${t[column]}`,
+    ),
+    sql`, `,
+  );
 }
+
+/** An epoch read in a scalar subquery: `revoked_before` of one scope as `float8`, 0 when unset. */
+function epochOf(e: EpochsTable, scope: SQL): SQL {
+  return sql`coalesce((select ${e.revokedBefore} from ${e} where ${e.scope} = ${scope}), 0)::float8`;
+}
+
+/** The scope of the global epoch (a user id is never empty). */
+const GLOBAL = sql.raw("''");
+
+/** A statement whose rows come back as arrays, for the store's own mapping. */
+type RowsQuery = PgPreparedQuery<{ execute: SelectedRow[]; all: unknown; values: unknown }>;
 
 /** Placeholders for every mutable column, named after the column's property. */
 function mutablePlaceholders() {
@@ -86,14 +117,18 @@ function fingerprint(text: string): string {
   return (hash >>> 0).toString(36);
 }
 
+/** Where `getWithEpochs` puts the two epochs in its row: after the record's columns. */
+const EPOCHS_AT = RECORD_COLUMNS.length;
+
 function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-function build(db: AnyPgDatabase, table: SessionsTable, named: boolean) {
+function build(db: AnyPgDatabase, table: SessionsTable, e: EpochsTable, named: boolean) {
   const t = table;
   const ph = sql.placeholder;
   const columns = selection(t);
+  const dialect = new PgDialect();
   // Live in SQL: `expiresAt` is never later than `absoluteExpiresAt`, so this is the kit's
   // `isLive` on the one indexed column.
   const live = gt(t.expiresAt, ph("now"));
@@ -104,6 +139,20 @@ function build(db: AnyPgDatabase, table: SessionsTable, named: boolean) {
     operation: string,
     query: Q,
   ) => query.prepare(name(operation, query)) as ReturnType<Q["prepare"]>;
+  // The reads: drizzle writes the SQL and prepares it, the rows come back as the driver's arrays
+  // and `toRecord` maps them by hand (drizzle's per-column mapping was most of a validate's
+  // client-side cost).
+  const rows = (operation: string, query: SQL): RowsQuery => {
+    const built = dialect.sqlToQuery(query);
+    const statement = named ? `tessera_${operation}_${fingerprint(built.sql)}` : undefined;
+    return db._.session.prepareQuery(
+      built,
+      undefined,
+      statement,
+      true,
+      (raw) => raw as SelectedRow[],
+    );
+  };
 
   const values = mutablePlaceholders();
   // drizzle binds a placeholder in `set` to its column's encoder at run time (jsonb, timestamptz,
@@ -115,12 +164,29 @@ function build(db: AnyPgDatabase, table: SessionsTable, named: boolean) {
     replace[column] = sql`excluded.${sql.identifier(t[column].name)}`;
   }
   return {
-    get: prepare(
-      "get",
+    get: rows("get", sql`select ${columns} from ${t} where ${and(eq(t.id, ph("id")), live)}`),
+    // One statement: the session, the global epoch and its user's epoch (none for a guest:
+    // `scope = NULL` matches no row).
+    getWithEpochs: rows(
+      "get_epochs",
+      sql`select ${columns}, ${epochOf(e, GLOBAL)}, ${epochOf(e, sql`${t.userId}`)} from ${t} where ${and(eq(t.id, ph("id")), live)}`,
+    ),
+    readEpochs: rows(
+      "read_epochs",
+      sql`select ${epochOf(e, GLOBAL)}, ${epochOf(e, sql`${ph("scope")}`)}`,
+    ),
+    // Max semantics in the upsert itself: concurrent raises serialize on the row, the highest wins.
+    raiseEpoch: prepare(
+      "raise_epoch",
       db
-        .select(columns)
-        .from(t)
-        .where(and(eq(t.id, ph("id")), live)),
+        .insert(e)
+        .values({ scope: ph("scope"), revokedBefore: ph("at") })
+        .onConflictDoUpdate({
+          target: e.scope,
+          set: {
+            revokedBefore: sql`greatest(${e.revokedBefore}, excluded.${sql.identifier(e.revokedBefore.name)})`,
+          },
+        }),
     ),
     // A live id is never overwritten; an expired row with the same id is replaced in place.
     create: prepare(
@@ -144,19 +210,17 @@ function build(db: AnyPgDatabase, table: SessionsTable, named: boolean) {
           and(
             eq(t.id, ph("id")),
             eq(t.version, ph("expectedVersion")),
-            eq(t.userId, ph("userId")),
+            // The user never changes; null-safe, for guest sessions.
+            sql`${t.userId} is not distinct from ${ph("userId")}`,
             live,
           ),
         )
         .returning({ id: t.id }),
     ),
     delete: prepare("delete", db.delete(t).where(eq(t.id, ph("id")))),
-    listByUser: prepare(
+    listByUser: rows(
       "list",
-      db
-        .select(columns)
-        .from(t)
-        .where(and(eq(t.userId, ph("userId")), live)),
+      sql`select ${columns} from ${t} where ${and(eq(t.userId, ph("userId")), live)}`,
     ),
     // Expired rows of the user go too (they are garbage anyway) but only live ones are counted.
     deleteByUser: prepare(
@@ -227,6 +291,8 @@ function build(db: AnyPgDatabase, table: SessionsTable, named: boolean) {
 export class PostgresStore implements SessionStore {
   /** The drizzle table this store reads and writes. */
   readonly table: SessionsTable;
+  /** The revocation epochs table: `<table>_epochs` in the table's schema (see `epochsTable`). */
+  readonly epochsTable: EpochsTable;
   readonly #db: AnyPgDatabase;
   readonly #now: () => number;
   readonly #q: ReturnType<typeof build>;
@@ -247,7 +313,9 @@ export class PostgresStore implements SessionStore {
     this.#db = options.db;
     this.table = options.table ?? tesseraSessions;
     this.#now = options.now ?? Date.now;
-    this.#q = build(this.#db, this.table, options.preparedStatements ?? true);
+    const { name, schema } = getTableConfig(this.table);
+    this.epochsTable = epochsTableOf(name, schema);
+    this.#q = build(this.#db, this.table, this.epochsTable, options.preparedStatements ?? true);
   }
 
   /**
@@ -271,6 +339,49 @@ export class PostgresStore implements SessionStore {
     return postgresCall("get", async () => {
       const [row] = await this.#q.get.execute({ id, now: iso(this.#now()) });
       return row ? toRecord(row) : null;
+    });
+  }
+
+  /**
+   * Reads a live record and the revocation epochs that apply to it in one statement: the
+   * primary-key `SELECT` with two scalar subqueries on the epochs table (global, and the
+   * record's user; 0 for a guest or a user never revoked).
+   */
+  getWithEpochs(id: string): Promise<{ record: SessionRecord; epochs: RevocationEpochs } | null> {
+    return postgresCall("getWithEpochs", async () => {
+      const [row] = await this.#q.getWithEpochs.execute({ id, now: iso(this.#now()) });
+      if (!row) return null;
+      return {
+        record: toRecord(row),
+        epochs: { global: Number(row[EPOCHS_AT]), user: Number(row[EPOCHS_AT + 1]) },
+      };
+    });
+  }
+
+  /** The global epoch and `userId`'s (0 for `null` or a user never revoked): one statement. */
+  readEpochs(userId: string | null): Promise<RevocationEpochs> {
+    return postgresCall("readEpochs", async () => {
+      const [row] = await this.#q.readEpochs.execute({ scope: userId });
+      return { global: Number(row?.[0] ?? 0), user: Number(row?.[1] ?? 0) };
+    });
+  }
+
+  /**
+   * Raises the global epoch (`userId` null) or one user's to `at` (epoch ms) unless it is higher
+   * already: one upsert keeping the greater value, atomic under concurrency. Epoch rows never
+   * expire.
+   *
+   * @throws InvalidArgumentError for an empty user id or an `at` that is not a whole number of
+   * milliseconds.
+   */
+  raiseEpoch(userId: string | null, at: number): Promise<void> {
+    if (userId === "" || !Number.isSafeInteger(at) || at < 0) {
+      return Promise.reject(
+        new InvalidArgumentError("raiseEpoch needs a non-empty user id (or null) and epoch ms"),
+      );
+    }
+    return postgresCall("raiseEpoch", async () => {
+      await this.#q.raiseEpoch.execute({ scope: userId ?? "", at });
     });
   }
 

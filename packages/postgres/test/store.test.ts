@@ -12,6 +12,9 @@ const schema = server?.schema ?? "unused";
 /** A logged statement without this run's schema name, to compare against readable patterns. */
 const plain = (query: string | undefined) => (query ?? "").replaceAll(`"${schema}".`, "");
 const MINUTE = 60_000;
+/** One of the package's migration files. */
+const readMigration = (name: string) =>
+  readFileSync(new URL(`../migrations/${name}`, import.meta.url), "utf8");
 
 describeServer("PostgresStore on PostgreSQL: the SQL it runs", () => {
   const pool = testPool();
@@ -84,7 +87,7 @@ describeServer("PostgresStore on PostgreSQL: the SQL it runs", () => {
     expect(statements.map((s) => s.sql.split(" ")[0])).toEqual(["select", "update"]);
     const update = plain(statements[1]?.sql);
     expect(update).toMatch(
-      /where \("sessions"\."id" = \$\d+ and "sessions"\."version" = \$\d+ and "sessions"\."user_id" = \$\d+ and "sessions"\."expires_at" > \$\d+\) returning "id"$/,
+      /where \("sessions"\."id" = \$\d+ and "sessions"\."version" = \$\d+ and "sessions"\."user_id" is not distinct from \$\d+ and "sessions"\."expires_at" > \$\d+\) returning "id"$/,
     );
     expect(update).not.toMatch(/for update|begin/i);
   });
@@ -162,6 +165,144 @@ describeServer("PostgresStore on PostgreSQL: the SQL it runs", () => {
   });
 });
 
+describeServer("guests, policies and revocation epochs in SQL", () => {
+  const pool = testPool();
+  const statements: string[] = [];
+  const db = drizzle({ client: pool, logger: { logQuery: (query) => statements.push(query) } });
+  const table = sessionsTable("epochs_sql", { schema });
+  const store = new PostgresStore({ db, table });
+
+  beforeAll(async () => {
+    await migrate(db, { table });
+  });
+  beforeEach(() => {
+    statements.length = 0;
+  });
+  afterAll(async () => {
+    await pool.end();
+  });
+
+  it("reads a session with both epochs in one SELECT (scalar subqueries on the epochs table)", async () => {
+    const record = makeRecord();
+    await store.create(record);
+    await store.raiseEpoch(null, 1000);
+    await store.raiseEpoch(record.userId as string, 2000);
+    statements.length = 0;
+    expect(await store.getWithEpochs(record.id)).toEqual({
+      record,
+      epochs: { global: 1000, user: 2000 },
+    });
+    expect(statements).toHaveLength(1);
+    expect(plain(statements[0])).toMatch(
+      /^select .*\(select "epochs_sql_epochs"\."revoked_before" from "epochs_sql_epochs" where "epochs_sql_epochs"\."scope" = ''\).*"epochs_sql_epochs"\."scope" = "epochs_sql"\."user_id"\).* from "epochs_sql" where \("epochs_sql"\."id" = \$1 and "epochs_sql"\."expires_at" > \$2\)$/,
+    );
+  });
+
+  it("raises an epoch with one upsert that keeps the greater value (GREATEST)", async () => {
+    const userId = `raiser-${Date.now()}`;
+    const { global } = await store.readEpochs(null);
+    statements.length = 0;
+    await store.raiseEpoch(userId, 5000);
+    await store.raiseEpoch(userId, 3000);
+    expect(statements).toHaveLength(2);
+    expect(plain(statements[0])).toMatch(
+      /^insert into "epochs_sql_epochs" .* on conflict \("scope"\) do update set "revoked_before" = greatest\("epochs_sql_epochs"\."revoked_before", excluded\."revoked_before"\)$/,
+    );
+    expect(await store.readEpochs(userId)).toEqual({ global, user: 5000 });
+    const { rows } = await pool.query(
+      `select scope, revoked_before::float8 as at from ${qualified("epochs_sql_epochs")} where scope = $1`,
+      [userId],
+    );
+    expect(rows).toEqual([{ scope: userId, at: 5000 }]);
+  });
+
+  it("refuses an empty user id (the global scope's key) and a time that is not whole ms", async () => {
+    await expect(store.raiseEpoch("", 1)).rejects.toMatchObject({ code: "invalid-argument" });
+    await expect(store.raiseEpoch(null, Number.NaN)).rejects.toMatchObject({
+      code: "invalid-argument",
+    });
+  });
+
+  it("keeps a guest session (user_id NULL) through a compare-and-swap update", async () => {
+    const guest = makeRecord({ userId: null, policy: "guest" });
+    await store.create(guest);
+    const next = { ...guest, version: guest.version + 1, data: { cart: 2 } };
+    expect(await store.update(next, guest.version)).toBe(true);
+    expect(await store.getWithEpochs(guest.id)).toEqual({
+      record: next,
+      epochs: { global: expect.any(Number), user: 0 },
+    });
+    const { rows } = await pool.query(
+      `select user_id, policy from ${qualified("epochs_sql")} where id = $1`,
+      [guest.id],
+    );
+    expect(rows).toEqual([{ user_id: null, policy: "guest" }]);
+  });
+});
+
+describeServer("migration 0002 on a table made by an earlier version", () => {
+  const pool = testPool({ max: 1 });
+  const db = drizzle({ client: pool });
+
+  afterAll(async () => {
+    await pool.end();
+  });
+
+  it("upgrades the 0000 + 0001 table in place: old rows read back as policy default", async () => {
+    // The old shape exactly as the shipped files made it, under another name in this schema.
+    const old = (file: string) => readMigration(file).replaceAll('"sessions', '"legacy');
+    await pool.query(`set search_path to "${schema}"`);
+    await pool.query(old("0000_tessera_sessions.sql"));
+    await pool.query(old("0001_tessera_dbsc.sql"));
+    const before = makeRecord();
+    await pool.query(
+      `insert into legacy (id, user_id, version, secret_hash, retired_secret_hashes, data,
+         expires_at, absolute_expires_at, created_at, authenticated_at, fresh_until,
+         last_active_at, rotated_at, client_ip)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+      [
+        before.id,
+        before.userId,
+        before.version,
+        before.secretHash,
+        before.retiredSecretHashes,
+        before.data,
+        ...[
+          before.expiresAt,
+          before.absoluteExpiresAt,
+          before.createdAt,
+          before.authenticatedAt,
+          before.freshUntil,
+          before.lastActiveAt,
+          before.rotatedAt,
+        ].map((ms) => new Date(ms)),
+        before.client.ip ?? null,
+      ],
+    );
+    const table = sessionsTable("legacy", { schema });
+    await migrate(db, { table });
+    const store = new PostgresStore({ db, table });
+    expect(await store.get(before.id)).toEqual({
+      ...before,
+      policy: "default",
+      impersonatedBy: null,
+      previousSecretHash: null,
+      rotationNonce: null,
+      client: before.client.ip === undefined ? {} : { ip: before.client.ip },
+      dbsc: null,
+    });
+    // The upgraded table takes guests, the new fields and epochs.
+    const guest = makeRecord({ userId: null, policy: "guest", impersonatedBy: null });
+    const impersonation = makeRecord({ policy: "impersonation", impersonatedBy: "admin-1" });
+    await store.create(guest);
+    await store.create(impersonation);
+    expect(await store.get(guest.id)).toEqual(guest);
+    expect(await store.get(impersonation.id)).toEqual(impersonation);
+    await store.raiseEpoch(null, 42);
+    expect(await store.readEpochs(null)).toEqual({ global: 42, user: 0 });
+  });
+});
+
 describeServer("prepared statements on node-postgres", () => {
   const prepared = async (preparedStatements: boolean) => {
     const pool = testPool({ max: 1 });
@@ -182,9 +323,10 @@ describeServer("prepared statements on node-postgres", () => {
 
   it("names the store's statements so the server parses and plans them once per connection", async () => {
     const names = await prepared(true);
-    expect(names).toHaveLength(2);
+    // create (and whatever core reads after it), then validate's one read with the epochs.
     expect(names[0]).toMatch(/^tessera_create_[0-9a-z]+$/);
-    expect(names[1]).toMatch(/^tessera_get_[0-9a-z]+$/);
+    expect(names).toContainEqual(expect.stringMatching(/^tessera_get_epochs_[0-9a-z]+$/));
+    for (const name of names) expect(name).toMatch(/^tessera_[a-z_]+_[0-9a-z]+$/);
   });
 
   it("prepares nothing by name with preparedStatements: false (for transaction-mode poolers)", async () => {
@@ -251,7 +393,7 @@ function customTable(name: string, userIdColumn: string) {
     rotatedAt: at("rotated_at"),
     version: integer("version").notNull(),
     id: text("id").primaryKey(),
-    userId: text(userIdColumn).notNull(),
+    userId: text(userIdColumn),
     secretHash: text("secret_hash").notNull(),
     previousSecretHash: text("previous_secret_hash"),
     rotationNonce: text("rotation_nonce"),
@@ -261,6 +403,8 @@ function customTable(name: string, userIdColumn: string) {
     clientUa: text("client_ua"),
     clientDeviceId: text("client_device_id"),
     dbsc: jsonb("dbsc"),
+    policy: text("policy").notNull().default("default"),
+    impersonatedBy: text("impersonated_by"),
     // An extra column of the application's: fine as long as it is nullable or has a default.
     label: text("label"),
   });
@@ -338,15 +482,15 @@ describeServer("the table: SQL, drizzle definition and custom tables", () => {
     expect(await describeTable("kit_made")).toEqual(await describeTable("sql_made"));
   });
 
-  it("ships the default table as plain SQL migration files, 0000 then 0001", () => {
-    const read = (name: string) =>
-      readFileSync(new URL(`../migrations/${name}`, import.meta.url), "utf8");
+  it("ships the default table as plain SQL migration files, 0000, 0001 then 0002", () => {
     const statements = createTableSql().split(";\n\n");
-    const first = read("0000_tessera_sessions.sql");
-    const second = read("0001_tessera_dbsc.sql");
+    const first = readMigration("0000_tessera_sessions.sql");
+    const second = readMigration("0001_tessera_dbsc.sql");
+    const third = readMigration("0002_tessera_policies.sql");
     expect(first).toContain(statements.slice(0, 3).join(";\n\n"));
     expect(second).toContain(statements[3]);
-    expect(statements).toHaveLength(4);
+    expect(third).toContain(statements.slice(4).join(";\n\n"));
+    expect(statements).toHaveLength(8);
     expect(getTableConfig(tesseraSessions).name).toBe("sessions");
   });
 
