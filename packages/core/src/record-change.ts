@@ -47,9 +47,9 @@ export async function decideAndAct<F, T>(
   decide: (record: SessionRecord | null, facts: F, at: number) => Decision<T>,
   facts: F,
   emit: (events: readonly PlannedEvent[]) => void,
-  firstRead: () => Promise<SessionRecord | null> = () => store.get(sessionId),
+  firstRead?: (sessionId: string, facts: F) => Promise<SessionRecord | null>,
 ): Promise<T> {
-  let record = await firstRead();
+  let record = await (firstRead ? firstRead(sessionId, facts) : store.get(sessionId));
   for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
     const decision = decide(record, facts, now());
     const action = decision.action;

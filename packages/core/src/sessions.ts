@@ -201,7 +201,10 @@ export interface Sessions {
    * An impersonation session is listed too, with `impersonatedBy` set.
    */
   list(userId: string, options?: { current?: string }): Promise<DeviceSession[]>;
-  /** Looks a session up by id without a secret (admin views, revocation checks). */
+  /**
+   * Looks a session up by id without a secret (admin views, revocation checks). `null` for a
+   * guest, a session that ended, or one a revocation epoch ended.
+   */
   find(sessionId: string): Promise<Session | null>;
   /** Reads the token from a `Cookie` header, else from an `Authorization: Bearer` header. */
   tokenFrom(headers: { cookie?: string | null; authorization?: string | null }): TokenSource | null;
@@ -310,6 +313,19 @@ export function createSessions(options: SessionsOptions): Sessions {
     for (const { type, record, client, ...extra } of events) emit(type, record, client, extra);
   }
 
+  /**
+   * validate's read when the store has epochs: the record and the epochs that may have ended it,
+   * in one round trip (made once, not per request).
+   */
+  const readWithEpochs = store.getWithEpochs
+    ? async (sessionId: string, facts: ValidateFacts) => {
+        const found = await store.getWithEpochs?.(sessionId);
+        if (!found) return null;
+        facts.epochs = found.epochs;
+        return found.record;
+      }
+    : undefined;
+
   function check(
     token: unknown,
     client: ClientInfo | undefined,
@@ -337,15 +353,6 @@ export function createSessions(options: SessionsOptions): Sessions {
       guests: mode === "validate" && (options as { guests?: unknown } | undefined)?.guests === true,
       epochs: NO_EPOCHS,
     };
-    const readWithEpochs = store.getWithEpochs
-      ? async () => {
-          // One round trip: the record and the epochs that may have killed it.
-          const found = await store.getWithEpochs?.(parsed.id);
-          if (!found) return null;
-          facts.epochs = found.epochs;
-          return found.record;
-        }
-      : undefined;
     return decideAndAct(
       store,
       now,
@@ -527,7 +534,11 @@ export function createSessions(options: SessionsOptions): Sessions {
 
     async find(sessionId) {
       if (!isSessionId(sessionId)) return null;
-      return findView(await store.get(sessionId), now());
+      if (!store.getWithEpochs) return findView(await store.get(sessionId), now());
+      // One read, as validate: a session a kill switch ended is not found.
+      const found = await store.getWithEpochs(sessionId);
+      if (!found || killedByEpoch(found.record, found.epochs)) return null;
+      return findView(found.record, now());
     },
 
     tokenFrom(headers) {

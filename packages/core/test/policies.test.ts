@@ -461,6 +461,8 @@ describe("rule revocation-epochs: the kill switches", () => {
     await memory?.raiseEpoch("alice", clock.now);
     expect(await memory?.listByUser("alice")).toHaveLength(1);
     expect(await sessions.list("alice")).toEqual([]);
+    const [record] = (await memory?.listByUser("alice")) ?? [];
+    expect(await sessions.find(record!.id)).toBeNull();
   });
 
   it("a login whose insert lands while revokeAll runs does not survive it", async () => {

@@ -33,7 +33,7 @@ function configure(config: {
     ...(config.sessions?.binding ? { binding: config.sessions.binding } : {}),
     now,
   });
-  next.reads = () => counted.calls.get;
+  next.reads = () => counted.calls.reads;
   next.setStore = lever.set;
   next.app = referenceApp(sessions, config.options ?? {}).listen({
     port: 0,

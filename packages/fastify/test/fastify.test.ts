@@ -119,9 +119,9 @@ describe.each(kinds)("Fastify 5 on $name", (kind) => {
     const client = app.client();
     const alice = uniqueUser("alice");
     await client.post("/login", { json: { user: alice } });
-    const before = app.reference.calls.get;
+    const before = app.reference.calls.reads;
     expect((await client.get("/child/me")).body).toEqual({ user: alice });
-    expect(app.reference.calls.get - before).toBe(1);
+    expect(app.reference.calls.reads - before).toBe(1);
     await app.advanceClock(ROTATION_INTERVAL + 1);
     const rotated = await client.get("/child/me");
     expect(rotated.cookies.filter((line) => line.startsWith("session="))).toHaveLength(1);

@@ -185,9 +185,9 @@ describe.each(kinds)("h3 v1 on $name", (kind) => {
     const client = app.client();
     const alice = uniqueUser("alice");
     await client.post("/login", { json: { user: alice } });
-    const before = app.reference.calls.get;
+    const before = app.reference.calls.reads;
     expect((await client.get("/nested/me")).body).toEqual({ user: alice });
-    expect(app.reference.calls.get - before).toBe(1);
+    expect(app.reference.calls.reads - before).toBe(1);
     await app.advanceClock(ROTATION_INTERVAL + 1);
     const rotated = await client.get("/nested/me");
     expect(rotated.cookies.filter((line) => line.startsWith("session="))).toHaveLength(1);

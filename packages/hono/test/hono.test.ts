@@ -155,17 +155,17 @@ describe.each(kinds)("Hono on @hono/node-server, $name", (kind) => {
     client.jar.set("session", login.jar.get("session")!);
 
     for (const path of ["/nested/me", "/nested/fetched/me"]) {
-      const before = calls.get;
+      const before = calls.reads;
       expect((await client.get(path)).body).toEqual({ user: alice });
-      expect(calls.get - before).toBe(1);
+      expect(calls.reads - before).toBe(1);
     }
 
     // A rotation through all the mounts: still one validate, and one cookie.
     await app.advanceClock(ROTATION_INTERVAL + 1);
-    const rotatedAt = calls.get;
+    const rotatedAt = calls.reads;
     const rotated = await client.get("/nested/fetched/me");
     expect(rotated.body).toEqual({ user: alice });
-    expect(calls.get - rotatedAt).toBe(1);
+    expect(calls.reads - rotatedAt).toBe(1);
     expect(rotated.cookies.filter((line) => line.startsWith("session="))).toHaveLength(1);
     expect((await client.get("/nested/me")).body).toEqual({ user: alice });
   });

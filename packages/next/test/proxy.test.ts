@@ -26,7 +26,7 @@ describe("tesseraProxy", () => {
     const proxy = tesseraProxy(sessions);
     resetCalls();
     const response = await proxy(request("/devices", { headers: { cookie: cookieHeader(token) } }));
-    expect(calls.get).toBe(1);
+    expect(calls.reads).toBe(1);
     expect(response.headers.get("x-middleware-next")).toBe("1");
     expect(response.headers.getSetCookie()).toEqual([]); // nothing due: no cookie
     const forwarded = forwardedRequestHeaders(response);
@@ -38,7 +38,7 @@ describe("tesseraProxy", () => {
       userId: "alice",
       fresh: true,
     });
-    expect(calls.get).toBe(1); // reading the verdict costs no store call
+    expect(calls.reads).toBe(1); // reading the verdict costs no store call
   });
 
   it("sets the rotated cookie through NextResponse.cookies, so the render reads it too", async () => {
@@ -108,7 +108,7 @@ describe("tesseraProxy", () => {
     );
     expect(forged.status).toBe(403);
     expect(await forged.json()).toEqual({ error: "cross-site-request", reason: "cross-site" });
-    expect(calls.get).toBe(0);
+    expect(calls.reads).toBe(0);
     const sameSite = await proxy(
       request("/settings", {
         method: "POST",

@@ -19,7 +19,6 @@ export interface NodeRedisClient {
     options: { expiration: { type: "PXAT"; value: number }; condition: "NX" },
   ): Promise<unknown>;
   getDel(key: string): Promise<unknown>;
-  zRem(key: string, members: string[]): Promise<unknown>;
   mGet(keys: string[]): Promise<unknown>;
   evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
@@ -36,7 +35,8 @@ export interface RedisCommands {
   /** `SET key value PXAT expiry NX`: true when written, false when the key exists. */
   setNew(key: string, value: string, expiry: number): Promise<boolean>;
   getDel(key: string): Promise<string | null>;
-  zRem(key: string, members: string[]): Promise<unknown>;
+  /** `MGET` of keys that share one hash slot (one command, on a cluster too). */
+  mget(keys: string[]): Promise<(string | null)[]>;
   /** One value per key: `MGET` on a single node, one `GET` per key on a cluster (any slots). */
   getMany(keys: string[]): Promise<(string | null)[]>;
   evalSha(sha: string, key: string, args: string[]): Promise<unknown>;
@@ -51,7 +51,7 @@ function ioredisCommands(client: Redis | Cluster): RedisCommands {
     setNew: async (key, value, expiry) =>
       (await client.set(key, value, "PXAT", expiry, "NX")) !== null,
     getDel: (key) => client.getdel(key),
-    zRem: (key, members) => client.zrem(key, ...members),
+    mget: (keys) => client.mget(keys),
     getMany: (keys) =>
       client.isCluster
         ? Promise.all(keys.map((key) => client.get(key)))
@@ -82,7 +82,11 @@ function nodeRedisCommands(client: NodeRedisClient): RedisCommands {
         condition: "NX",
       })) !== null,
     getDel: async (key) => text(await client.getDel(key)),
-    zRem: (key, members) => client.zRem(key, members),
+    mget: async (keys) => {
+      const values = await client.mGet(keys);
+      if (!Array.isArray(values)) throw new TypeError("Redis answered MGET with no list");
+      return values.map(text);
+    },
     getMany: async (keys) => {
       const values = cluster
         ? await Promise.all(keys.map((key) => client.get(key)))

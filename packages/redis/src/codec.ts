@@ -1,159 +1,221 @@
 /**
- * The stored form of a session: a versioned JSON array, positional instead of keyed, with times
- * after `createdAt` kept as offsets from it. A fresh session with a small data object is about
- * 200 bytes of value, which keeps the whole key under the 400-byte budget in Redis.
+ * The stored form of a session (format 2): the record's fields as text, by position, separated
+ * by the ASCII unit separator (0x1F), with no JSON around them. A fresh session of a logged-in
+ * user (IPv4 address, user-agent fingerprint, empty data) is about 120 bytes, which puts the value
+ * in a 128-byte allocation in Redis (format 1, a JSON array, took 192).
  *
- * Format 1, by position: format (1), userId, version, secretHash, previousSecretHash or 0,
- * rotationNonce or 0, retiredSecretHashes, data, createdAt, then authenticatedAt, freshUntil,
- * lastActiveAt, rotatedAt, expiresAt and absoluteExpiresAt as offsets from createdAt, then
- * client.ip, client.ua and client.deviceId, each or 0, then the DBSC state (an object) or 0,
- * trailing zeros dropped. Values written before the DBSC slot existed simply end earlier: they
- * read back with `dbsc: null`, so the format number did not change.
+ * Position: 0 format (`2`), 1 version (decimal), 2 userId, 3 secretHash, 4 createdAt, then as
+ * offsets from createdAt: 5 expiresAt, 6 absoluteExpiresAt, 7 authenticatedAt, 8 freshUntil,
+ * 9 lastActiveAt, 10 rotatedAt; then 11 client.ip, 12 client.ua, 13 data, 14 previousSecretHash,
+ * 15 rotationNonce, 16 retiredSecretHashes, 17 client.deviceId, 18 dbsc, 19 policy,
+ * 20 impersonatedBy. Empty fields at the end are dropped. The id is not stored: it is in the key.
  *
- * The id is not stored: it is in the key. Positions 0 to 2 are the *header*, fixed for every
- * future format too: the Lua scripts compare it as a string (compare-and-swap on version,
- * ownership on delete) without decoding the rest.
+ * - A string is written as it is, unless it is empty, starts with `"` or contains a control
+ *   character (so never the separator): then as a JSON string. An empty field is `null` (or the
+ *   field's default: `{}` data, `[]` hashes, `"default"` policy, an absent client part).
+ * - A time is an integer in base 36 (createdAt itself, the others as offsets from it; an empty
+ *   offset is 0). A time that is not an exact integer offset is written whole as `~<decimal>`, so
+ *   no value changes in a round trip.
+ * - data and dbsc are JSON; retired hashes are space-separated (JSON when one is not a plain
+ *   token).
  *
- * An offset is written as a plain number when `createdAt + offset` gives back the exact time
- * (always, for integer milliseconds); otherwise the absolute time is written as `[time]`, so no
- * value ever changes in a round trip.
+ * Positions 0 to 6 are what the Lua scripts read (format, version, owner, and the absolute
+ * expiry for the index), by splitting on the separator, without decoding the rest.
  */
-import {
-  fieldsOfKind,
-  type PerField,
-  type SessionRecord,
-  type StoredClient,
-} from "@tessera/core/store";
+import type { PerField, SessionRecord, StoredClient } from "@tessera/core/store";
 
 /** The format written by this version of the store. */
-export const FORMAT = 1;
+export const FORMAT = "2";
+
+/** Separates the fields of a stored value. */
+export const SEPARATOR = "\u001f";
 
 /**
- * Format 1, field by field: the position of each field in the stored array. `id` is in the key
- * (no position); `client` takes the last three (ip, ua, deviceId). A field added to the record
- * does not compile here until a new format gives it a place.
+ * Format 2, field by field: the position of each field. `id` is in the key (no position);
+ * `client` takes 11 (ip), 12 (ua) and 17 (deviceId). A field added to the record does not compile
+ * here until the format gives it a place.
  */
 const POSITION = {
   id: null,
-  userId: 1,
-  version: 2,
+  version: 1,
+  userId: 2,
   secretHash: 3,
-  previousSecretHash: 4,
-  rotationNonce: 5,
-  retiredSecretHashes: 6,
-  data: 7,
-  createdAt: 8,
-  authenticatedAt: 9,
-  freshUntil: 10,
-  lastActiveAt: 11,
-  rotatedAt: 12,
-  expiresAt: 13,
-  absoluteExpiresAt: 14,
-  client: 15,
+  createdAt: 4,
+  expiresAt: 5,
+  absoluteExpiresAt: 6,
+  authenticatedAt: 7,
+  freshUntil: 8,
+  lastActiveAt: 9,
+  rotatedAt: 10,
+  client: 11,
+  data: 13,
+  previousSecretHash: 14,
+  rotationNonce: 15,
+  retiredSecretHashes: 16,
   dbsc: 18,
+  policy: 19,
+  impersonatedBy: 20,
 } as const satisfies PerField<number | null>;
 
-type Time = number | [number];
+const UA = 12;
+const DEVICE_ID = 17;
 
-function offset(createdAt: number, time: number): Time {
-  const delta = time - createdAt;
-  return createdAt + delta === time ? delta : [time];
+/** The times kept as offsets from `createdAt`, in their positions. */
+const OFFSET_TIMES = [
+  "expiresAt",
+  "absoluteExpiresAt",
+  "authenticatedAt",
+  "freshUntil",
+  "lastActiveAt",
+  "rotatedAt",
+] as const;
+
+/** Whether `value` has a control character (the separator is one). */
+function hasControl(value: string): boolean {
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) < 0x20) return true;
+  return false;
 }
 
-function absolute(createdAt: number, value: unknown): number {
-  if (typeof value === "number") return createdAt + value;
-  if (Array.isArray(value) && typeof value[0] === "number") return value[0];
-  throw new TypeError("a time field is neither an offset nor [absolute]");
+/** A string field: as it is when that is unambiguous, else as a JSON string. */
+export function text(value: string): string {
+  return value.length === 0 || value.charCodeAt(0) === 34 || hasControl(value)
+    ? JSON.stringify(value)
+    : value;
 }
 
-/** The times kept as offsets from `createdAt`: every time field but `createdAt` itself. */
-const OFFSET_TIMES = fieldsOfKind("time").filter((field) => field !== "createdAt");
-
-/**
- * The header a stored value starts with after its format number: `,<userId>,` or, with a
- * version, `,<userId>,<version>,`. Scripts compare it from the first comma on.
- */
-export function header(userId: string, version?: number): string {
-  return version === undefined
-    ? `,${JSON.stringify(userId)},`
-    : `,${JSON.stringify(userId)},${JSON.stringify(version)},`;
+function optionalText(value: string | null | undefined): string {
+  return value === null || value === undefined ? "" : text(value);
 }
+
+function readText(field: string): string | null {
+  if (field === "") return null;
+  if (field.charCodeAt(0) !== 34) return field;
+  const value: unknown = JSON.parse(field);
+  if (typeof value !== "string") throw new TypeError("a stored string field is not a string");
+  return value;
+}
+
+const BASE36 = /^-?[0-9a-z]+$/;
+
+function time(value: number): string {
+  return Number.isSafeInteger(value) ? value.toString(36) : `~${String(value)}`;
+}
+
+function offset(createdAt: number, value: number): string {
+  const delta = value - createdAt;
+  if (Number.isSafeInteger(delta) && createdAt + delta === value) {
+    return delta === 0 ? "" : delta.toString(36);
+  }
+  return `~${String(value)}`;
+}
+
+function readNumber(field: string): number {
+  if (field.startsWith("~")) {
+    const value = Number(field.slice(1));
+    if (Number.isFinite(value) && field.length > 1) return value;
+  } else if (BASE36.test(field)) {
+    return Number.parseInt(field, 36);
+  }
+  throw new TypeError("a stored time is malformed");
+}
+
+function readOffset(createdAt: number, field: string): number {
+  if (field === "") return createdAt;
+  return field.startsWith("~") ? readNumber(field) : createdAt + readNumber(field);
+}
+
+const TOKEN = /^[A-Za-z0-9_\-+/=.]+$/;
+
+function hashes(list: readonly string[]): string {
+  if (list.length === 0) return "";
+  return list.every((hash) => TOKEN.test(hash)) ? list.join(" ") : JSON.stringify(list);
+}
+
+function readHashes(field: string): string[] {
+  if (field === "") return [];
+  if (!field.startsWith("[")) return field.split(" ");
+  const list: unknown = JSON.parse(field);
+  if (!Array.isArray(list) || !list.every((hash) => typeof hash === "string")) {
+    throw new TypeError("stored retired hashes are not a list of strings");
+  }
+  return list;
+}
+
+/** The policy every record had before policies existed; stored as an empty field. */
+const DEFAULT_POLICY = "default";
 
 /** Serialises a record (without its id) to the stored string. */
 export function encode(record: SessionRecord): string {
   const c = record.createdAt;
   const client = record.client ?? {};
-  const fields: unknown[] = [FORMAT];
-  fields[POSITION.userId] = record.userId;
-  fields[POSITION.version] = record.version;
-  fields[POSITION.secretHash] = record.secretHash;
-  fields[POSITION.previousSecretHash] = record.previousSecretHash ?? 0;
-  fields[POSITION.rotationNonce] = record.rotationNonce ?? 0;
-  fields[POSITION.retiredSecretHashes] = record.retiredSecretHashes;
-  fields[POSITION.data] = record.data;
-  fields[POSITION.createdAt] = c;
+  const fields: string[] = [];
+  fields[0] = FORMAT;
+  fields[POSITION.version] = String(record.version);
+  fields[POSITION.userId] = optionalText(record.userId);
+  fields[POSITION.secretHash] = text(record.secretHash);
+  fields[POSITION.createdAt] = time(c);
   for (const field of OFFSET_TIMES) fields[POSITION[field]] = offset(c, record[field]);
-  fields[POSITION.client] = client.ip ?? 0;
-  fields[POSITION.client + 1] = client.ua ?? 0;
-  fields[POSITION.client + 2] = client.deviceId ?? 0;
-  fields[POSITION.dbsc] = record.dbsc ?? 0;
-  while (fields.length > POSITION.client && fields[fields.length - 1] === 0) fields.pop();
-  return JSON.stringify(fields);
+  fields[POSITION.client] = optionalText(client.ip);
+  fields[UA] = optionalText(client.ua);
+  const data = JSON.stringify(record.data);
+  fields[POSITION.data] = data === "{}" ? "" : data;
+  fields[POSITION.previousSecretHash] = optionalText(record.previousSecretHash);
+  fields[POSITION.rotationNonce] = optionalText(record.rotationNonce);
+  fields[POSITION.retiredSecretHashes] = hashes(record.retiredSecretHashes);
+  fields[DEVICE_ID] = optionalText(client.deviceId);
+  fields[POSITION.dbsc] = record.dbsc ? JSON.stringify(record.dbsc) : "";
+  fields[POSITION.policy] = record.policy === DEFAULT_POLICY ? "" : text(record.policy);
+  fields[POSITION.impersonatedBy] = optionalText(record.impersonatedBy);
+  while (fields.length > POSITION.createdAt && fields[fields.length - 1] === "") fields.pop();
+  return fields.join(SEPARATOR);
 }
-
-const optionalString = (value: unknown): string | null =>
-  typeof value === "string" ? value : null;
 
 /**
  * Parses a stored string back into the record with id `id`. Throws `TypeError` on anything that
- * is not a well-formed format-1 value (the store reports it as unavailable, never as a session).
+ * is not a well-formed format-2 value (the store reports it as unavailable, never as a session).
  */
 export function decode(id: string, stored: string): SessionRecord {
-  const fields: unknown = JSON.parse(stored);
-  if (!Array.isArray(fields) || fields.length < POSITION.client) {
-    throw new TypeError("stored session is not a record array");
-  }
+  const fields = stored.split(SEPARATOR);
   if (fields[0] !== FORMAT) {
-    throw new TypeError(`stored session has format ${String(fields[0])}, expected ${FORMAT}`);
+    throw new TypeError(
+      `stored session has format ${JSON.stringify(fields[0]?.slice(0, 8))}, expected ${FORMAT}`,
+    );
   }
-  const userId: unknown = fields[POSITION.userId];
-  const version: unknown = fields[POSITION.version];
-  const secretHash: unknown = fields[POSITION.secretHash];
-  const retired: unknown = fields[POSITION.retiredSecretHashes];
-  const data: unknown = fields[POSITION.data];
-  const createdAt: unknown = fields[POSITION.createdAt];
-  if (
-    typeof userId !== "string" ||
-    typeof version !== "number" ||
-    typeof secretHash !== "string" ||
-    !Array.isArray(retired) ||
-    !retired.every((hash) => typeof hash === "string") ||
-    data === null ||
-    typeof data !== "object" ||
-    Array.isArray(data) ||
-    typeof createdAt !== "number"
-  ) {
-    throw new TypeError("stored session has a malformed header or body");
+  if (fields.length <= POSITION.createdAt) throw new TypeError("stored session is too short");
+  const at = (position: number) => fields[position] ?? "";
+  const version = Number(at(POSITION.version));
+  const secretHash = readText(at(POSITION.secretHash));
+  if (!Number.isSafeInteger(version) || secretHash === null) {
+    throw new TypeError("stored session has a malformed header");
   }
+  const createdAt = readNumber(at(POSITION.createdAt));
   const client: StoredClient = {};
-  const ip = optionalString(fields[POSITION.client]);
-  const ua = optionalString(fields[POSITION.client + 1]);
-  const deviceId = optionalString(fields[POSITION.client + 2]);
+  const ip = readText(at(POSITION.client));
+  const ua = readText(at(UA));
+  const deviceId = readText(at(DEVICE_ID));
   if (ip !== null) client.ip = ip;
   if (ua !== null) client.ua = ua;
   if (deviceId !== null) client.deviceId = deviceId;
-  const dbsc: unknown = fields[POSITION.dbsc];
-  if (dbsc !== undefined && dbsc !== 0 && (dbsc === null || typeof dbsc !== "object")) {
+  const dataField = at(POSITION.data);
+  const data: unknown = dataField === "" ? {} : JSON.parse(dataField);
+  if (data === null || typeof data !== "object" || Array.isArray(data)) {
+    throw new TypeError("stored session data is not an object");
+  }
+  const dbscField = at(POSITION.dbsc);
+  const dbsc: unknown = dbscField === "" ? null : JSON.parse(dbscField);
+  if (dbsc !== null && typeof dbsc !== "object") {
     throw new TypeError("stored session has a malformed DBSC state");
   }
   const record: SessionRecord = {
     id,
-    userId,
+    userId: readText(at(POSITION.userId)),
+    policy: readText(at(POSITION.policy)) ?? DEFAULT_POLICY,
+    impersonatedBy: readText(at(POSITION.impersonatedBy)),
     version,
     secretHash,
-    previousSecretHash: optionalString(fields[POSITION.previousSecretHash]),
-    rotationNonce: optionalString(fields[POSITION.rotationNonce]),
-    retiredSecretHashes: retired,
+    previousSecretHash: readText(at(POSITION.previousSecretHash)),
+    rotationNonce: readText(at(POSITION.rotationNonce)),
+    retiredSecretHashes: readHashes(at(POSITION.retiredSecretHashes)),
     data: data as Record<string, unknown>,
     createdAt,
     // The offset times, filled in below.
@@ -164,18 +226,8 @@ export function decode(id: string, stored: string): SessionRecord {
     expiresAt: 0,
     absoluteExpiresAt: 0,
     client,
-    dbsc: dbsc === undefined || dbsc === 0 ? null : (dbsc as SessionRecord["dbsc"]),
+    dbsc: dbsc as SessionRecord["dbsc"],
   };
-  for (const field of OFFSET_TIMES) record[field] = absolute(createdAt, fields[POSITION[field]]);
+  for (const field of OFFSET_TIMES) record[field] = readOffset(createdAt, at(POSITION[field]));
   return record;
-}
-
-/** The user id in a stored value's header, or `null` if the value is unreadable. */
-export function storedUserId(stored: string): string | null {
-  try {
-    const fields: unknown = JSON.parse(stored);
-    return Array.isArray(fields) && typeof fields[1] === "string" ? fields[1] : null;
-  } catch {
-    return null;
-  }
 }

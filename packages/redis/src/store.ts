@@ -2,11 +2,12 @@
  * `RedisStore`: Tessera sessions in Redis or Redis Cluster through an ioredis or node-redis
  * client.
  *
- * One string key per session (`<prefix>s:{<id>}`) with native expiry at the record's
- * `expiresAt`, and one sorted set per user (`<prefix>u:{<userId>}`) of session ids scored by
- * expiry, for `listByUser` and `deleteByUser` without SCAN. Every command and script touches a
- * single key, so nothing depends on two keys sharing a hash slot; the order of the steps keeps
- * the index a superset of the user's live sessions (see the README).
+ * One string key per session (`<prefix>{<shard>}s:<id>`) with native expiry at the record's
+ * end, next to its shard's copy of the global revocation epoch (`<prefix>{<shard>}g`), so that
+ * validate reads both with one `MGET` in one slot. A user's sessions are indexed in one of 65,536
+ * sorted-set buckets (`<prefix>u{<bucket>}`) for `listByUser` and `deleteByUser` without SCAN.
+ * Every script touches a single key; the order of the steps keeps the index a superset of the
+ * user's live sessions (see the README).
  */
 import {
   InvalidArgumentError,
@@ -18,13 +19,22 @@ import {
   createStoreCall,
   endOf,
   fieldsOfKind,
+  type RevocationEpochs,
   type SessionRecord,
   type SessionStore,
   type StoreCall,
 } from "@tessera/core/store";
 import { type RedisClient, type RedisCommands, redisCommands } from "./client.js";
-import { decode, encode, header, storedUserId } from "./codec.js";
-import { DELETE_OWNED, INDEX_ADD, INDEX_READ, runScript, SWAP } from "./scripts.js";
+import { decode, encode, text } from "./codec.js";
+import {
+  DELETE_OWNED,
+  INDEX_ADD,
+  INDEX_READ,
+  INDEX_REMOVE,
+  RAISE_EPOCH,
+  runScript,
+  SWAP,
+} from "./scripts.js";
 
 /** Options of `RedisStore`. */
 export interface RedisStoreOptions {
@@ -74,7 +84,7 @@ function checkRecord(record: SessionRecord): void {
     throw new InvalidArgumentError("a session record must be an object");
   }
   checkString("record.id", record.id);
-  checkString("record.userId", record.userId);
+  if (record.userId !== null) checkString("record.userId", record.userId);
   checkString("record.secretHash", record.secretHash);
   if (!Number.isSafeInteger(record.version)) {
     throw new InvalidArgumentError("record.version must be an integer");
@@ -92,19 +102,67 @@ function expiryOf(record: SessionRecord): number {
 }
 
 /**
- * A session's score in its user's index: its absolute end, which no rotation or idle extension
- * moves, so that an update finds the entry already high enough and skips the index write.
+ * A session's end in its user's index: its absolute end, which no rotation or idle extension
+ * moves, so that an update finds its entry already late enough and leaves the index alone.
  */
-function indexScoreOf(record: SessionRecord): number {
+function indexEndOf(record: SessionRecord): number {
   return Math.max(expiryOf(record), Math.ceil(record.absoluteExpiresAt));
 }
 
-/** How many sessions' index scores one store instance remembers (a few hundred kB at most). */
-const INDEXED_MEMORY = 10_000;
+/** 32-bit FNV-1a of a string's UTF-16 code units, from `basis`. */
+function fnv1a(value: string, basis: number): number {
+  let hash = basis;
+  for (let i = 0; i < value.length; i++) {
+    hash = Math.imul(hash ^ value.charCodeAt(i), 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+const FNV_BASIS = 0x811c9dc5;
+/** A second, independent basis, for the user tag inside a bucket. */
+const TAG_BASIS = 0x050c5d1f;
+
+/** How many shards sessions (and the copies of the global epoch) are spread over. */
+export const SHARDS = 256;
+/** How many buckets the user indexes are spread over. */
+export const INDEX_BUCKETS = 65_536;
+
+function hex(value: number, digits: number): string {
+  return value.toString(16).padStart(digits, "0");
+}
+
+/** The shard of a session id: two hex digits. */
+function shardOf(id: string): string {
+  return hex(fnv1a(id, FNV_BASIS) % SHARDS, 2);
+}
+
+const ALL_SHARDS = Array.from({ length: SHARDS }, (_, shard) => hex(shard, 2));
+/** The shard whose epoch copy is written last and read by `readEpochs`. */
+const PRIMARY_SHARD = ALL_SHARDS[0]!;
+
+/** How long a user epoch is kept after it was last raised: 400 days. */
+export const USER_EPOCH_MS = 400 * 24 * 60 * 60 * 1000;
+
+/** A user's tag inside their bucket: eight hex digits (exported for the tests, not the package). */
+export function userTag(userId: string): string {
+  return hex(fnv1a(userId, TAG_BASIS), 8);
+}
+
+/** A session's entry in its user's bucket (see scripts.ts, INDEX_ADD). */
+function indexMember(userId: string, id: string, end: number): string {
+  return `${userTag(userId)}${end.toString(36).padStart(9, "0")}${id}`;
+}
+
+function epochOf(value: string | null): number {
+  if (value === null) return 0;
+  const epoch = Number(value);
+  if (!Number.isFinite(epoch)) throw new TypeError("a stored epoch is not a number");
+  return epoch;
+}
 
 /**
  * A `SessionStore` on Redis (single node, Sentinel-managed or Cluster) through ioredis or
- * node-redis.
+ * node-redis, with revocation epochs.
  *
  * @example
  * ```ts
@@ -123,12 +181,6 @@ export class RedisStore implements SessionStore {
   readonly #prefix: string;
   /** Every round trip goes through here: deadline, and driver errors as Tessera errors. */
   readonly #call: StoreCall;
-  /**
-   * Index scores this instance wrote (user and id → score), oldest first: an update whose score
-   * is no higher skips the index round trip. Only ever an optimisation: a session this instance
-   * has not indexed, or has forgotten, is indexed again before it is written.
-   */
-  readonly #indexed = new Map<string, number>();
   readonly #onWarning: (message: string) => void;
   #policyChecked = false;
 
@@ -175,14 +227,34 @@ export class RedisStore implements SessionStore {
     );
   }
 
-  /** The Redis key holding session `id` (a string; its hash tag is the id). */
+  /** The Redis key holding session `id` (a string; its hash tag is the session's shard). */
   sessionKey(id: string): string {
-    return `${this.#prefix}s:{${id}}`;
+    return `${this.#prefix}{${shardOf(id)}}s:${id}`;
   }
 
-  /** The Redis key of `userId`'s index (a sorted set of session ids; its hash tag is the user). */
+  /**
+   * The Redis key of the bucket that indexes `userId`'s sessions (a sorted set shared with the
+   * other users of the bucket; its hash tag is the bucket).
+   */
   indexKey(userId: string): string {
-    return `${this.#prefix}u:{${userId}}`;
+    return `${this.#prefix}u{${hex(fnv1a(userId, FNV_BASIS) % INDEX_BUCKETS, 4)}}`;
+  }
+
+  /**
+   * The Redis key of the global revocation epoch's copy that session `id` is read with (one per
+   * shard, in the session's slot).
+   */
+  globalEpochKey(id: string): string {
+    return this.#shardEpochKey(shardOf(id));
+  }
+
+  #shardEpochKey(shard: string): string {
+    return `${this.#prefix}{${shard}}g`;
+  }
+
+  /** The Redis key of `userId`'s revocation epoch (a string; absent when never raised). */
+  userEpochKey(userId: string): string {
+    return `${this.#prefix}e:${userId}`;
   }
 
   #decode(id: string, stored: string): SessionRecord {
@@ -195,38 +267,34 @@ export class RedisStore implements SessionStore {
     }
   }
 
-  /**
-   * Adds (or raises) the index entry before the session key is written (see the README), unless
-   * this instance already raised it at least as high.
-   */
-  async #index(record: SessionRecord): Promise<void> {
-    const score = indexScoreOf(record);
-    const key = `${record.userId}\u0000${record.id}`;
-    const known = this.#indexed.get(key);
-    if (known !== undefined && known >= score) return;
+  /** Adds the session's entry to its user's bucket, before the session key is written. */
+  async #index(record: SessionRecord & { userId: string }): Promise<void> {
+    const end = indexEndOf(record);
     await this.#call("index add", () =>
-      runScript(this.#commands, INDEX_ADD, this.indexKey(record.userId), [record.id, score]),
+      runScript(this.#commands, INDEX_ADD, this.indexKey(record.userId), [
+        userTag(record.userId),
+        indexMember(record.userId, record.id, end),
+        end,
+      ]),
     );
-    this.#indexed.delete(key);
-    this.#indexed.set(key, score);
-    if (this.#indexed.size > INDEXED_MEMORY) {
-      this.#indexed.delete(this.#indexed.keys().next().value as string);
-    }
   }
 
-  #forgetIndexed(userId: string, id: string) {
-    this.#indexed.delete(`${userId}\u0000${id}`);
-  }
-
-  /** Live session ids in a user's index, after dropping entries whose sessions have expired. */
+  /** Live session ids in a user's index, after dropping entries whose sessions have ended. */
   async #indexedIds(userId: string): Promise<string[]> {
-    const ids = await this.#call("index read", () =>
-      runScript(this.#commands, INDEX_READ, this.indexKey(userId), []),
+    const members = await this.#call("index read", () =>
+      runScript(this.#commands, INDEX_READ, this.indexKey(userId), [userTag(userId)]),
     );
-    if (!Array.isArray(ids) || !ids.every((id) => typeof id === "string")) {
+    if (!Array.isArray(members) || !members.every((member) => typeof member === "string")) {
       throw new StoreUnavailableError("Redis answered an index read with something not a list");
     }
-    return ids;
+    // An id raised to a later end has an entry per end until the earlier one is pruned.
+    return [...new Set(members.map((member: string) => member.slice(17)))];
+  }
+
+  async #unindex(userId: string, ids: string[]): Promise<void> {
+    await this.#call("index remove", () =>
+      runScript(this.#commands, INDEX_REMOVE, this.indexKey(userId), [userTag(userId), ...ids]),
+    );
   }
 
   /** Inserts a session; rejects with `SessionConflictError` if the id is taken. */
@@ -235,14 +303,12 @@ export class RedisStore implements SessionStore {
     checkRecord(record);
     const expiry = expiryOf(record);
     const value = encode(record);
-    await this.#index(record);
+    // A guest is in no index; a user's session is indexed before it exists.
+    if (record.userId !== null) await this.#index(record as SessionRecord & { userId: string });
     const created = await this.#call("SET", () =>
       this.#commands.setNew(this.sessionKey(record.id), value, expiry),
     );
-    if (!created) {
-      this.#forgetIndexed(record.userId, record.id);
-      throw new SessionConflictError(`a session with id ${record.id} already exists`);
-    }
+    if (!created) throw new SessionConflictError(`a session with id ${record.id} already exists`);
   }
 
   /** Reads a session with one GET; `null` when absent or expired (Redis expired the key). */
@@ -253,36 +319,49 @@ export class RedisStore implements SessionStore {
     return stored === null ? null : this.#decode(id, stored);
   }
 
-  /** Compare-and-swap on `version` (a Lua script on the session key); moves the native expiry. */
+  /**
+   * Compare-and-swap on `version`: one script on the session key, which also moves the native
+   * expiry. Only when the record gains an index entry (a guest logging in, a later absolute end)
+   * does the store index it first and run the script again.
+   */
   async update(record: SessionRecord, expectedVersion: number): Promise<boolean> {
     this.#checkPolicyOnce();
     checkRecord(record);
     if (!Number.isSafeInteger(expectedVersion)) {
       throw new InvalidArgumentError("expectedVersion must be an integer");
     }
-    const expiry = expiryOf(record);
+    const key = this.sessionKey(record.id);
     const value = encode(record);
-    await this.#index(record);
-    const written = await this.#call("compare-and-swap", () =>
-      runScript(this.#commands, SWAP, this.sessionKey(record.id), [
-        header(record.userId, expectedVersion),
-        value,
-        expiry,
-      ]),
-    );
-    return written === 1;
+    const args = [
+      String(expectedVersion),
+      value,
+      expiryOf(record),
+      record.userId === null ? "" : text(record.userId),
+      indexEndOf(record),
+    ];
+    const swap = (indexed: "0" | "1") =>
+      this.#call("compare-and-swap", () =>
+        runScript(this.#commands, SWAP, key, [...args, indexed]),
+      );
+    const written = await swap("0");
+    if (written !== 2) return written === 1;
+    await this.#index(record as SessionRecord & { userId: string });
+    return (await swap("1")) === 1;
   }
 
-  /** Deletes a session (GETDEL) and then its index entry; resolves if it did not exist. */
+  /** Deletes a session (GETDEL) and then its index entries; resolves if it did not exist. */
   async delete(id: string): Promise<void> {
     this.#checkPolicyOnce();
     checkString("id", id);
     const stored = await this.#call("GETDEL", () => this.#commands.getDel(this.sessionKey(id)));
-    const userId = stored === null ? null : storedUserId(stored);
-    if (userId !== null) {
-      this.#forgetIndexed(userId, id);
-      await this.#call("ZREM", () => this.#commands.zRem(this.indexKey(userId), [id]));
+    if (stored === null) return;
+    let userId: string | null = null;
+    try {
+      userId = decode(id, stored).userId;
+    } catch {
+      // Unreadable: no owner to unindex; its entries (if any) end with their scores.
     }
+    if (userId !== null) await this.#unindex(userId, [id]);
   }
 
   /** The user's live sessions: one index read, then one GET per indexed id (MGET on one node). */
@@ -297,7 +376,7 @@ export class RedisStore implements SessionStore {
     values.forEach((stored, i) => {
       if (stored === null) return; // expired or deleted since the index read
       const record = this.#decode(ids[i]!, stored);
-      // An entry left by a refused create may name another user's session: never list it.
+      // An entry of another user (same bucket and tag, or a refused create): never list it.
       if (record.userId === userId) records.push(record);
     });
     return records;
@@ -312,17 +391,86 @@ export class RedisStore implements SessionStore {
     checkString("userId", userId);
     const ids = (await this.#indexedIds(userId)).filter((id) => id !== exceptId);
     if (ids.length === 0) return 0;
-    const owner = header(userId);
+    const owner = text(userId);
     const results = await this.#call("delete", () =>
       Promise.all(
         ids.map((id) => runScript(this.#commands, DELETE_OWNED, this.sessionKey(id), [owner])),
       ),
     );
     const deleted = ids.filter((_, i) => results[i] === 1);
-    for (const id of deleted) this.#forgetIndexed(userId, id);
-    if (deleted.length > 0) {
-      await this.#call("ZREM", () => this.#commands.zRem(this.indexKey(userId), deleted));
-    }
+    if (deleted.length > 0) await this.#unindex(userId, deleted);
     return deleted.length;
+  }
+
+  /**
+   * Reads a session and the global revocation epoch with ONE `MGET` (the session key and its
+   * shard's copy of the epoch share a hash slot). `epochs.user` is always 0: the user's epoch is
+   * in a key only the record names, which a single command cannot reach (see the README); a
+   * revokeAll still deletes every indexed session, and core re-checks logins against it.
+   */
+  async getWithEpochs(
+    id: string,
+  ): Promise<{ record: SessionRecord; epochs: RevocationEpochs } | null> {
+    this.#checkPolicyOnce();
+    checkString("id", id);
+    const [stored, global] = await this.#call("MGET", () =>
+      this.#commands.mget([this.sessionKey(id), this.globalEpochKey(id)]),
+    );
+    if (stored === null || stored === undefined) return null;
+    const record = this.#decode(id, stored);
+    return { record, epochs: { global: this.#epoch(global ?? null), user: 0 } };
+  }
+
+  #epoch(value: string | null): number {
+    try {
+      return epochOf(value);
+    } catch (error) {
+      throw new StoreUnavailableError(
+        "a revocation epoch is stored in a form this store cannot read",
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  /** The global epoch (its primary copy) and `userId`'s (0 for `null` or a user never revoked). */
+  async readEpochs(userId: string | null): Promise<RevocationEpochs> {
+    this.#checkPolicyOnce();
+    if (userId !== null) checkString("userId", userId);
+    const keys = [this.#shardEpochKey(PRIMARY_SHARD)];
+    if (userId !== null) keys.push(this.userEpochKey(userId));
+    const values = await this.#call("GET", () => this.#commands.getMany(keys));
+    return {
+      global: this.#epoch(values[0] ?? null),
+      user: userId === null ? 0 : this.#epoch(values[1] ?? null),
+    };
+  }
+
+  /**
+   * Raises the global epoch (`userId` `null`: every shard's copy, the primary last, so that a
+   * primary at `at` means every copy is) or `userId`'s (one key, kept 400 days after its last
+   * raise) to `at`; never lowers one.
+   */
+  async raiseEpoch(userId: string | null, at: number): Promise<void> {
+    this.#checkPolicyOnce();
+    if (typeof at !== "number" || !Number.isFinite(at)) {
+      throw new InvalidArgumentError("at must be a finite number of milliseconds");
+    }
+    const raise = (key: string, keepMs: number) =>
+      runScript(this.#commands, RAISE_EPOCH, key, [String(at), keepMs]);
+    if (userId !== null) {
+      checkString("userId", userId);
+      await this.#call("epoch raise", () => raise(this.userEpochKey(userId), USER_EPOCH_MS));
+      return;
+    }
+    await this.#call("epoch raise", () =>
+      Promise.all(
+        ALL_SHARDS.filter((shard) => shard !== PRIMARY_SHARD).map((shard) =>
+          raise(this.#shardEpochKey(shard), 0),
+        ),
+      ),
+    );
+    await this.#call("epoch raise", () => raise(this.#shardEpochKey(PRIMARY_SHARD), 0));
   }
 }

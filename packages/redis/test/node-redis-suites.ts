@@ -58,10 +58,16 @@ export async function nodeRedisSuites(label: string, redis: NodeRedisModule): Pr
       await cleaner.quit();
     });
 
+    // Each test's store under a prefix of its own (epochs apply to a whole prefix).
+    let stores = 0;
+    let current: RedisStore;
     runStoreConformance(
       `RedisStore (node-redis ${label}, single node)`,
-      () => new RedisStore({ client, prefix }),
-      { rawRead: (id) => client.get(`${prefix}s:{${id}}`) },
+      () => {
+        current = new RedisStore({ client, prefix: `${prefix}${++stores}:` });
+        return current;
+      },
+      { rawRead: (id) => client.get(current.sessionKey(id)) },
     );
 
     it("writes the same keys, values and native expiry as the store on ioredis", async () => {
@@ -97,10 +103,15 @@ export async function nodeRedisSuites(label: string, redis: NodeRedisModule): Pr
     });
     afterAll(() => cluster.destroy());
 
+    let stores = 0;
+    let current: RedisStore;
     runStoreConformance(
       `RedisStore (node-redis ${label}, Redis Cluster)`,
-      () => new RedisStore({ client: cluster }),
-      { rawRead: (id) => cluster.get(`tessera:s:{${id}}`) },
+      () => {
+        current = new RedisStore({ client: cluster, prefix: `tessera-nr${label}-${++stores}:` });
+        return current;
+      },
+      { rawRead: (id) => cluster.get(current.sessionKey(id)) },
     );
 
     it("lists and revokes a user's sessions spread over every node", async () => {
@@ -119,11 +130,12 @@ export async function nodeRedisSuites(label: string, redis: NodeRedisModule): Pr
       expect((await store.listByUser(userId)).map((r) => r.id)).toEqual([records[0]!.id]);
     });
 
-    it("validates with exactly one command on the cluster: one GET on the session's node", async () => {
-      const store = new RedisStore({ client: cluster });
+    it("validates with exactly one command on the cluster, the global epoch included: one MGET on the session's node", async () => {
+      const store = new RedisStore({ client: cluster, prefix: `tessera-nr${label}-hot:` });
       const clock = { now: Date.now() };
       const sessions = createSessions({ store, now: () => clock.now });
       const { session, token } = await sessions.create({ userId: "node-redis-hot-path" });
+      await store.raiseEpoch(null, session.createdAt.getTime() - 1);
       clock.now += 1000;
       const owner = clusterPorts.indexOf(
         await ownerPort(clusterPorts[0]!, store.sessionKey(session.id)),
@@ -132,7 +144,11 @@ export async function nodeRedisSuites(label: string, redis: NodeRedisModule): Pr
         expect((await sessions.validate(token)).ok).toBe(true);
       });
       commands.forEach((received, i) => {
-        expect(received).toEqual(i === owner ? [["get", 1]] : []);
+        expect(received).toEqual(i === owner ? [["mget", 1]] : []);
+      });
+      expect((await store.getWithEpochs(session.id))?.epochs).toEqual({
+        global: session.createdAt.getTime() - 1,
+        user: 0,
       });
     });
   });

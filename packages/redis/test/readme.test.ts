@@ -38,7 +38,7 @@ describe.runIf(up)("README", () => {
     try {
       const stdout = await runExample("## Example", "redis-example.mjs", prefix);
       expect(stdout).toMatch(
-        new RegExp(`^key: ${prefix}s:\\{[a-z2-7]{24}\\} expires in 1800 s$`, "m"),
+        new RegExp(`^key: ${prefix}\\{[0-9a-f]{2}\\}s:[a-z2-7]{24} expires in 1800 s$`, "m"),
       );
       expect(stdout).toContain("valid: true role: member");
       expect(stdout).toContain("devices: 2");
@@ -59,10 +59,10 @@ describe.runIf(up)("README", () => {
       expect(stdout).toContain("valid: true user: bob");
       expect(stdout).toContain("logged out elsewhere: 1");
       expect(stdout).toContain("devices now: 1");
-      // One session key and the user's index remain.
+      // One session key and the bucket of the user's index remain.
       expect((await redis.keys(`${prefix}*`)).sort()).toEqual([
-        expect.stringMatching(/s:\{[a-z2-7]{24}\}$/),
-        `${prefix}u:{bob}`,
+        expect.stringMatching(/u\{[0-9a-f]{4}\}$/),
+        expect.stringMatching(/\{[0-9a-f]{2}\}s:[a-z2-7]{24}$/),
       ]);
     } finally {
       await deleteKeysUnder(redis, prefix);

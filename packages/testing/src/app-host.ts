@@ -108,7 +108,7 @@ export function referenceHost<Mounted>(setup: HostSetup<Mounted>): ReferenceHost
     if (!ENABLED) return new Response("Not found", { status: 404 });
     const action = path.slice("/test-only/".length);
     if (request.method === "GET") {
-      if (action === "reads") return Response.json({ reads: current().calls.get });
+      if (action === "reads") return Response.json({ reads: current().calls.reads });
       if (action === "events") return Response.json({ events: current().events });
       return new Response("Not found", { status: 404 });
     }

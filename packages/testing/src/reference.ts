@@ -10,7 +10,12 @@ import {
   type SessionStore,
   type Sessions,
 } from "@tessera/core";
-import { countingStore, type StoreMode, switchableStore } from "@tessera/store-test/doubles";
+import {
+  countingStore,
+  type StoreCalls,
+  type StoreMode,
+  switchableStore,
+} from "@tessera/store-test/doubles";
 import { Client } from "./http.js";
 import type { StoreKind } from "./stores.js";
 
@@ -115,7 +120,7 @@ export interface InProcessSessions {
   /** The sessions' clock (ms); `advanceClock` moves it. */
   clock: { now: number };
   /** The store's calls so far, per method. */
-  calls: Record<keyof SessionStore, number>;
+  calls: StoreCalls;
   setStore(mode: StoreMode): void;
 }
 
@@ -162,7 +167,7 @@ export async function inProcessReferenceApp(
       reference.clock.now += seconds * 1000;
     },
     async storeReads() {
-      return reference.calls.get;
+      return reference.calls.reads;
     },
     async setStore(mode) {
       reference.setStore(mode);

@@ -9,7 +9,7 @@ import { configure, current, type ReferenceConfig, testHooksEnabled } from "../.
 export default defineEventHandler(async (event) => {
   const action = getRouterParam(event, "action");
   if (!testHooksEnabled) throw createError({ statusCode: 404 });
-  if (event.method === "GET" && action === "reads") return { reads: current().calls.get };
+  if (event.method === "GET" && action === "reads") return { reads: current().calls.reads };
   if (event.method !== "POST") throw createError({ statusCode: 404 });
   const body = ((await readBody(event)) ?? {}) as Record<string, unknown>;
   if (action === "configure") configure(body as ReferenceConfig);
