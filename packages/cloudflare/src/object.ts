@@ -6,7 +6,10 @@
  * - a **session object** (`s:<session id>`) holds one record under the key `record`, with an
  *   alarm at the record's end (`endOf`: its `expiresAt`) that deletes it (native expiry);
  * - a **user index** (`u:<user id>`) holds one key per session of the user (`s:<session id>`,
- *   valued with that session's expiry), with an alarm at the latest expiry.
+ *   valued with that session's expiry), with an alarm at the latest expiry;
+ * - an **epoch** (`e:<shard>` for the global epoch's shards, `ue:<user id>` for a user's) holds
+ *   one number under the key `epoch`: sessions created before it are revoked. A user's epoch has
+ *   an alarm that deletes it a fixed time after its last raise; the global one never expires.
  *
  * A Durable Object runs one event at a time and its input gate holds back other events while a
  * storage call is in flight, so a read followed by a write inside one method is atomic: that is
@@ -18,6 +21,7 @@ import { endOf, isLive, type SessionRecord } from "@tessera/core/store";
 
 const RECORD = "record";
 const ENTRY = "s:";
+const EPOCH = "epoch";
 
 /** Outcome of `createSession`: `conflict` when a live record already holds the id. */
 export type CreateOutcome = "created" | "conflict";
@@ -30,8 +34,21 @@ export class SessionDurableObject extends DurableObject {
   async readSession(): Promise<SessionRecord | null> {
     const record = await this.ctx.storage.get<SessionRecord>(RECORD);
     if (!record || !isLive(record, Date.now())) return null;
-    // A record stored before the DBSC field existed has none: no device binding.
-    return record.dbsc === undefined ? { ...record, dbsc: null } : record;
+    // A record stored before a field existed lacks it: no device binding, the default policy,
+    // not an impersonation.
+    if (
+      record.dbsc === undefined ||
+      record.policy === undefined ||
+      record.impersonatedBy === undefined
+    ) {
+      return {
+        ...record,
+        dbsc: record.dbsc ?? null,
+        policy: record.policy ?? "default",
+        impersonatedBy: record.impersonatedBy ?? null,
+      };
+    }
+    return record;
   }
 
   /** Stores `record` unless a live record holds the id; arms the expiry alarm. */
@@ -57,7 +74,10 @@ export class SessionDurableObject extends DurableObject {
     return true;
   }
 
-  /** Deletes the record; resolves the user id it belonged to, or null if there was none. */
+  /**
+   * Deletes the record; resolves the user id it belonged to, or null if there was none or it
+   * was a guest's (in no user index).
+   */
   async deleteSession(): Promise<string | null> {
     const stored = await this.ctx.storage.get<SessionRecord>(RECORD);
     await this.#clear();
@@ -105,10 +125,37 @@ export class SessionDurableObject extends DurableObject {
     await this.#armIndex(await this.#liveEntries());
   }
 
-  // ---- both roles ----------------------------------------------------------------------
+  // ---- epoch role ----------------------------------------------------------------------
 
-  /** The alarm: deletes an expired record, or prunes an index, re-arming if anything lives. */
+  /** The epoch this object holds (epoch ms), 0 when never raised. */
+  async readEpoch(): Promise<number> {
+    return (await this.ctx.storage.get<number>(EPOCH)) ?? 0;
+  }
+
+  /**
+   * Raises the epoch to `at` unless it is already there or later (one object runs one call at a
+   * time, so concurrent raises keep the highest). With `keepFor`, arms an alarm that deletes the
+   * epoch `keepFor` ms after this raise; without, the epoch never expires.
+   */
+  async raiseEpoch(at: number, keepFor: number | null): Promise<void> {
+    const current = (await this.ctx.storage.get<number>(EPOCH)) ?? 0;
+    if (at <= current) return;
+    await this.ctx.storage.put(EPOCH, at);
+    if (keepFor !== null) await this.ctx.storage.setAlarm(at + keepFor);
+  }
+
+  // ---- every role ----------------------------------------------------------------------
+
+  /**
+   * The alarm: deletes an expired record, or deletes a user's epoch at the end of its keeping
+   * time, or prunes an index, re-arming if anything lives.
+   */
   override async alarm(): Promise<void> {
+    if ((await this.ctx.storage.get<number>(EPOCH)) !== undefined) {
+      // Only a user's epoch arms an alarm, at the end of its keeping time (moved by each raise).
+      await this.#clear();
+      return;
+    }
     const record = await this.ctx.storage.get<SessionRecord>(RECORD);
     if (record) {
       if (!isLive(record, Date.now())) await this.#clear();

@@ -7,10 +7,11 @@
  * `listByUser` and `deleteByUser`, O(sessions of that user). The index entry is written before
  * the session, so the index is always a superset of the user's live sessions (see the README).
  */
-import { SessionConflictError, TesseraConfigError } from "@tessera/core";
+import { InvalidArgumentError, SessionConflictError, TesseraConfigError } from "@tessera/core";
 import {
   createStoreCall,
   endOf,
+  type RevocationEpochs,
   type SessionRecord,
   type SessionStore,
   type StoreCall,
@@ -41,6 +42,25 @@ export interface DurableObjectStoreOptions {
 }
 
 type Stub = DurableObjectStub<SessionDurableObject>;
+
+/**
+ * Objects holding a copy of the global epoch. Validate reads one of them (by session id) on
+ * every request, and one Durable Object serves a bounded number of requests a second, so the
+ * read spreads over this many; a raise writes them all. Fixed: another count would miss raises.
+ */
+const GLOBAL_EPOCH_SHARDS = 8;
+
+/**
+ * How long a user's epoch is kept after its last raise. Only `readEpochs` reads it (see
+ * `getWithEpochs`), to end a login that raced a revokeAll, a race of seconds; 400 days keeps it
+ * far past any session.
+ */
+const USER_EPOCH_KEEP_MS = 400 * 24 * 60 * 60 * 1000;
+
+/** The global epoch shard the hot read of session `id` takes: spread by the id's last character. */
+function epochShardOf(id: string): number {
+  return id.length === 0 ? 0 : id.charCodeAt(id.length - 1) % GLOBAL_EPOCH_SHARDS;
+}
 
 /**
  * A `SessionStore` on Cloudflare Durable Objects. Construct it once per Worker isolate with
@@ -94,10 +114,25 @@ export class DurableObjectStore implements SessionStore {
     return this.#namespace.get(this.#namespace.idFromName(name));
   }
 
-  /** Adds (or raises) the index entry; always before the session object is written. */
-  #index(record: SessionRecord): Promise<void> {
-    return this.#call("index add", () =>
-      this.#object(this.indexObjectName(record.userId)).indexAdd(record.id, endOf(record)),
+  /** The name of the Durable Object holding shard `shard` of the global revocation epoch. */
+  globalEpochObjectName(shard: number): string {
+    return `${this.#prefix}e:${shard}`;
+  }
+
+  /** The name of the Durable Object holding `userId`'s revocation epoch. */
+  userEpochObjectName(userId: string): string {
+    return `${this.#prefix}ue:${userId}`;
+  }
+
+  /**
+   * Adds (or raises) the index entry; always before the session object is written. A guest
+   * session (no user yet) is in no index.
+   */
+  async #index(record: SessionRecord): Promise<void> {
+    const userId = record.userId;
+    if (userId === null) return;
+    await this.#call("index add", () =>
+      this.#object(this.indexObjectName(userId)).indexAdd(record.id, endOf(record)),
     );
   }
 
@@ -171,5 +206,69 @@ export class DurableObjectStore implements SessionStore {
       );
     }
     return deleted.length;
+  }
+
+  /**
+   * Reads a session and the global epoch in one round trip: the session's object and the
+   * global epoch shard its id maps to are called at once (no object holds both: each session
+   * has its own object, and a copy of the global epoch in every one of them would make a raise a
+   * scan). The user's epoch cannot join them, since its object is named by the user id the
+   * record holds: `user` is always 0 here. The guarantee holds without it: revokeAll deletes the
+   * user's sessions through the user index after raising the epoch, and a login racing it
+   * re-reads the epochs with `readEpochs`. `null` when absent or expired, as `get`.
+   */
+  async getWithEpochs(
+    id: string,
+  ): Promise<{ record: SessionRecord; epochs: RevocationEpochs } | null> {
+    const [record, global] = await this.#call("get with epochs", () =>
+      Promise.all([
+        this.#object(this.sessionObjectName(id)).readSession(),
+        this.#object(this.globalEpochObjectName(epochShardOf(id))).readEpoch(),
+      ]),
+    );
+    if (!record) return null;
+    return { record: record as SessionRecord, epochs: { global, user: 0 } };
+  }
+
+  /**
+   * The global epoch (its shard 0, which a raise writes last) and `userId`'s (0 for `null` or a
+   * user never revoked), read from both objects at once.
+   */
+  async readEpochs(userId: string | null): Promise<RevocationEpochs> {
+    const [global, user] = await this.#call("read epochs", () =>
+      Promise.all([
+        this.#object(this.globalEpochObjectName(0)).readEpoch(),
+        userId === null ? 0 : this.#object(this.userEpochObjectName(userId)).readEpoch(),
+      ]),
+    );
+    return { global, user };
+  }
+
+  /**
+   * Raises the global epoch (`userId` null) or `userId`'s to `at` unless it is already there or
+   * later; each epoch object decides alone, one call at a time, so concurrent raises keep the
+   * highest. The global epoch goes to shards 1 to 7 at once, then to shard 0 (which `readEpochs`
+   * reads), and never expires; a user's epoch is deleted 400 days after its last raise.
+   */
+  async raiseEpoch(userId: string | null, at: number): Promise<void> {
+    if (!Number.isSafeInteger(at) || at < 0) {
+      throw new InvalidArgumentError("raiseEpoch: `at` must be epoch milliseconds (an integer)");
+    }
+    if (userId !== null) {
+      await this.#call("raise epoch", () =>
+        this.#object(this.userEpochObjectName(userId)).raiseEpoch(at, USER_EPOCH_KEEP_MS),
+      );
+      return;
+    }
+    await this.#call("raise epoch", () =>
+      Promise.all(
+        Array.from({ length: GLOBAL_EPOCH_SHARDS - 1 }, (_, shard) =>
+          this.#object(this.globalEpochObjectName(shard + 1)).raiseEpoch(at, null),
+        ),
+      ),
+    );
+    await this.#call("raise epoch", () =>
+      this.#object(this.globalEpochObjectName(0)).raiseEpoch(at, null),
+    );
   }
 }

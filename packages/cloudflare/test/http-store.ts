@@ -11,7 +11,7 @@ import {
   TesseraConfigError,
   type TesseraError,
 } from "@tessera/core";
-import type { SessionRecord } from "@tessera/core/store";
+import type { RevocationEpochs, SessionRecord } from "@tessera/core/store";
 
 const ERRORS: Record<string, new (message: string) => TesseraError> = {
   conflict: SessionConflictError,
@@ -62,5 +62,17 @@ export class HttpStore implements SessionStore {
   }
   deleteByUser(userId: string, exceptId?: string) {
     return this.#call<number>("deleteByUser", userId, exceptId);
+  }
+  getWithEpochs(id: string) {
+    return this.#call<{ record: SessionRecord; epochs: RevocationEpochs } | null>(
+      "getWithEpochs",
+      id,
+    );
+  }
+  readEpochs(userId: string | null) {
+    return this.#call<RevocationEpochs>("readEpochs", userId);
+  }
+  raiseEpoch(userId: string | null, at: number) {
+    return this.#call<void>("raiseEpoch", userId, at).then(() => undefined);
   }
 }

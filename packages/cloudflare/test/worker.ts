@@ -21,7 +21,17 @@ export class TestSessionObject extends SessionDurableObject {
   }
 }
 
-const METHODS = new Set(["create", "get", "update", "delete", "listByUser", "deleteByUser"]);
+const METHODS = new Set([
+  "create",
+  "get",
+  "update",
+  "delete",
+  "listByUser",
+  "deleteByUser",
+  "getWithEpochs",
+  "readEpochs",
+  "raiseEpoch",
+]);
 
 function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), {
@@ -64,6 +74,9 @@ export default {
     const object = (name: string) => env.SESSIONS.get(env.SESSIONS.idFromName(name));
     if (route === "raw-record" && arg) return json(await object(`s:${arg}`).rawRecord());
     if (route === "raw-session" && arg) return json(await object(`s:${arg}`).rawState());
+    if (route === "raw-epoch" && arg) {
+      return json(await object(decodeURIComponent(arg)).rawState());
+    }
     if (route === "raw-index" && arg) {
       return json(await object(`u:${decodeURIComponent(arg)}`).rawState());
     }

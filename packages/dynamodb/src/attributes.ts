@@ -11,6 +11,15 @@ import { RECORD_FIELD_NAMES } from "@tessera/core/store";
  * names.
  */
 export const RECORD_ATTRIBUTES = RECORD_FIELD_NAMES.filter(
-  (field): field is Exclude<(typeof RECORD_FIELD_NAMES)[number], "id" | "userId"> =>
-    field !== "id" && field !== "userId",
+  (field): field is RecordAttribute => field !== "id" && field !== "userId",
 );
+
+/** A record field kept as an attribute of its own name. */
+export type RecordAttribute = Exclude<(typeof RECORD_FIELD_NAMES)[number], "id" | "userId">;
+
+/**
+ * Number attribute of an epoch item (the global epoch's shards, a user's epoch): epoch
+ * milliseconds before which the sessions it covers were revoked. Key and TTL attributes must not
+ * take this name either.
+ */
+export const EPOCH_ATTRIBUTE = "revokedBefore";

@@ -8,12 +8,11 @@ import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { StoreUnavailableError } from "@tessera/core";
 import {
   endOf,
-  type FieldKind,
-  RECORD_FIELDS,
   type SessionRecord,
   type StoredClient,
+  type StoredDeviceBinding,
 } from "@tessera/core/store";
-import { RECORD_ATTRIBUTES } from "./attributes.js";
+import { EPOCH_ATTRIBUTE, RECORD_ATTRIBUTES } from "./attributes.js";
 import type { ResolvedLayout } from "./layout.js";
 
 /** What a `client` map may hold. */
@@ -26,6 +25,46 @@ export type Item = Record<string, AttributeValue>;
 export function keyOf(layout: ResolvedLayout, id: string): Item {
   const value = layout.keyPrefix + id;
   return { [layout.partitionKey]: { S: value }, [layout.sortKey]: { S: value } };
+}
+
+/**
+ * Shards of the global epoch: every strongly consistent read of one item counts against one
+ * partition's 3,000 read units a second, so the hot read spreads over this many copies (by
+ * session id) and a raise writes them all. Fixed: a store with another count would miss raises.
+ */
+export const GLOBAL_EPOCH_SHARDS = 8;
+
+/**
+ * The key of shard `shard` of the global epoch. Epoch items live in the store's own key space
+ * (`keys.prefix`), under values no session id can take (ids are lowercase base32, never "!").
+ */
+export function globalEpochKeyOf(layout: ResolvedLayout, shard: number): Item {
+  const value = `${layout.keyPrefix}!epoch!${shard}`;
+  return { [layout.partitionKey]: { S: value }, [layout.sortKey]: { S: value } };
+}
+
+/** The global epoch shard the hot read of session `id` takes: spread by the id's last character. */
+export function epochShardOf(id: string): number {
+  return id.length === 0 ? 0 : id.charCodeAt(id.length - 1) % GLOBAL_EPOCH_SHARDS;
+}
+
+/** The key of user `userId`'s epoch item (its own partition in the store's key space). */
+export function userEpochKeyOf(layout: ResolvedLayout, userId: string): Item {
+  const value = `${layout.keyPrefix}!user-epoch!${userId}`;
+  return { [layout.partitionKey]: { S: value }, [layout.sortKey]: { S: value } };
+}
+
+/** The epoch an epoch item holds (0 when it has none); throws `StoreUnavailableError` if unreadable. */
+export function epochOf(layout: ResolvedLayout, item: Item | undefined): number {
+  const value = item?.[EPOCH_ATTRIBUTE];
+  if (value === undefined) return 0;
+  const epoch = value.N === undefined ? Number.NaN : Number(value.N);
+  if (!Number.isSafeInteger(epoch) || epoch < 0) {
+    throw new StoreUnavailableError(
+      `DynamoDB table "${layout.tableName}" holds an unreadable epoch item (${EPOCH_ATTRIBUTE})`,
+    );
+  }
+  return epoch;
 }
 
 /** The primary key of user `userId`'s index item for session `id`. */
@@ -41,9 +80,9 @@ export function indexKeyOf(layout: ResolvedLayout, userId: string, id: string): 
  * absolute expiry (the session can never outlive it), so it is written once, at login, and never
  * again on a rotation or an idle extension.
  */
-export function indexItemOf(layout: ResolvedLayout, record: SessionRecord): Item {
+export function indexItemOf(layout: ResolvedLayout, userId: string, record: SessionRecord): Item {
   return {
-    ...indexKeyOf(layout, record.userId, record.id),
+    ...indexKeyOf(layout, userId, record.id),
     [layout.ttlAttribute]: { N: String(ttlSeconds(record.absoluteExpiresAt)) },
   };
 }
@@ -55,94 +94,126 @@ export function ttlSeconds(endsAt: number): number {
 
 class UnreadableItem extends Error {}
 
-/** A field's value as an attribute, by how the field is kept; `undefined` leaves it out. */
-function toAttribute(kind: FieldKind, value: unknown): AttributeValue | undefined {
-  switch (kind) {
-    case "string":
-      return { S: value as string };
-    case "nullable-string":
-      return value === null ? undefined : { S: value as string };
-    case "integer":
-    case "time":
-      return { N: String(value) };
-    case "string-list":
-      return { L: (value as string[]).map((entry) => ({ S: entry })) };
-    // Application data as a JSON string: see the module comment.
-    case "json":
-      return { S: JSON.stringify(value) };
-    case "client": {
-      const client: Item = {};
-      for (const key of CLIENT_KEYS) {
-        const entry = (value as StoredClient)[key];
-        if (entry !== undefined) client[key] = { S: entry };
-      }
-      return { M: client };
-    }
-    // The DBSC state as a JSON string, like `data`; a session without one has no attribute.
-    case "device-binding":
-      return value === null || value === undefined ? undefined : { S: JSON.stringify(value) };
-  }
+// ---- writing -----------------------------------------------------------------------------
+// Each field is written by name, not through a generic marshaller: a session item is built in
+// one object literal, with nothing looked up per field. `RecordAttributes` below makes a field
+// added to the record fail to compile here until it is written and read.
+
+/** The attribute of a field kept as a string. */
+function s(value: string): AttributeValue {
+  return { S: value };
 }
+
+/** The attribute of a field kept as a number (an integer or epoch milliseconds). */
+function n(value: number): AttributeValue {
+  return { N: String(value) };
+}
+
+/** The stored client as a map of its set keys. */
+function clientMap(client: StoredClient): AttributeValue {
+  const map: Item = {};
+  for (const key of CLIENT_KEYS) {
+    const entry = client[key];
+    if (entry !== undefined) map[key] = { S: entry };
+  }
+  return { M: map };
+}
+
+/**
+ * Every field of record type `R` but `id` and `userId` (which live in the keys and the user
+ * attribute), as the attribute it is written to, or `undefined` for a field left out (a null
+ * one). `attributesOf` spells it out field by field: a record field missing there is a compile
+ * error.
+ */
+export type RecordAttributes<R = SessionRecord> = {
+  readonly [K in Exclude<keyof R, "id" | "userId">]-?: AttributeValue | undefined;
+};
+
+/** The record's own attributes; null fields are `undefined` (left out, not stored as NULL). */
+export function attributesOf(record: SessionRecord): RecordAttributes {
+  return {
+    policy: s(record.policy),
+    impersonatedBy: record.impersonatedBy === null ? undefined : s(record.impersonatedBy),
+    version: n(record.version),
+    secretHash: s(record.secretHash),
+    previousSecretHash:
+      record.previousSecretHash === null ? undefined : s(record.previousSecretHash),
+    rotationNonce: record.rotationNonce === null ? undefined : s(record.rotationNonce),
+    retiredSecretHashes: { L: record.retiredSecretHashes.map(s) },
+    // Application data as a JSON string: see the module comment.
+    data: s(JSON.stringify(record.data)),
+    createdAt: n(record.createdAt),
+    authenticatedAt: n(record.authenticatedAt),
+    freshUntil: n(record.freshUntil),
+    lastActiveAt: n(record.lastActiveAt),
+    rotatedAt: n(record.rotatedAt),
+    expiresAt: n(record.expiresAt),
+    absoluteExpiresAt: n(record.absoluteExpiresAt),
+    client: clientMap(record.client),
+    // The DBSC state as a JSON string, like `data`; a session without one has no attribute.
+    dbsc:
+      record.dbsc === null || record.dbsc === undefined
+        ? undefined
+        : s(JSON.stringify(record.dbsc)),
+  };
+}
+
+/** Encodes a record; null fields are left out rather than stored as NULL. */
+export function toItem(layout: ResolvedLayout, record: SessionRecord): Item {
+  const item = keyOf(layout, record.id);
+  // A guest session (no user yet) has no user attribute, as it has no index item.
+  if (record.userId !== null) item[layout.userAttribute] = { S: layout.userPrefix + record.userId };
+  item[layout.ttlAttribute] = { N: String(ttlSeconds(endOf(record))) };
+  const attributes = attributesOf(record);
+  for (const field of RECORD_ATTRIBUTES) {
+    const value = attributes[field];
+    if (value !== undefined) item[field] = value;
+  }
+  return item;
+}
+
+// ---- reading -----------------------------------------------------------------------------
 
 function string(value: AttributeValue | undefined, what: string): string {
   if (value?.S === undefined) throw new UnreadableItem(`${what} is not a string`);
   return value.S;
 }
 
-/** A field's value from its attribute; throws `UnreadableItem` when it is not what the kind says. */
-function fromAttribute(kind: FieldKind, value: AttributeValue | undefined, field: string): unknown {
-  switch (kind) {
-    case "string":
-      return string(value, field);
-    case "nullable-string":
-      return value === undefined ? null : string(value, field);
-    case "integer":
-    case "time": {
-      const number = value?.N === undefined ? Number.NaN : Number(value.N);
-      if (!Number.isFinite(number)) throw new UnreadableItem(`${field} is not a number`);
-      return number;
-    }
-    case "string-list": {
-      if (!value?.L) throw new UnreadableItem(`${field} is not a list`);
-      return value.L.map((entry) => string(entry, `an entry of ${field}`));
-    }
-    case "json": {
-      const data: unknown = JSON.parse(string(value, field));
-      if (!data || typeof data !== "object" || Array.isArray(data)) {
-        throw new UnreadableItem(`${field} is not a JSON object`);
-      }
-      return data;
-    }
-    case "client": {
-      if (!value?.M) throw new UnreadableItem(`${field} is not a map`);
-      const client: StoredClient = {};
-      for (const key of CLIENT_KEYS) {
-        if (value.M[key] !== undefined) client[key] = string(value.M[key], `${field}.${key}`);
-      }
-      return client;
-    }
-    case "device-binding": {
-      // Items written before DBSC existed have no attribute: no device binding.
-      if (value === undefined) return null;
-      const binding: unknown = JSON.parse(string(value, field));
-      if (!binding || typeof binding !== "object" || Array.isArray(binding)) {
-        throw new UnreadableItem(`${field} is not a JSON object`);
-      }
-      return binding;
-    }
-  }
+function nullableString(value: AttributeValue | undefined, what: string): string | null {
+  return value === undefined ? null : string(value, what);
 }
 
-/** Encodes a record; null fields are left out rather than stored as NULL. */
-export function toItem(layout: ResolvedLayout, record: SessionRecord): Item {
-  const item = keyOf(layout, record.id);
-  item[layout.userAttribute] = { S: layout.userPrefix + record.userId };
-  item[layout.ttlAttribute] = { N: String(ttlSeconds(endOf(record))) };
-  for (const field of RECORD_ATTRIBUTES) {
-    const value = toAttribute(RECORD_FIELDS[field], record[field]);
-    if (value !== undefined) item[field] = value;
+function number(value: AttributeValue | undefined, what: string): number {
+  const parsed = value?.N === undefined ? Number.NaN : Number(value.N);
+  if (!Number.isFinite(parsed)) throw new UnreadableItem(`${what} is not a number`);
+  return parsed;
+}
+
+function stringList(value: AttributeValue | undefined, what: string): string[] {
+  const list = value?.L;
+  if (!list) throw new UnreadableItem(`${what} is not a list`);
+  const strings: string[] = new Array(list.length);
+  for (let i = 0; i < list.length; i++) strings[i] = string(list[i], `an entry of ${what}`);
+  return strings;
+}
+
+/** A JSON object kept as a string attribute. */
+function jsonObject(value: AttributeValue | undefined, what: string): Record<string, unknown> {
+  const parsed: unknown = JSON.parse(string(value, what));
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new UnreadableItem(`${what} is not a JSON object`);
   }
-  return item;
+  return parsed as Record<string, unknown>;
+}
+
+function storedClient(value: AttributeValue | undefined, what: string): StoredClient {
+  const map = value?.M;
+  if (!map) throw new UnreadableItem(`${what} is not a map`);
+  const client: StoredClient = {};
+  for (const key of CLIENT_KEYS) {
+    if (map[key] !== undefined) client[key] = string(map[key], `${what}.${key}`);
+  }
+  return client;
 }
 
 function withoutPrefix(value: string, prefix: string, attribute: string): string {
@@ -160,20 +231,43 @@ export function indexedIdOf(layout: ResolvedLayout, key: Item): string | null {
 }
 
 /**
- * Decodes an item. An item that is not a readable session (a foreign item under the same key,
- * a hand edit gone wrong) is a store failure, never "no session" and never a guess.
+ * Decodes an item, field by field into one record literal (a record field not read here is a
+ * compile error). An item that is not a readable session (a foreign item under the same key, a
+ * hand edit gone wrong) is a store failure, never "no session" and never a guess.
  */
 export function fromItem(layout: ResolvedLayout, item: Item): SessionRecord {
   try {
     const { partitionKey, keyPrefix, userAttribute, userPrefix } = layout;
-    const record: Record<string, unknown> = {
+    const record: SessionRecord = {
       id: withoutPrefix(string(item[partitionKey], partitionKey), keyPrefix, partitionKey),
-      userId: withoutPrefix(string(item[userAttribute], userAttribute), userPrefix, userAttribute),
+      userId:
+        item[userAttribute] === undefined
+          ? null
+          : withoutPrefix(string(item[userAttribute], userAttribute), userPrefix, userAttribute),
+      // Items written before policies existed have no attribute: the default policy.
+      policy: item.policy === undefined ? "default" : string(item.policy, "policy"),
+      impersonatedBy: nullableString(item.impersonatedBy, "impersonatedBy"),
+      version: number(item.version, "version"),
+      secretHash: string(item.secretHash, "secretHash"),
+      previousSecretHash: nullableString(item.previousSecretHash, "previousSecretHash"),
+      rotationNonce: nullableString(item.rotationNonce, "rotationNonce"),
+      retiredSecretHashes: stringList(item.retiredSecretHashes, "retiredSecretHashes"),
+      data: jsonObject(item.data, "data"),
+      createdAt: number(item.createdAt, "createdAt"),
+      authenticatedAt: number(item.authenticatedAt, "authenticatedAt"),
+      freshUntil: number(item.freshUntil, "freshUntil"),
+      lastActiveAt: number(item.lastActiveAt, "lastActiveAt"),
+      rotatedAt: number(item.rotatedAt, "rotatedAt"),
+      expiresAt: number(item.expiresAt, "expiresAt"),
+      absoluteExpiresAt: number(item.absoluteExpiresAt, "absoluteExpiresAt"),
+      client: storedClient(item.client, "client"),
+      // Items written before DBSC existed have no attribute: no device binding.
+      dbsc:
+        item.dbsc === undefined
+          ? null
+          : (jsonObject(item.dbsc, "dbsc") as unknown as StoredDeviceBinding),
     };
-    for (const field of RECORD_ATTRIBUTES) {
-      record[field] = fromAttribute(RECORD_FIELDS[field], item[field], field);
-    }
-    return record as unknown as SessionRecord;
+    return record;
   } catch (error) {
     throw new StoreUnavailableError(
       `DynamoDB table "${layout.tableName}" holds an unreadable session item`,

@@ -4,7 +4,7 @@
  * table they describe is always the table the store reads.
  */
 import { TesseraConfigError } from "@tessera/core";
-import { RECORD_ATTRIBUTES } from "./attributes.js";
+import { EPOCH_ATTRIBUTE, RECORD_ATTRIBUTES } from "./attributes.js";
 
 /** How sessions are laid out in the table. Every field but `tableName` has a default. */
 export interface TableLayout {
@@ -125,7 +125,10 @@ export function resolveLayout(layout: TableLayout): ResolvedLayout {
     resolved.ttlAttribute,
   ];
   for (const attribute of used) {
-    if ((RECORD_ATTRIBUTES as readonly string[]).includes(attribute)) {
+    if (
+      attribute === EPOCH_ATTRIBUTE ||
+      (RECORD_ATTRIBUTES as readonly string[]).includes(attribute)
+    ) {
       throw new TesseraConfigError(
         `attribute name "${attribute}" is used by the session record itself; pick another`,
       );

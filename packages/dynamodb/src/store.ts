@@ -12,23 +12,36 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { SessionConflictError, StoreUnavailableError, TesseraConfigError } from "@tessera/core";
+import {
+  InvalidArgumentError,
+  SessionConflictError,
+  StoreUnavailableError,
+  TesseraConfigError,
+} from "@tessera/core";
 import {
   createStoreCall,
   isLive,
+  type RevocationEpochs,
   type SessionRecord,
   type SessionStore,
   type StoreCall,
 } from "@tessera/core/store";
+import { EPOCH_ATTRIBUTE } from "./attributes.js";
 import {
+  epochOf,
+  epochShardOf,
   fromItem,
+  GLOBAL_EPOCH_SHARDS,
+  globalEpochKeyOf,
   type Item,
   indexedIdOf,
   indexItemOf,
   indexKeyOf,
   keyOf,
   toItem,
+  userEpochKeyOf,
 } from "./item.js";
 import { type ResolvedLayout, resolveLayout, type TableLayout } from "./layout.js";
 
@@ -60,6 +73,13 @@ export interface DynamoDBStoreOptions extends TableLayout {
 const BATCH_GET_LIMIT = 100;
 /** Retries of keys DynamoDB returns as unprocessed (it does so under load) before giving up. */
 const UNPROCESSED_RETRIES = 8;
+
+/**
+ * How long a user's epoch item outlives its last raise before DynamoDB's TTL may delete it. Only
+ * `readEpochs` reads it (the hot read answers `user: 0`, see `getWithEpochs`), to close the race
+ * of a login with a revokeAll, which lasts seconds; 400 days keeps it far past any session.
+ */
+const USER_EPOCH_TTL_MS = 400 * 24 * 60 * 60 * 1000;
 
 /** What an operator should check, by the SDK's error name. */
 const HINTS = {
@@ -170,7 +190,7 @@ export class DynamoDBStore implements SessionStore {
   }
 
   /**
-   * Writes the session's index item, then the session item. In that order, a session item never
+   * Writes the session's index item (none for a guest), then the session item. In that order, a session item never
    * exists without its index item, so a revokeAll that reads the index after this returned finds
    * it. The condition lets a new session take the id of an item that has expired but that
    * DynamoDB's TTL has not deleted yet. Rejects with `SessionConflictError` when a live session
@@ -178,11 +198,15 @@ export class DynamoDBStore implements SessionStore {
    */
   async create(record: SessionRecord): Promise<void> {
     const l = this.#layout;
-    await this.#call("PutItem (create, user index)", () =>
-      this.#client.send(
-        new PutItemCommand({ TableName: l.tableName, Item: indexItemOf(l, record) }),
-      ),
-    );
+    const userId = record.userId;
+    // A guest session (no user yet) is in no user index.
+    if (userId !== null) {
+      await this.#call("PutItem (create, user index)", () =>
+        this.#client.send(
+          new PutItemCommand({ TableName: l.tableName, Item: indexItemOf(l, userId, record) }),
+        ),
+      );
+    }
     const written = await this.#call("PutItem (create)", () =>
       conditional(
         this.#client.send(
@@ -220,7 +244,7 @@ export class DynamoDBStore implements SessionStore {
 
   /**
    * Compare-and-swap: replaces the item only if its `version` is `expectedVersion`, it has not
-   * expired and it belongs to the same user. A failed condition is a lost race and resolves
+   * expired and it belongs to the same user (or is a guest's, for a guest record). A failed condition is a lost race and resolves
    * `false`, never an error.
    */
   async update(record: SessionRecord, expectedVersion: number): Promise<boolean> {
@@ -231,7 +255,9 @@ export class DynamoDBStore implements SessionStore {
           new PutItemCommand({
             TableName: l.tableName,
             Item: toItem(l, record),
-            ConditionExpression: "#version = :expected AND #expiresAt > :now AND #user = :user",
+            ConditionExpression: `#version = :expected AND #expiresAt > :now AND ${
+              record.userId === null ? "attribute_not_exists(#user)" : "#user = :user"
+            }`,
             ExpressionAttributeNames: {
               "#version": "version",
               "#expiresAt": "expiresAt",
@@ -240,7 +266,7 @@ export class DynamoDBStore implements SessionStore {
             ExpressionAttributeValues: {
               ":expected": { N: String(expectedVersion) },
               ":now": { N: String(this.#now()) },
-              ":user": { S: l.userPrefix + record.userId },
+              ...(record.userId === null ? {} : { ":user": { S: l.userPrefix + record.userId } }),
             },
           }),
         ),
@@ -290,7 +316,9 @@ export class DynamoDBStore implements SessionStore {
     for (let i = 0; i < ids.length; i += BATCH_GET_LIMIT) {
       chunks.push(ids.slice(i, i + BATCH_GET_LIMIT));
     }
-    const pages = await mapLimit(chunks, this.#concurrency, (chunk) => this.#batchGet(chunk));
+    const pages = await mapLimit(chunks, this.#concurrency, (chunk) =>
+      this.#batchGet(chunk.map((id) => keyOf(l, id))),
+    );
     const now = this.#now();
     return pages
       .flat()
@@ -382,11 +410,11 @@ export class DynamoDBStore implements SessionStore {
     return [...ids];
   }
 
-  /** Strongly consistent `BatchGetItem` of up to 100 ids, retrying unprocessed keys. */
-  async #batchGet(ids: string[]): Promise<Item[]> {
+  /** Strongly consistent `BatchGetItem` of up to 100 keys, retrying unprocessed keys. */
+  async #batchGet(all: Item[]): Promise<Item[]> {
     const l = this.#layout;
     const items: Item[] = [];
-    let keys = ids.map((id) => keyOf(l, id));
+    let keys = all;
     for (let attempt = 0; keys.length > 0; attempt++) {
       if (attempt > UNPROCESSED_RETRIES) {
         throw new StoreUnavailableError(
@@ -408,5 +436,96 @@ export class DynamoDBStore implements SessionStore {
       keys = result.UnprocessedKeys?.[l.tableName]?.Keys ?? [];
     }
     return items;
+  }
+
+  /**
+   * Reads a session and the global epoch in ONE strongly consistent `BatchGetItem` (the session
+   * item and the global epoch shard its id maps to; 2 read units). The user's epoch cannot be in
+   * that request, since its key needs the user id the session item holds: `user` is always 0
+   * here. The guarantee holds without it: revokeAll deletes the user's sessions through the
+   * strongly consistent user index after raising the epoch, and a login racing it re-reads the
+   * epochs with `readEpochs`. `null` when absent or past `expiresAt`, as `get`.
+   */
+  async getWithEpochs(
+    id: string,
+  ): Promise<{ record: SessionRecord; epochs: RevocationEpochs } | null> {
+    const l = this.#layout;
+    const key = keyOf(l, id);
+    const sessionKey = key[l.partitionKey]?.S;
+    const items = await this.#batchGet([key, globalEpochKeyOf(l, epochShardOf(id))]);
+    let item: Item | undefined;
+    let global = 0;
+    for (const found of items) {
+      if (found[l.partitionKey]?.S === sessionKey) item = found;
+      else global = epochOf(l, found);
+    }
+    if (!item) return null;
+    const record = fromItem(l, item);
+    if (!isLive(record, this.#now())) return null;
+    return { record, epochs: { global, user: 0 } };
+  }
+
+  /**
+   * The global epoch and `userId`'s (0 for `null` or a user never revoked), in one strongly
+   * consistent `BatchGetItem` of global epoch shard 0 and the user's epoch item. Shard 0 is the
+   * one `raiseEpoch` writes last, so it holds every raise that completed.
+   */
+  async readEpochs(userId: string | null): Promise<RevocationEpochs> {
+    const l = this.#layout;
+    const keys = [globalEpochKeyOf(l, 0)];
+    const globalKey = keys[0]?.[l.partitionKey]?.S;
+    if (userId !== null) keys.push(userEpochKeyOf(l, userId));
+    const epochs: RevocationEpochs = { global: 0, user: 0 };
+    for (const item of await this.#batchGet(keys)) {
+      if (item[l.partitionKey]?.S === globalKey) epochs.global = epochOf(l, item);
+      else epochs.user = epochOf(l, item);
+    }
+    return epochs;
+  }
+
+  /**
+   * Raises the global epoch (`userId` null) or `userId`'s to `at` unless it is already there or
+   * later: an `UpdateItem` conditioned on the stored value being lower, so concurrent raises keep
+   * the highest. The global epoch is written to each of its shards (no expiry): shards 1 to 7 in
+   * parallel, then shard 0, which `readEpochs` reads. A user's epoch is one item whose TTL is 400
+   * days after `at`.
+   */
+  async raiseEpoch(userId: string | null, at: number): Promise<void> {
+    if (!Number.isSafeInteger(at) || at < 0) {
+      throw new InvalidArgumentError("raiseEpoch: `at` must be epoch milliseconds (an integer)");
+    }
+    const l = this.#layout;
+    const raise = (key: Item, ttl: number | null) =>
+      this.#call("UpdateItem (raiseEpoch)", () =>
+        conditional(
+          this.#client.send(
+            new UpdateItemCommand({
+              TableName: l.tableName,
+              Key: key,
+              UpdateExpression: ttl === null ? "SET #epoch = :at" : "SET #epoch = :at, #ttl = :ttl",
+              ConditionExpression: "attribute_not_exists(#epoch) OR #epoch < :at",
+              ExpressionAttributeNames: {
+                "#epoch": EPOCH_ATTRIBUTE,
+                ...(ttl === null ? {} : { "#ttl": l.ttlAttribute }),
+              },
+              ExpressionAttributeValues: {
+                ":at": { N: String(at) },
+                ...(ttl === null ? {} : { ":ttl": { N: String(ttl) } }),
+              },
+            }),
+          ),
+        ),
+      );
+    if (userId !== null) {
+      await raise(userEpochKeyOf(l, userId), Math.ceil((at + USER_EPOCH_TTL_MS) / 1000));
+      return;
+    }
+    // Every shard but 0 at once, then shard 0: a raise readEpochs sees is on every shard.
+    await Promise.all(
+      Array.from({ length: GLOBAL_EPOCH_SHARDS - 1 }, (_, shard) =>
+        raise(globalEpochKeyOf(l, shard + 1), null),
+      ),
+    );
+    await raise(globalEpochKeyOf(l, 0), null);
   }
 }
