@@ -367,6 +367,7 @@ describe("rule impersonation", () => {
         () => null,
         (error: unknown) => {
           expect(error).toBeInstanceOf(ImpersonationRefusedError);
+          expect(isTesseraError(error, "impersonation-refused")).toBe(true);
           return (error as ImpersonationRefusedError).reason;
         },
       );

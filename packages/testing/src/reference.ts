@@ -4,12 +4,7 @@
  * HTTP. A framework's test file builds the routes of `REFERENCE_ROUTES` its own way and hands
  * the scenarios a `StartReferenceApp`.
  */
-import {
-  type CookieOptions,
-  createSessions,
-  type SessionStore,
-  type Sessions,
-} from "@tessera/core";
+import { type CookieOptions, createSessions, type Sessions } from "@tessera/core";
 import {
   countingStore,
   type StoreCalls,
