@@ -11,6 +11,8 @@ export interface Account {
   id: string;
   username: string;
   isAdmin: boolean;
+  /** Set while an admin acts as this user (an impersonation session): the admin's user id. */
+  impersonatedBy?: string | null;
 }
 
 // OWASP Password Storage Cheat Sheet: scrypt N=2^17, r=8, p=1.
@@ -161,6 +163,15 @@ export function createAccounts(database: AppDatabase, gate: HashGate) {
         [username.trim().toLowerCase()],
       );
       return rows.length === 1;
+    },
+
+    /** Reads an account by username (case-insensitive, as signed up), for the admin's tools. */
+    async findByUsername(username: string): Promise<Account | null> {
+      const { rows } = await database.query<UserRow>(
+        "SELECT id, username, password_hash, is_admin FROM demo_users WHERE username = $1",
+        [username.trim().toLowerCase()],
+      );
+      return rows[0] ? toAccount(rows[0]) : null;
     },
 
     /** Reads an account by id. */

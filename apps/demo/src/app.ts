@@ -4,7 +4,13 @@
  * action, the rotation sign, and the admin's event log.
  */
 
-import { type Session, type Sessions, TesseraError } from "@tessera/core";
+import {
+  ImpersonationRefusedError,
+  type Session,
+  type Sessions,
+  SessionLimitError,
+  TesseraError,
+} from "@tessera/core";
 import type { DbscHandler, HttpAnswer } from "@tessera/core/http";
 import { login, logout, logoutEverywhere, tessera } from "@tessera/hono";
 import { type Context, Hono } from "hono";
@@ -47,6 +53,17 @@ type DemoEnv = { Variables: { startedAt: number; stepUpCookie: string | undefine
 interface DemoSessionData {
   username: string;
   admin: boolean;
+  /** The shop's cart: started as a guest before login, carried into the session at login. */
+  cart?: string[];
+}
+
+/** The cart items a visitor can pick (the demo's "shop"). */
+const ITEMS = ["tea", "mug", "notebook", "pen"];
+const MAX_CART = 20;
+
+function cartOf(data: unknown): string[] {
+  const cart = (data as { cart?: unknown } | null)?.cart;
+  return Array.isArray(cart) ? cart.filter((item): item is string => typeof item === "string") : [];
 }
 
 const ENDED: Record<string, string> = {
@@ -70,11 +87,17 @@ const MESSAGES: Record<string, Notice> = {
     kind: "info",
     text: "Password changed. Your other devices were logged out.",
   },
+  "impersonation-ended": { kind: "info", text: "You are back in your own session." },
 };
 
 function accountOf(session: Session): Account {
   const data = session.data as Partial<DemoSessionData>;
-  return { id: session.userId, username: data.username ?? "?", isAdmin: data.admin === true };
+  return {
+    id: session.userId,
+    username: data.username ?? "?",
+    isAdmin: data.admin === true && session.impersonatedBy === null,
+    impersonatedBy: session.impersonatedBy,
+  };
 }
 
 function field(body: Record<string, unknown>, name: string): string {
@@ -135,7 +158,28 @@ export function createDemoApp(deps: DemoDependencies) {
     const ended = c.req.query("ended") ?? c.var.tessera.reason;
     const notices = notice(c);
     if (ended && ENDED[ended]) notices.push({ kind: "warn", text: ENDED[ended] });
-    return c.html(landingPage(notices));
+    return c.html(landingPage(notices, "", cartOf(c.var.tessera.guest?.data)));
+  });
+
+  // The shop's cart: a visitor's lives in a guest session (no account needed), a user's in the
+  // session. Logging in upgrades the guest session: a new token, the cart carried over.
+  app.post("/cart", async (c) => {
+    const body = await c.req.parseBody();
+    const item = field(body, "item");
+    if (!ITEMS.includes(item)) {
+      return c.html(errorPage(null, "Not found", "There is no such item in the shop."), 400);
+    }
+    const add = (data: Record<string, unknown>) => ({
+      ...data,
+      cart: [...cartOf(data), item].slice(-MAX_CART),
+    });
+    if (c.var.session) {
+      await sessions.update(c.var.session.id, add);
+      return c.redirect("/account", 303);
+    }
+    await c.var.tessera.startGuest({ cart: [] });
+    await c.var.tessera.updateGuest(add);
+    return c.redirect("/", 303);
   });
 
   app.post("/signup", async (c) => {
@@ -172,7 +216,13 @@ export function createDemoApp(deps: DemoDependencies) {
       );
     }
     await limits.succeeded(ipOf(c), key);
-    await login(c, account.id, { username: account.username, admin: account.isAdmin });
+    // "Remember me" picks the session's policy class: a persistent cookie and a month, or a
+    // cookie that ends with the browser. A guest's cart comes along (the login upgrades it).
+    await login(c, {
+      userId: account.id,
+      data: { username: account.username, admin: account.isAdmin },
+      policy: body.remember === "on" ? "remembered" : "default",
+    });
     return c.redirect("/account", 303);
   });
 
@@ -193,6 +243,7 @@ export function createDemoApp(deps: DemoDependencies) {
           rotatedNow: audit.rotatedSince(session.id, c.var.startedAt),
           rotations: await audit.rotations(session.id),
           storeName: deps.storeName,
+          cart: cartOf(session.data),
         },
         notice(c),
       ),
@@ -299,13 +350,56 @@ export function createDemoApp(deps: DemoDependencies) {
         403,
       );
     }
-    return c.html(eventsPage({ ...found.account, isAdmin: true }, await audit.latest(100)));
+    return c.html(
+      eventsPage({ ...found.account, isAdmin: true }, await audit.latest(100), notice(c)),
+    );
+  });
+
+  // Support: the admin acts as a user (marked, audited, never fresh) and comes back.
+  app.post("/admin/impersonate", async (c) => {
+    const found = signedIn(c);
+    if ("redirect" in found) return found.redirect;
+    const current = await accounts.find(found.session.userId);
+    if (!current?.isAdmin) {
+      return c.html(errorPage(found.account, "Forbidden", "Only the admin can act as a user."), 403);
+    }
+    const body = await c.req.parseBody();
+    const reason = field(body, "reason").trim().slice(0, 200);
+    const target = await accounts.findByUsername(field(body, "username"));
+    if (!target || !reason) {
+      return c.html(
+        errorPage(found.account, "Not found", "Name an existing user and say why you act as them."),
+        400,
+      );
+    }
+    await c.var.tessera.impersonate(target.id, {
+      reason,
+      data: { username: target.username, admin: target.isAdmin },
+    });
+    return c.redirect("/account", 303);
+  });
+
+  app.post("/impersonation/stop", async (c) => {
+    const back = await c.var.tessera.stopImpersonating();
+    return c.redirect(back ? "/admin/events?m=impersonation-ended" : "/", 303);
   });
 
   app.notFound((c) =>
     c.html(errorPage(null, "Not found", "There is no page at this address."), 404),
   );
   app.onError((error, c) => {
+    if (error instanceof ImpersonationRefusedError) {
+      const text =
+        error.reason === "admin-target"
+          ? "An admin cannot act as another admin."
+          : error.reason === "self"
+            ? "You cannot act as yourself."
+            : "You cannot act as another user from here.";
+      return c.html(errorPage(null, "Refused", text), 403);
+    }
+    if (error instanceof SessionLimitError) {
+      return c.html(errorPage(null, "Too many sessions", "You have too many sessions open."), 403);
+    }
     if (error instanceof TooManyAttempts) {
       c.header("Retry-After", String(error.retryAfterSeconds));
       const minutes = Math.ceil(error.retryAfterSeconds / 60);

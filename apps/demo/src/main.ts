@@ -28,7 +28,20 @@ const sessions = operations.telemetry.createSessions({
   rotation: { interval: config.rotationInterval, grace: config.rotationGrace },
   binding: { ip: "soft", userAgent: "soft" },
   freshFor: config.freshFor,
-  cookie: { secure: config.secureCookies },
+  // The default class is "remember me" unticked: the cookie ends with the browser.
+  cookie: { secure: config.secureCookies, persistent: false },
+  policies: {
+    // "Remember me" ticked: a persistent cookie, a week idle, a month at most.
+    remembered: {
+      idleTimeout: Math.max(config.idleTimeout, 7 * 24 * 60 * 60),
+      absoluteTimeout: Math.max(config.absoluteTimeout, 30 * 24 * 60 * 60),
+      persistent: true,
+    },
+  },
+  // Support tools: only the admin may act as another user (never as another admin).
+  impersonation: {
+    canImpersonate: async (userId) => (await accounts.find(userId))?.isAdmin === true,
+  },
   onEvent: (event) => {
     audit.record(event);
     operations.detectors.observe(event);

@@ -34,6 +34,8 @@ const STYLE = `
   .tag.stale { background: #f1f2f4; }
   .tag.bound { background: #dbeafe; }
   .muted { color: #667085; font-size: 13px; }
+  .shop form { display: inline-block; margin: 4px 6px 4px 0; }
+  input[type=checkbox] { margin-right: 6px; }
   code { font-size: 13px; }
 `;
 
@@ -70,14 +72,44 @@ export function layout(title: string, account: Account | null, notices: Notice[]
           : ""
       }
     </header>
+    ${
+      account?.impersonatedBy
+        ? html`<div class="notice warn" role="status" data-testid="impersonating">
+            Support session: you are acting as <strong>${account.username}</strong>. It is logged, never
+            counts as a fresh login, and ends on its own within the hour.
+            <form class="inline" method="post" action="/impersonation/stop">
+              <button class="secondary" type="submit">Stop acting as ${account.username}</button>
+            </form>
+          </div>`
+        : ""
+    }
     ${notices.map((notice) => html`<div class="notice ${notice.kind}" role="status">${notice.text}</div>`)}
     ${body}
   </body>
 </html>`;
 }
 
-/** Log-in and sign-up forms. */
-export function landingPage(notices: Notice[], username = "") {
+const SHOP_ITEMS = ["tea", "mug", "notebook", "pen"];
+
+/** The cart and the buttons that fill it (a visitor's cart lives in a guest session). */
+function shop(cart: string[], visitor: boolean) {
+  return html`<section class="shop">
+    <h2>Shop</h2>
+    <p class="muted">${
+      visitor
+        ? "No account needed: your cart lives in a guest session, and comes with you when you log in."
+        : "Your cart is kept in your session."
+    }</p>
+    <p>Cart (<span data-testid="cart-count">${cart.length}</span>):
+      <span data-testid="cart">${cart.length > 0 ? cart.join(", ") : "empty"}</span></p>
+    ${SHOP_ITEMS.map(
+      (item) => html`<form method="post" action="/cart"><input type="hidden" name="item" value="${item}" /><button class="secondary" type="submit">Add ${item}</button></form>`,
+    )}
+  </section>`;
+}
+
+/** Log-in and sign-up forms, and the shop a visitor can use before logging in. */
+export function landingPage(notices: Notice[], username = "", cart: string[] = []) {
   return layout(
     "Welcome",
     null,
@@ -87,9 +119,11 @@ export function landingPage(notices: Notice[], username = "") {
         <form method="post" action="/login">
           <label>Username <input type="text" name="username" value="${username}" autocomplete="username" required /></label>
           <label>Password <input type="password" name="password" autocomplete="current-password" required /></label>
+          <label><input type="checkbox" name="remember" />Remember me (otherwise the session ends when you close the browser)</label>
           <button type="submit">Log in</button>
         </form>
       </section>
+      ${shop(cart, true)}
       <section>
         <h2>Create an account</h2>
         <p class="muted">The admin, named by whoever runs this server (<code>DEMO_ADMIN</code> or <code>npm run demo:admin</code>), can read every security event.</p>
@@ -106,7 +140,7 @@ export function landingPage(notices: Notice[], username = "") {
 export function accountPage(
   account: Account,
   session: Session,
-  details: { rotatedNow: boolean; rotations: number; storeName: string },
+  details: { rotatedNow: boolean; rotations: number; storeName: string; cart: string[] },
   notices: Notice[],
 ) {
   const extra: Notice[] = [...notices];
@@ -137,8 +171,10 @@ export function accountPage(
         <tr><th>Ends at the latest</th><td>${time(session.absoluteExpiresAt)}</td></tr>
         <tr><th>Token rotations</th><td data-testid="rotations">${details.rotations}</td></tr>
         <tr><th>Session store</th><td>${details.storeName}</td></tr>
+        <tr><th>Session class</th><td data-testid="policy">${session.policy}</td></tr>
       </table>
-    </section>`,
+    </section>
+    ${shop(details.cart, false)}`,
   );
 }
 
@@ -210,12 +246,22 @@ export function securityPage(account: Account, session: Session, notices: Notice
 }
 
 /** The admin's view of recent security events. */
-export function eventsPage(account: Account, events: LoggedEvent[]) {
+export function eventsPage(account: Account, events: LoggedEvent[], notices: Notice[] = []) {
   return layout(
     "Security events",
     account,
-    [],
+    notices,
     html`<section>
+      <h2>Act as a user (support)</h2>
+      <p class="muted">Opens a support session of that user in this browser: marked, in the audit log, never fresh
+        (no password change, no payment), at most an hour. Stopping it brings you back to your own session.</p>
+      <form method="post" action="/admin/impersonate">
+        <label>Username <input type="text" name="username" required /></label>
+        <label>Reason <input type="text" name="reason" required /></label>
+        <button type="submit">Act as this user</button>
+      </form>
+    </section>
+    <section>
       <h2>Recent security events</h2>
       <table>
         <thead><tr><th>When</th><th>Event</th><th>Session</th><th>User</th><th>Detail</th><th>Client</th></tr></thead>

@@ -224,3 +224,94 @@ describe.skipIf(!haveChromium)("demo in a browser", () => {
     await context.close();
   });
 });
+
+describe.skipIf(!haveChromium)("session policies in a browser", () => {
+  it("carries a visitor's cart into the session at login, under a new token", async () => {
+    const setup = await device();
+    await signUp(setup.page, "carol", "carol's long password");
+    await setup.context.close();
+
+    const { context, page } = await device();
+    await page.goto(demo.url);
+    await page.click('form[action="/cart"]:has(input[value="tea"]) button');
+    await page.click('form[action="/cart"]:has(input[value="mug"]) button');
+    expect(await page.getByTestId("cart").textContent()).toBe("tea, mug");
+    const guest = await sessionCookie(context);
+    expect(guest, "a guest session cookie").toBeDefined();
+
+    await logIn(page, "carol", "carol's long password");
+    expect(await page.getByTestId("cart").textContent()).toBe("tea, mug");
+    const user = await sessionCookie(context);
+    expect(user!.value.split(".")[0]).not.toBe(guest!.value.split(".")[0]);
+    await page.screenshot({ path: `${shots}cart-after-login.png`, fullPage: true });
+
+    // The guest's token died with the upgrade: presented alone, it is no session and no cart.
+    const copy = await browser.newContext();
+    await copy.addCookies([{ ...guest!, expires: -1 }]);
+    const copyPage = await copy.newPage();
+    await copyPage.goto(demo.url);
+    expect(await copyPage.getByTestId("cart").textContent()).toBe("empty");
+    await copy.close();
+    await context.close();
+  });
+
+  it("remember me decides whether the cookie outlives the browser", async () => {
+    const { context, page } = await device();
+    await logIn(page, "carol", "carol's long password");
+    const unticked = await sessionCookie(context);
+    expect(unticked!.expires, "a browser-session cookie").toBe(-1);
+    expect(await page.getByTestId("policy").textContent()).toBe("default");
+    await page.click('form[action="/logout"] button');
+
+    await page.goto(demo.url);
+    await page.fill('form[action="/login"] input[name=username]', "carol");
+    await page.fill('form[action="/login"] input[name=password]', "carol's long password");
+    await page.check('form[action="/login"] input[name=remember]');
+    await page.click('form[action="/login"] button');
+    await page.waitForURL("**/account");
+    const ticked = await sessionCookie(context);
+    // Max-Age runs to the earlier expiry: the remembered class's week of idleness.
+    expect(ticked!.expires * 1000).toBeGreaterThan(Date.now() + 6 * 24 * 60 * 60 * 1000);
+    expect(await page.getByTestId("policy").textContent()).toBe("remembered");
+    await context.close();
+  });
+
+  it("lets the admin act as a user from the events page, never fresh, and come back", async () => {
+    const { context, page } = await device();
+    await logIn(page, "alice", "alice's long password");
+    await page.goto(`${demo.url}/admin/events`);
+    await page.fill('form[action="/admin/impersonate"] input[name=username]', "carol");
+    await page.fill('form[action="/admin/impersonate"] input[name=reason]', "ticket 4521");
+    await page.click('form[action="/admin/impersonate"] button');
+    await page.waitForURL("**/account");
+    expect(await page.locator("h2").first().textContent()).toContain("Signed in as carol");
+    expect(await page.getByTestId("impersonating").textContent()).toContain("acting as carol");
+    expect((await page.getByTestId("fresh").textContent())?.trim()).toBe("not fresh");
+    await page.screenshot({ path: `${shots}impersonating.png`, fullPage: true });
+    // The sensitive page stays closed: an impersonation session is never fresh.
+    await page.goto(`${demo.url}/security`);
+    expect(await page.locator("h2").first().textContent()).toContain("Confirm it is you");
+    // Carol sees the support session among her devices.
+    await page.goto(`${demo.url}/devices`);
+
+    await page.click('form[action="/impersonation/stop"] button');
+    await page.waitForURL("**/admin/events?m=impersonation-ended");
+    expect(await page.getByText("You are back in your own session.").count()).toBe(1);
+    const types = await page.locator("tr.event").evaluateAll((rows) =>
+      rows.map((row) => row.getAttribute("data-type")),
+    );
+    expect(types).toContain("session.impersonation_started");
+    expect(types).toContain("session.impersonation_ended");
+
+    // Acting as oneself is refused with a page, not an error.
+    await page.fill('form[action="/admin/impersonate"] input[name=username]', "alice");
+    await page.fill('form[action="/admin/impersonate"] input[name=reason]', "testing");
+    const [refused] = await Promise.all([
+      page.waitForResponse((response) => response.url().endsWith("/admin/impersonate")),
+      page.click('form[action="/admin/impersonate"] button'),
+    ]);
+    expect(refused.status()).toBe(403);
+    expect(await page.getByText("You cannot act as yourself.").count()).toBe(1);
+    await context.close();
+  });
+});

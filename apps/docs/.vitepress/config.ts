@@ -66,6 +66,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: "Idle and absolute timeouts", link: "/concepts/timeouts" },
       { text: "Freshness and step-up", link: "/concepts/freshness" },
       { text: "Revocation", link: "/concepts/revocation" },
+      { text: "Session policies", link: "/concepts/policies" },
       { text: "Access tokens", link: "/concepts/access-tokens" },
       { text: "Device-bound sessions (DBSC)", link: "/concepts/device-bound-sessions" },
     ],

@@ -89,6 +89,28 @@ export interface LaneFigures {
   chaos: { slowWindows: number; refusals: number; restarts: number };
   /** The store's injected failures, by scenario. */
   failures: FailureFigures[];
+  /** The policy checks run once the lane's load is over (session limit, guests, kill switch). */
+  policies: PolicyFigures;
+}
+
+/** The policy checks of a lane, run over HTTP once its load is over. */
+export interface PolicyFigures {
+  /** Parallel logins of one user into a class limited to `limit` sessions. */
+  limitLogins: number;
+  limit: number;
+  /** Sessions of that user beyond the limit once the logins answered (bound 0). */
+  overLimit: number;
+  /** Guests with a cart who logged in (the login upgrades the guest session). */
+  guests: number;
+  /** Of them, sessions whose cart did not reach the logged-in session (bound 0). */
+  guestDataLost: number;
+  /** Tokens presented after `revokeIssuedBefore(now)`: every device's, the guests' and fresh logins'. */
+  revokedChecked: number;
+  /** Of them, answered 2xx (bound 0). */
+  aliveAfterGlobalRevoke: number;
+  /** A login after the global revoke works (bound: true). */
+  loginAfterRevoke: boolean;
+  examples: string[];
 }
 
 const thefts = (): TheftFigures => ({
@@ -120,6 +142,17 @@ export function emptyFigures(store: string): LaneFigures {
     clockSkippedMs: 0,
     chaos: { slowWindows: 0, refusals: 0, restarts: 0 },
     failures: [],
+    policies: {
+      limitLogins: 0,
+      limit: 0,
+      overLimit: 0,
+      guests: 0,
+      guestDataLost: 0,
+      revokedChecked: 0,
+      aliveAfterGlobalRevoke: 0,
+      loginAfterRevoke: false,
+      examples: [],
+    },
   };
 }
 
@@ -153,6 +186,12 @@ export function verdicts(lanes: LaneFigures[]): Verdict[] {
   const lostOutside = failures.reduce((total, f) => total + f.writesLostOutsideWindow, 0);
   const lost = failures.reduce((total, f) => total + f.writesLost, 0);
   const writesChecked = failures.reduce((total, f) => total + f.writesChecked, 0);
+  const limitLogins = sum(lanes, (l) => l.policies.limitLogins);
+  const overLimit = sum(lanes, (l) => l.policies.overLimit);
+  const guests = sum(lanes, (l) => l.policies.guests);
+  const guestDataLost = sum(lanes, (l) => l.policies.guestDataLost);
+  const revokedChecked = sum(lanes, (l) => l.policies.revokedChecked);
+  const aliveAfterRevoke = sum(lanes, (l) => l.policies.aliveAfterGlobalRevoke);
   const list = [
     { figure: "requests served", value: String(requests), bound: "> 0", held: requests > 0 },
     {
@@ -196,6 +235,27 @@ export function verdicts(lanes: LaneFigures[]): Verdict[] {
       value: `${sum(lanes, (l) => l.freshCopies.freshAnswers)} of ${copies} presented`,
       bound: "0, at least one presented",
       held: copies > 0 && sum(lanes, (l) => l.freshCopies.freshAnswers) === 0,
+    },
+    {
+      figure: "sessions over the limit after parallel logins",
+      value: `${overLimit} (${limitLogins} parallel logins in ${lanes.length} lane(s))`,
+      bound: "0, at least one round of logins",
+      held: limitLogins > 0 && overLimit === 0,
+    },
+    {
+      figure: "guest carts lost at the login that upgraded them",
+      value: `${guestDataLost} of ${guests}`,
+      bound: "0, at least one guest",
+      held: guests > 0 && guestDataLost === 0,
+    },
+    {
+      figure: "sessions alive after a global revoke (revokeIssuedBefore)",
+      value: `${aliveAfterRevoke} of ${revokedChecked} presented`,
+      bound: "0, at least one presented, and a new login works after it",
+      held:
+        revokedChecked > 0 &&
+        aliveAfterRevoke === 0 &&
+        lanes.every((l) => l.policies.limitLogins === 0 || l.policies.loginAfterRevoke),
     },
   ];
   if (failures.length === 0) return list;
@@ -252,8 +312,9 @@ export function renderResults(
       "lost responses",
       "clock skipped (h)",
       "slow / refused / restarts",
+      "over limit / carts lost / alive after global revoke",
     ]),
-    row(Array.from({ length: 14 }, () => "---")),
+    row(Array.from({ length: 15 }, () => "---")),
     ...lanes.map((l) =>
       row([
         l.store,
@@ -270,6 +331,7 @@ export function renderResults(
         l.lostResponses,
         (l.clockSkippedMs / 3_600_000).toFixed(1),
         `${l.chaos.slowWindows} / ${l.chaos.refusals} / ${l.chaos.restarts}`,
+        `${l.policies.overLimit} / ${l.policies.guestDataLost} / ${l.policies.aliveAfterGlobalRevoke}`,
       ]),
     ),
     "",
@@ -323,6 +385,7 @@ export function renderResults(
       ...l.thefts.examples,
       ...l.outage.examples,
       ...l.failures.flatMap((f) => f.examples),
+      ...l.policies.examples,
     ]
       .slice(0, 10)
       .map((example) => `- ${l.store}: ${example}`),

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { SessionRecord } from "@tessera/core/store";
 import type { Backend, Scenario } from "./backends.js";
 import { emptyFailure, emptyFigures, type FailureFigures, type LaneFigures } from "./figures.js";
-import { type Clock, SETTINGS, type SoakServer, startServer } from "./server.js";
+import { type Clock, LICENCE_SEATS, SETTINGS, type SoakServer, startServer } from "./server.js";
 
 /** A seeded pseudo-random source (mulberry32): the same seed makes the same choices. */
 export function seeded(seed: number) {
@@ -613,8 +613,70 @@ export async function runLane(
     }
   }
 
+  /**
+   * The policy checks, once the load is over and the store is healthy: parallel logins into a
+   * limited class, guests whose cart must survive the login, and the kill switch.
+   */
+  async function policyChecks() {
+    const counted = figures.policies;
+    const browser = { kind: "browser" as const, ua: UAS[0]! };
+    const limited = `limit-${options.seed}-${Math.floor(random() * 1e9)}`;
+    counted.limit = LICENCE_SEATS;
+    const logins = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        send(browser, null, "POST", "/login", { userId: limited, policy: "licence" }),
+      ),
+    );
+    counted.limitLogins += logins.length;
+    const seats = await server.sessions.list(limited);
+    counted.overLimit += Math.max(0, seats.length - LICENCE_SEATS);
+    if (seats.length > LICENCE_SEATS) {
+      counted.examples.push(`${seats.length} sessions of a ${LICENCE_SEATS}-seat class`);
+    }
+
+    const tokens: string[] = [];
+    for (let guest = 0; guest < 10; guest++) {
+      const cart = [`item-${guest}`, `item-${guest + 1}`];
+      const started = await send(browser, null, "POST", "/guest", { cart });
+      const guestToken = started.newToken ?? null;
+      counted.guests++;
+      const login = await send(browser, guestToken, "POST", "/login", {
+        userId: `guest-${options.seed}-${guest}`,
+      });
+      const userToken = login.newToken ?? null;
+      const me = userToken ? await send(browser, userToken, "GET", "/api/me") : null;
+      const data = (me?.body.data ?? {}) as { cart?: unknown };
+      if (!guestToken || JSON.stringify(data.cart) !== JSON.stringify(cart)) {
+        counted.guestDataLost++;
+        counted.examples.push(`guest ${guest}: cart ${JSON.stringify(data.cart)} after login`);
+      }
+      if (userToken) tokens.push(userToken);
+    }
+
+    for (const device of devices) if (device.token) tokens.push(device.token);
+    for (const login of logins) if (login.newToken) tokens.push(login.newToken);
+    await server.sessions.revokeIssuedBefore(new Date(Date.now() + clock.offsetMs));
+    for (const token of tokens) {
+      const answer = await send(browser, token, "GET", "/api/me");
+      counted.revokedChecked++;
+      if (answer.status >= 200 && answer.status < 300) {
+        counted.aliveAfterGlobalRevoke++;
+        counted.examples.push(`a session answered ${answer.status} after revokeIssuedBefore`);
+      }
+    }
+    const after = await send(browser, null, "POST", "/login", { userId: `after-${options.seed}` });
+    const check = after.newToken ? await send(browser, after.newToken, "GET", "/api/me") : null;
+    counted.loginAfterRevoke = check !== null && check.status === 200;
+    log(
+      `policies: ${seats.length} of ${LICENCE_SEATS} seats after 20 logins, ` +
+        `${counted.guestDataLost} of ${counted.guests} carts lost, ` +
+        `${counted.aliveAfterGlobalRevoke} of ${counted.revokedChecked} alive after the global revoke`,
+    );
+  }
+
   try {
     await Promise.all([...devices.map(device_), thief(), warper(), chaos()]);
+    await policyChecks();
   } finally {
     pauses = 0;
     release();

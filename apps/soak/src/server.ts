@@ -20,6 +20,9 @@ export const SETTINGS = {
   freshFor: 10 * 60,
 };
 
+/** The seats of the `licence` class (`limit: { perUser, when: "evict-oldest" }`). */
+export const LICENCE_SEATS = 3;
+
 /** A running soak server. */
 export interface SoakServer {
   url: string;
@@ -37,6 +40,7 @@ export async function startServer(
     store,
     ...(onEvent ? { onEvent } : {}),
     ...SETTINGS,
+    policies: { licence: { limit: { perUser: LICENCE_SEATS, when: "evict-oldest" } } },
     cookie: { secure: false },
     // A store call that takes longer is a store outage: answer 503 rather than hang.
     storeTimeout: 1500,
@@ -48,11 +52,18 @@ export async function startServer(
 
   app.post("/login", async (req, res) => {
     const userId = String(req.body?.userId ?? "");
-    const created = await req.tessera.login(userId);
+    const policy = typeof req.body?.policy === "string" ? req.body.policy : undefined;
+    // A request holding a guest session (POST /guest) upgrades it: the cart comes along.
+    const created = await req.tessera.login({ userId, ...(policy ? { policy } : {}) });
     res.json({ sessionId: created.session.id, token: created.token });
   });
+  app.post("/guest", async (req, res) => {
+    const cart = Array.isArray(req.body?.cart) ? req.body.cart.map(String) : [];
+    const guest = await req.tessera.startGuest({ cart });
+    res.json({ guestId: guest?.id ?? null });
+  });
   app.get("/api/me", requireSession(), (req, res) => {
-    res.json({ sessionId: req.session?.id, fresh: req.session?.fresh });
+    res.json({ sessionId: req.session?.id, fresh: req.session?.fresh, data: req.session?.data });
   });
   app.get("/api/sensitive", requireFresh(), (req, res) => {
     res.json({ sessionId: req.session?.id, fresh: true });
