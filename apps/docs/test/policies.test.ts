@@ -3,7 +3,7 @@
  * prints what the page promises.
  */
 import { describe, expect, it } from "vitest";
-import { runScript } from "../../packed/test/processes.js";
+import { runScript } from "../../../tests/packed/test/processes.js";
 import { codeBlock, exampleDir } from "./pages.js";
 
 const PAGE = "concepts/policies.md";
