@@ -7,8 +7,8 @@
 import {
   ImpersonationRefusedError,
   type Session,
-  type Sessions,
   SessionLimitError,
+  type Sessions,
   TesseraError,
 } from "@tessera/core";
 import type { DbscHandler, HttpAnswer } from "@tessera/core/http";
@@ -361,7 +361,10 @@ export function createDemoApp(deps: DemoDependencies) {
     if ("redirect" in found) return found.redirect;
     const current = await accounts.find(found.session.userId);
     if (!current?.isAdmin) {
-      return c.html(errorPage(found.account, "Forbidden", "Only the admin can act as a user."), 403);
+      return c.html(
+        errorPage(found.account, "Forbidden", "Only the admin can act as a user."),
+        403,
+      );
     }
     const body = await c.req.parseBody();
     const reason = field(body, "reason").trim().slice(0, 200);

@@ -103,7 +103,8 @@ function shop(cart: string[], visitor: boolean) {
     <p>Cart (<span data-testid="cart-count">${cart.length}</span>):
       <span data-testid="cart">${cart.length > 0 ? cart.join(", ") : "empty"}</span></p>
     ${SHOP_ITEMS.map(
-      (item) => html`<form method="post" action="/cart"><input type="hidden" name="item" value="${item}" /><button class="secondary" type="submit">Add ${item}</button></form>`,
+      (item) =>
+        html`<form method="post" action="/cart"><input type="hidden" name="item" value="${item}" /><button class="secondary" type="submit">Add ${item}</button></form>`,
     )}
   </section>`;
 }

@@ -297,9 +297,9 @@ describe.skipIf(!haveChromium)("session policies in a browser", () => {
     await page.click('form[action="/impersonation/stop"] button');
     await page.waitForURL("**/admin/events?m=impersonation-ended");
     expect(await page.getByText("You are back in your own session.").count()).toBe(1);
-    const types = await page.locator("tr.event").evaluateAll((rows) =>
-      rows.map((row) => row.getAttribute("data-type")),
-    );
+    const types = await page
+      .locator("tr.event")
+      .evaluateAll((rows) => rows.map((row) => row.getAttribute("data-type")));
     expect(types).toContain("session.impersonation_started");
     expect(types).toContain("session.impersonation_ended");
 
