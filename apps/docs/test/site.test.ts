@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: see above
 import { REPOSITORY } from "../../../scripts/package-metadata.mjs";
 // @ts-expect-error: a plain .mjs script, typed by use
+import { releaseTag } from "../scripts/facts.mjs";
+// @ts-expect-error: a plain .mjs script, typed by use
 import { apiEntries, tablesUnder } from "../scripts/generate.mjs";
 import { brokenLinks, serveSite, sitePages } from "./links.js";
 import { docsDir } from "./pages.js";
@@ -43,9 +45,13 @@ describe("the built site", () => {
     }
   });
 
-  it("links each API entry to a source file and line that exist in this repository", () => {
+  it("links each API entry to a source file and line that exist, at the release's tag", () => {
     const repo = join(docsDir, "..", "..");
-    const prefix = `${REPOSITORY}/blob/main/`;
+    const prefix = `${REPOSITORY}/blob/${releaseTag()}/`;
+    for (const { name } of apiEntries() as { name: string }[]) {
+      const html = readFileSync(join(dist, "api", `${name}.html`), "utf8");
+      expect(html, name).not.toContain(`${REPOSITORY}/blob/main/packages/`);
+    }
     let links = 0;
     for (const { name } of apiEntries() as { name: string }[]) {
       const html = readFileSync(join(dist, "api", `${name}.html`), "utf8");
