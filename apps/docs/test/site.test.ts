@@ -183,6 +183,54 @@ describe.runIf(haveChromium)("the site in Chromium", () => {
     expect(failures).toEqual([]);
   });
 
+  it("fits the guides, stores, migrations, API reference and comparison at 1280 and 390 px: no sideways scroll", async () => {
+    // Screenshots of every page at both widths, for a reader to look at (the path is printed).
+    const screenshots = mkdtempSync(join(tmpdir(), "tessera-docs-widths-"));
+    const paths = sitePages(dist).filter((path) =>
+      /^\/(guide|stores|migrate|production|api)\/|^\/comparison$/.test(path),
+    );
+    expect(paths).toEqual(expect.arrayContaining(["/comparison", "/api/", "/guide/express"]));
+    const failures: string[] = [];
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const queue = [...paths];
+    await Promise.all(
+      Array.from({ length: 3 }, async () => {
+        const page = await context.newPage();
+        for (let path = queue.shift(); path !== undefined; path = queue.shift()) {
+          // One load per page, measured at the desktop width and then on a phone's.
+          await page.setViewportSize({ width: 1280, height: 900 });
+          await open(page, path);
+          for (const [width, height] of [
+            [1280, 900],
+            [390, 844],
+          ] as const) {
+            await page.setViewportSize({ width, height });
+            const fit = await page.evaluate(() => ({
+              page: document.documentElement.scrollWidth,
+              width: window.innerWidth,
+              // A table wider than its column scrolls inside itself: cut off all the same.
+              tables: [...document.querySelectorAll(".vp-doc table")]
+                .filter((table) => table.scrollWidth > table.clientWidth + 1)
+                .map((table) => `${table.scrollWidth} > ${table.clientWidth}`),
+            }));
+            const name = `${width}${path.replace(/\//g, "_") || "_"}.png`;
+            await page.screenshot({ path: join(screenshots, name) });
+            if (fit.page > fit.width) {
+              failures.push(`${path} at ${width} px: the page is ${fit.page} px wide`);
+            }
+            for (const table of fit.tables) {
+              failures.push(`${path} at ${width} px: a table scrolls (${table})`);
+            }
+          }
+        }
+        await page.close();
+      }),
+    );
+    await context.close();
+    console.log(`screenshots at 1280 and 390 px: ${screenshots}`);
+    expect(failures).toEqual([]);
+  }, 300_000);
+
   it('finds "revokeAll" with the search box, and its first result opens a page that says it', async () => {
     const page = await browser.newPage();
     expect(await open(page, "/")).toEqual([]);
