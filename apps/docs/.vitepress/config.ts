@@ -110,7 +110,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: "From Lucia v3", link: "/migrate/lucia-v3" },
       { text: "From express-session", link: "/migrate/express-session" },
       { text: "From Auth.js", link: "/migrate/authjs" },
-
+      { text: "From better-auth", link: "/migrate/better-auth" },
     ],
   },
   { text: "Comparison", link: "/comparison" },

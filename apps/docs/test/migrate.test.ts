@@ -293,3 +293,51 @@ describe("migrate/authjs.md", () => {
     },
   );
 });
+
+describe("migrate/better-auth.md", () => {
+  it.runIf(postgres)(
+    "moves a signed-in better-auth user to Tessera without a new login",
+    async () => {
+      const env = {
+        DATABASE_URL: await ownSchema(postgres!, "betterauth"),
+        BETTER_AUTH_SECRET: "a secret of this test run, thirty-two characters or more",
+      };
+      const schema = new URL(env.DATABASE_URL).searchParams.get("options")!.split("=")[1];
+
+      const before = await start("migrate/better-auth.md", "before.mjs", env);
+      let browser = new Client(before.url);
+      const signUp = await browser.post("/api/auth/sign-up/email", {
+        json: { email: "alice@example.com", password: "correct horse battery", name: "Alice" },
+        headers: { origin: before.url },
+      });
+      expect(signUp.status).toBe(200);
+      const userId = (signUp.body as { user: { id: string } }).user.id;
+      expect(browser.jar.has("better-auth.session_token")).toBe(true);
+      expect((await browser.get("/me")).body).toEqual({ user: userId });
+      const oldCookie = browser.jar.get("better-auth.session_token")!;
+      before.stop();
+
+      const bridge = await start("migrate/better-auth.md", "bridge.mjs", env);
+      browser = moveTo(browser, bridge.url);
+      expect((await browser.get("/me")).body).toEqual({ user: userId });
+      expect(browser.jar.has("better-auth.session_token")).toBe(false); // better-auth's cookie cleared
+      expect(browser.jar.has("session")).toBe(true); // Tessera's (http: not __Host-)
+      const left = await postgres!.query(`SELECT count(*)::int AS n FROM "${schema}".session`);
+      expect(left.rows[0].n).toBe(0); // signed out: the row is gone
+      // The old cookie again (a copy), and a forged one: neither gets a session.
+      const copy = new Client(bridge.url);
+      copy.jar.set("better-auth.session_token", oldCookie);
+      expect((await copy.get("/me")).status).toBe(401);
+      const forger = new Client(bridge.url);
+      forger.jar.set("better-auth.session_token", "forged.c2lnbmF0dXJl");
+      expect((await forger.get("/me")).status).toBe(401);
+      bridge.stop();
+
+      const after = await start("migrate/better-auth.md", "after.mjs", env);
+      browser = moveTo(browser, after.url);
+      expect((await browser.get("/me")).body).toEqual({ user: userId });
+      expect((await browser.post("/logout")).body).toEqual({ ok: true });
+      expect((await browser.get("/me")).status).toBe(401);
+    },
+  );
+});
