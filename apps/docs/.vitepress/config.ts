@@ -5,6 +5,7 @@ import { REPOSITORY } from "../../../scripts/package-metadata.mjs";
 // @ts-expect-error: a plain .mjs script, typed by use
 import { facts, injectFacts } from "../scripts/facts.mjs";
 import { diagrams } from "./diagrams";
+import { tables } from "./tables";
 
 /** The facts read from the bench and the packages (scripts/facts.mjs), once per build. */
 const known: Record<string, string> = facts();
@@ -131,6 +132,7 @@ export default defineConfig({
         state.src = injectFacts(state.src, known);
       });
       md.use(diagrams);
+      md.use(tables);
     },
   },
   transformPageData(pageData) {
