@@ -181,7 +181,7 @@ describe.runIf(haveChromium)("the site in Chromium", () => {
     );
     await context.close();
     expect(failures).toEqual([]);
-  });
+  }, 180_000);
 
   it("fits the guides, stores, migrations, API reference and comparison at 1280 and 390 px: no sideways scroll", async () => {
     // Screenshots of every page at both widths, for a reader to look at (the path is printed).
