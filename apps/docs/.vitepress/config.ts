@@ -2,7 +2,25 @@ import { existsSync, readFileSync } from "node:fs";
 import { type DefaultTheme, defineConfig } from "vitepress";
 // @ts-expect-error: a plain .mjs script of the repository
 import { REPOSITORY } from "../../../scripts/package-metadata.mjs";
+// @ts-expect-error: a plain .mjs script, typed by use
+import { facts, injectFacts } from "../scripts/facts.mjs";
 import { diagrams } from "./diagrams";
+import { tables } from "./tables";
+
+/** The facts read from the bench and the packages (scripts/facts.mjs), once per build. */
+const known: Record<string, string> = facts();
+
+/** Replaces the `<!-- fact:NAME -->` markers in every string of the front matter. */
+function injectIntoFrontmatter(value: unknown): unknown {
+  if (typeof value === "string") return injectFacts(value, known);
+  if (Array.isArray(value)) return value.map(injectIntoFrontmatter);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, injectIntoFrontmatter(item)]),
+    );
+  }
+  return value;
+}
 
 /**
  * The API reference's sidebar: one entry per module (`@tessera/core`, `@tessera/core/http`, ...),
@@ -94,6 +112,8 @@ const guide: DefaultTheme.SidebarItem[] = [
     items: [
       { text: "From Lucia v3", link: "/migrate/lucia-v3" },
       { text: "From express-session", link: "/migrate/express-session" },
+      { text: "From Auth.js", link: "/migrate/authjs" },
+      { text: "From better-auth", link: "/migrate/better-auth" },
     ],
   },
   { text: "Comparison", link: "/comparison" },
@@ -108,7 +128,21 @@ export default defineConfig({
   srcExclude: ["README.md", "dist/**", "test/**", "scripts/**", ".tmp/**"],
   head: [["link", { rel: "icon", type: "image/svg+xml", href: "/favicon.svg" }]],
   markdown: {
-    config: (md) => md.use(diagrams),
+    config: (md) => {
+      // Before anything else reads the source: a fact can be a whole table.
+      md.core.ruler.before("normalize", "facts", (state) => {
+        state.src = injectFacts(state.src, known);
+      });
+      md.use(diagrams);
+      md.use(tables);
+    },
+  },
+  transformPageData(pageData) {
+    pageData.frontmatter = injectIntoFrontmatter(
+      pageData.frontmatter,
+    ) as typeof pageData.frontmatter;
+    pageData.title = injectFacts(pageData.title, known);
+    pageData.description = injectFacts(pageData.description, known);
   },
   themeConfig: {
     nav: [

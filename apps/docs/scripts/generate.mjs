@@ -13,6 +13,7 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Application } from "typedoc";
 import { REPOSITORY } from "../../../scripts/package-metadata.mjs";
+import { machine, releaseTag, tablesUnder } from "./facts.mjs";
 
 const docs = join(dirname(fileURLToPath(import.meta.url)), "..");
 const root = join(docs, "..", "..");
@@ -20,33 +21,7 @@ const root = join(docs, "..", "..");
 // ---------------------------------------------------------------------------------------------
 // The comparison page
 
-/** The markdown tables under `## heading` (or `### heading`) of a document, rows keyed by header. */
-export function tablesUnder(markdown, heading) {
-  const start = markdown.search(new RegExp(`^#{2,3} ${heading.replace(/[()]/g, "\\$&")}`, "m"));
-  if (start === -1) throw new Error(`RESULTS.md has no section "${heading}"`);
-  const rest = markdown.slice(start).split("\n").slice(1);
-  const end = rest.findIndex((line) => /^#{2,3} /.test(line));
-  const lines = (end === -1 ? rest : rest.slice(0, end)).filter((line) => line.startsWith("|"));
-  const cells = (line) =>
-    line
-      .slice(1, -1)
-      .split("|")
-      .map((cell) => cell.trim());
-  const separator = /^\|(\s*:?-+:?\s*\|)+$/;
-  const tables = [];
-  for (let i = 0; i < lines.length; i++) {
-    if (i + 1 < lines.length && separator.test(lines[i + 1])) {
-      tables.push({ header: cells(lines[i]), rows: [] });
-      i++;
-    } else if (tables.length > 0) {
-      const table = tables.at(-1);
-      table.rows.push(
-        Object.fromEntries(table.header.map((name, j) => [name, cells(lines[i])[j]])),
-      );
-    }
-  }
-  return tables;
-}
+export { tablesUnder };
 
 const bold = (text) => text.replace(/\*\*/g, "");
 const contenderGroup = (name) =>
@@ -56,16 +31,33 @@ const contenderGroup = (name) =>
       ? "ceiling"
       : "peer";
 
-export function comparisonPage(results) {
+/**
+ * What a contender's row says it does, plus what the reader must know to read it: better-auth
+ * ran without its cookie cache (read from the bench's contender, which would say `cookieCache`).
+ */
+function whatItDoes(row, betterAuthSource) {
+  const what = row["what it does per request"];
+  if (!row.contender.startsWith("`better-auth")) return what;
+  return /cookieCache/.test(betterAuthSource)
+    ? `${what}, with its cookie cache`
+    : `${what}, without its cookie cache (\`session.cookieCache\` off, its default): one session read per request`;
+}
+
+export function comparisonPage(
+  results,
+  betterAuthSource = readFileSync(
+    join(root, "apps", "bench", "src", "http", "contenders", "better-auth-postgres.ts"),
+    "utf8",
+  ),
+) {
   const produced = /Produced by `pnpm bench` on (\d{4}-\d{2}-\d{2})/.exec(results)?.[1];
   const [http] = tablesUnder(results, "HTTP: throughput of an authenticated route");
   const [footprint] = tablesUnder(results, "Footprint");
-  const [machine] = tablesUnder(results, "Machine");
   const [credential] = tablesUnder(
     results,
     "Credential check per request (CPU only, zero-latency store)",
   );
-  if (!produced || !http || !footprint || !machine || !credential) {
+  if (!produced || !http || !footprint || !credential) {
     throw new Error("RESULTS.md does not have the expected sections and tables");
   }
   const sizes = new Map(footprint.rows.map((row) => [row.contender, row]));
@@ -99,7 +91,7 @@ export function comparisonPage(results) {
       return line([
         contenderGroup(row.contender),
         row.contender,
-        row["what it does per request"],
+        whatItDoes(row, betterAuthSource),
         ratio(row),
         row["req/s"],
         row["server CPU µs / req"],
@@ -108,9 +100,6 @@ export function comparisonPage(results) {
       ]);
     }),
   ];
-  const machineLines = machine.rows
-    .filter((row) => row[""] && !row[""].startsWith("load"))
-    .map((row) => `${row[""]} ${row[machine.header[1]]}`);
   const credentialTable = [
     line(["task", "CPU / op"]),
     line(["---", "---:"]),
@@ -157,7 +146,13 @@ ${credentialTable.join("\n")}
 - Correctness and security differences: a JWT or a sealed cookie cannot be revoked before it
   expires and does not detect theft; see the [security model](/security/threat-model).
 - Latency under a store far away: every store here is on the same machine (loopback).
-- Anything the machine below cannot: ${machineLines.join(", ")}.
+- Anything the machine below cannot.
+
+## Machine
+
+${machine(results)
+  .map(({ label, value }) => `- **${label}**: ${value}`)
+  .join("\n")}
 `;
 }
 
@@ -251,7 +246,8 @@ async function writeApi() {
     disableGit: true,
     basePath: root,
     // {path} is relative to the entry points' common directory (packages/), whatever basePath says.
-    sourceLinkTemplate: `${REPOSITORY}/blob/main/packages/{path}#L{line}`,
+    // Pinned to the release's tag: a link to `main` would point at other lines once main moves.
+    sourceLinkTemplate: `${REPOSITORY}/blob/${releaseTag()}/packages/{path}#L{line}`,
     hidePageHeader: true,
     outputFileStrategy: "modules",
     useCodeBlocks: true,

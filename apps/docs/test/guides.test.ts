@@ -3,7 +3,10 @@
  * Hono, Fastify and Koa build the same app, so one scenario checks all four: the answers must match.
  * (The Next.js guide shows examples/next's own files, which its suite runs in Chromium.)
  */
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Client } from "@tessera/test-kit";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { startServer } from "../../../tests/packed/test/processes.js";
@@ -78,6 +81,66 @@ describe.each(["express", "hono", "fastify", "koa"])("guide/%s.md", (framework) 
     }
     expect((await visitor.get("/me")).status).toBe(401);
     expect(visitor.jar.size).toBe(0);
+  });
+});
+
+/** The `sh` block of a page that drives its app with curl, one command per entry. */
+function curlSession(page: string): { command: string; expected?: string }[] {
+  const markdown = readFileSync(join(docsDir, page), "utf8");
+  const block = /^```sh\n(curl -c jar[\s\S]*?)^```$/m.exec(markdown)?.[1];
+  if (!block) return [];
+  return block
+    .replace(/\\\n\s*/g, "")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => {
+      const [command, expected] = line.split(/\s+# /);
+      return { command: command!, expected };
+    });
+}
+
+const haveCurl = (() => {
+  try {
+    return execFileSync("curl", ["--version"], { encoding: "utf8" });
+  } catch {
+    return "";
+  }
+})();
+
+describe.runIf(haveCurl).each(["express", "hono", "fastify", "koa"])("guide/%s.md", (framework) => {
+  it("prints what the page's curl lines say they print, run with curl against the page's app", async () => {
+    const lines = curlSession(`guide/${framework}.md`);
+    if (lines.length === 0) return;
+    const app = await startServer(
+      exampleDir(`guide-${framework}-curl`),
+      "app.mjs",
+      codeBlock(`guide/${framework}.md`, "app.mjs"),
+    );
+    onTestFinished(app.stop);
+    const port = new URL(app.url).port;
+    const cwd = mkdtempSync(join(tmpdir(), "tessera-docs-curl-"));
+    onTestFinished(() => rmSync(cwd, { recursive: true, force: true }));
+    // The page names the major version of the curl it was written with; this machine's may differ.
+    const major = /^curl (\d+)/.exec(haveCurl)![1];
+    for (const { command, expected } of lines) {
+      const output = execFileSync(
+        "sh",
+        ["-c", `${command.replaceAll("localhost:3000", `localhost:${port}`)} -sS`],
+        {
+          cwd,
+          encoding: "utf8",
+        },
+      );
+      if (!expected) continue;
+      // "401 {...}" names the status curl does not print; "..." stands for anything.
+      const body = expected.replace(/^\d{3} /, "").replace(/"curl \d+"/, `"curl ${major}"`);
+      const pattern = body
+        .split("...")
+        .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+        .join(".*");
+      expect(output.trim(), command).toMatch(new RegExp(`^${pattern}$`));
+    }
+    expect(existsSync(join(cwd, "jar"))).toBe(true);
   });
 });
 

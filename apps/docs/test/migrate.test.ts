@@ -239,3 +239,105 @@ describe("migrate/express-session.md", () => {
     },
   );
 });
+
+describe("migrate/authjs.md", () => {
+  it.runIf(postgres)(
+    "moves a signed-in Auth.js user (a database session row) to Tessera without a new login",
+    async () => {
+      const env = { DATABASE_URL: await ownSchema(postgres!, "authjs") };
+      const schema = new URL(env.DATABASE_URL).searchParams.get("options")!.split("=")[1];
+      // Auth.js's tables as @auth/pg-adapter reads and writes them, and a session row as its
+      // createSession leaves it after a sign-in (a random UUID token, 30 days ahead).
+      await postgres!.query(
+        `CREATE TABLE "${schema}".users (id SERIAL PRIMARY KEY, name text, email text, "emailVerified" timestamptz, image text)`,
+      );
+      await postgres!.query(
+        `CREATE TABLE "${schema}".sessions (id SERIAL PRIMARY KEY, "userId" integer NOT NULL, expires timestamptz NOT NULL, "sessionToken" varchar(255) NOT NULL)`,
+      );
+      const user = await postgres!.query(
+        `INSERT INTO "${schema}".users (name, email) VALUES ('Alice', 'alice@example.com') RETURNING id`,
+      );
+      const userId = String(user.rows[0].id);
+      const live = crypto.randomUUID();
+      const expired = crypto.randomUUID();
+      await postgres!.query(
+        `INSERT INTO "${schema}".sessions ("userId", expires, "sessionToken") VALUES ($1, now() + interval '30 days', $2), ($1, now() - interval '1 minute', $3)`,
+        [userId, live, expired],
+      );
+      const rows = async () =>
+        (await postgres!.query(`SELECT count(*)::int AS n FROM "${schema}".sessions`)).rows[0].n;
+
+      const bridge = await start("migrate/authjs.md", "bridge.mjs", env);
+      let browser = new Client(bridge.url);
+      browser.jar.set("authjs.session-token", live);
+      expect((await browser.get("/me")).body).toEqual({ user: userId });
+      expect(browser.jar.has("authjs.session-token")).toBe(false); // Auth.js's cookie cleared
+      expect(browser.jar.has("session")).toBe(true); // Tessera's (http: not __Host-)
+      expect(await rows()).toBe(1); // the live row went with the exchange; the expired one is left
+      // The same Auth.js cookie a second time (a copy of it) finds nothing.
+      const copy = new Client(bridge.url);
+      copy.jar.set("authjs.session-token", live);
+      expect((await copy.get("/me")).status).toBe(401);
+      // An expired session is not exchanged, and its row is deleted.
+      const late = new Client(bridge.url);
+      late.jar.set("authjs.session-token", expired);
+      expect((await late.get("/me")).status).toBe(401);
+      expect(await rows()).toBe(0);
+      bridge.stop();
+
+      const after = await start("migrate/authjs.md", "after.mjs", env);
+      browser = moveTo(browser, after.url);
+      expect((await browser.get("/me")).body).toEqual({ user: userId });
+      expect((await browser.post("/logout")).body).toEqual({ ok: true });
+      expect((await browser.get("/me")).status).toBe(401);
+    },
+  );
+});
+
+describe("migrate/better-auth.md", () => {
+  it.runIf(postgres)(
+    "moves a signed-in better-auth user to Tessera without a new login",
+    async () => {
+      const env = {
+        DATABASE_URL: await ownSchema(postgres!, "betterauth"),
+        BETTER_AUTH_SECRET: "a secret of this test run, thirty-two characters or more",
+      };
+      const schema = new URL(env.DATABASE_URL).searchParams.get("options")!.split("=")[1];
+
+      const before = await start("migrate/better-auth.md", "before.mjs", env);
+      let browser = new Client(before.url);
+      const signUp = await browser.post("/api/auth/sign-up/email", {
+        json: { email: "alice@example.com", password: "correct horse battery", name: "Alice" },
+        headers: { origin: before.url },
+      });
+      expect(signUp.status).toBe(200);
+      const userId = (signUp.body as { user: { id: string } }).user.id;
+      expect(browser.jar.has("better-auth.session_token")).toBe(true);
+      expect((await browser.get("/me")).body).toEqual({ user: userId });
+      const oldCookie = browser.jar.get("better-auth.session_token")!;
+      before.stop();
+
+      const bridge = await start("migrate/better-auth.md", "bridge.mjs", env);
+      browser = moveTo(browser, bridge.url);
+      expect((await browser.get("/me")).body).toEqual({ user: userId });
+      expect(browser.jar.has("better-auth.session_token")).toBe(false); // better-auth's cookie cleared
+      expect(browser.jar.has("session")).toBe(true); // Tessera's (http: not __Host-)
+      const left = await postgres!.query(`SELECT count(*)::int AS n FROM "${schema}".session`);
+      expect(left.rows[0].n).toBe(0); // signed out: the row is gone
+      // The old cookie again (a copy), and a forged one: neither gets a session.
+      const copy = new Client(bridge.url);
+      copy.jar.set("better-auth.session_token", oldCookie);
+      expect((await copy.get("/me")).status).toBe(401);
+      const forger = new Client(bridge.url);
+      forger.jar.set("better-auth.session_token", "forged.c2lnbmF0dXJl");
+      expect((await forger.get("/me")).status).toBe(401);
+      bridge.stop();
+
+      const after = await start("migrate/better-auth.md", "after.mjs", env);
+      browser = moveTo(browser, after.url);
+      expect((await browser.get("/me")).body).toEqual({ user: userId });
+      expect((await browser.post("/logout")).body).toEqual({ ok: true });
+      expect((await browser.get("/me")).status).toBe(401);
+    },
+  );
+});

@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: see above
 import { REPOSITORY } from "../../../scripts/package-metadata.mjs";
 // @ts-expect-error: a plain .mjs script, typed by use
+import { releaseTag } from "../scripts/facts.mjs";
+// @ts-expect-error: a plain .mjs script, typed by use
 import { apiEntries, tablesUnder } from "../scripts/generate.mjs";
 import { brokenLinks, serveSite, sitePages } from "./links.js";
 import { docsDir } from "./pages.js";
@@ -43,9 +45,13 @@ describe("the built site", () => {
     }
   });
 
-  it("links each API entry to a source file and line that exist in this repository", () => {
+  it("links each API entry to a source file and line that exist, at the release's tag", () => {
     const repo = join(docsDir, "..", "..");
-    const prefix = `${REPOSITORY}/blob/main/`;
+    const prefix = `${REPOSITORY}/blob/${releaseTag()}/`;
+    for (const { name } of apiEntries() as { name: string }[]) {
+      const html = readFileSync(join(dist, "api", `${name}.html`), "utf8");
+      expect(html, name).not.toContain(`${REPOSITORY}/blob/main/packages/`);
+    }
     let links = 0;
     for (const { name } of apiEntries() as { name: string }[]) {
       const html = readFileSync(join(dist, "api", `${name}.html`), "utf8");
@@ -175,7 +181,63 @@ describe.runIf(haveChromium)("the site in Chromium", () => {
     );
     await context.close();
     expect(failures).toEqual([]);
-  });
+  }, 180_000);
+
+  it("fits the guides, stores, migrations, API reference and comparison at 1280 and 390 px: no sideways scroll", async () => {
+    // Screenshots of every page at both widths, for a reader to look at (the path is printed).
+    const screenshots = mkdtempSync(join(tmpdir(), "tessera-docs-widths-"));
+    const paths = sitePages(dist).filter((path) =>
+      /^\/(guide|stores|migrate|production|api)\/|^\/comparison$/.test(path),
+    );
+    expect(paths).toEqual(expect.arrayContaining(["/comparison", "/api/", "/guide/express"]));
+    const failures: string[] = [];
+    // The server-rendered pages with their CSS, without running the theme's scripts: the layout
+    // is the same (hydration does not change the markup, which the test above checks), and on a
+    // busy machine a hundred page loads stay quick.
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 900 },
+      javaScriptEnabled: false,
+    });
+    const queue = [...paths];
+    await Promise.all(
+      Array.from({ length: 3 }, async () => {
+        const page = await context.newPage();
+        for (let path = queue.shift(); path !== undefined; path = queue.shift()) {
+          // One load per page, measured at the desktop width and then on a phone's.
+          await page.setViewportSize({ width: 1280, height: 900 });
+          await page.goto(`${site.url}${path}`, { waitUntil: "load" });
+          for (const [width, height] of [
+            [1280, 900],
+            [390, 844],
+          ] as const) {
+            await page.setViewportSize({ width, height });
+            const fit = await page.evaluate(() => ({
+              page: document.documentElement.scrollWidth,
+              width: window.innerWidth,
+              // A table wider than its column scrolls inside itself: cut off all the same.
+              tables: Array.from(document.querySelectorAll(".vp-doc table"))
+                .filter((table) => table.scrollWidth > table.clientWidth + 1)
+                .map((table) => `${table.scrollWidth} > ${table.clientWidth}`),
+            }));
+            const name = `${width}${path.replace(/\//g, "_") || "_"}.png`;
+            // The first table in view (what this checks), transitions of the resize finished.
+            await page.evaluate(() => document.querySelector(".vp-doc table")?.scrollIntoView());
+            await page.screenshot({ path: join(screenshots, name), animations: "disabled" });
+            if (fit.page > fit.width) {
+              failures.push(`${path} at ${width} px: the page is ${fit.page} px wide`);
+            }
+            for (const table of fit.tables) {
+              failures.push(`${path} at ${width} px: a table scrolls (${table})`);
+            }
+          }
+        }
+        await page.close();
+      }),
+    );
+    await context.close();
+    console.log(`screenshots at 1280 and 390 px: ${screenshots}`);
+    expect(failures).toEqual([]);
+  }, 300_000);
 
   it('finds "revokeAll" with the search box, and its first result opens a page that says it', async () => {
     const page = await browser.newPage();

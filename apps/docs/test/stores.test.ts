@@ -30,16 +30,20 @@ afterAll(async () => {
   await mysql?.end();
 });
 
-describe("stores/redis.md", () => {
+describe.each([
+  ["ioredis", "sessions.mjs"],
+  ["node-redis", "sessions-node-redis.mjs"],
+])("stores/redis.md, with %s", (client, file) => {
   it.runIf(redis)("the example logs in twice, lists the devices and logs them out", async () => {
     const prefix = uniquePrefix("docs");
     onTestFinished(() => dropPrefix(redis!, prefix));
-    const example = codeBlock("stores/redis.md", "sessions.mjs");
+    const example = codeBlock("stores/redis.md", file);
     expect(example).toContain('prefix: "myapp:session:"');
+    expect(example).toContain('redis.on("error"');
     // The only change: a prefix of this run's own on the shared server.
     const output = await runScript(
-      exampleDir("stores-redis"),
-      "sessions.mjs",
+      exampleDir(`stores-redis-${client}`),
+      file,
       example.replace("myapp:session:", prefix),
       { REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" },
     );
