@@ -53,10 +53,14 @@ export { nextVersion, type RunningNextApp, startNextApp } from "./next.js";
 export { startReadmeApp } from "./readme.js";
 export { connectRedis, dropPrefix, uniquePrefix } from "./redis.js";
 export {
+  ADMIN_PREFIX,
   type CommonOptions,
   FRESH_FOR,
   type InProcessSessions,
   inProcessReferenceApp,
+  LICENCE_LIMIT,
+  POLICY_ROUTES,
+  REFERENCE_POLICIES,
   REFERENCE_ROUTES,
   type ReferenceApp,
   type ReferenceConfig,
@@ -66,6 +70,7 @@ export {
   type StartReferenceApp,
 } from "./reference.js";
 export {
+  policyScenarios,
   reviewScenarios,
   type Scenario,
   sessionScenarios,

@@ -9,6 +9,7 @@ import {
   createSessions,
   type SessionStore,
   type Sessions,
+  type SessionsOptions,
 } from "@tessera/core";
 import {
   countingStore,
@@ -23,6 +24,10 @@ import type { StoreKind } from "./stores.js";
 export const ROTATION_INTERVAL = 60;
 /** Seconds a login stays fresh in the reference app. */
 export const FRESH_FOR = 600;
+/** Live `licence` sessions one user may hold in the reference app; the next login is refused. */
+export const LICENCE_LIMIT = 2;
+/** Users whose id starts with this may impersonate others in the reference app. */
+export const ADMIN_PREFIX = "admin";
 
 /** The options every integration's middleware has, under the same names. */
 export interface CommonOptions {
@@ -114,6 +119,52 @@ export const REFERENCE_ROUTES: readonly ReferenceRoute[] = [
   { method: "GET", path: "/boom", guard: null, does: "throws new Error()" },
 ];
 
+/**
+ * The routes of the session-policy scenarios (`policyScenarios`), on top of `REFERENCE_ROUTES`:
+ * an integration opts in by serving these and running those scenarios. Its `/login` then passes
+ * `policy` through (`login({ userId: body.user, data: body.data, policy: body.policy })`) and its
+ * `/me` answers `impersonatedBy` and `policy` too.
+ */
+export const POLICY_ROUTES: readonly ReferenceRoute[] = [
+  {
+    method: "POST",
+    path: "/login",
+    guard: null,
+    does: "body { user, data?, policy? }: login({ userId, data, policy }); { user, token }",
+  },
+  {
+    method: "GET",
+    path: "/me",
+    guard: "requireSession",
+    does: "as REFERENCE_ROUTES' /me, plus { impersonatedBy, policy }",
+  },
+  {
+    method: "POST",
+    path: "/guest",
+    guard: null,
+    does: "body { data? }: startGuest(data); { guest: guest.id | null }",
+  },
+  { method: "GET", path: "/guest", guard: null, does: "{ guest: state.guest?.data ?? null }" },
+  {
+    method: "POST",
+    path: "/impersonate",
+    guard: "requireSession",
+    does: "body { user, reason }: impersonate(user, { reason }); { user, impersonatedBy }",
+  },
+  {
+    method: "POST",
+    path: "/impersonation/stop",
+    guard: "requireSession",
+    does: "stopImpersonating(); { user: admin.userId | null }",
+  },
+];
+
+/** The reference app's policy classes (see `referenceSessions`). */
+export const REFERENCE_POLICIES = {
+  remembered: { persistent: true, absoluteTimeout: 90 * 24 * 60 * 60 },
+  licence: { limit: { perUser: LICENCE_LIMIT, when: "refuse" } },
+} as const satisfies NonNullable<SessionsOptions["policies"]>;
+
 /** What an in-process framework test needs to serve one reference app. */
 export interface InProcessSessions {
   sessions: Sessions;
@@ -127,7 +178,9 @@ export interface InProcessSessions {
 /**
  * Sessions for a reference app: rotation every `ROTATION_INTERVAL` s (grace 10 s), fresh for
  * `FRESH_FOR` s, plain-HTTP cookies (`secure: false`), on a clock the test moves, on a store
- * of `kind` that counts its calls and can be switched down.
+ * of `kind` that counts its calls and can be switched down. Two policy classes (`remembered`:
+ * a persistent cookie whatever the default; `licence`: at most `LICENCE_LIMIT` sessions per
+ * user, the next login refused) and impersonation by users whose id starts with `ADMIN_PREFIX`.
  */
 export function referenceSessions(
   kind: StoreKind,
@@ -142,6 +195,8 @@ export function referenceSessions(
     rotation: { interval: ROTATION_INTERVAL, grace: 10 },
     freshFor: FRESH_FOR,
     cookie: { secure: false, ...config.cookie },
+    policies: REFERENCE_POLICIES,
+    impersonation: { canImpersonate: (userId) => userId.startsWith(ADMIN_PREFIX) },
     ...(config.binding ? { binding: config.binding } : {}),
     now,
   });
