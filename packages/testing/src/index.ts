@@ -50,17 +50,20 @@ export {
 export { type Answer, Client, listen, listenForTest, type RequestOptions } from "./http.js";
 export { checkLoginThrottle, THROTTLED_LOGIN_ROUTE } from "./limits.js";
 export { nextVersion, type RunningNextApp, startNextApp } from "./next.js";
+export {
+  ADMIN_PREFIX,
+  LICENCE_LIMIT,
+  REFERENCE_IMPERSONATION,
+  REFERENCE_POLICIES,
+} from "./policies.js";
 export { startReadmeApp } from "./readme.js";
 export { connectRedis, dropPrefix, uniquePrefix } from "./redis.js";
 export {
-  ADMIN_PREFIX,
   type CommonOptions,
   FRESH_FOR,
   type InProcessSessions,
   inProcessReferenceApp,
-  LICENCE_LIMIT,
   POLICY_ROUTES,
-  REFERENCE_POLICIES,
   REFERENCE_ROUTES,
   type ReferenceApp,
   type ReferenceConfig,

@@ -9,7 +9,6 @@ import {
   createSessions,
   type SessionStore,
   type Sessions,
-  type SessionsOptions,
 } from "@tessera/core";
 import {
   countingStore,
@@ -18,16 +17,13 @@ import {
   switchableStore,
 } from "@tessera/store-test/doubles";
 import { Client } from "./http.js";
+import { REFERENCE_IMPERSONATION, REFERENCE_POLICIES } from "./policies.js";
 import type { StoreKind } from "./stores.js";
 
 /** Seconds between rotations in the reference app (grace 10 s). */
 export const ROTATION_INTERVAL = 60;
 /** Seconds a login stays fresh in the reference app. */
 export const FRESH_FOR = 600;
-/** Live `licence` sessions one user may hold in the reference app; the next login is refused. */
-export const LICENCE_LIMIT = 2;
-/** Users whose id starts with this may impersonate others in the reference app. */
-export const ADMIN_PREFIX = "admin";
 
 /** The options every integration's middleware has, under the same names. */
 export interface CommonOptions {
@@ -159,12 +155,6 @@ export const POLICY_ROUTES: readonly ReferenceRoute[] = [
   },
 ];
 
-/** The reference app's policy classes (see `referenceSessions`). */
-export const REFERENCE_POLICIES = {
-  remembered: { persistent: true, absoluteTimeout: 90 * 24 * 60 * 60 },
-  licence: { limit: { perUser: LICENCE_LIMIT, when: "refuse" } },
-} as const satisfies NonNullable<SessionsOptions["policies"]>;
-
 /** What an in-process framework test needs to serve one reference app. */
 export interface InProcessSessions {
   sessions: Sessions;
@@ -196,7 +186,7 @@ export function referenceSessions(
     freshFor: FRESH_FOR,
     cookie: { secure: false, ...config.cookie },
     policies: REFERENCE_POLICIES,
-    impersonation: { canImpersonate: (userId) => userId.startsWith(ADMIN_PREFIX) },
+    impersonation: REFERENCE_IMPERSONATION,
     ...(config.binding ? { binding: config.binding } : {}),
     now,
   });

@@ -7,10 +7,9 @@
 import { uniqueUser } from "@tessera/store-test/doubles";
 import { expect } from "vitest";
 import type { Answer } from "./http.js";
+import { ADMIN_PREFIX, LICENCE_LIMIT } from "./policies.js";
 import {
-  ADMIN_PREFIX,
   FRESH_FOR,
-  LICENCE_LIMIT,
   REFERENCE_ROUTES,
   ROTATION_INTERVAL,
   type StartReferenceApp,
