@@ -92,6 +92,16 @@ describe("gate: guests", () => {
     expect(updated?.data).toEqual({ cart: ["sku-1", "sku-2"] });
   });
 
+  it("tells the integration a started guest changed what the response carries", async () => {
+    const { gate } = setup();
+    const state = await gate.open(request());
+    const heard: unknown[] = [];
+    state.onSessionChange = (session) => heard.push(session);
+    await state.startGuest();
+    expect(heard).toEqual([null]); // still no logged-in session, but a cookie to write
+    expect(cookiesOf(state.effects()).session).toBeDefined();
+  });
+
   it("login upgrades the request's guest: its data carried over, a new session id", async () => {
     const { gate, sessions } = setup();
     const first = await gate.open(request());

@@ -30,6 +30,13 @@ function configure(config: {
     rotation: { interval: 60, grace: 10 },
     freshFor: 600,
     cookie: { secure: false, ...config.sessions?.cookie },
+    // As @tessera/test-kit's referenceSessions (REFERENCE_POLICIES, ADMIN_PREFIX), which this Bun
+    // process cannot import: that module loads vitest.
+    policies: {
+      remembered: { persistent: true, absoluteTimeout: 90 * 24 * 60 * 60 },
+      licence: { limit: { perUser: 2, when: "refuse" } },
+    },
+    impersonation: { canImpersonate: (userId) => userId.startsWith("admin") },
     ...(config.sessions?.binding ? { binding: config.sessions.binding } : {}),
     now,
   });

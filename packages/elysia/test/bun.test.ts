@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { type RunningServer, startProcess } from "@tessera/edge-test-kit";
 import {
   Client,
+  policyScenarios,
   type ReferenceApp,
   type ReferenceConfig,
   sessionScenarios,
@@ -59,7 +60,7 @@ async function start(config: ReferenceConfig = {}): Promise<ReferenceApp> {
 }
 
 describe("Elysia on Bun", () => {
-  for (const scenario of [...sessionScenarios, ...storeOutageScenarios]) {
+  for (const scenario of [...sessionScenarios, ...storeOutageScenarios, ...policyScenarios]) {
     it(scenario.name, () => scenario.run(start));
   }
 });

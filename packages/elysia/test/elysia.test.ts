@@ -11,6 +11,7 @@ import {
   freePort,
   inProcessReferenceApp,
   memoryKind,
+  policyScenarios,
   type ReferenceConfig,
   type StoreKind,
   sessionScenarios,
@@ -132,6 +133,13 @@ describe.each(kinds)("Elysia on Node.js (@elysiajs/node) on $name", (kind) => {
     });
     expect(forged.status).toBe(403);
   });
+});
+
+describe("Elysia on Node.js: session policies on MemoryStore", () => {
+  // Only MemoryStore keeps policy classes and guests on this branch (RedisStore: not yet).
+  for (const scenario of policyScenarios) {
+    it(scenario.name, () => scenario.run((config) => start(memoryKind, config)));
+  }
 });
 
 describe("Elysia on Node.js when the store fails", () => {

@@ -39,8 +39,12 @@ export function referenceApp(
         return { user: session?.userId ?? null };
       })
       .post("/login", async ({ body, tessera }) => {
-        const { user, data } = body as { user: string; data?: Record<string, unknown> };
-        const { session, token } = await tessera.login(user, data);
+        const { user, data, policy } = body as {
+          user: string;
+          data?: Record<string, unknown>;
+          policy?: string;
+        };
+        const { session, token } = await tessera.login({ userId: user, data, policy });
         return { user: session.userId, token };
       })
       .get(
@@ -52,7 +56,28 @@ export function referenceApp(
           fresh: session!.fresh,
           ip: session!.client.ip ?? null,
           source: tessera.source,
+          impersonatedBy: session!.impersonatedBy,
+          policy: session!.policy,
         }),
+        { beforeHandle: requireSession() },
+      )
+      .post("/guest", async ({ body, tessera }) => {
+        const data = (body as { data?: Record<string, unknown> } | undefined)?.data;
+        return { guest: (await tessera.startGuest(data))?.id ?? null };
+      })
+      .get("/guest", ({ tessera }) => ({ guest: tessera.guest?.data ?? null }))
+      .post(
+        "/impersonate",
+        async ({ body, tessera }) => {
+          const { user, reason } = body as { user: string; reason: string };
+          const { session } = await tessera.impersonate(user, { reason });
+          return { user: session.userId, impersonatedBy: session.impersonatedBy };
+        },
+        { beforeHandle: requireSession() },
+      )
+      .post(
+        "/impersonation/stop",
+        async ({ tessera }) => ({ user: (await tessera.stopImpersonating())?.userId ?? null }),
         { beforeHandle: requireSession() },
       )
       .post("/transfer", () => ({ transferred: true }), { beforeHandle: requireFresh() })

@@ -11,6 +11,7 @@ import {
   inProcessReferenceApp,
   listenForTest,
   memoryKind,
+  policyScenarios,
   type ReferenceConfig,
   ROTATION_INTERVAL,
   reviewScenarios,
@@ -76,7 +77,8 @@ function referenceApp(
   app.post(
     "/login",
     route(async (req, res) => {
-      const { session, token } = await req.tessera.login(req.body.user, req.body.data);
+      const { user, data, policy } = req.body;
+      const { session, token } = await req.tessera.login({ userId: user, data, policy });
       res.json({ user: session.userId, token });
     }),
   );
@@ -89,8 +91,34 @@ function referenceApp(
       fresh: session.fresh,
       ip: session.client.ip ?? null,
       source: req.tessera.source,
+      impersonatedBy: session.impersonatedBy,
+      policy: session.policy,
     });
   });
+  app.post(
+    "/guest",
+    route(async (req, res) => {
+      res.json({ guest: (await req.tessera.startGuest(req.body?.data))?.id ?? null });
+    }),
+  );
+  app.get("/guest", (req, res) => {
+    res.json({ guest: req.tessera.guest?.data ?? null });
+  });
+  app.post(
+    "/impersonate",
+    requireSession(),
+    route(async (req, res) => {
+      const { session } = await req.tessera.impersonate(req.body.user, { reason: req.body.reason });
+      res.json({ user: session.userId, impersonatedBy: session.impersonatedBy });
+    }),
+  );
+  app.post(
+    "/impersonation/stop",
+    requireSession(),
+    route(async (req, res) => {
+      res.json({ user: (await req.tessera.stopImpersonating())?.userId ?? null });
+    }),
+  );
   app.post("/transfer", requireFresh(), (_req, res) => {
     res.json({ transferred: true });
   });
@@ -143,6 +171,13 @@ function start(
     listenForTest(createServer(referenceApp(express, sessions, options, routes))),
   );
 }
+
+describe.each(frameworks)("%s: session policies on MemoryStore", (_name, express) => {
+  // Only MemoryStore keeps policy classes and guests on this branch (RedisStore: not yet).
+  for (const scenario of policyScenarios) {
+    it(scenario.name, () => scenario.run((config) => start(express, memoryKind, config)));
+  }
+});
 
 describe.each(frameworks)("%s", (_name, express) => {
   describe.each(kinds)("on $name", (kind) => {

@@ -8,6 +8,7 @@ import {
   Client,
   inProcessReferenceApp,
   memoryKind,
+  policyScenarios,
   type ReferenceConfig,
   ROTATION_INTERVAL,
   reviewScenarios,
@@ -50,10 +51,11 @@ async function referenceApp(
     reply.header("cache-control", "public, max-age=60");
     return user(request);
   });
-  app.post<{ Body: { user: string; data?: Record<string, unknown> } }>(
+  app.post<{ Body: { user: string; data?: Record<string, unknown>; policy?: string } }>(
     "/login",
     async (request) => {
-      const { session, token } = await request.tessera.login(request.body.user, request.body.data);
+      const { user: userId, data, policy } = request.body;
+      const { session, token } = await request.tessera.login({ userId, data, policy });
       return { user: session.userId, token };
     },
   );
@@ -66,8 +68,26 @@ async function referenceApp(
       fresh: session.fresh,
       ip: session.client.ip ?? null,
       source: request.tessera.source,
+      impersonatedBy: session.impersonatedBy,
+      policy: session.policy,
     };
   });
+  app.post<{ Body: { data?: Record<string, unknown> } | undefined }>("/guest", async (request) => ({
+    guest: (await request.tessera.startGuest(request.body?.data))?.id ?? null,
+  }));
+  app.get("/guest", async (request) => ({ guest: request.tessera.guest?.data ?? null }));
+  app.post<{ Body: { user: string; reason: string } }>(
+    "/impersonate",
+    { preHandler: requireSession() },
+    async (request) => {
+      const { user, reason } = request.body;
+      const { session } = await request.tessera.impersonate(user, { reason });
+      return { user: session.userId, impersonatedBy: session.impersonatedBy };
+    },
+  );
+  app.post("/impersonation/stop", { preHandler: requireSession() }, async (request) => ({
+    user: (await request.tessera.stopImpersonating())?.userId ?? null,
+  }));
   app.post("/transfer", { preHandler: requireFresh() }, async () => ({ transferred: true }));
   app.post("/rotate", { preHandler: requireSession() }, async (request) => ({
     rotated: (await request.tessera.rotate()) !== null,
@@ -173,6 +193,13 @@ describe.each(kinds)("Fastify 5 on $name", (kind) => {
     });
     expect(login.body).toEqual({ ip: "127.0.0.1" });
   });
+});
+
+describe("Fastify 5: session policies on MemoryStore", () => {
+  // Only MemoryStore keeps policy classes and guests on this branch (RedisStore: not yet).
+  for (const scenario of policyScenarios) {
+    it(scenario.name, () => scenario.run((config) => start(memoryKind, config)));
+  }
 });
 
 describe("Fastify when the store fails", () => {

@@ -12,6 +12,7 @@ import {
   inProcessReferenceApp,
   listenForTest,
   memoryKind,
+  policyScenarios,
   type ReferenceConfig,
   ROTATION_INTERVAL,
   type StoreKind,
@@ -87,8 +88,13 @@ function referenceApp(
   router.post(
     "/login",
     defineEventHandler(async (event) => {
-      const body = await readBody<{ user: string; data?: Record<string, unknown> }>(event);
-      const { session, token } = await event.context.tessera.login(body.user, body.data);
+      const body = await readBody<{
+        user: string;
+        data?: Record<string, unknown>;
+        policy?: string;
+      }>(event);
+      const { user: userId, data, policy } = body;
+      const { session, token } = await event.context.tessera.login({ userId, data, policy });
       return { user: session.userId, token };
     }),
   );
@@ -105,8 +111,43 @@ function referenceApp(
           fresh: session.fresh,
           ip: session.client.ip ?? null,
           source: event.context.tessera.source,
+          impersonatedBy: session.impersonatedBy,
+          policy: session.policy,
         };
       },
+    }),
+  );
+  router.post(
+    "/guest",
+    defineEventHandler(async (event) => {
+      const body = await readBody<{ data?: Record<string, unknown> } | undefined>(event);
+      return { guest: (await event.context.tessera.startGuest(body?.data))?.id ?? null };
+    }),
+  );
+  router.get(
+    "/guest",
+    defineEventHandler((event) => ({ guest: event.context.tessera.guest?.data ?? null })),
+  );
+  router.post(
+    "/impersonate",
+    defineEventHandler({
+      onRequest: [requireSession()],
+      handler: async (event) => {
+        const body = await readBody<{ user: string; reason: string }>(event);
+        const { session } = await event.context.tessera.impersonate(body.user, {
+          reason: body.reason,
+        });
+        return { user: session.userId, impersonatedBy: session.impersonatedBy };
+      },
+    }),
+  );
+  router.post(
+    "/impersonation/stop",
+    defineEventHandler({
+      onRequest: [requireSession()],
+      handler: async (event) => ({
+        user: (await event.context.tessera.stopImpersonating())?.userId ?? null,
+      }),
     }),
   );
   router.post(
@@ -251,6 +292,13 @@ describe.each(kinds)("h3 v1 on $name", (kind) => {
     });
     expect(forged.status).toBe(403);
   });
+});
+
+describe("h3 v1: session policies on MemoryStore", () => {
+  // Only MemoryStore keeps policy classes and guests on this branch (RedisStore: not yet).
+  for (const scenario of policyScenarios) {
+    it(scenario.name, () => scenario.run((config) => start(memoryKind, config)));
+  }
 });
 
 describe("h3 v1 when the store fails", () => {

@@ -10,6 +10,7 @@ import {
   inProcessReferenceApp,
   listenForTest,
   memoryKind,
+  policyScenarios,
   type ReferenceConfig,
   ROTATION_INTERVAL,
   reviewScenarios,
@@ -65,8 +66,9 @@ function referenceApp(
   app.get("/cached", (c) => c.json(user(c), 200, { "cache-control": "public, max-age=60" }));
   app.get("/raw", () => new Response("a raw response", { headers: { "x-raw": "1" } }));
   app.post("/login", async (c) => {
-    const body = await c.req.json<{ user: string; data?: { role: string } }>();
-    const { session, token } = await login(c, body.user, body.data);
+    const body = await c.req.json<{ user: string; data?: { role: string }; policy?: string }>();
+    const { user: userId, data, policy } = body;
+    const { session, token } = await login(c, { userId, data, policy });
     return c.json({ user: session.userId, token });
   });
   app.get("/me", requireSession(), (c) => {
@@ -78,8 +80,24 @@ function referenceApp(
       fresh: session.fresh,
       ip: session.client.ip ?? null,
       source: c.var.tessera.source,
+      impersonatedBy: session.impersonatedBy,
+      policy: session.policy,
     });
   });
+  app.post("/guest", async (c) => {
+    const body = await c.req.json<{ data?: Record<string, unknown> }>().catch(() => ({}));
+    const guest = await c.var.tessera.startGuest((body as { data?: Record<string, unknown> }).data);
+    return c.json({ guest: guest?.id ?? null });
+  });
+  app.get("/guest", (c) => c.json({ guest: c.var.tessera.guest?.data ?? null }));
+  app.post("/impersonate", requireSession(), async (c) => {
+    const body = await c.req.json<{ user: string; reason: string }>();
+    const { session } = await c.var.tessera.impersonate(body.user, { reason: body.reason });
+    return c.json({ user: session.userId, impersonatedBy: session.impersonatedBy });
+  });
+  app.post("/impersonation/stop", requireSession(), async (c) =>
+    c.json({ user: (await c.var.tessera.stopImpersonating())?.userId ?? null }),
+  );
   app.post("/transfer", requireFresh(), (c) => c.json({ transferred: true }));
   app.post("/rotate", requireSession(), async (c) =>
     c.json({ rotated: (await rotate(c)) !== null }),
@@ -198,6 +216,13 @@ describe.each(kinds)("Hono on @hono/node-server, $name", (kind) => {
     await client.post("/login", { json: { user: uniqueUser("alice") }, headers: peer });
     expect((await client.get("/me", { headers: peer })).body.ip).toBe("203.0.113.7");
   });
+});
+
+describe("Hono: session policies on MemoryStore", () => {
+  // Only MemoryStore keeps policy classes and guests on this branch (RedisStore: not yet).
+  for (const scenario of policyScenarios) {
+    it(scenario.name, () => scenario.run((config) => start(memoryKind, config)));
+  }
 });
 
 describe("Hono when the store fails", () => {

@@ -13,6 +13,7 @@ import {
   inProcessReferenceApp,
   listenForTest,
   memoryKind,
+  policyScenarios,
   type ReferenceConfig,
   ROTATION_INTERVAL,
   type StoreKind,
@@ -86,10 +87,11 @@ function referenceApp(
   });
   router.post("/login", async (ctx) => {
     const body = await json(ctx);
-    const { session, token } = await ctx.state.tessera.login(
-      body.user as string,
-      body.data as Record<string, unknown> | undefined,
-    );
+    const { session, token } = await ctx.state.tessera.login({
+      userId: body.user as string,
+      data: body.data as Record<string, unknown> | undefined,
+      policy: body.policy as string | undefined,
+    });
     ctx.body = { user: session.userId, token };
   });
   router.get("/me", requireSession(), (ctx) => {
@@ -101,7 +103,29 @@ function referenceApp(
       fresh: session.fresh,
       ip: session.client.ip ?? null,
       source: ctx.state.tessera.source,
+      impersonatedBy: session.impersonatedBy,
+      policy: session.policy,
     };
+  });
+  router.post("/guest", async (ctx) => {
+    const body = await json(ctx);
+    const guest = await ctx.state.tessera.startGuest(
+      body.data as Record<string, unknown> | undefined,
+    );
+    ctx.body = { guest: guest?.id ?? null };
+  });
+  router.get("/guest", (ctx) => {
+    ctx.body = { guest: ctx.state.tessera.guest?.data ?? null };
+  });
+  router.post("/impersonate", requireSession(), async (ctx) => {
+    const body = await json(ctx);
+    const { session } = await ctx.state.tessera.impersonate(body.user as string, {
+      reason: body.reason as string,
+    });
+    ctx.body = { user: session.userId, impersonatedBy: session.impersonatedBy };
+  });
+  router.post("/impersonation/stop", requireSession(), async (ctx) => {
+    ctx.body = { user: (await ctx.state.tessera.stopImpersonating())?.userId ?? null };
   });
   router.post("/transfer", requireFresh(), (ctx) => {
     ctx.body = { transferred: true };
@@ -223,6 +247,13 @@ describe.each(frameworks)("%s", (_name, Koa) => {
       // The cookie is the plain-HTTP one: the connection, not the header, says what is secure.
       expect(login.cookie("session")).toBeDefined();
     });
+  });
+
+  describe("session policies on MemoryStore", () => {
+    // Only MemoryStore keeps policy classes and guests on this branch (RedisStore: not yet).
+    for (const scenario of policyScenarios) {
+      it(scenario.name, () => scenario.run((config) => start(Koa, memoryKind, config)));
+    }
   });
 
   describe("when the store fails", () => {

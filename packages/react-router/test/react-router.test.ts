@@ -11,6 +11,7 @@ import {
   FRESH_FOR,
   hostedDbscApp,
   hostedReferenceApp,
+  policyScenarios,
   ROTATION_INTERVAL,
   sessionScenarios,
   storeOutageScenarios,
@@ -22,7 +23,7 @@ const url = inject("appUrl");
 const start = hostedReferenceApp(url);
 
 describe("React Router 7 on react-router-serve", () => {
-  for (const scenario of [...sessionScenarios, ...storeOutageScenarios]) {
+  for (const scenario of [...sessionScenarios, ...storeOutageScenarios, ...policyScenarios]) {
     it(scenario.name, () => scenario.run(start));
   }
 });

@@ -13,6 +13,7 @@ import {
   type StoreMode,
   switchableStore,
 } from "@tessera/store-test/doubles";
+import { REFERENCE_IMPERSONATION, REFERENCE_POLICIES } from "./policies.js";
 import type { ReferenceConfig } from "./reference.js";
 
 /** Seconds a bound cookie lives in the DBSC reference app. */
@@ -90,6 +91,8 @@ export function referenceHost<Mounted>(setup: HostSetup<Mounted>): ReferenceHost
           freshFor: 600,
           cookie: { secure: false, ...config.sessions?.cookie },
           ...(config.sessions?.binding ? { binding: config.sessions.binding } : {}),
+          policies: REFERENCE_POLICIES,
+          impersonation: REFERENCE_IMPERSONATION,
           now,
         });
     hosted.options = config.dbsc

@@ -50,6 +50,12 @@ export {
 export { type Answer, Client, listen, listenForTest, type RequestOptions } from "./http.js";
 export { checkLoginThrottle, THROTTLED_LOGIN_ROUTE } from "./limits.js";
 export { nextVersion, type RunningNextApp, startNextApp } from "./next.js";
+export {
+  ADMIN_PREFIX,
+  LICENCE_LIMIT,
+  REFERENCE_IMPERSONATION,
+  REFERENCE_POLICIES,
+} from "./policies.js";
 export { startReadmeApp } from "./readme.js";
 export { connectRedis, dropPrefix, uniquePrefix } from "./redis.js";
 export {
@@ -57,6 +63,7 @@ export {
   FRESH_FOR,
   type InProcessSessions,
   inProcessReferenceApp,
+  POLICY_ROUTES,
   REFERENCE_ROUTES,
   type ReferenceApp,
   type ReferenceConfig,
@@ -66,6 +73,7 @@ export {
   type StartReferenceApp,
 } from "./reference.js";
 export {
+  policyScenarios,
   reviewScenarios,
   type Scenario,
   sessionScenarios,

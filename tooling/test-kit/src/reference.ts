@@ -12,6 +12,7 @@ import {
   switchableStore,
 } from "@tessera/store-test/doubles";
 import { Client } from "./http.js";
+import { REFERENCE_IMPERSONATION, REFERENCE_POLICIES } from "./policies.js";
 import type { StoreKind } from "./stores.js";
 
 /** Seconds between rotations in the reference app (grace 10 s). */
@@ -109,6 +110,46 @@ export const REFERENCE_ROUTES: readonly ReferenceRoute[] = [
   { method: "GET", path: "/boom", guard: null, does: "throws new Error()" },
 ];
 
+/**
+ * The routes of the session-policy scenarios (`policyScenarios`), on top of `REFERENCE_ROUTES`:
+ * an integration opts in by serving these and running those scenarios. Its `/login` then passes
+ * `policy` through (`login({ userId: body.user, data: body.data, policy: body.policy })`) and its
+ * `/me` answers `impersonatedBy` and `policy` too.
+ */
+export const POLICY_ROUTES: readonly ReferenceRoute[] = [
+  {
+    method: "POST",
+    path: "/login",
+    guard: null,
+    does: "body { user, data?, policy? }: login({ userId, data, policy }); { user, token }",
+  },
+  {
+    method: "GET",
+    path: "/me",
+    guard: "requireSession",
+    does: "as REFERENCE_ROUTES' /me, plus { impersonatedBy, policy }",
+  },
+  {
+    method: "POST",
+    path: "/guest",
+    guard: null,
+    does: "body { data? }: startGuest(data); { guest: guest.id | null }",
+  },
+  { method: "GET", path: "/guest", guard: null, does: "{ guest: state.guest?.data ?? null }" },
+  {
+    method: "POST",
+    path: "/impersonate",
+    guard: "requireSession",
+    does: "body { user, reason }: impersonate(user, { reason }); { user, impersonatedBy }",
+  },
+  {
+    method: "POST",
+    path: "/impersonation/stop",
+    guard: "requireSession",
+    does: "stopImpersonating(); { user: admin.userId | null }",
+  },
+];
+
 /** What an in-process framework test needs to serve one reference app. */
 export interface InProcessSessions {
   sessions: Sessions;
@@ -122,7 +163,9 @@ export interface InProcessSessions {
 /**
  * Sessions for a reference app: rotation every `ROTATION_INTERVAL` s (grace 10 s), fresh for
  * `FRESH_FOR` s, plain-HTTP cookies (`secure: false`), on a clock the test moves, on a store
- * of `kind` that counts its calls and can be switched down.
+ * of `kind` that counts its calls and can be switched down. Two policy classes (`remembered`:
+ * a persistent cookie whatever the default; `licence`: at most `LICENCE_LIMIT` sessions per
+ * user, the next login refused) and impersonation by users whose id starts with `ADMIN_PREFIX`.
  */
 export function referenceSessions(
   kind: StoreKind,
@@ -137,6 +180,8 @@ export function referenceSessions(
     rotation: { interval: ROTATION_INTERVAL, grace: 10 },
     freshFor: FRESH_FOR,
     cookie: { secure: false, ...config.cookie },
+    policies: REFERENCE_POLICIES,
+    impersonation: REFERENCE_IMPERSONATION,
     ...(config.binding ? { binding: config.binding } : {}),
     now,
   });

@@ -7,6 +7,7 @@
 import { uniqueUser } from "@tessera/store-test/doubles";
 import { expect } from "vitest";
 import type { Answer } from "./http.js";
+import { ADMIN_PREFIX, LICENCE_LIMIT } from "./policies.js";
 import {
   FRESH_FOR,
   REFERENCE_ROUTES,
@@ -641,6 +642,198 @@ export const reviewScenarios: Scenario[] = [
       });
       const plain = await start({ options: listed });
       expect((await post(plain, "http://admin.example.test")).status).toBe(200);
+    },
+  },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Session policies (issue #28): policy classes, guests, impersonation, the session limit. An
+// integration opts in by serving `POLICY_ROUTES` (reference.ts) and running this list.
+// ---------------------------------------------------------------------------------------------
+
+const IMPERSONATOR = "session-impersonator";
+/** A cookie that lives past the browser session: `Max-Age` set, the session cookie's attributes. */
+const PERSISTENT_SESSION_COOKIE =
+  /^session=[a-z2-7]{24}\.[a-z2-7]{32}; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Lax$/i;
+const cleared = (line: string | undefined) =>
+  line !== undefined &&
+  (/;\s*Max-Age=0(;|$)/i.test(line) || /Expires=Thu, 01 Jan 1970/i.test(line));
+
+/** An admin's client, logged in, acting as a fresh user after `POST /impersonate`. */
+async function impersonating(app: Awaited<ReturnType<StartReferenceApp>>) {
+  const client = app.client();
+  const admin = uniqueUser(ADMIN_PREFIX);
+  const alice = uniqueUser("alice");
+  await client.post("/login", { json: { user: admin } });
+  const adminToken = client.jar.get("session")!;
+  const started = await client.post("/impersonate", {
+    json: { user: alice, reason: "support ticket 4711" },
+  });
+  return { client, admin, alice, adminToken, started };
+}
+
+/** Policy classes, guests, impersonation and the session limit, over real HTTP. */
+export const policyScenarios: Scenario[] = [
+  {
+    name: "policy classes: a default-class login (persistent: false) gets a browser-session cookie, a remembered one a Max-Age cookie",
+    async run(start) {
+      const app = await start({ sessions: { cookie: { secure: false, persistent: false } } });
+      const plain = app.client();
+      const login = await plain.post("/login", { json: { user: uniqueUser("alice") } });
+      expect(login.cookie("session")).toMatch(BROWSER_SESSION_COOKIE);
+      expect((await plain.get("/me")).body).toMatchObject({ policy: "default" });
+
+      const remembered = app.client();
+      const bob = uniqueUser("bob");
+      const kept = await remembered.post("/login", { json: { user: bob, policy: "remembered" } });
+      expect(kept.status).toBe(200);
+      expect(kept.cookie("session")).toMatch(PERSISTENT_SESSION_COOKIE);
+      expect(sessionValue(kept.cookie("session"))).toBe(kept.body.token);
+      expect((await remembered.get("/me")).body).toMatchObject({ user: bob, policy: "remembered" });
+      // The class keeps its cookie across rotation.
+      await app.advanceClock(ROTATION_INTERVAL + 1);
+      const rotated = await remembered.get("/theme");
+      expect(sessionCookies(rotated)).toHaveLength(1);
+      expect(rotated.cookie("session")).toMatch(PERSISTENT_SESSION_COOKIE);
+    },
+  },
+  {
+    name: "guests: a guest's data survives the login under a new session id, and the guest's token is dead",
+    async run(start) {
+      const app = await start();
+      const client = app.client();
+      expect((await client.get("/guest")).body).toEqual({ guest: null });
+      const started = await client.post("/guest", { json: { data: { cart: ["sku-1"] } } });
+      expect(started.status).toBe(200);
+      expect(started.body.guest).toEqual(expect.any(String));
+      const guestToken = client.jar.get("session")!;
+      expect(guestToken).toMatch(TOKEN);
+      expect((await client.get("/guest")).body).toEqual({ guest: { cart: ["sku-1"] } });
+      // A guest is not logged in.
+      expectRefusal(await client.get("/me"), 401, { error: "unauthenticated" });
+
+      const alice = uniqueUser("alice");
+      const login = await client.post("/login", { json: { user: alice, data: { role: "buyer" } } });
+      expect(login.status).toBe(200);
+      expect(login.body.token).not.toBe(guestToken);
+      expect(client.jar.get("session")).toBe(login.body.token);
+      const me = await client.get("/me");
+      expect(me.body).toMatchObject({ user: alice, data: { cart: ["sku-1"], role: "buyer" } });
+      expect(me.body.id).not.toBe(started.body.guest);
+      expect((await client.get("/guest")).body).toEqual({ guest: null });
+      // A logged-in request starts no guest.
+      expect((await client.post("/guest", { json: {} })).body).toEqual({ guest: null });
+
+      const replay = app.client();
+      replay.jar.set("session", guestToken);
+      expect((await replay.get("/guest")).body).toEqual({ guest: null });
+      expect((await replay.get("/me")).status).toBe(401);
+    },
+  },
+  {
+    name: "impersonation: the session says impersonatedBy, keeps the admin's token in an HttpOnly cookie, and is never fresh, even after step-up",
+    async run(start) {
+      const app = await start();
+      const { client, admin, alice, adminToken, started } = await impersonating(app);
+      expect(started.status).toBe(200);
+      expect(started.body).toEqual({ user: alice, impersonatedBy: admin });
+      expect(started.cookie(IMPERSONATOR)).toMatch(
+        new RegExp(
+          `^${IMPERSONATOR}=${adminToken.replace(".", "\\.")}; Max-Age=\\d+; Path=/; HttpOnly; SameSite=Lax$`,
+          "i",
+        ),
+      );
+      expect(client.jar.get("session")).not.toBe(adminToken);
+      const me = await client.get("/me");
+      expect(me.body).toMatchObject({
+        user: alice,
+        impersonatedBy: admin,
+        policy: "impersonation",
+        fresh: false,
+      });
+      expectRefusal(await client.post("/transfer"), 403, { error: "not-fresh" });
+      const stepped = await client.post("/step-up");
+      expect(stepped.status).toBe(200);
+      expect(stepped.body).toEqual({ fresh: false });
+      expectRefusal(await client.post("/transfer"), 403, { error: "not-fresh" });
+      expect((await client.get("/me")).body).toMatchObject({ user: alice, impersonatedBy: admin });
+    },
+  },
+  {
+    name: "impersonation: stopping restores the admin's session, clears the impersonator cookie and ends the impersonation",
+    async run(start) {
+      const app = await start();
+      const { client, admin, adminToken } = await impersonating(app);
+      const actingToken = client.jar.get("session")!;
+      const stopped = await client.post("/impersonation/stop");
+      expect(stopped.status).toBe(200);
+      expect(stopped.body).toEqual({ user: admin });
+      expect(cleared(stopped.cookie(IMPERSONATOR))).toBe(true);
+      expect(client.jar.has(IMPERSONATOR)).toBe(false);
+      expect(sessionValue(sessionCookies(stopped).at(-1))).toBe(adminToken);
+      const me = await client.get("/me");
+      expect(me.body).toMatchObject({ user: admin, impersonatedBy: null, policy: "default" });
+      const replay = app.client();
+      replay.jar.set("session", actingToken);
+      expectRefusal(await replay.get("/me"), 401, {
+        error: "unauthenticated",
+        reason: expect.any(String),
+      });
+    },
+  },
+  {
+    name: `session limit: a login past the licence class's ${LICENCE_LIMIT} sessions answers 403 session-limit and ends none`,
+    async run(start) {
+      const app = await start();
+      const alice = uniqueUser("alice");
+      const devices = [app.client(), app.client()];
+      for (const device of devices) {
+        const login = await device.post("/login", { json: { user: alice, policy: "licence" } });
+        expect(login.status).toBe(200);
+        await app.advanceClock(1);
+      }
+      const third = app.client();
+      const refused = await third.post("/login", { json: { user: alice, policy: "licence" } });
+      expectRefusal(refused, 403, { error: "session-limit" });
+      expect(sessionCookies(refused)).toEqual([]);
+      expect(third.jar.has("session")).toBe(false);
+      for (const device of devices) {
+        expect((await device.get("/me")).body).toMatchObject({ user: alice, policy: "licence" });
+      }
+      // Another class of the same user is not counted against the licence.
+      expect((await app.client().post("/login", { json: { user: alice } })).status).toBe(200);
+    },
+  },
+  {
+    name: "refuses the policy routes' unsafe requests carrying the session cookie without origin headers, before the store",
+    async run(start) {
+      const app = await start();
+      const guest = app.client();
+      await guest.post("/guest", { json: { data: { cart: [] } } });
+      expect(guest.jar.get("session")).toMatch(TOKEN);
+      const admin = app.client();
+      await admin.post("/login", { json: { user: uniqueUser(ADMIN_PREFIX) } });
+      const { client: acting } = await impersonating(app);
+      const reads = await app.storeReads();
+      const attempts: Array<[typeof guest, string, object]> = [
+        [guest, "/guest", { data: { cart: ["stolen"] } }],
+        [guest, "/login", { user: uniqueUser("mallory") }],
+        [admin, "/impersonate", { user: uniqueUser("victim"), reason: "csrf" }],
+        [acting, "/impersonation/stop", {}],
+      ];
+      for (const [client, path, json] of attempts) {
+        const silent = await client.post(path, { bare: true, json });
+        expectRefusal(silent, 403, { error: "cross-site-request", reason: "missing-origin" });
+        const crossSite = await client.post(path, {
+          json,
+          headers: { origin: "https://evil.test", "sec-fetch-site": "cross-site" },
+        });
+        expectRefusal(crossSite, 403, { error: "cross-site-request", reason: "cross-site" });
+      }
+      expect(await app.storeReads()).toBe(reads);
+      expect((await guest.get("/guest")).body).toEqual({ guest: { cart: [] } });
+      expect((await acting.get("/me")).body.impersonatedBy).toMatch(/^admin/);
+      expect((await admin.get("/me")).body.impersonatedBy).toBeNull();
     },
   },
 ];

@@ -488,6 +488,9 @@ export class GateRequest implements RequestSession {
     this.#guestToken = created.token;
     this.source ??= "cookie";
     this.#write(created.token, created.guest, true);
+    // The response now carries the guest's cookie: integrations that write effects only after a
+    // change (Express) must hear of it.
+    this.onSessionChange?.(this.session);
     return created.guest;
   }
 

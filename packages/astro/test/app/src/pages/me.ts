@@ -13,5 +13,7 @@ export const GET: APIRoute = (context) => {
     ip: session.client.ip ?? null,
     source: context.locals.tessera.source,
     deviceBound: session.deviceBound,
+    impersonatedBy: session.impersonatedBy,
+    policy: session.policy,
   });
 };

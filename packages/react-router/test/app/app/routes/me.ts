@@ -11,5 +11,7 @@ export function loader(args: LoaderFunctionArgs) {
     ip: session.client.ip ?? null,
     source: getTessera(args).source,
     deviceBound: session.deviceBound,
+    impersonatedBy: session.impersonatedBy,
+    policy: session.policy,
   });
 }

@@ -11,5 +11,7 @@ export const GET = (event) => {
     ip: session.client.ip ?? null,
     source: event.locals.tessera.source,
     deviceBound: session.deviceBound,
+    impersonatedBy: session.impersonatedBy,
+    policy: session.policy,
   });
 };
