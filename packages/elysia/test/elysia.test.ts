@@ -136,7 +136,8 @@ describe.each(kinds)("Elysia on Node.js (@elysiajs/node) on $name", (kind) => {
 });
 
 describe("Elysia on Node.js: session policies on MemoryStore", () => {
-  // Only MemoryStore keeps policy classes and guests on this branch (RedisStore: not yet).
+  // The HTTP layer of the policies; every store proves guests, classes and epochs in its own
+  // conformance suites (@tessera/store-test).
   for (const scenario of policyScenarios) {
     it(scenario.name, () => scenario.run((config) => start(memoryKind, config)));
   }

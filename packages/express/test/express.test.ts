@@ -173,7 +173,8 @@ function start(
 }
 
 describe.each(frameworks)("%s: session policies on MemoryStore", (_name, express) => {
-  // Only MemoryStore keeps policy classes and guests on this branch (RedisStore: not yet).
+  // The HTTP layer of the policies; every store proves guests, classes and epochs in its own
+  // conformance suites (@tessera/store-test).
   for (const scenario of policyScenarios) {
     it(scenario.name, () => scenario.run((config) => start(express, memoryKind, config)));
   }

@@ -295,7 +295,8 @@ describe.each(kinds)("h3 v1 on $name", (kind) => {
 });
 
 describe("h3 v1: session policies on MemoryStore", () => {
-  // Only MemoryStore keeps policy classes and guests on this branch (RedisStore: not yet).
+  // The HTTP layer of the policies; every store proves guests, classes and epochs in its own
+  // conformance suites (@tessera/store-test).
   for (const scenario of policyScenarios) {
     it(scenario.name, () => scenario.run((config) => start(memoryKind, config)));
   }

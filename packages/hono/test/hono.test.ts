@@ -219,7 +219,8 @@ describe.each(kinds)("Hono on @hono/node-server, $name", (kind) => {
 });
 
 describe("Hono: session policies on MemoryStore", () => {
-  // Only MemoryStore keeps policy classes and guests on this branch (RedisStore: not yet).
+  // The HTTP layer of the policies; every store proves guests, classes and epochs in its own
+  // conformance suites (@tessera/store-test).
   for (const scenario of policyScenarios) {
     it(scenario.name, () => scenario.run((config) => start(memoryKind, config)));
   }
