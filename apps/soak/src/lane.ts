@@ -620,7 +620,7 @@ export async function runLane(
   async function policyChecks() {
     const counted = figures.policies;
     const browser = { kind: "browser" as const, ua: UAS[0]! };
-    const limited = `limit-${options.seed}-${Math.floor(random() * 1e9)}`;
+    const limited = `limit-${options.seed}-${Math.floor(random.next() * 1e9)}`;
     counted.limit = LICENCE_SEATS;
     const logins = await Promise.all(
       Array.from({ length: 20 }, () =>

@@ -10,12 +10,12 @@ import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
 // @ts-expect-error: see above
 import { lintWorkflow, releaseProblems } from "../../../scripts/lint-workflows.mjs";
-// @ts-expect-error: plain .mjs scripts of the repository, typed by use
 import {
   layoutProblems,
   problems,
   publishedPackages,
   REPOSITORY,
+  // @ts-expect-error: plain .mjs scripts of the repository, typed by use
 } from "../../../scripts/package-metadata.mjs";
 import { root } from "./scratch.js";
 
