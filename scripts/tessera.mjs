@@ -143,6 +143,13 @@ function install() {
   );
 }
 
+/** The workspace packages of one role folder (its README.md and other files are not packages). */
+function packagesIn(group) {
+  const dir = join(root, group);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((name) => existsSync(join(dir, name, "package.json")));
+}
+
 /** Adds up the vitest JSON reports of every package into one closing line. */
 function summarise() {
   let passed = 0;
@@ -150,8 +157,7 @@ function summarise() {
   let skipped = 0;
   for (const group of GROUPS) {
     const dir = join(root, group);
-    if (!existsSync(dir)) continue;
-    for (const name of readdirSync(dir)) {
+    for (const name of packagesIn(group)) {
       const report = join(dir, name, ".tmp", "vitest.json");
       if (!existsSync(report)) continue;
       const json = JSON.parse(readFileSync(report, "utf8"));
@@ -180,7 +186,7 @@ async function test() {
   pnpm(["exec", "turbo", "run", "typecheck", "check:package"], "typecheck / package checks");
   log("tests");
   for (const group of GROUPS) {
-    for (const name of existsSync(join(root, group)) ? readdirSync(join(root, group)) : []) {
+    for (const name of packagesIn(group)) {
       rmSync(join(root, group, name, ".tmp", "vitest.json"), { force: true });
       mkdirSync(join(root, group, name, ".tmp"), { recursive: true });
     }
