@@ -48,7 +48,7 @@ describe.each([
       { REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" },
     );
     expect(output).toContain("valid: true");
-    expect(output).toMatch(new RegExp(`^key: ${prefix}s:\\{[a-z2-7]{24}\\}$`, "m"));
+    expect(output).toMatch(new RegExp(`^key: ${prefix}\\{[0-9a-f]{2}\\}s:[a-z2-7]{24}$`, "m"));
     expect(output).toContain("device: firefox 133 on linux (this one)");
     expect(output).toContain("device: safari 18 on ios");
     expect(output).toContain("others logged out: 1");

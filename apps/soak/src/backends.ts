@@ -685,6 +685,9 @@ export async function pgliteBackend(): Promise<Backend> {
     delete: (id) => use().then((s) => s.delete(id)),
     listByUser: (userId) => use().then((s) => s.listByUser(userId)),
     deleteByUser: (userId, except) => use().then((s) => s.deleteByUser(userId, except)),
+    getWithEpochs: (id) => use().then((s) => s.getWithEpochs(id)),
+    readEpochs: (userId) => use().then((s) => s.readEpochs(userId)),
+    raiseEpoch: (userId, at) => use().then((s) => s.raiseEpoch(userId, at)),
   };
   return {
     name: "pglite",
@@ -825,6 +828,9 @@ export async function sqliteBackend(): Promise<Backend> {
     delete: (id) => current.inner.delete(id),
     listByUser: (userId) => current.inner.listByUser(userId),
     deleteByUser: (userId, except) => current.inner.deleteByUser(userId, except),
+    getWithEpochs: (id) => current.inner.getWithEpochs(id),
+    readEpochs: (userId) => current.inner.readEpochs(userId),
+    raiseEpoch: (userId, at) => current.inner.raiseEpoch(userId, at),
   };
   return {
     name: "sqlite",

@@ -54,6 +54,7 @@ describe("the built package", () => {
         const { tokenEndpoint } = require("@tessera/access-token");
         class DownStore extends esmCore.MemoryStore {
           get() { return Promise.reject(new Error("ECONNREFUSED")); }
+          getWithEpochs() { return Promise.reject(new Error("ECONNREFUSED")); }
         }
         const sessions = esmCore.createSessions({ store: new DownStore() });
         const key = await generateSigningKey();

@@ -23,7 +23,7 @@ const FILES: Record<string, string> = {
     2,
   )}\n`,
   "packages/express/src/index.ts": 'import { createSessions } from "@tessera/core";\n',
-  "tests/packed/test/a.test.ts":
+  "apps/tools/test/a.test.ts":
     'expect(path).toMatch(/node_modules\\/@tessera\\/core/);\nconst dir = join("node_modules", "@tessera", "core");\nconst store = "@tessera+core@0.2.0";\n',
   ".npmrc": "@tessera:registry=http://127.0.0.1:4873/\n",
   ".changeset/config.json": '{ "fixed": [["@tessera/*"]] }\n',
@@ -57,7 +57,7 @@ describe("scripts/rename-scope.mjs", () => {
       { file: ".changeset/config.json", count: 1 },
       { file: ".npmrc", count: 1 },
       { file: "README.md", count: 1 },
-      { file: "tests/packed/test/a.test.ts", count: 3 },
+      { file: "apps/tools/test/a.test.ts", count: 3 },
       { file: "packages/express/package.json", count: 3 },
       { file: "packages/express/src/index.ts", count: 1 },
     ]);
@@ -70,10 +70,10 @@ describe("scripts/rename-scope.mjs", () => {
     expect(JSON.parse(read(dir, "packages/express/package.json"))).toEqual({
       name: "@acme-sessions/express",
       peerDependencies: { "@acme-sessions/core": ">=0.1.0 <1" },
-      devDependencies: { "@acme-sessions/testing": "workspace:^" },
+      devDependencies: { "@acme-sessions/test-kit": "workspace:^" },
     });
     expect(read(dir, "packages/express/src/index.ts")).toContain('from "@acme-sessions/core"');
-    expect(read(dir, "tests/packed/test/a.test.ts")).toBe(
+    expect(read(dir, "apps/tools/test/a.test.ts")).toBe(
       'expect(path).toMatch(/node_modules\\/@acme-sessions\\/core/);\nconst dir = join("node_modules", "@acme-sessions", "core");\nconst store = "@acme-sessions+core@0.2.0";\n',
     );
     expect(read(dir, ".npmrc")).toBe("@acme-sessions:registry=http://127.0.0.1:4873/\n");
