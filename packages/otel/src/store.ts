@@ -11,11 +11,20 @@ import {
   SpanStatusCode,
   type Tracer,
 } from "@opentelemetry/api";
-import { type SessionStore, STORE_METHODS } from "@tessera/core/store";
+import { type SessionStore, STORE_EPOCH_METHODS, STORE_METHODS } from "@tessera/core/store";
 import { ATTRIBUTES, DB_SYSTEMS } from "./names.js";
 
 /** The six store methods, as core calls them. */
-const STORE_OPERATIONS: ReadonlySet<string> = new Set(STORE_METHODS);
+const STORE_OPERATIONS: ReadonlySet<string> = new Set([...STORE_METHODS, ...STORE_EPOCH_METHODS]);
+
+/**
+ * The operation name a method is traced under. `getWithEpochs` is the store's read of a session
+ * (with its revocation epochs, in the same round trip): traced as `get`, like a store without
+ * epochs, so dashboards see one read per validate whichever read the store has.
+ */
+function operationOf(method: string): string {
+  return method === "getWithEpochs" ? "get" : method;
+}
 
 /** Options of `instrumentStore`. */
 export interface InstrumentStoreOptions {
@@ -149,7 +158,7 @@ export function wrapStore<S extends SessionStore>(
       let method = wrapped.get(key);
       if (method === undefined) {
         const bound = (value as (...args: unknown[]) => Promise<unknown>).bind(target);
-        method = STORE_OPERATIONS.has(key) ? traced(key, bound) : bound;
+        method = STORE_OPERATIONS.has(key) ? traced(operationOf(key), bound) : bound;
         wrapped.set(key, method);
       }
       return method;

@@ -16,7 +16,7 @@ describe("README", () => {
     writeFileSync(`${here}.tmp/otel.mjs`, example!);
     const output = execFileSync(process.execPath, [`${here}.tmp/otel.mjs`], { encoding: "utf8" });
     expect(output).toContain(
-      "spans: tessera.store.create tessera.create tessera.store.get tessera.validate tessera.store.get tessera.validate",
+      "spans: tessera.store.create tessera.store.readEpochs tessera.create tessera.store.get tessera.validate tessera.store.get tessera.validate",
     );
     expect(output).toContain("validations: ok - 1");
     expect(output).toContain("validations: refused invalid-secret 1");

@@ -7,7 +7,7 @@ import {
   StoreUnavailableError,
 } from "@tessera/core";
 import { isSessions } from "@tessera/core/http";
-import type { SessionRecord } from "@tessera/core/store";
+import type { RevocationEpochs, SessionRecord } from "@tessera/core/store";
 import { afterEach, describe, expect, it } from "vitest";
 import { ATTRIBUTES, METRICS } from "../src/index.js";
 import { observed, sumOf } from "./sdk.js";
@@ -209,6 +209,12 @@ describe("a store that fails", () => {
         Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }),
       );
     }
+    // validate's read (the record with its revocation epochs), traced as `get`
+    override getWithEpochs(): Promise<{ record: SessionRecord; epochs: RevocationEpochs } | null> {
+      return Promise.reject(
+        Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }),
+      );
+    }
   }
 
   it("marks the store span and the session span as errors and counts the store error", async () => {
@@ -253,9 +259,11 @@ describe("a store that fails", () => {
   it("counts a call core abandoned after storeTimeout as a timeout, once, even when it answers late", async () => {
     let release: (() => void) | undefined;
     class SlowStore extends MemoryStore {
-      override get(id: string): Promise<SessionRecord | null> {
+      override getWithEpochs(
+        id: string,
+      ): Promise<{ record: SessionRecord; epochs: RevocationEpochs } | null> {
         return new Promise((resolve) => {
-          release = () => resolve(super.get(id));
+          release = () => resolve(super.getWithEpochs(id));
         });
       }
     }
