@@ -317,13 +317,14 @@ export function createSessions(options: SessionsOptions): Sessions {
    * validate's read when the store has epochs: the record and the epochs that may have ended it,
    * in one round trip (made once, not per request).
    */
-  const readWithEpochs = store.getWithEpochs
-    ? async (sessionId: string, facts: ValidateFacts) => {
-        const found = await store.getWithEpochs?.(sessionId);
-        if (!found) return null;
-        facts.epochs = found.epochs;
-        return found.record;
-      }
+  const getWithEpochs = store.getWithEpochs?.bind(store);
+  const readWithEpochs = getWithEpochs
+    ? (sessionId: string, facts: ValidateFacts) =>
+        getWithEpochs(sessionId).then((found) => {
+          if (!found) return null;
+          facts.epochs = found.epochs;
+          return found.record;
+        })
     : undefined;
 
   function check(
