@@ -5,6 +5,7 @@
  */
 import { createSessions, MemoryStore } from "@tessera/core";
 import { countingStore, type StoreMode, switchableStore } from "@tessera/store-test/doubles";
+import { REFERENCE_IMPERSONATION, REFERENCE_POLICIES } from "@tessera/test-kit/policies";
 import { Elysia } from "elysia";
 import { referenceApp } from "./reference-app.js";
 
@@ -30,13 +31,9 @@ function configure(config: {
     rotation: { interval: 60, grace: 10 },
     freshFor: 600,
     cookie: { secure: false, ...config.sessions?.cookie },
-    // As @tessera/test-kit's referenceSessions (REFERENCE_POLICIES, ADMIN_PREFIX), which this Bun
-    // process cannot import: that module loads vitest.
-    policies: {
-      remembered: { persistent: true, absoluteTimeout: 90 * 24 * 60 * 60 },
-      licence: { limit: { perUser: 2, when: "refuse" } },
-    },
-    impersonation: { canImpersonate: (userId) => userId.startsWith("admin") },
+    // The reference sessions' policies, from the vitest-free module of @tessera/test-kit.
+    policies: REFERENCE_POLICIES,
+    impersonation: REFERENCE_IMPERSONATION,
     ...(config.sessions?.binding ? { binding: config.sessions.binding } : {}),
     now,
   });
