@@ -26,6 +26,7 @@ import {
   eventsPage,
   landingPage,
   type Notice,
+  SHOP_ITEMS,
   securityPage,
 } from "./views.js";
 
@@ -57,8 +58,6 @@ interface DemoSessionData {
   cart?: string[];
 }
 
-/** The cart items a visitor can pick (the demo's "shop"). */
-const ITEMS = ["tea", "mug", "notebook", "pen"];
 const MAX_CART = 20;
 
 function cartOf(data: unknown): string[] {
@@ -166,7 +165,7 @@ export function createDemoApp(deps: DemoDependencies) {
   app.post("/cart", async (c) => {
     const body = await c.req.parseBody();
     const item = field(body, "item");
-    if (!ITEMS.includes(item)) {
+    if (!SHOP_ITEMS.includes(item)) {
       return c.html(errorPage(null, "Not found", "There is no such item in the shop."), 400);
     }
     const add = (data: Record<string, unknown>) => ({

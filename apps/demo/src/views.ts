@@ -89,7 +89,8 @@ export function layout(title: string, account: Account | null, notices: Notice[]
 </html>`;
 }
 
-const SHOP_ITEMS = ["tea", "mug", "notebook", "pen"];
+/** The items a visitor can put in the cart (the demo's "shop"). */
+export const SHOP_ITEMS: readonly string[] = ["tea", "mug", "notebook", "pen"];
 
 /** The cart and the buttons that fill it (a visitor's cart lives in a guest session). */
 function shop(cart: string[], visitor: boolean) {
