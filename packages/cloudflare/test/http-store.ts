@@ -12,6 +12,7 @@ import {
   type TesseraError,
 } from "@tessera/core";
 import type { RevocationEpochs, SessionRecord } from "@tessera/core/store";
+import { requestJson } from "@tessera/edge-test-kit";
 
 const ERRORS: Record<string, new (message: string) => TesseraError> = {
   conflict: SessionConflictError,
@@ -27,12 +28,12 @@ export class HttpStore implements SessionStore {
   ) {}
 
   async #call<T>(method: string, ...args: unknown[]): Promise<T> {
-    const response = await fetch(`${this.url}/store`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ method, args, prefix: this.prefix }),
-    });
-    const body = (await response.json()) as {
+    // One connection per call (see requestJson): workerd may reset a kept-alive one under load.
+    const body = (await requestJson(`${this.url}/store`, {
+      method,
+      args,
+      prefix: this.prefix,
+    })) as {
       value?: T;
       error?: { code?: string; message: string; name: string };
     };

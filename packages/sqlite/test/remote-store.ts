@@ -12,6 +12,7 @@ import {
   type TesseraError,
 } from "@tessera/core";
 import type { RevocationEpochs, SessionRecord } from "@tessera/core/store";
+import { requestJson } from "@tessera/edge-test-kit";
 
 const ERRORS: Record<string, new (message: string) => TesseraError> = {
   conflict: SessionConflictError,
@@ -21,12 +22,8 @@ const ERRORS: Record<string, new (message: string) => TesseraError> = {
 };
 
 async function post<T>(url: string, body?: unknown): Promise<T> {
-  const response = await fetch(url, {
-    method: body === undefined ? "GET" : "POST",
-    headers: { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const answer = (await response.json()) as {
+  // One connection per call (see requestJson): workerd may reset a kept-alive one under load.
+  const answer = (await requestJson(url, body)) as {
     value?: T;
     error?: { code?: string; message: string; name: string };
   };

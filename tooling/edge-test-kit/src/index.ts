@@ -61,6 +61,7 @@ export {
   freePort,
   type ProcessOptions,
   type RunningServer,
+  requestJson,
   startProcess,
   startWorker,
   type WorkerOptions,

@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { request } from "node:http";
 import { createServer } from "node:net";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
@@ -93,6 +94,47 @@ export async function startWorker(options: WorkerOptions): Promise<RunningServer
     output: () => log.join(""),
     stop: () => mf.dispose(),
   };
+}
+
+/**
+ * Sends one request with a JSON body (a GET without one) on a connection of its own, closed
+ * after the answer, and resolves the parsed JSON answer whatever its status. The store harnesses
+ * call a server in workerd, Deno or Bun this way instead of `fetch`: on a busy machine workerd
+ * can end a kept-alive connection just as the next call reuses it (`ECONNRESET`, "other side
+ * closed"), which would fail a store call for a reason of the harness's own.
+ */
+export function requestJson(url: string, body?: unknown): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request(
+      url,
+      {
+        method: body === undefined ? "GET" : "POST",
+        agent: false,
+        headers: { "content-type": "application/json", connection: "close" },
+      },
+      (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => {
+          text += chunk;
+        });
+        response.on("error", reject);
+        response.on("end", () => {
+          try {
+            resolve(JSON.parse(text));
+          } catch {
+            reject(
+              new Error(
+                `${url} answered ${response.statusCode} with no JSON: ${text.slice(0, 200)}`,
+              ),
+            );
+          }
+        });
+      },
+    );
+    outgoing.on("error", reject);
+    outgoing.end(body === undefined ? undefined : JSON.stringify(body));
+  });
 }
 
 /** A port nobody listens on right now, for servers that must be told their port. */
