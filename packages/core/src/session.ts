@@ -225,6 +225,61 @@ export function sessionToJson(session: Session): SessionJson {
   };
 }
 
+/** The JSON view of a guest session (times as epoch milliseconds), read back by `guestFromJson`. */
+export interface GuestSessionJson {
+  id: string;
+  userId: null;
+  data: SessionData;
+  createdAt: number;
+  lastActiveAt: number;
+  expiresAt: number;
+  absoluteExpiresAt: number;
+  policy: string;
+}
+
+/** The JSON view of a guest session, for the same boundaries as `sessionToJson`. */
+export function guestToJson(guest: GuestSession): GuestSessionJson {
+  return {
+    id: guest.id,
+    userId: null,
+    data: guest.data,
+    createdAt: guest.createdAt.getTime(),
+    lastActiveAt: guest.lastActiveAt.getTime(),
+    expiresAt: guest.expiresAt.getTime(),
+    absoluteExpiresAt: guest.absoluteExpiresAt.getTime(),
+    policy: guest.policy,
+  };
+}
+
+const GUEST_TIME_FIELDS = ["createdAt", "lastActiveAt", "expiresAt", "absoluteExpiresAt"] as const;
+
+/**
+ * The guest session a `guestToJson` value describes, or `null` when `json` is not one (a user
+ * id, a missing field, a wrong type): nothing that crossed a boundary is trusted.
+ */
+export function guestFromJson(json: unknown): GuestSession | null {
+  if (typeof json !== "object" || json === null) return null;
+  const wire = json as Partial<Record<keyof GuestSessionJson, unknown>>;
+  if (typeof wire.id !== "string" || wire.userId !== null) return null;
+  if (typeof wire.data !== "object" || wire.data === null || typeof wire.policy !== "string") {
+    return null;
+  }
+  for (const field of GUEST_TIME_FIELDS) {
+    if (typeof wire[field] !== "number" || !Number.isFinite(wire[field])) return null;
+  }
+  const time = (field: (typeof GUEST_TIME_FIELDS)[number]) => new Date(wire[field] as number);
+  return {
+    id: wire.id,
+    userId: null,
+    data: wire.data as SessionData,
+    createdAt: time("createdAt"),
+    lastActiveAt: time("lastActiveAt"),
+    expiresAt: time("expiresAt"),
+    absoluteExpiresAt: time("absoluteExpiresAt"),
+    policy: wire.policy,
+  };
+}
+
 const TIME_FIELDS = [
   "createdAt",
   "authenticatedAt",

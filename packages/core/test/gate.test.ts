@@ -20,6 +20,7 @@ import {
   MemoryStore,
   SessionConflictError,
   type SessionStore,
+  type SessionsOptions,
   StoreUnavailableError,
   TesseraConfigError,
 } from "../src/index.js";
@@ -36,6 +37,18 @@ function setup(options: GateOptions = {}, store?: SessionStore) {
     now: () => clock.now,
   });
   return { sessions, clock, gate: createGate(sessions, options) };
+}
+
+/** Sessions with extra options (impersonation, policies) on a MemoryStore and a test clock. */
+function setupWith(options: Partial<SessionsOptions>) {
+  const clock = { now: Date.now() };
+  const sessions = createSessions({
+    store: new MemoryStore({ now: () => clock.now }),
+    cookie: { secure: false },
+    now: () => clock.now,
+    ...options,
+  });
+  return { sessions, clock };
 }
 
 /** A request as an integration would describe it. */
@@ -409,6 +422,44 @@ describe("the request helpers", () => {
     expect(state.session).toBe(session);
     expect(state.client.userAgent).toBe(CHROME);
     expect(state.effects()).toBeNull();
+    expect(state.checked()).toEqual({
+      session,
+      token,
+      source: "cookie",
+      reason: null,
+      guest: null,
+    });
+  });
+
+  it("hands a guest over through checked() and resume, and a login upgrades it", async () => {
+    const { gate, sessions } = setup();
+    const { token } = await sessions.createGuest({ data: { cart: ["sku-1"] } });
+    const opened = await gate.open(request({ cookie: `session=${token}` }));
+    const checked = opened.checked();
+    expect(checked).toMatchObject({ session: null, token, guest: { data: { cart: ["sku-1"] } } });
+    const state = gate.resume(checked, request({ cookie: `session=${token}` }));
+    expect(state.session).toBeNull();
+    expect(state.token).toBeNull();
+    expect(state.guest?.data).toEqual({ cart: ["sku-1"] });
+    const { session } = await state.login("u1");
+    expect(session.data).toEqual({ cart: ["sku-1"] });
+    expect(await sessions.validate(token, undefined, { guests: true })).toMatchObject({
+      ok: false,
+    });
+  });
+
+  it("reads the impersonator cookie of a resumed request: stopping returns to the admin", async () => {
+    const { sessions } = setupWith({ impersonation: { canImpersonate: (id) => id === "admin" } });
+    const gate = createGate(sessions);
+    const admin = await sessions.create({ userId: "admin" });
+    const opened = await gate.open(request({ cookie: `session=${admin.token}` }));
+    const acting = await opened.impersonate("alice", { reason: "ticket 7" });
+    const cookie = `session=${acting.token}; session-impersonator=${admin.token}`;
+    const checked = (await gate.open(request({ cookie }))).checked();
+    const state = gate.resume(checked, request({ cookie }));
+    expect(state.session?.impersonatedBy).toBe("admin");
+    expect((await state.stopImpersonating())?.userId).toBe("admin");
+    expect(state.token).toBe(admin.token);
   });
 });
 

@@ -4,8 +4,13 @@
  */
 import { decodeBase64urlIgnorePadding, encodeBase64urlNoPadding } from "@oslojs/encoding";
 import { InvalidArgumentError, type InvalidReason, TesseraConfigError } from "@tessera/core";
-import type { CheckedSession, SessionJson, TokenSourceKind } from "@tessera/core/http";
-import { sessionFromJson, sessionToJson } from "@tessera/core/http";
+import type {
+  CheckedSession,
+  GuestSessionJson,
+  SessionJson,
+  TokenSourceKind,
+} from "@tessera/core/http";
+import { guestFromJson, guestToJson, sessionFromJson, sessionToJson } from "@tessera/core/http";
 
 /** Request header carrying the proxy's signed verdict to server components and actions. */
 export const FORWARDED_SESSION_HEADER = "x-tessera-session";
@@ -39,17 +44,35 @@ export function forwardKey(secret?: string): Promise<CryptoKey> {
 
 /** What the proxy found, as it is forwarded; `issued`: its response carries a new token. */
 export type ForwardedState = CheckedSession & { issued: boolean };
-/** The signed payload: session, reason, token (never leaves the server), source, issued, at. */
-type Payload = [SessionJson | null, InvalidReason | null, ...Token, boolean, number];
+/**
+ * The signed payload: session, reason, token (never leaves the server), source, issued, at, and
+ * the guest session (the token is then the guest's).
+ */
+type Payload = [
+  SessionJson | null,
+  InvalidReason | null,
+  ...Token,
+  boolean,
+  number,
+  GuestSessionJson | null,
+];
 type Token = [string | null, TokenSourceKind | null];
 
 /** Signs the proxy's verdict. @throws InvalidArgumentError for a session too large (16 KB). */
 export async function signForwardedSession(
-  { session, reason, token, source, issued }: ForwardedState,
+  { session, reason, token, source, issued, guest }: ForwardedState,
   key: CryptoKey,
   now: number = Date.now(),
 ): Promise<string> {
-  const payload: Payload = [session && sessionToJson(session), reason, token, source, issued, now];
+  const payload: Payload = [
+    session && sessionToJson(session),
+    reason,
+    token,
+    source,
+    issued,
+    now,
+    guest ? guestToJson(guest) : null,
+  ];
   const body = encodeBase64urlNoPadding(encoder.encode(JSON.stringify(payload)));
   if (body.length > MAX_VALUE_LENGTH - 100) {
     throw new InvalidArgumentError("session too large to forward (16 KB): keep session.data small");
@@ -80,14 +103,20 @@ export async function readForwardedSession(
     const data = encoder.encode(CONTEXT + body);
     if (!(await crypto.subtle.verify("HMAC", key, signature, data))) return INVALID;
     const json = new TextDecoder().decode(decodeBase64urlIgnorePadding(body));
-    const [s, reason, token, source, issued, at] = JSON.parse(json) as Payload;
+    const [s, reason, token, source, issued, at, g = null] = JSON.parse(json) as Payload;
     const session = s === null ? null : sessionFromJson(s);
-    const valid = (session !== null || s === null) && typeof at === "number" && issued === !!issued;
+    const guest = g === null ? null : guestFromJson(g);
+    const valid =
+      (session !== null || s === null) &&
+      (guest !== null || g === null) &&
+      (session === null || guest === null) &&
+      typeof at === "number" &&
+      issued === !!issued;
     const sourceOk = source === null || source === "cookie" || source === "bearer";
     if (!valid || !sourceOk || !nullOr(reason, "string") || !nullOr(token, "string"))
       return INVALID;
     if (now - at > MAX_AGE_MS || at - now > MAX_SKEW_MS) return INVALID;
-    return { status: "verified", session, reason, token, source, issued };
+    return { status: "verified", session, reason, token, source, issued, guest };
   } catch {
     return INVALID; // not base64url, not JSON
   }

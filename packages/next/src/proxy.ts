@@ -47,8 +47,8 @@ export function tesseraProxy(sessions: Sessions, options: TesseraProxyOptions = 
     );
     if (state.refusal) return toResponse(state.refusal);
     if (state.served) return applyEffects(toResponse(state.served), state.effects()); // DBSC
-    const { session, token, source, reason } = state;
-    const found = { session, token, source, reason, issued: state.effects() !== null };
+    const session = state.session;
+    const found = { ...state.checked(), issued: state.effects() !== null };
     // Always overwritten: a client-sent header of this name never reaches the render.
     const requestHeaders = new Headers(request.headers);
     requestHeaders.set(FORWARDED_SESSION_HEADER, await signForwardedSession(found, await next.key));

@@ -40,12 +40,14 @@ export function nextGate(sessions: Sessions, options: TesseraNextOptions = {}) {
       const deviceId = getDeviceId?.(headers);
       return { method, path, header: (name) => headers.get(name), deviceId };
     },
-    /** The proxy's verdict, for a session of a token the request carries (no replay). */
+    /** The proxy's verdict, for a session (or guest) of a token the request carries (no replay). */
     async verdict(headers: HeaderReader): Promise<ForwardedVerdict> {
       const found = await readForwardedSession(headers.get(FORWARDED_SESSION_HEADER), await key);
-      if (found.status !== "verified" || found.session === null) return found;
+      if (found.status !== "verified") return found;
+      const id = found.session?.id ?? found.guest?.id;
+      if (id === undefined) return found;
       const ids = presentedSessionIds(sessions, { header: (name) => headers.get(name) });
-      return ids.includes(found.session.id) ? found : { status: "invalid" };
+      return ids.includes(id) ? found : { status: "invalid" };
     },
     /** The request's state: resumed from a verified verdict, else checked here. */
     state: async (verdict: ForwardedVerdict, facts: RequestFacts) =>

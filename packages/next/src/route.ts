@@ -4,7 +4,10 @@ import { type RequestSession, answerResponse as toResponse } from "@tessera/core
 import { applyEffects, nextGate, type TesseraNextOptions } from "./request.js";
 
 /** The session state a wrapped route handler receives, with `login`, `logout`, .... */
-export type RouteSession = Omit<RequestSession, "refusal" | "effects" | "onSessionChange">;
+export type RouteSession = Omit<
+  RequestSession,
+  "refusal" | "effects" | "onSessionChange" | "checked"
+>;
 
 /** Options of `withSession`. */
 export interface WithSessionOptions extends TesseraNextOptions {

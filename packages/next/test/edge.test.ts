@@ -53,6 +53,7 @@ describe("Edge runtime", () => {
         token: null,
         source: "cookie",
         issued: true,
+        guest: null,
       },
     });
   });

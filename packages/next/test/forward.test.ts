@@ -19,7 +19,29 @@ describe("forwarded session header", () => {
     const value = await signForwardedSession(found, key);
     expect(value).toMatch(/^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
     const verdict = await readForwardedSession(value, key);
+    expect(verdict).toEqual({ status: "verified", guest: null, ...found });
+  });
+
+  it("round-trips a guest session with its token, and refuses a verdict naming a session and a guest", async () => {
+    const { sessions, login } = setup();
+    const { guest, token } = await sessions.createGuest({ data: { cart: ["sku-1"] } });
+    const key = await forwardKey();
+    const found = {
+      session: null,
+      guest,
+      reason: null,
+      token,
+      source: "cookie" as const,
+      issued: false,
+    };
+    const verdict = await readForwardedSession(await signForwardedSession(found, key), key);
     expect(verdict).toEqual({ status: "verified", ...found });
+    if (verdict.status !== "verified") throw new Error("not verified");
+    expect(verdict.guest?.expiresAt).toBeInstanceOf(Date);
+
+    const { session } = await login();
+    const both = await signForwardedSession({ ...found, session }, key);
+    expect(await readForwardedSession(both, key)).toEqual({ status: "invalid" });
   });
 
   it("reports a missing header as missing, not as no session", async () => {

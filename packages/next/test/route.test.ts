@@ -88,6 +88,34 @@ describe("withSession", () => {
     expect(await response.json()).toMatchObject({ userId: "bob" });
   });
 
+  it("takes a guest from the proxy's verdict only next to that guest's cookie", async () => {
+    const { sessions, calls, resetCalls, cookieHeader } = setup();
+    const cart = await sessions.createGuest({ data: { cart: ["sku-1"] } });
+    const other = await sessions.createGuest({ data: { cart: [] } });
+    const { request: forwarded } = await throughProxy(
+      tesseraProxy(sessions),
+      request("/api/cart", { headers: { cookie: cookieHeader(cart.token) } }),
+    );
+    const guestData = withSession(sessions, async (_request, tessera) =>
+      Response.json({ guest: tessera.guest?.data ?? null, user: tessera.session?.userId ?? null }),
+    );
+    resetCalls();
+    const response = await guestData(forwarded, undefined);
+    expect(await response.json()).toEqual({ guest: { cart: ["sku-1"] }, user: null });
+    expect(calls.reads).toBe(0);
+    // The same verdict next to another guest's cookie: ignored, that cookie is validated.
+    const replayed = await guestData(
+      request("/api/cart", {
+        headers: {
+          cookie: cookieHeader(other.token),
+          [FORWARDED_SESSION_HEADER]: forwarded.headers.get(FORWARDED_SESSION_HEADER)!,
+        },
+      }),
+      undefined,
+    );
+    expect(await replayed.json()).toEqual({ guest: { cart: [] }, user: null });
+  });
+
   it("ignores a forged verdict and validates the request itself", async () => {
     const { sessions } = setup();
     const response = await echo(sessions, { require: "session" })(

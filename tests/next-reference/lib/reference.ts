@@ -11,6 +11,7 @@ import {
   type StoreMode,
   switchableStore,
 } from "@tessera/store-test/doubles";
+import { REFERENCE_IMPERSONATION, REFERENCE_POLICIES } from "@tessera/test-kit/policies";
 import { NextResponse } from "next/server";
 
 /** The JSON a test sends to configure the app (the shared `ReferenceConfig`). */
@@ -47,6 +48,9 @@ export function configure(config: ReferenceConfig = {}): void {
     rotation: { interval: 60, grace: 10 },
     freshFor: 600,
     cookie: { secure: false, ...config.sessions?.cookie },
+    // The policy classes and impersonation rule of the shared policy scenarios.
+    policies: REFERENCE_POLICIES,
+    impersonation: REFERENCE_IMPERSONATION,
     ...(config.sessions?.binding ? { binding: config.sessions.binding } : {}),
     now,
   });

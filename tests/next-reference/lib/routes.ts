@@ -1,6 +1,6 @@
 /**
- * The reference routes (REFERENCE_ROUTES of @tessera/test-kit) as route handlers on
- * `withSession`. Each route file exports one of these; they are rebuilt when a test reconfigures
+ * The reference routes (REFERENCE_ROUTES and POLICY_ROUTES of @tessera/test-kit) as route
+ * handlers on `withSession`. Each route file exports one of these; they are rebuilt when a test reconfigures
  * the app.
  */
 import { withSession } from "@tessera/next";
@@ -34,8 +34,16 @@ function build(): Built {
     login: withSession(
       sessions,
       async (request, t) => {
-        const body = (await request.json()) as { user: string; data?: Record<string, unknown> };
-        const { session: created, token } = await t.login(body.user, body.data);
+        const body = (await request.json()) as {
+          user: string;
+          data?: Record<string, unknown>;
+          policy?: string;
+        };
+        const { session: created, token } = await t.login({
+          userId: body.user,
+          data: body.data,
+          policy: body.policy,
+        });
         return Response.json({ user: created.userId, token });
       },
       options,
@@ -50,7 +58,39 @@ function build(): Built {
           fresh: t.session!.fresh,
           ip: t.session!.client.ip ?? null,
           source: t.source,
+          impersonatedBy: t.session!.impersonatedBy,
+          policy: t.session!.policy,
         }),
+      session,
+    ),
+    startGuest: withSession(
+      sessions,
+      async (request, t) => {
+        const body = (await request.json().catch(() => ({}))) as {
+          data?: Record<string, unknown>;
+        };
+        const guest = await t.startGuest(body.data);
+        return Response.json({ guest: guest?.id ?? null });
+      },
+      options,
+    ),
+    guest: withSession(
+      sessions,
+      async (_r, t) => Response.json({ guest: t.guest?.data ?? null }),
+      options,
+    ),
+    impersonate: withSession(
+      sessions,
+      async (request, t) => {
+        const body = (await request.json()) as { user: string; reason: string };
+        const { session: acting } = await t.impersonate(body.user, { reason: body.reason });
+        return Response.json({ user: acting.userId, impersonatedBy: acting.impersonatedBy });
+      },
+      session,
+    ),
+    stopImpersonating: withSession(
+      sessions,
+      async (_r, t) => Response.json({ user: (await t.stopImpersonating())?.userId ?? null }),
       session,
     ),
     transfer: withSession(sessions, async () => Response.json({ transferred: true }), {

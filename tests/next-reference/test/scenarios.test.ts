@@ -1,6 +1,7 @@
 /**
- * @tessera/next on a real `next start`: the scenarios every integration passes, against this
- * app's reference routes (proxy + route handlers on `withSession`). One server for the file; each
+ * @tessera/next on a real `next start`: the scenarios every integration passes, the session
+ * policy scenarios included, against this app's reference routes (proxy + route handlers on
+ * `withSession`). One server for the file; each
  * scenario reconfigures it (fresh store, clock and options) through the test-only endpoints.
  * The Next.js 15 twin (tests/next-reference-15) runs this file too, on its middleware.ts.
  */
@@ -8,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import {
   Client,
   nextVersion,
+  policyScenarios,
   type ReferenceApp,
   type ReferenceConfig,
   type RunningNextApp,
@@ -78,6 +80,12 @@ async function loginByServerAction(app: ReferenceApp, user: string): Promise<Res
     redirect: "manual",
   });
 }
+
+describe(`Next.js ${nextVersion(appDir)} session policies on MemoryStore`, () => {
+  for (const scenario of policyScenarios) {
+    it(scenario.name, () => scenario.run(start));
+  }
+});
 
 describe(`Next.js ${nextVersion(appDir)} server actions`, () => {
   for (const persistent of [true, false]) {

@@ -652,9 +652,12 @@ export const reviewScenarios: Scenario[] = [
 // ---------------------------------------------------------------------------------------------
 
 const IMPERSONATOR = "session-impersonator";
-/** A cookie that lives past the browser session: `Max-Age` set, the session cookie's attributes. */
+/**
+ * A cookie that lives past the browser session: `Max-Age` set, the session cookie's attributes.
+ * Next.js's cookie API writes the same cookie as `Path=/; Expires=...; Max-Age=...`.
+ */
 const PERSISTENT_SESSION_COOKIE =
-  /^session=[a-z2-7]{24}\.[a-z2-7]{32}; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Lax$/i;
+  /^session=[a-z2-7]{24}\.[a-z2-7]{32}; (Max-Age=\d+; Path=\/|Path=\/; Expires=[^;]+; Max-Age=\d+); HttpOnly; SameSite=Lax$/i;
 const cleared = (line: string | undefined) =>
   line !== undefined &&
   (/;\s*Max-Age=0(;|$)/i.test(line) || /Expires=Thu, 01 Jan 1970/i.test(line));

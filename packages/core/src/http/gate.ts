@@ -294,7 +294,7 @@ export function createGate(sessions: Sessions, options: GateOptions = {}): Gate 
 
     resume(checked, request) {
       const state = new GateRequest(sessions, clientOf(request, trustedProxies), report, dbsc);
-      state.resumeFrom(checked, boundCookie(readHeader(request, "cookie")));
+      state.resumeFrom(checked, boundCookie(readHeader(request, "cookie")), request);
       return state;
     },
   };

@@ -17,7 +17,14 @@ export type {
   DeviceRegistration,
   DeviceSessions,
 } from "../device-sessions.js";
-export { type SessionJson, sessionFromJson, sessionToJson } from "../session.js";
+export {
+  type GuestSessionJson,
+  guestFromJson,
+  guestToJson,
+  type SessionJson,
+  sessionFromJson,
+  sessionToJson,
+} from "../session.js";
 export {
   answerForError,
   type HttpAnswer,

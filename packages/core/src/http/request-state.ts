@@ -64,9 +64,12 @@ export type TokenSourceKind = "cookie" | "bearer";
 /** A session state handed over from an earlier check of the same request (Next.js proxy). */
 export interface CheckedSession {
   session: Session | null;
+  /** The token of `session`, or of `guest` when the request holds a guest session. */
   token: string | null;
   source: TokenSourceKind | null;
   reason: InvalidReason | null;
+  /** The request's guest session (then `session` is `null`). @defaultValue `null` */
+  guest?: GuestSession | null;
 }
 
 /** Options of the request helper `logoutEverywhere`. */
@@ -169,6 +172,12 @@ export interface RequestSession {
   reauthenticate(): Promise<Session | null>;
   /** What the response must carry; `null` when nothing (the common case). */
   effects(): ResponseEffects | null;
+  /**
+   * The request's session state as checked, to hand to a later step of the same request
+   * (`gate.resume`: a Next.js proxy forwards it to the route): the session or the guest, and
+   * its token.
+   */
+  checked(): CheckedSession;
   /**
    * The 503 answer for a Tessera store failure thrown while handling this request (`login`,
    * `logout`, ...), else `null`; reported to the gate's `onRefusal` like every refusal.
@@ -320,13 +329,28 @@ export class GateRequest implements RequestSession {
     this.reason = reason;
   }
 
-  /** Takes over a state checked earlier in the same request (no store call). */
-  resumeFrom(checked: CheckedSession, device: ValidateOptions): void {
-    this.session = checked.session;
-    this.token = checked.token;
+  /**
+   * Takes over a state checked earlier in the same request (no store call); `request` is read
+   * on demand only (the impersonator cookie).
+   */
+  resumeFrom(checked: CheckedSession, device: ValidateOptions, request: RequestFacts): void {
+    const guest = checked.guest ?? null;
+    if (guest !== null && checked.session === null) {
+      this.guest = guest;
+      this.#guestToken = checked.token;
+    } else {
+      this.session = checked.session;
+      this.token = checked.token;
+    }
     this.source = checked.source;
     this.reason = checked.reason;
     this.#device = device;
+    this.#request = request;
+  }
+
+  checked(): CheckedSession {
+    const { session, guest, source, reason } = this;
+    return { session, token: session ? this.token : this.#guestToken, source, reason, guest };
   }
 
   /** Serves a DBSC route: the handler's answer, and the bound cookie it issued, if any. */
