@@ -174,6 +174,11 @@ export function encode(record: SessionRecord): string {
  * Parses a stored string back into the record with id `id`. Throws `TypeError` on anything that
  * is not a well-formed format-2 value (the store reports it as unavailable, never as a session).
  */
+/** Field `position` of a split value; `""` past the end (trailing empty fields are dropped). */
+function fieldAt(fields: readonly string[], position: number): string {
+  return fields[position] ?? "";
+}
+
 export function decode(id: string, stored: string): SessionRecord {
   const fields = stored.split(SEPARATOR);
   if (fields[0] !== FORMAT) {
@@ -182,40 +187,39 @@ export function decode(id: string, stored: string): SessionRecord {
     );
   }
   if (fields.length <= POSITION.createdAt) throw new TypeError("stored session is too short");
-  const at = (position: number) => fields[position] ?? "";
-  const version = Number(at(POSITION.version));
-  const secretHash = readText(at(POSITION.secretHash));
+  const version = Number(fieldAt(fields, POSITION.version));
+  const secretHash = readText(fieldAt(fields, POSITION.secretHash));
   if (!Number.isSafeInteger(version) || secretHash === null) {
     throw new TypeError("stored session has a malformed header");
   }
-  const createdAt = readNumber(at(POSITION.createdAt));
+  const createdAt = readNumber(fieldAt(fields, POSITION.createdAt));
   const client: StoredClient = {};
-  const ip = readText(at(POSITION.client));
-  const ua = readText(at(UA));
-  const deviceId = readText(at(DEVICE_ID));
+  const ip = readText(fieldAt(fields, POSITION.client));
+  const ua = readText(fieldAt(fields, UA));
+  const deviceId = readText(fieldAt(fields, DEVICE_ID));
   if (ip !== null) client.ip = ip;
   if (ua !== null) client.ua = ua;
   if (deviceId !== null) client.deviceId = deviceId;
-  const dataField = at(POSITION.data);
+  const dataField = fieldAt(fields, POSITION.data);
   const data: unknown = dataField === "" ? {} : JSON.parse(dataField);
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     throw new TypeError("stored session data is not an object");
   }
-  const dbscField = at(POSITION.dbsc);
+  const dbscField = fieldAt(fields, POSITION.dbsc);
   const dbsc: unknown = dbscField === "" ? null : JSON.parse(dbscField);
   if (dbsc !== null && typeof dbsc !== "object") {
     throw new TypeError("stored session has a malformed DBSC state");
   }
   const record: SessionRecord = {
     id,
-    userId: readText(at(POSITION.userId)),
-    policy: readText(at(POSITION.policy)) ?? DEFAULT_POLICY,
-    impersonatedBy: readText(at(POSITION.impersonatedBy)),
+    userId: readText(fieldAt(fields, POSITION.userId)),
+    policy: readText(fieldAt(fields, POSITION.policy)) ?? DEFAULT_POLICY,
+    impersonatedBy: readText(fieldAt(fields, POSITION.impersonatedBy)),
     version,
     secretHash,
-    previousSecretHash: readText(at(POSITION.previousSecretHash)),
-    rotationNonce: readText(at(POSITION.rotationNonce)),
-    retiredSecretHashes: readHashes(at(POSITION.retiredSecretHashes)),
+    previousSecretHash: readText(fieldAt(fields, POSITION.previousSecretHash)),
+    rotationNonce: readText(fieldAt(fields, POSITION.rotationNonce)),
+    retiredSecretHashes: readHashes(fieldAt(fields, POSITION.retiredSecretHashes)),
     data: data as Record<string, unknown>,
     createdAt,
     // The offset times, filled in below.
@@ -228,6 +232,7 @@ export function decode(id: string, stored: string): SessionRecord {
     client,
     dbsc: dbsc as SessionRecord["dbsc"],
   };
-  for (const field of OFFSET_TIMES) record[field] = readOffset(createdAt, at(POSITION[field]));
+  for (const field of OFFSET_TIMES)
+    record[field] = readOffset(createdAt, fieldAt(fields, POSITION[field]));
   return record;
 }
