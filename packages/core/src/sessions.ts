@@ -42,7 +42,7 @@ import {
   type SessionLimit,
   type SessionsOptions,
 } from "./options.js";
-import { changeLiveRecord, decideAndAct } from "./record-change.js";
+import { changeLiveRecord, decideAndAct, type FirstRead } from "./record-change.js";
 import type {
   CreatedGuest,
   CreatedSession,
@@ -61,7 +61,7 @@ import {
   type SessionData,
   sessionView,
 } from "./session.js";
-import type { SessionRecord, StoredClient } from "./store/record.js";
+import type { RevocationEpochs, SessionRecord, StoredClient } from "./store/record.js";
 import { guardStore } from "./store-guard.js";
 import { hashSecret, isSessionId, parseToken } from "./token.js";
 
@@ -313,18 +313,21 @@ export function createSessions(options: SessionsOptions): Sessions {
     for (const { type, record, client, ...extra } of events) emit(type, record, client, extra);
   }
 
+  type WithEpochs = { record: SessionRecord; epochs: RevocationEpochs };
   /**
    * validate's read when the store has epochs: the record and the epochs that may have ended it,
    * in one round trip (made once, not per request).
    */
   const getWithEpochs = store.getWithEpochs?.bind(store);
-  const readWithEpochs = getWithEpochs
-    ? (sessionId: string, facts: ValidateFacts) =>
-        getWithEpochs(sessionId).then((found) => {
+  const readWithEpochs: FirstRead<ValidateFacts, WithEpochs | null> | undefined = getWithEpochs
+    ? {
+        read: getWithEpochs,
+        adopt(found, facts) {
           if (!found) return null;
           facts.epochs = found.epochs;
           return found.record;
-        })
+        },
+      }
     : undefined;
 
   function check(
