@@ -3,7 +3,7 @@
  * answer becomes `StoreUnavailableError`, so an outage can never be mistaken for "no session".
  */
 import { StoreUnavailableError } from "./errors.js";
-import { createStoreCall, type StoreCall } from "./store/call.js";
+import { createStoreCallWith, type StoreCall, type StoreCallWith } from "./store/call.js";
 import { hasEpochs } from "./store/methods.js";
 import type { RevocationEpochs, SessionRecord, SessionStore } from "./store/record.js";
 
@@ -43,16 +43,18 @@ function isEpochs(value: unknown): value is RevocationEpochs {
  * store has all three.
  */
 export function guardStore(store: SessionStore, timeoutMs: number): SessionStore {
-  const call = createStoreCall("session store", { timeout: timeoutMs });
+  const call = createStoreCallWith("session store", { timeout: timeoutMs });
   const invalid = (operation: string) =>
     new StoreUnavailableError(`session store returned an invalid answer to ${operation}`);
   const guarded = guardRequired(store, call, invalid);
   if (!hasEpochs(store)) return guarded;
+  // Made once: a call hands it the id (no closure per validate).
+  const readWithEpochs = (id: string) => store.getWithEpochs(id);
   return {
     ...guarded,
     getWithEpochs(id) {
       // A `then` rather than an `async` wrapper, as `get`: validate's one read.
-      return call("getWithEpochs", () => store.getWithEpochs(id)).then((found) => {
+      return call("getWithEpochs", readWithEpochs, id).then((found) => {
         if (found === null || found === undefined) return null;
         if (typeof found !== "object" || !isRecord(found.record, id) || !isEpochs(found.epochs)) {
           throw invalid("getWithEpochs");
@@ -71,14 +73,15 @@ export function guardStore(store: SessionStore, timeoutMs: number): SessionStore
 
 function guardRequired(
   store: SessionStore,
-  call: StoreCall,
+  call: StoreCall & StoreCallWith,
   invalid: (operation: string) => StoreUnavailableError,
 ): SessionStore {
+  const read = (id: string) => store.get(id);
   return {
     create: (record) => call("create", () => store.create(record)),
     get(id) {
       // A `then` rather than an `async` wrapper: one step less per validate on the hot path.
-      return call("get", () => store.get(id)).then((record) => {
+      return call("get", read, id).then((record) => {
         if (record === null || record === undefined) return null;
         if (!isRecord(record, id)) throw invalid("get");
         return record;
