@@ -61,8 +61,8 @@ import {
   type SessionData,
   sessionView,
 } from "./session.js";
-import type { RevocationEpochs, SessionRecord, StoredClient } from "./store/record.js";
-import { guardStore } from "./store-guard.js";
+import type { SessionRecord, StoredClient } from "./store/record.js";
+import { guardEpochRead, guardStore } from "./store-guard.js";
 import { hashSecret, ID_LENGTH, isSessionId, isToken } from "./token.js";
 
 export type {
@@ -313,19 +313,20 @@ export function createSessions(options: SessionsOptions): Sessions {
     for (const { type, record, client, ...extra } of events) emit(type, record, client, extra);
   }
 
-  type WithEpochs = { record: SessionRecord; epochs: RevocationEpochs };
   /**
    * validate's read when the store has epochs: the record and the epochs that may have ended it,
-   * in one round trip (made once, not per request).
+   * in one round trip, guarded as `store.getWithEpochs` and vetted in decideAndAct's own `then`
+   * (made once, not per request).
    */
-  const getWithEpochs = store.getWithEpochs?.bind(store);
-  const readWithEpochs: FirstRead<ValidateFacts, WithEpochs | null> | undefined = getWithEpochs
+  const epochRead = guardEpochRead(config.store, config.storeTimeoutMs);
+  const readWithEpochs: FirstRead<ValidateFacts, unknown> | undefined = epochRead
     ? {
-        read: getWithEpochs,
+        read: epochRead.read,
         adopt(found, facts) {
-          if (!found) return null;
-          facts.epochs = found.epochs;
-          return found.record;
+          const checked = epochRead.check(found, facts.id);
+          if (!checked) return null;
+          facts.epochs = checked.epochs;
+          return checked.record;
         },
       }
     : undefined;

@@ -37,6 +37,45 @@ function isEpochs(value: unknown): value is RevocationEpochs {
   );
 }
 
+/** A record read with the revocation epochs that may have ended it (`getWithEpochs`). */
+export type WithEpochs = { record: SessionRecord; epochs: RevocationEpochs };
+
+/**
+ * `getWithEpochs` of a guarded store in two steps, for validate's hot path: `read` makes the
+ * call (deadline, errors mapped), `check` (synchronous) vets what it resolved, so the caller
+ * checks in a `then` it has anyway instead of one more of its own.
+ */
+export interface EpochRead {
+  read(id: string): Promise<unknown>;
+  /** The answer as `getWithEpochs` resolves it: `null`, or `StoreUnavailableError` if invalid. */
+  check(found: unknown, id: string): WithEpochs | null;
+}
+
+function invalid(operation: string) {
+  return new StoreUnavailableError(`session store returned an invalid answer to ${operation}`);
+}
+
+function checkWithEpochs(found: unknown, id: string): WithEpochs | null {
+  if (found === null || found === undefined) return null;
+  const answer = found as Partial<WithEpochs>;
+  if (typeof found !== "object" || !isRecord(answer.record, id) || !isEpochs(answer.epochs)) {
+    throw invalid("getWithEpochs");
+  }
+  return found as WithEpochs;
+}
+
+/** The epoch read of `guardStore(store, timeoutMs)`, or `null` for a store without epochs. */
+export function guardEpochRead(store: SessionStore, timeoutMs: number): EpochRead | null {
+  if (!hasEpochs(store)) return null;
+  const call = createStoreCallWith("session store", { timeout: timeoutMs });
+  // Made once: a call hands it the id (no closure per validate).
+  const read = (id: string) => store.getWithEpochs(id);
+  return {
+    read: (id) => call("getWithEpochs", read, id),
+    check: checkWithEpochs,
+  };
+}
+
 /**
  * Wraps `store` with error mapping and a per-call deadline (`timeoutMs` 0 = none): every method
  * answers sanely or throws `StoreUnavailableError`. The epoch methods are kept only when the
@@ -44,23 +83,15 @@ function isEpochs(value: unknown): value is RevocationEpochs {
  */
 export function guardStore(store: SessionStore, timeoutMs: number): SessionStore {
   const call = createStoreCallWith("session store", { timeout: timeoutMs });
-  const invalid = (operation: string) =>
-    new StoreUnavailableError(`session store returned an invalid answer to ${operation}`);
   const guarded = guardRequired(store, call, invalid);
   if (!hasEpochs(store)) return guarded;
-  // Made once: a call hands it the id (no closure per validate).
+  // Made once: a call hands it the id (no closure per call).
   const readWithEpochs = (id: string) => store.getWithEpochs(id);
   return {
     ...guarded,
     getWithEpochs(id) {
-      // A `then` rather than an `async` wrapper, as `get`: validate's one read.
-      return call("getWithEpochs", readWithEpochs, id).then((found) => {
-        if (found === null || found === undefined) return null;
-        if (typeof found !== "object" || !isRecord(found.record, id) || !isEpochs(found.epochs)) {
-          throw invalid("getWithEpochs");
-        }
-        return found;
-      });
+      // A `then` rather than an `async` wrapper, as `get`.
+      return call("getWithEpochs", readWithEpochs, id).then((found) => checkWithEpochs(found, id));
     },
     async readEpochs(userId) {
       const epochs = await call("readEpochs", () => store.readEpochs(userId));
