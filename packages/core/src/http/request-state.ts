@@ -260,6 +260,7 @@ export class GateRequest implements RequestSession {
     request: RequestFacts,
     device: ValidateGuestOptions,
     tossed: ((state: GateRequest, cookies: SessionCookies) => void) | null = null,
+    failed: ((error: unknown) => Promise<GateRequest>) | null = null,
   ): Promise<GateRequest> {
     this.#device = device.dbscRoute === undefined ? device : NO_BOUND_COOKIE;
     this.#request = request;
@@ -279,7 +280,8 @@ export class GateRequest implements RequestSession {
         this.#accept(result, candidate, "cookie");
         return this.#checked(cookies, tossed);
       },
-      (error) => this.#failed(error),
+      // The gate's handler, made once (`GateRequest.failure`): no closure per request.
+      failed ?? ((error) => this.#failed(error)),
     );
   }
 
@@ -330,9 +332,19 @@ export class GateRequest implements RequestSession {
 
   /** A store failure during the check as a new refused state (`answerForError`); else rethrown. */
   #failed(error: unknown): Promise<GateRequest> {
-    const answer = answerForError(error);
-    if (!answer) return Promise.reject(error);
-    return Promise.resolve(GateRequest.refused(this.sessions, answer, this.report));
+    return GateRequest.failure(this.sessions, this.report)(error);
+  }
+
+  /**
+   * What a check makes of an error, for every request of one gate: a store failure as a new
+   * refused state (`answerForError`), anything else rethrown.
+   */
+  static failure(sessions: Sessions, report: Reporter): (error: unknown) => Promise<GateRequest> {
+    return (error) => {
+      const answer = answerForError(error);
+      if (!answer) return Promise.reject(error);
+      return Promise.resolve(GateRequest.refused(sessions, answer, report));
+    };
   }
 
   /** The check done: signals cookie tossing (several cookies of the name, none valid). */
