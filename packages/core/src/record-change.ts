@@ -31,6 +31,15 @@ function pauseBefore(lost: number): number {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
+ * A first read other than `get`: `read` makes the round trip, `adopt` (synchronous, made once,
+ * not per call) takes the record out of what it found and notes the rest in the facts.
+ */
+export interface FirstRead<F, R> {
+  read(sessionId: string): Promise<R>;
+  adopt(found: R, facts: F): SessionRecord | null;
+}
+
+/**
  * Reads record `sessionId`, decides (`decide(record, facts, at)`, pure), acts, and once the
  * action succeeded hands the decision's events to `emit`; resolves the decision's result. Each
  * time the compare-and-swap write loses, it reads again and decides again. The record a
@@ -38,8 +47,11 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * Throws `SessionConflictError` when every attempt lost (`what` names the operation in it).
  * `firstRead` replaces the first `get` (validate reads the record with its revocation epochs in
  * the same round trip); a read after a lost race is always a `get`.
+ *
+ * Not `async`: a decision with nothing to write (validate's hot path) settles in the read's own
+ * `then`; only a write or a delete enters the loop (`act`).
  */
-export async function decideAndAct<F, T>(
+export function decideAndAct<F, T, R = SessionRecord | null>(
   store: SessionStore,
   now: () => number,
   sessionId: string,
@@ -47,11 +59,40 @@ export async function decideAndAct<F, T>(
   decide: (record: SessionRecord | null, facts: F, at: number) => Decision<T>,
   facts: F,
   emit: (events: readonly PlannedEvent[]) => void,
-  firstRead?: (sessionId: string, facts: F) => Promise<SessionRecord | null>,
+  firstRead?: FirstRead<F, R>,
 ): Promise<T> {
-  let record = await (firstRead ? firstRead(sessionId, facts) : store.get(sessionId));
-  for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
+  let read: Promise<R | SessionRecord | null>;
+  try {
+    read = firstRead ? firstRead.read(sessionId) : store.get(sessionId);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return read.then((found) => {
+    const record = firstRead ? firstRead.adopt(found as R, facts) : (found as SessionRecord | null);
     const decision = decide(record, facts, now());
+    if (decision.action !== null) {
+      return act(store, now, sessionId, what, decide, facts, emit, record, decision);
+    }
+    if (decision.events.length > 0) emit(decision.events);
+    return decision.result;
+  });
+}
+
+/** The compare-and-swap loop of `decideAndAct`, from a first decision that writes or deletes. */
+async function act<F, T>(
+  store: SessionStore,
+  now: () => number,
+  sessionId: string,
+  what: string,
+  decide: (record: SessionRecord | null, facts: F, at: number) => Decision<T>,
+  facts: F,
+  emit: (events: readonly PlannedEvent[]) => void,
+  record: SessionRecord | null,
+  first: Decision<T>,
+): Promise<T> {
+  let decision = first;
+  for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
+    if (attempt > 1) decision = decide(record, facts, now());
     const action = decision.action;
     if (action === "delete") await store.delete(sessionId);
     else if (action !== null && record !== null) {

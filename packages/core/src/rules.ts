@@ -194,30 +194,44 @@ export function writeForCurrent(
   mode: "validate" | "rotate" | "reauthenticate",
   moved: StoredClient | null,
 ): PlannedWrite | null {
+  // `next` is the copy being written, made on the first change (no closure: this runs on every
+  // validate, and most change nothing).
   let next: SessionRecord | null = null;
   let token: string | null = null;
-  const change = () => {
-    next ??= { ...record, version: record.version + 1 };
-    return next;
-  };
   const stepping = mode === "reauthenticate";
   const confirming = !stepping && record.rotationNonce !== null;
-  if (confirming) confirmRotation(change(), at);
+  if (confirming) {
+    next = changed(next, record);
+    confirmRotation(next, at);
+  }
   const rotatedAt = confirming ? at : record.rotatedAt;
   if (mode !== "validate" || rotationDue(rotatedAt, at, policy.intervalMs)) {
-    token = rotateSecret(change(), record, secret, at, stepping);
+    next = changed(next, record);
+    token = rotateSecret(next, record, secret, at, stepping);
   }
-  if (moved) followClient(change(), record, moved, at);
+  if (moved) {
+    next = changed(next, record);
+    followClient(next, record, moved, at);
+  }
   // After the move: the credentials were just checked on this very client.
-  if (stepping) stepUp(change(), record, at, policy.freshMs);
+  if (stepping) {
+    next = changed(next, record);
+    stepUp(next, record, at, policy.freshMs);
+  }
   const extended = idleExtension(record, at, policy.idleMs, next !== null);
   if (extended !== null) {
-    change().expiresAt = extended;
+    next = changed(next, record);
+    next.expiresAt = extended;
     token ??= formatToken(record.id, secret); // re-send the cookie so its Max-Age follows
   }
   if (next === null) return null;
-  (next as SessionRecord).lastActiveAt = at;
+  next.lastActiveAt = at;
   return { record: next, token };
+}
+
+/** The copy of `record` being written: `next` once made, else a new one (its next version). */
+function changed(next: SessionRecord | null, record: SessionRecord): SessionRecord {
+  return next ?? { ...record, version: record.version + 1 };
 }
 
 /**
@@ -233,15 +247,20 @@ export function writeForResend(
   steps: number,
 ): SessionRecord | null {
   let next: SessionRecord | null = null;
-  const change = () => {
-    next ??= { ...record, version: record.version + 1 };
-    return next;
-  };
-  if (moved) followClient(change(), record, moved, at);
-  if (skipsStepUp(record, steps) && record.freshUntil > at) change().freshUntil = at;
+  if (moved) {
+    next = changed(next, record);
+    followClient(next, record, moved, at);
+  }
+  if (skipsStepUp(record, steps) && record.freshUntil > at) {
+    next = changed(next, record);
+    next.freshUntil = at;
+  }
   const extended = idleExtension(record, at, policy.idleMs, next !== null);
-  if (extended !== null) change().expiresAt = extended;
+  if (extended !== null) {
+    next = changed(next, record);
+    next.expiresAt = extended;
+  }
   if (next === null) return null;
-  (next as SessionRecord).lastActiveAt = at;
+  next.lastActiveAt = at;
   return next;
 }

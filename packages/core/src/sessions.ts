@@ -42,7 +42,7 @@ import {
   type SessionLimit,
   type SessionsOptions,
 } from "./options.js";
-import { changeLiveRecord, decideAndAct } from "./record-change.js";
+import { changeLiveRecord, decideAndAct, type FirstRead } from "./record-change.js";
 import type {
   CreatedGuest,
   CreatedSession,
@@ -62,8 +62,8 @@ import {
   sessionView,
 } from "./session.js";
 import type { SessionRecord, StoredClient } from "./store/record.js";
-import { guardStore } from "./store-guard.js";
-import { hashSecret, isSessionId, parseToken } from "./token.js";
+import { guardEpochRead, guardStore } from "./store-guard.js";
+import { hashSecret, ID_LENGTH, isSessionId, isToken } from "./token.js";
 
 export type {
   CreatedGuest,
@@ -315,16 +315,20 @@ export function createSessions(options: SessionsOptions): Sessions {
 
   /**
    * validate's read when the store has epochs: the record and the epochs that may have ended it,
-   * in one round trip (made once, not per request).
+   * in one round trip, guarded as `store.getWithEpochs` and vetted in decideAndAct's own `then`
+   * (made once, not per request).
    */
-  const getWithEpochs = store.getWithEpochs?.bind(store);
-  const readWithEpochs = getWithEpochs
-    ? (sessionId: string, facts: ValidateFacts) =>
-        getWithEpochs(sessionId).then((found) => {
-          if (!found) return null;
-          facts.epochs = found.epochs;
-          return found.record;
-        })
+  const epochRead = guardEpochRead(config.store, config.storeTimeoutMs);
+  const readWithEpochs: FirstRead<ValidateFacts, unknown> | undefined = epochRead
+    ? {
+        read: epochRead.read,
+        adopt(found, facts) {
+          const checked = epochRead.check(found, facts.id);
+          if (!checked) return null;
+          facts.epochs = checked.epochs;
+          return checked.record;
+        },
+      }
     : undefined;
 
   function check(
@@ -333,14 +337,16 @@ export function createSessions(options: SessionsOptions): Sessions {
     mode: CheckMode,
     options: ValidateOptions | undefined,
   ): Promise<ValidateResultWithGuests> {
-    const parsed = parseToken(token);
-    if (!parsed) return Promise.resolve({ ok: false, reason: "malformed" });
+    // `isToken` and the two slices `parseToken` makes, without its object: every request.
+    if (!isToken(token)) return Promise.resolve({ ok: false, reason: "malformed" });
+    const id = token.slice(0, ID_LENGTH);
+    const secret = token.slice(ID_LENGTH + 1);
     const route = options?.dbscRoute;
     const bound = options?.boundCookie;
     const facts: ValidateFacts = {
-      id: parsed.id,
-      secret: parsed.secret,
-      hash: hashSecret(parsed.secret),
+      id,
+      secret,
+      hash: hashSecret(secret),
       client: toStoredClient(client),
       boundCookieHash: typeof bound === "string" && bound ? hashSecret(bound) : null,
       dbscRoute:
@@ -354,16 +360,7 @@ export function createSessions(options: SessionsOptions): Sessions {
       guests: mode === "validate" && (options as { guests?: unknown } | undefined)?.guests === true,
       epochs: NO_EPOCHS,
     };
-    return decideAndAct(
-      store,
-      now,
-      parsed.id,
-      mode,
-      decideValidate,
-      facts,
-      emitAll,
-      readWithEpochs,
-    );
+    return decideAndAct(store, now, id, mode, decideValidate, facts, emitAll, readWithEpochs);
   }
 
   async function change(

@@ -202,19 +202,20 @@ export const tessera = (
   const refuse = (c: Context, answer: HttpAnswer) =>
     onRefused ? onRefused(c, answer) : toResponse(answer);
 
-  return async function tessera(c, next) {
-    const raw = c.req.raw as Checked;
-    const known = checkedBy(raw, sessions);
-    if (known) {
-      // Mounted again (a nested app, a second app.use): the first mount validated and writes.
-      c.set("tessera", known);
-      c.set("session", known.session);
-      await next();
-      return;
-    }
-    const state = await gate.open(
-      new HonoFacts(c, nodeHeaders(c), getRemoteAddress(c), getDeviceId?.(c)),
-    );
+  /** A request a first mount checked (a nested app, a second `app.use`): it validated and writes. */
+  async function resume(c: Context, next: () => Promise<void>, known: RequestSession) {
+    c.set("tessera", known);
+    c.set("session", known.session);
+    await next();
+  }
+
+  /** After the gate: refuse, serve a DBSC route, or run the handler and write the effects. */
+  function proceed(
+    c: Context,
+    next: () => Promise<void>,
+    raw: Checked,
+    state: RequestSession,
+  ): Response | Promise<Response | undefined> {
     if (state.refusal) return refuse(c, state.refusal);
     if (state.served) {
       // A DBSC route, answered by the gate itself.
@@ -231,16 +232,42 @@ export const tessera = (
     c.set("tessera", state);
     c.set("session", state.session);
     state.onSessionChange = (session) => c.set("session", session);
+    return next().then(() => finish(c, state));
+  }
 
-    await next();
-
+  /** Once the handler answered: a store failure in it answers 503, then the gate's effects. */
+  function finish(c: Context, state: RequestSession): Promise<undefined> | undefined {
     // A handler's login/logout failed on the store: 503, not the default 500.
     const failed = c.error ? gate.answerForError(c.error) : null;
-    if (failed) c.res = await refuse(c, failed);
-    const effects = state.effects();
-    if (effects) writeEffects(effects, (name, value, append) => c.header(name, value, { append }));
+    if (!failed) return writeState(c, state);
+    return Promise.resolve(refuse(c, failed)).then((response) => {
+      c.res = response;
+      return writeState(c, state);
+    });
+  }
+
+  // Not `async`: a promise chain (the gate's, then the handler's) spares a suspended frame per
+  // request. Whatever throws before the gate answers still rejects, as from an async function.
+  return function tessera(c, next) {
+    try {
+      const raw = c.req.raw as Checked;
+      const known = checkedBy(raw, sessions);
+      if (known) return resume(c, next, known);
+      return gate
+        .open(new HonoFacts(c, nodeHeaders(c), getRemoteAddress(c), getDeviceId?.(c)))
+        .then((state): Response | Promise<Response | undefined> => proceed(c, next, raw, state));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   };
 };
+
+/** Writes the state's effects (if any) onto the response. */
+function writeState(c: Context, state: RequestSession): undefined {
+  const effects = state.effects();
+  if (effects) writeEffects(effects, (name, value, append) => c.header(name, value, { append }));
+  return undefined;
+}
 
 /** The request's `c.var.tessera`; throws `TesseraConfigError` when `tessera()` did not run. */
 function stateOf(c: Context, helper: string): TesseraContext {

@@ -119,11 +119,6 @@ function readNumber(field: string): number {
   throw new TypeError("a stored time is malformed");
 }
 
-function readOffset(createdAt: number, field: string): number {
-  if (field === "") return createdAt;
-  return field.startsWith("~") ? readNumber(field) : createdAt + readNumber(field);
-}
-
 const TOKEN = /^[A-Za-z0-9_\-+/=.]+$/;
 
 function hashes(list: readonly string[]): string {
@@ -174,48 +169,121 @@ export function encode(record: SessionRecord): string {
  * Parses a stored string back into the record with id `id`. Throws `TypeError` on anything that
  * is not a well-formed format-2 value (the store reports it as unavailable, never as a session).
  */
+/** Fields a decode reads (positions 0 to 20); any after them are ignored. */
+const FIELDS = 21;
+
+/**
+ * Where each field of the value being decoded starts and ends: shared by every decode, which is
+ * synchronous, so reading a record splits nothing into an array of substrings.
+ */
+const starts = new Int32Array(FIELDS);
+const ends = new Int32Array(FIELDS);
+
+/** Marks the fields of `stored` in `starts` / `ends`; returns how many (at most `FIELDS`). */
+function markFields(stored: string): number {
+  let count = 0;
+  let start = 0;
+  while (count < FIELDS) {
+    const found = stored.indexOf(SEPARATOR, start);
+    const end = found === -1 ? stored.length : found;
+    starts[count] = start;
+    ends[count] = end;
+    count++;
+    if (found === -1) break;
+    start = end + 1;
+  }
+  return count;
+}
+
+/** Field `position` of the value being decoded; `""` past the end (trailing empties are dropped). */
+function fieldAt(stored: string, count: number, position: number): string {
+  return position < count ? stored.slice(starts[position], ends[position]) : "";
+}
+
+/** `readText` of field `position`, without a substring for an empty field. */
+function textAt(stored: string, count: number, position: number): string | null {
+  if (position >= count || starts[position] === ends[position]) return null;
+  return readText(stored.slice(starts[position], ends[position]));
+}
+
+/** `readNumber` of characters `start` to `end` of `stored`, without a substring for base 36. */
+function numberIn(stored: string, start: number, end: number): number {
+  if (start < end && stored.charCodeAt(start) === 126 /* ~ */) {
+    return readNumber(stored.slice(start, end));
+  }
+  const negative = start < end && stored.charCodeAt(start) === 45; /* - */
+  let i = negative ? start + 1 : start;
+  if (i === end) throw new TypeError("a stored time is malformed");
+  // Up to 10 base-36 digits are exact in a double; longer (never written) go through parseInt.
+  const exact = end - i <= 10;
+  let value = 0;
+  for (; i < end; i++) {
+    const code = stored.charCodeAt(i);
+    let digit: number;
+    if (code >= 48 && code <= 57) digit = code - 48;
+    else if (code >= 97 && code <= 122) digit = code - 87;
+    else throw new TypeError("a stored time is malformed");
+    value = value * 36 + digit;
+  }
+  if (!exact) return Number.parseInt(stored.slice(start, end), 36);
+  return negative ? -value : value;
+}
+
+/** `readOffset` of field `position`. */
+function offsetAt(stored: string, count: number, createdAt: number, position: number): number {
+  if (position >= count) return createdAt;
+  const start = starts[position]!;
+  const end = ends[position]!;
+  if (start === end) return createdAt;
+  const value = numberIn(stored, start, end);
+  return stored.charCodeAt(start) === 126 /* ~ */ ? value : createdAt + value;
+}
+
+/**
+ * Parses a stored string back into the record with id `id`. Throws `TypeError` on anything that
+ * is not a well-formed format-2 value (the store reports it as unavailable, never as a session).
+ */
 export function decode(id: string, stored: string): SessionRecord {
-  const fields = stored.split(SEPARATOR);
-  if (fields[0] !== FORMAT) {
+  const count = markFields(stored);
+  if (ends[0]! - starts[0]! !== 1 || stored.charCodeAt(0) !== 50 /* FORMAT "2" */) {
     throw new TypeError(
-      `stored session has format ${JSON.stringify(fields[0]?.slice(0, 8))}, expected ${FORMAT}`,
+      `stored session has format ${JSON.stringify(fieldAt(stored, count, 0).slice(0, 8))}, expected ${FORMAT}`,
     );
   }
-  if (fields.length <= POSITION.createdAt) throw new TypeError("stored session is too short");
-  const at = (position: number) => fields[position] ?? "";
-  const version = Number(at(POSITION.version));
-  const secretHash = readText(at(POSITION.secretHash));
+  if (count <= POSITION.createdAt) throw new TypeError("stored session is too short");
+  const version = Number(fieldAt(stored, count, POSITION.version));
+  const secretHash = textAt(stored, count, POSITION.secretHash);
   if (!Number.isSafeInteger(version) || secretHash === null) {
     throw new TypeError("stored session has a malformed header");
   }
-  const createdAt = readNumber(at(POSITION.createdAt));
+  const createdAt = numberIn(stored, starts[POSITION.createdAt]!, ends[POSITION.createdAt]!);
   const client: StoredClient = {};
-  const ip = readText(at(POSITION.client));
-  const ua = readText(at(UA));
-  const deviceId = readText(at(DEVICE_ID));
+  const ip = textAt(stored, count, POSITION.client);
+  const ua = textAt(stored, count, UA);
+  const deviceId = textAt(stored, count, DEVICE_ID);
   if (ip !== null) client.ip = ip;
   if (ua !== null) client.ua = ua;
   if (deviceId !== null) client.deviceId = deviceId;
-  const dataField = at(POSITION.data);
+  const dataField = fieldAt(stored, count, POSITION.data);
   const data: unknown = dataField === "" ? {} : JSON.parse(dataField);
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     throw new TypeError("stored session data is not an object");
   }
-  const dbscField = at(POSITION.dbsc);
+  const dbscField = fieldAt(stored, count, POSITION.dbsc);
   const dbsc: unknown = dbscField === "" ? null : JSON.parse(dbscField);
   if (dbsc !== null && typeof dbsc !== "object") {
     throw new TypeError("stored session has a malformed DBSC state");
   }
   const record: SessionRecord = {
     id,
-    userId: readText(at(POSITION.userId)),
-    policy: readText(at(POSITION.policy)) ?? DEFAULT_POLICY,
-    impersonatedBy: readText(at(POSITION.impersonatedBy)),
+    userId: textAt(stored, count, POSITION.userId),
+    policy: textAt(stored, count, POSITION.policy) ?? DEFAULT_POLICY,
+    impersonatedBy: textAt(stored, count, POSITION.impersonatedBy),
     version,
     secretHash,
-    previousSecretHash: readText(at(POSITION.previousSecretHash)),
-    rotationNonce: readText(at(POSITION.rotationNonce)),
-    retiredSecretHashes: readHashes(at(POSITION.retiredSecretHashes)),
+    previousSecretHash: textAt(stored, count, POSITION.previousSecretHash),
+    rotationNonce: textAt(stored, count, POSITION.rotationNonce),
+    retiredSecretHashes: readHashes(fieldAt(stored, count, POSITION.retiredSecretHashes)),
     data: data as Record<string, unknown>,
     createdAt,
     // The offset times, filled in below.
@@ -228,6 +296,8 @@ export function decode(id: string, stored: string): SessionRecord {
     client,
     dbsc: dbsc as SessionRecord["dbsc"],
   };
-  for (const field of OFFSET_TIMES) record[field] = readOffset(createdAt, at(POSITION[field]));
+  for (const field of OFFSET_TIMES) {
+    record[field] = offsetAt(stored, count, createdAt, POSITION[field]);
+  }
   return record;
 }

@@ -132,8 +132,9 @@ function hex(value: number, digits: number): string {
 }
 
 /** The shard of a session id: two hex digits. */
-function shardOf(id: string): string {
-  return hex(fnv1a(id, FNV_BASIS) % SHARDS, 2);
+/** The shard (0 to `SHARDS - 1`) of session `id`. */
+function shardIndex(id: string): number {
+  return fnv1a(id, FNV_BASIS) % SHARDS;
 }
 
 const ALL_SHARDS = Array.from({ length: SHARDS }, (_, shard) => hex(shard, 2));
@@ -179,6 +180,10 @@ function epochOf(value: string | null): number {
 export class RedisStore implements SessionStore {
   readonly #commands: RedisCommands;
   readonly #prefix: string;
+  /** Per shard, the start of its session keys (`<prefix>{<shard>}s:`), built once. */
+  readonly #sessionKeyStarts: readonly string[];
+  /** Per shard, the key of its copy of the global epoch (`<prefix>{<shard>}g`), built once. */
+  readonly #epochKeys: readonly string[];
   /** Every round trip goes through here: deadline, and driver errors as Tessera errors. */
   readonly #call: StoreCall;
   readonly #onWarning: (message: string) => void;
@@ -198,6 +203,8 @@ export class RedisStore implements SessionStore {
     }
     this.#commands = commands;
     this.#prefix = prefix;
+    this.#sessionKeyStarts = ALL_SHARDS.map((shard) => `${prefix}{${shard}}s:`);
+    this.#epochKeys = ALL_SHARDS.map((shard) => `${prefix}{${shard}}g`);
     this.#call = createStoreCall("Redis", { timeout });
     const onWarning = options.onWarning ?? ((message: string) => console.warn(message));
     if (typeof onWarning !== "function") {
@@ -229,7 +236,7 @@ export class RedisStore implements SessionStore {
 
   /** The Redis key holding session `id` (a string; its hash tag is the session's shard). */
   sessionKey(id: string): string {
-    return `${this.#prefix}{${shardOf(id)}}s:${id}`;
+    return this.#sessionKeyStarts[shardIndex(id)] + id;
   }
 
   /**
@@ -245,7 +252,7 @@ export class RedisStore implements SessionStore {
    * shard, in the session's slot).
    */
   globalEpochKey(id: string): string {
-    return this.#shardEpochKey(shardOf(id));
+    return this.#epochKeys[shardIndex(id)]!;
   }
 
   #shardEpochKey(shard: string): string {
@@ -408,17 +415,23 @@ export class RedisStore implements SessionStore {
    * in a key only the record names, which a single command cannot reach (see the README); a
    * revokeAll still deletes every indexed session, and core re-checks logins against it.
    */
-  async getWithEpochs(
-    id: string,
-  ): Promise<{ record: SessionRecord; epochs: RevocationEpochs } | null> {
-    this.#checkPolicyOnce();
-    checkString("id", id);
-    const [stored, global] = await this.#call("MGET", () =>
-      this.#commands.mget([this.sessionKey(id), this.globalEpochKey(id)]),
-    );
-    if (stored === null || stored === undefined) return null;
-    const record = this.#decode(id, stored);
-    return { record, epochs: { global: this.#epoch(global ?? null), user: 0 } };
+  getWithEpochs(id: string): Promise<{ record: SessionRecord; epochs: RevocationEpochs } | null> {
+    // Not `async`: validate's one read, so one promise step fewer per request. Errors thrown
+    // before the round trip still reject, as from an async method.
+    try {
+      this.#checkPolicyOnce();
+      checkString("id", id);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const shard = shardIndex(id);
+    const keys = [this.#sessionKeyStarts[shard] + id, this.#epochKeys[shard]!];
+    return this.#call("MGET", () => this.#commands.mget(keys)).then((values) => {
+      const stored = values[0];
+      if (stored === null || stored === undefined) return null;
+      const record = this.#decode(id, stored);
+      return { record, epochs: { global: this.#epoch(values[1] ?? null), user: 0 } };
+    });
   }
 
   #epoch(value: string | null): number {

@@ -200,6 +200,9 @@ export function createGate(sessions: Sessions, options: GateOptions = {}): Gate 
     return value ? { boundCookie: value, guests: true } : NO_BOUND_COOKIE;
   }
 
+  /** What a check makes of a store failure (a refused state), made once for every request. */
+  const failed = GateRequest.failure(sessions, report);
+
   /** What a tossed cookie makes the gate signal (only with `onSignal`). */
   const tossed = onSignal
     ? (state: GateRequest, cookies: SessionCookies) =>
@@ -251,9 +254,9 @@ export function createGate(sessions: Sessions, options: GateOptions = {}): Gate 
     if (dbsc?.excludes?.(request.path) === true) {
       // A path the device-bound session does not cover: the browser does not renew the
       // bound cookie for it, so it is not required here, and only here.
-      return state.check(cookies, request, { dbscExcluded: true, guests: true }, tossed);
+      return state.check(cookies, request, { dbscExcluded: true, guests: true }, tossed, failed);
     }
-    return state.check(cookies, request, boundCookie(cookieHeader), tossed);
+    return state.check(cookies, request, boundCookie(cookieHeader), tossed, failed);
   }
 
   /**

@@ -264,19 +264,52 @@ export class GateRequest implements RequestSession {
    * valid, calls `tossed` (the gate's cookie-tossing signal). One async step for the whole check,
    * the one the gate hands back: every extra `await` on the hot path is garbage per request.
    */
-  async check(
+  check(
     cookies: SessionCookies,
     request: RequestFacts,
     device: ValidateGuestOptions,
     tossed: ((state: GateRequest, cookies: SessionCookies) => void) | null = null,
+    failed: ((error: unknown) => Promise<GateRequest>) | null = null,
   ): Promise<GateRequest> {
     this.#device = device.dbscRoute === undefined ? device : NO_BOUND_COOKIE;
     this.#request = request;
+    const candidates = cookies.candidates;
+    if (candidates.length !== 1) return this.#checkAll(cookies, request, device, tossed);
+    // The common case, one well-formed cookie: a `then` on its validate, no suspended frame.
+    const candidate = candidates[0]!;
+    let validating: Promise<ValidateResultWithGuests>;
     try {
-      let reason: InvalidReason | null = null;
+      validating = this.sessions.validate(candidate, this.client, device);
+    } catch (error) {
+      return this.#failed(error);
+    }
+    return validating.then(
+      (result) => {
+        if (!result.ok) return this.#checkAll(cookies, request, device, tossed, result.reason);
+        this.#accept(result, candidate, "cookie");
+        return this.#checked(cookies, tossed);
+      },
+      // The gate's handler, made once (`GateRequest.failure`): no closure per request.
+      failed ?? ((error) => this.#failed(error)),
+    );
+  }
+
+  /**
+   * `check` over every cookie candidate (or, with `firstReason`, those after the first, which
+   * was refused for it), then the bearer header.
+   */
+  async #checkAll(
+    cookies: SessionCookies,
+    request: RequestFacts,
+    device: ValidateGuestOptions,
+    tossed: ((state: GateRequest, cookies: SessionCookies) => void) | null,
+    firstReason?: InvalidReason,
+  ): Promise<GateRequest> {
+    try {
+      let reason: InvalidReason | null = firstReason ?? null;
       let accepted = false;
       const candidates = cookies.candidates;
-      for (let i = 0; i < candidates.length; i++) {
+      for (let i = firstReason === undefined ? 0 : 1; i < candidates.length; i++) {
         const candidate = candidates[i]!;
         const result = await this.sessions.validate(candidate, this.client, device);
         if (result.ok) {
@@ -301,10 +334,33 @@ export class GateRequest implements RequestSession {
       }
       if (!accepted) this.#refuse(cookies, reason);
     } catch (error) {
-      const answer = answerForError(error);
-      if (!answer) throw error;
-      return GateRequest.refused(this.sessions, answer, this.report);
+      return this.#failed(error);
     }
+    return this.#checked(cookies, tossed);
+  }
+
+  /** A store failure during the check as a new refused state (`answerForError`); else rethrown. */
+  #failed(error: unknown): Promise<GateRequest> {
+    return GateRequest.failure(this.sessions, this.report)(error);
+  }
+
+  /**
+   * What a check makes of an error, for every request of one gate: a store failure as a new
+   * refused state (`answerForError`), anything else rethrown.
+   */
+  static failure(sessions: Sessions, report: Reporter): (error: unknown) => Promise<GateRequest> {
+    return (error) => {
+      const answer = answerForError(error);
+      if (!answer) return Promise.reject(error);
+      return Promise.resolve(GateRequest.refused(sessions, answer, report));
+    };
+  }
+
+  /** The check done: signals cookie tossing (several cookies of the name, none valid). */
+  #checked(
+    cookies: SessionCookies,
+    tossed: ((state: GateRequest, cookies: SessionCookies) => void) | null,
+  ): GateRequest {
     if (
       tossed !== null &&
       cookies.presented > 1 &&

@@ -37,6 +37,24 @@ export interface StoreCallOptions {
  * ```
  */
 export function createStoreCall(store: string, options: StoreCallOptions = {}): StoreCall {
+  return createStoreCallWith(store, options);
+}
+
+/**
+ * `StoreCall` whose `run` takes one argument, handed over by the call: a `run` made once (not a
+ * closure per call) for core's own hot path.
+ */
+export type StoreCallWith = <A, T>(
+  operation: string,
+  run: (arg: A) => Promise<T>,
+  arg: A,
+) => Promise<T>;
+
+/** `createStoreCall`, as a `StoreCallWith` (also a `StoreCall`: `run` then takes no argument). */
+export function createStoreCallWith(
+  store: string,
+  options: StoreCallOptions = {},
+): StoreCall & StoreCallWith {
   const { timeout = 0, hints, unwrap } = options;
   const deadline = createDeadline(timeout);
   const map = (operation: string, error: unknown) =>
@@ -74,11 +92,11 @@ export function createStoreCall(store: string, options: StoreCallOptions = {}): 
     return expired;
   };
   const timed = timeout > 0;
-  return <T>(operation: string, run: () => Promise<T>): Promise<T> => {
+  const call = <A, T>(operation: string, run: (arg: A) => Promise<T>, arg: A): Promise<T> => {
     let running: Promise<T>;
     try {
       // `Promise.resolve` returns a native promise as it is: a value or thenable is adopted.
-      running = Promise.resolve(run());
+      running = Promise.resolve(run(arg));
     } catch (error) {
       return Promise.reject(map(operation, error));
     }
@@ -86,6 +104,8 @@ export function createStoreCall(store: string, options: StoreCallOptions = {}): 
       ? deadline(running, timeoutOf(operation), mapperOf(operation))
       : running.then(undefined, throwerOf(operation));
   };
+  // A `StoreCall` too: its `run` is called with `undefined`, which it ignores.
+  return call as StoreCall & StoreCallWith;
 }
 
 /** Operation names whose mappers are kept (a store has a dozen; more are made per call). */

@@ -14,9 +14,15 @@ export type Deadline = <T>(
   mapError?: (error: unknown) => unknown,
 ) => Promise<T>;
 
-/** One call waiting for its answer: its deadline, and how to reject it when that passes. */
+/**
+ * One call waiting for its answer: its deadline, and how to reject it when that passes. The
+ * calls waiting under one deadline are chained through `previous` / `next` (in deadline order):
+ * adding and removing one allocates nothing, where a `Set` rehashes its table every few calls.
+ */
 class Pending {
   reject: (error: unknown) => void = noop;
+  previous: Pending | null = null;
+  next: Pending | null = null;
   constructor(
     readonly deadline: number,
     readonly onTimeout: () => Error,
@@ -25,6 +31,31 @@ class Pending {
 
   fail(error: unknown): void {
     this.reject(this.mapError ? this.mapError(error) : error);
+  }
+}
+
+/** The calls waiting under one deadline, oldest first. */
+class PendingList {
+  first: Pending | null = null;
+  last: Pending | null = null;
+
+  add(entry: Pending): void {
+    entry.previous = this.last;
+    if (this.last === null) this.first = entry;
+    else this.last.next = entry;
+    this.last = entry;
+  }
+
+  /** Removes `entry` if it is still listed (a second removal does nothing). */
+  delete(entry: Pending): void {
+    const { previous, next } = entry;
+    if (previous === null && this.first !== entry) return;
+    if (previous === null) this.first = next;
+    else previous.next = next;
+    if (next === null) this.last = previous;
+    else next.previous = previous;
+    entry.previous = null;
+    entry.next = null;
   }
 }
 
@@ -45,7 +76,7 @@ function capture(resolve: (value: never) => void, reject: (error: unknown) => vo
 export function createDeadline(ms: number): Deadline {
   if (!(ms > 0)) return (promise) => promise;
   // Every entry gets the same timeout, so insertion order is deadline order.
-  const pending = new Set<Pending>();
+  const pending = new PendingList();
   let armed = false;
   const arm = (delay: number) => {
     armed = true;
@@ -56,7 +87,7 @@ export function createDeadline(ms: number): Deadline {
   function sweep() {
     armed = false;
     const now = Date.now();
-    for (const entry of pending) {
+    for (let entry = pending.first; entry !== null; entry = pending.first) {
       if (entry.deadline > now) return arm(entry.deadline - now);
       pending.delete(entry);
       entry.fail(entry.onTimeout());
