@@ -65,6 +65,8 @@ function referenceApp(
   });
   app.get("/cached", (c) => c.json(user(c), 200, { "cache-control": "public, max-age=60" }));
   app.get("/raw", () => new Response("a raw response", { headers: { "x-raw": "1" } }));
+  // A response whose headers are immutable (Fetch's Response.redirect): Tessera's cookie still.
+  app.get("/away", () => Response.redirect("http://127.0.0.1/elsewhere", 302));
   app.post("/login", async (c) => {
     const body = await c.req.json<{ user: string; data?: { role: string }; policy?: string }>();
     const { user: userId, data, policy } = body;
@@ -135,7 +137,7 @@ describe.each(kinds)("Hono on @hono/node-server, $name", (kind) => {
     it(scenario.name, () => scenario.run((config) => start(kind, config)));
   }
 
-  it("adds the rotated cookie to a raw Response the handler returned", async () => {
+  it("adds the rotated cookie to a raw Response the handler returned, immutable headers too", async () => {
     const app = await start(kind);
     const client = app.client();
     await client.post("/login", { json: { user: uniqueUser("alice") } });
@@ -147,6 +149,19 @@ describe.each(kinds)("Hono on @hono/node-server, $name", (kind) => {
     expect(sessionCookie(raw.cookie("session"))).not.toBe(before);
     expect(raw.headers.get("cache-control")).toBe("private, no-store");
     expect((await client.get("/me")).status).toBe(200);
+
+    const rotated = client.jar.get("session");
+    await app.advanceClock(ROTATION_INTERVAL + 1);
+    const away = await fetch(`${app.url}/away`, {
+      redirect: "manual",
+      headers: { cookie: `session=${rotated}` },
+    });
+    expect(away.status).toBe(302);
+    expect(away.headers.get("location")).toBe("http://127.0.0.1/elsewhere");
+    const line = away.headers.getSetCookie().find((cookie) => cookie.startsWith("session="));
+    expect(sessionCookie(line)).toMatch(/^[a-z2-7]{24}\.[a-z2-7]{32}$/);
+    expect(sessionCookie(line)).not.toBe(rotated);
+    expect(away.headers.get("cache-control")).toBe("private, no-store");
   });
 
   it("validates once per request however often and deep the middleware is mounted", async () => {
