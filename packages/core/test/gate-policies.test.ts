@@ -131,6 +131,18 @@ describe("gate: impersonation", () => {
     return { token, state: await gate.open(request({ session: token }, "POST")) };
   }
 
+  it("reads the impersonator cookie of a resumed request: stopping returns to the admin", async () => {
+    const { gate } = setup(options);
+    const admin = await adminRequest(gate);
+    const acting = await admin.state.impersonate("alice", { reason: "ticket 7" });
+    const cookies = { session: acting.token, "session-impersonator": admin.token };
+    const checked = (await gate.open(request(cookies, "POST"))).checked();
+    const state = gate.resume(checked, request(cookies, "POST"));
+    expect(state.session?.impersonatedBy).toBe("root");
+    expect((await state.stopImpersonating())?.userId).toBe("root");
+    expect(state.token).toBe(admin.token);
+  });
+
   it("keeps the admin's token in an HttpOnly impersonator cookie and returns to it on stop", async () => {
     const { gate } = setup(options);
     const admin = await adminRequest(gate);

@@ -20,7 +20,6 @@ import {
   MemoryStore,
   SessionConflictError,
   type SessionStore,
-  type SessionsOptions,
   StoreUnavailableError,
   TesseraConfigError,
 } from "../src/index.js";
@@ -37,18 +36,6 @@ function setup(options: GateOptions = {}, store?: SessionStore) {
     now: () => clock.now,
   });
   return { sessions, clock, gate: createGate(sessions, options) };
-}
-
-/** Sessions with extra options (impersonation, policies) on a MemoryStore and a test clock. */
-function setupWith(options: Partial<SessionsOptions>) {
-  const clock = { now: Date.now() };
-  const sessions = createSessions({
-    store: new MemoryStore({ now: () => clock.now }),
-    cookie: { secure: false },
-    now: () => clock.now,
-    ...options,
-  });
-  return { sessions, clock };
 }
 
 /** A request as an integration would describe it. */
@@ -446,20 +433,6 @@ describe("the request helpers", () => {
     expect(await sessions.validate(token, undefined, { guests: true })).toMatchObject({
       ok: false,
     });
-  });
-
-  it("reads the impersonator cookie of a resumed request: stopping returns to the admin", async () => {
-    const { sessions } = setupWith({ impersonation: { canImpersonate: (id) => id === "admin" } });
-    const gate = createGate(sessions);
-    const admin = await sessions.create({ userId: "admin" });
-    const opened = await gate.open(request({ cookie: `session=${admin.token}` }));
-    const acting = await opened.impersonate("alice", { reason: "ticket 7" });
-    const cookie = `session=${acting.token}; session-impersonator=${admin.token}`;
-    const checked = (await gate.open(request({ cookie }))).checked();
-    const state = gate.resume(checked, request({ cookie }));
-    expect(state.session?.impersonatedBy).toBe("admin");
-    expect((await state.stopImpersonating())?.userId).toBe("admin");
-    expect(state.token).toBe(admin.token);
   });
 });
 
