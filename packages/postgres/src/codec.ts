@@ -63,10 +63,10 @@ export const AT = Object.fromEntries(
 ) as Readonly<Record<RecordColumn, number>>;
 
 /**
- * A row as the store selects it: one value per column of `RECORD_COLUMNS`, in that order, as the
- * driver parsed it. Times are epoch milliseconds computed by the server (`float8`, a number, or
- * the driver's string), never `Date`s; jsonb comes parsed (or as text from a driver that does not
- * parse it), `text[]` as an array (or its literal).
+ * A row as the store reads it: one value per column of `RECORD_COLUMNS`, in that order. The reads
+ * pack it into a JSON array (see `packed` in the store), so times are epoch-millisecond numbers,
+ * jsonb is parsed JSON and `text[]` an array; the mapping also takes the driver's own forms of
+ * each column (a time as a numeric string, jsonb as text, `text[]` as its literal).
  */
 export type SelectedRow = readonly unknown[];
 

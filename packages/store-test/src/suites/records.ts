@@ -10,11 +10,15 @@ import { defineSuite } from "../suite.js";
 export const recordsSuite = defineSuite("records", (t) => {
   it("returns a created record unchanged, field for field", async () => {
     const record = makeRecord({
-      data: { name: "Zoë 🔐", nested: { list: [1, "two", null], flag: true } },
+      data: {
+        name: "Zoë 🔐",
+        nested: { list: [1, "two", null], flag: true },
+        escapes: 'a "quote", a \\ backslash, a tab\t and a newline\n',
+      },
       retiredSecretHashes: ["a".repeat(43), "b".repeat(43)],
       previousSecretHash: "c".repeat(43),
       rotationNonce: "nonce-value-123",
-      client: { ip: "2001:db8::1", ua: "safari/18/ios", deviceId: "device-42" },
+      client: { ip: "2001:db8::1", ua: 'safari/18/ios "quoted" \\ ,{}', deviceId: "device-42" },
     });
     await t.store.create(record);
     expect(await t.store.get(record.id)).toEqual(record);
