@@ -137,8 +137,17 @@ function fingerprint(text: string): string {
 /** Where `getWithEpochs` puts the two epochs in its row: after the record's columns. */
 const EPOCHS_AT = RECORD_COLUMNS.length;
 
+/** The last instant `iso` formatted, and its text: requests in the same millisecond share it. */
+let lastMs = Number.NaN;
+let lastIso = "";
+
+/** Epoch ms as the ISO text a timestamptz parameter takes (formatting a `Date` is not free). */
 function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
 }
 
 function build(db: AnyPgDatabase, table: SessionsTable, e: EpochsTable, named: boolean) {
