@@ -13,9 +13,10 @@ import type { AnyMySqlDatabase, SessionsTable } from "./schema.js";
 type Column = keyof SessionsTable["$inferSelect"];
 
 /** How a column must be stored, whatever its SQL name. */
-type Kind = "bytes" | "integer" | "time" | "text" | "json";
+export type Kind = "bytes" | "integer" | "time" | "text" | "json";
 
-const KIND: Readonly<Record<Column, Kind>> = {
+/** Each column's kind: what the check accepts for it, and how the reads select it. */
+export const KIND: Readonly<Record<Column, Kind>> = {
   id: "bytes",
   userId: "bytes",
   version: "integer",

@@ -2,19 +2,16 @@
  * A session record as a row of the sessions table, and back. Every field has a column of its own
  * (typed columns rather than one JSON document, as in `@tessera/postgres`), named in `COLUMNS`.
  */
-import {
-  type FieldOfKind,
-  fieldsOfKind,
-  type PerField,
-  type SessionRecord,
-  type StoredClient,
-  type StoredDeviceBinding,
+import type {
+  PerField,
+  SessionRecord,
+  StoredClient,
+  StoredDeviceBinding,
 } from "@tessera/core/store";
 import type { SessionsTable } from "./schema.js";
 
-/** A row of the table as drizzle types it. */
-type TableRow = SessionsTable["$inferSelect"];
-type Column = keyof TableRow;
+/** A column of the table (drizzle property name). */
+type Column = keyof SessionsTable["$inferSelect"];
 
 /**
  * The columns (drizzle property names) each record field is kept in: `client` takes three. A
@@ -42,40 +39,30 @@ const COLUMNS = {
   dbsc: ["dbsc"],
 } as const satisfies PerField<readonly Column[]>;
 
-/** A time column, which reads select as the server's `DATETIME(3)` text (see the store). */
-export type TimeColumn = (typeof COLUMNS)[FieldOfKind<"time">][number];
-/** The time columns, from the kit's field list: a new time field joins them by itself. */
-export const TIME_COLUMNS: readonly TimeColumn[] = fieldsOfKind("time").flatMap(
-  (field) => COLUMNS[field],
-);
-
-/** The JSON columns, which come back as text on MariaDB and parsed on MySQL 8. */
-export type JsonColumn = (typeof COLUMNS)[FieldOfKind<
-  "json" | "string-list" | "device-binding"
->][number];
-export const JSON_COLUMNS: readonly JsonColumn[] = [
-  ...fieldsOfKind("json"),
-  ...fieldsOfKind("string-list"),
-  ...fieldsOfKind("device-binding"),
-].flatMap((field) => COLUMNS[field]);
-
-/** Every column the store reads. */
-export const RECORD_COLUMNS: readonly Column[] = Object.values(COLUMNS).flat();
+/** A column the store reads and writes. */
+export type RecordColumn = (typeof COLUMNS)[keyof typeof COLUMNS][number];
 
 /**
- * A row as the store selects it: times as `YYYY-MM-DD HH:MM:SS.fff` text in UTC, JSON as the
- * driver gives it (text or a parsed value), never through drizzle's decoders: a `Date` per time
- * column per read was most of the client-side cost of a validate.
+ * Every column the store reads, in the order reads select them: a selected row is an array,
+ * `row[AT[column]]` is that column's value.
  */
-export type Row = Omit<TableRow, TimeColumn | JsonColumn> &
-  Record<TimeColumn, string> &
-  Record<JsonColumn, unknown>;
+export const RECORD_COLUMNS: readonly RecordColumn[] = Object.values(COLUMNS).flat();
+
+/** The position of each column in a selected row. */
+export const AT = Object.fromEntries(
+  RECORD_COLUMNS.map((column, index) => [column, index]),
+) as Readonly<Record<RecordColumn, number>>;
+
+/**
+ * A row as the store reads it: one value per column of `RECORD_COLUMNS`, in that order. The reads
+ * pack it into one JSON array built by the server (see `packed` in the store), so times are
+ * `DATETIME` text in UTC, the byte columns UTF-8 text and the JSON columns nested JSON; a JSON
+ * column the server hands over as text (a LONGTEXT one on MariaDB) is parsed here.
+ */
+export type SelectedRow = readonly unknown[];
 
 /** A column written on every update: all but `id` and `user_id`, which never change. */
-export type MutableColumn = Exclude<
-  (typeof COLUMNS)[keyof typeof COLUMNS][number],
-  "id" | "userId"
->;
+export type MutableColumn = Exclude<RecordColumn, "id" | "userId">;
 
 /** The mutable columns, each a named statement parameter. */
 export const MUTABLE_COLUMNS = RECORD_COLUMNS.filter(
@@ -87,42 +74,56 @@ export function toDatetime(ms: number): string {
   return new Date(ms).toISOString().slice(0, 23).replace("T", " ");
 }
 
-/** A `DATETIME(3)` value in UTC as epoch milliseconds. */
+/**
+ * A `DATETIME(3)` value in UTC, as the packed row holds it (`YYYY-MM-DD HH:MM:SS.fff`, or six
+ * fractional digits from MySQL 8), as epoch milliseconds.
+ */
 export function fromDatetime(value: string): number {
   return Date.parse(`${value.replace(" ", "T")}Z`);
 }
 
-/** A JSON column's value: text from MariaDB (LONGTEXT), already parsed from MySQL 8. */
+/**
+ * A JSON column's value in the packed row: nested JSON when the server knows the column is JSON
+ * (MySQL 8, MariaDB's JSON type), a string when it is plain LONGTEXT to the server.
+ */
 function fromJson<T>(value: unknown): T {
   return (typeof value === "string" ? JSON.parse(value) : value) as T;
 }
 
-/** Decodes a selected row (the validate hot path: no loop, no lookup). */
-export function toRecord(row: Row): SessionRecord {
+/**
+ * Decodes a selected row by hand (the validate hot path: no drizzle decoders, no loop). The
+ * object literal is typed as the record: a field added to `SessionRecord` does not compile here
+ * until it is read from its column.
+ */
+export function toRecord(row: SelectedRow): SessionRecord {
   const client: StoredClient = {};
-  if (row.clientIp !== null) client.ip = row.clientIp;
-  if (row.clientUa !== null) client.ua = row.clientUa;
-  if (row.clientDeviceId !== null) client.deviceId = row.clientDeviceId;
+  const ip = row[AT.clientIp];
+  const ua = row[AT.clientUa];
+  const deviceId = row[AT.clientDeviceId];
+  if (ip !== null) client.ip = ip as string;
+  if (ua !== null) client.ua = ua as string;
+  if (deviceId !== null) client.deviceId = deviceId as string;
+  const dbsc = row[AT.dbsc];
   return {
-    id: row.id,
-    userId: row.userId,
-    policy: row.policy,
-    impersonatedBy: row.impersonatedBy,
-    version: row.version,
-    secretHash: row.secretHash,
-    previousSecretHash: row.previousSecretHash,
-    rotationNonce: row.rotationNonce,
-    retiredSecretHashes: fromJson<string[]>(row.retiredSecretHashes),
-    data: fromJson<Record<string, unknown>>(row.data),
-    createdAt: fromDatetime(row.createdAt),
-    authenticatedAt: fromDatetime(row.authenticatedAt),
-    freshUntil: fromDatetime(row.freshUntil),
-    lastActiveAt: fromDatetime(row.lastActiveAt),
-    rotatedAt: fromDatetime(row.rotatedAt),
-    expiresAt: fromDatetime(row.expiresAt),
-    absoluteExpiresAt: fromDatetime(row.absoluteExpiresAt),
+    id: row[AT.id] as string,
+    userId: row[AT.userId] as string | null,
+    policy: row[AT.policy] as string,
+    impersonatedBy: row[AT.impersonatedBy] as string | null,
+    version: row[AT.version] as number,
+    secretHash: row[AT.secretHash] as string,
+    previousSecretHash: row[AT.previousSecretHash] as string | null,
+    rotationNonce: row[AT.rotationNonce] as string | null,
+    retiredSecretHashes: fromJson<string[]>(row[AT.retiredSecretHashes]),
+    data: fromJson<Record<string, unknown>>(row[AT.data]),
+    createdAt: fromDatetime(row[AT.createdAt] as string),
+    authenticatedAt: fromDatetime(row[AT.authenticatedAt] as string),
+    freshUntil: fromDatetime(row[AT.freshUntil] as string),
+    lastActiveAt: fromDatetime(row[AT.lastActiveAt] as string),
+    rotatedAt: fromDatetime(row[AT.rotatedAt] as string),
+    expiresAt: fromDatetime(row[AT.expiresAt] as string),
+    absoluteExpiresAt: fromDatetime(row[AT.absoluteExpiresAt] as string),
     client,
-    dbsc: row.dbsc === null ? null : fromJson<StoredDeviceBinding>(row.dbsc),
+    dbsc: dbsc === null ? null : fromJson<StoredDeviceBinding>(dbsc),
   };
 }
 

@@ -14,17 +14,14 @@ import {
   MySqlTable,
   type MySqlUpdateSetSource,
 } from "drizzle-orm/mysql-core";
-import { checkTable } from "./check.js";
+import { checkTable, KIND } from "./check.js";
 import {
-  JSON_COLUMNS,
-  type JsonColumn,
   MUTABLE_COLUMNS,
   type MutableColumn,
   mutableValues,
   RECORD_COLUMNS,
-  type Row,
-  TIME_COLUMNS,
-  type TimeColumn,
+  type RecordColumn,
+  type SelectedRow,
   toDatetime,
   toRecord,
 } from "./codec.js";
@@ -71,18 +68,43 @@ export interface PurgeExpiredOptions {
 const ER_DUP_ENTRY = 1062;
 
 /**
- * The columns the store reads, as a drizzle selection. Times and JSON are selected as raw SQL so
- * that drizzle's decoders (a `Date` per time column) stay off the validate path; the codec reads
- * the driver's values.
+ * A column as the reads pack it (see `packed`): a byte column as UTF-8 text (a binary string
+ * would not go into JSON as text: MySQL 8 writes it as `base64:...`); the others as they are. A
+ * `DATETIME(3)` goes in as its text (MariaDB writes `YYYY-MM-DD HH:MM:SS.fff`, MySQL 8 six
+ * fractional digits), parsed by the codec: computing epoch milliseconds in SQL cost the server
+ * more than the parse costs the client.
  */
-function selection(t: SessionsTable) {
-  const columns: Record<string, unknown> = {};
-  for (const column of RECORD_COLUMNS) columns[column] = t[column];
-  for (const column of [...TIME_COLUMNS, ...JSON_COLUMNS]) columns[column] = sql`${t[column]}`;
-  return columns as unknown as Omit<SessionsTable["_"]["columns"], TimeColumn | JsonColumn> &
-    Record<TimeColumn, SQL<string>> &
-    Record<JsonColumn, SQL<unknown>>;
+function packedColumn(t: SessionsTable, column: RecordColumn): SQL {
+  return KIND[column] === "bytes"
+    ? sql`cast(${t[column]} as char character set utf8mb4)`
+    : sql`${t[column]}`;
 }
+
+/**
+ * The reads' values packed into one column: a JSON array built by the server, in the order they
+ * are listed (`RECORD_COLUMNS`, then any extra values). mysql2 does per-column work on every
+ * result (a column definition parsed per column, drizzle's `typeCast` callback on each value)
+ * and drizzle maps each field: on two dozen columns a large share of a validate's client CPU.
+ * One JSON column costs one `JSON.parse`. Integers stay numbers, NULL stays `null`, JSON columns nest as JSON on MySQL 8 and on MariaDB's JSON type (as text on a
+ * plain LONGTEXT, which the codec parses), and the server escapes every string for JSON.
+ */
+function packed(t: SessionsTable, ...extra: SQL[]): SQL<unknown> {
+  const values = [...RECORD_COLUMNS.map((column) => packedColumn(t, column)), ...extra];
+  return sql`json_array(${sql.join(values, sql`, `)})`;
+}
+
+/**
+ * The packed row of a read (see `packed`) as the array the codec maps: mysql2 parses a JSON
+ * result itself (MySQL 8's JSON type, MariaDB's JSON format); a driver that does not hands over
+ * the text.
+ */
+function unpack(row: { packed: unknown }): SelectedRow {
+  const value = row.packed;
+  return (typeof value === "string" ? JSON.parse(value) : value) as SelectedRow;
+}
+
+/** Where the epochs follow the record's columns in the packed row of `getWithEpochs`. */
+const EPOCHS_AT = RECORD_COLUMNS.length;
 
 /**
  * A placeholder for every mutable column, bound as the codec's value: drizzle's column encoders
@@ -122,7 +144,7 @@ function epochOf(e: EpochsTable, scope: SQL): SQL<number> {
 
 function build(db: AnyMySqlDatabase, t: SessionsTable, e: EpochsTable) {
   const ph = sql.placeholder;
-  const columns = selection(t);
+  const record = { packed: packed(t) };
   // Live in SQL: `expiresAt` is never later than `absoluteExpiresAt`, so this is the kit's
   // `isLive` on the one indexed column.
   const live = gt(t.expiresAt, ph("now"));
@@ -130,18 +152,14 @@ function build(db: AnyMySqlDatabase, t: SessionsTable, e: EpochsTable) {
   const assign = values as unknown as MySqlUpdateSetSource<SessionsTable>;
   return {
     get: db
-      .select(columns)
+      .select(record)
       .from(t)
       .where(and(eq(t.id, ph("id")), live))
       .prepare(),
     // One statement: the session, the global epoch ('') and its user's (none for a guest:
     // `scope = NULL` matches no row).
     getWithEpochs: db
-      .select({
-        ...columns,
-        globalEpoch: epochOf(e, sql`''`),
-        userEpoch: epochOf(e, sql`${t.userId}`),
-      })
+      .select({ packed: packed(t, epochOf(e, sql`''`), epochOf(e, sql`${t.userId}`)) })
       .from(t)
       .where(and(eq(t.id, ph("id")), live))
       .prepare(),
@@ -194,7 +212,7 @@ function build(db: AnyMySqlDatabase, t: SessionsTable, e: EpochsTable) {
       .where(eq(t.id, ph("id")))
       .prepare(),
     listByUser: db
-      .select(columns)
+      .select(record)
       .from(t)
       .where(and(eq(t.userId, ph("userId")), live))
       .prepare(),
@@ -348,7 +366,7 @@ export class MySQLStore implements SessionStore {
   get(id: string): Promise<SessionRecord | null> {
     return this.#call("get", async () => {
       const [row] = await this.#q.get.execute({ id, now: toDatetime(this.#now()) });
-      return row ? toRecord(row as Row) : null;
+      return row ? toRecord(unpack(row)) : null;
     });
   }
 
@@ -359,11 +377,15 @@ export class MySQLStore implements SessionStore {
    */
   getWithEpochs(id: string): Promise<{ record: SessionRecord; epochs: RevocationEpochs } | null> {
     return this.#call("getWithEpochs", async () => {
-      const [row] = await this.#q.getWithEpochs.execute({ id, now: toDatetime(this.#now()) });
-      if (!row) return null;
+      const [packedRow] = await this.#q.getWithEpochs.execute({
+        id,
+        now: toDatetime(this.#now()),
+      });
+      if (!packedRow) return null;
+      const row = unpack(packedRow);
       return {
-        record: toRecord(row as unknown as Row),
-        epochs: { global: Number(row.globalEpoch), user: Number(row.userEpoch) },
+        record: toRecord(row),
+        epochs: { global: Number(row[EPOCHS_AT]), user: Number(row[EPOCHS_AT + 1]) },
       };
     });
   }
@@ -430,7 +452,7 @@ export class MySQLStore implements SessionStore {
   listByUser(userId: string): Promise<SessionRecord[]> {
     return this.#call("listByUser", async () => {
       const rows = await this.#q.listByUser.execute({ userId, now: toDatetime(this.#now()) });
-      return rows.map((row) => toRecord(row as Row));
+      return rows.map((row) => toRecord(unpack(row)));
     });
   }
 

@@ -1,14 +1,19 @@
 /**
  * A session record as a row of the sessions table, and back. Every field has a column of its
- * own, named in `COLUMNS`; times are epoch milliseconds as stored, JSON columns are decoded by
- * drizzle, so a read converts nothing but the client's three columns.
+ * own, named in `COLUMNS`; times are epoch milliseconds as stored. Reads take a row as one JSON
+ * array (see `packed` in the store) and map it by hand; writes bind the JSON columns through
+ * drizzle's encoders.
  */
-import type { PerField, SessionRecord, StoredClient } from "@tessera/core/store";
+import type {
+  PerField,
+  SessionRecord,
+  StoredClient,
+  StoredDeviceBinding,
+} from "@tessera/core/store";
 import type { SessionsTable } from "./schema.js";
 
-/** A row of the table as drizzle types it. */
-export type Row = SessionsTable["$inferSelect"];
-type Column = keyof Row;
+/** A column of the table (drizzle property name). */
+type Column = keyof SessionsTable["$inferSelect"];
 
 /**
  * The columns (drizzle property names) each record field is kept in: `client` takes three. A
@@ -36,46 +41,74 @@ const COLUMNS = {
   dbsc: ["dbsc"],
 } as const satisfies PerField<readonly Column[]>;
 
-/** Every column the store reads and writes. */
-export const RECORD_COLUMNS: readonly Column[] = Object.values(COLUMNS).flat();
+/** A column the store reads and writes. */
+export type RecordColumn = (typeof COLUMNS)[keyof typeof COLUMNS][number];
+
+/**
+ * Every column the store reads and writes, in the order reads select them: a selected row is an
+ * array, `row[AT[column]]` is that column's value.
+ */
+export const RECORD_COLUMNS: readonly RecordColumn[] = Object.values(COLUMNS).flat();
+
+/** The position of each column in a selected row. */
+export const AT = Object.fromEntries(
+  RECORD_COLUMNS.map((column, index) => [column, index]),
+) as Readonly<Record<RecordColumn, number>>;
+
+/**
+ * A row as the store reads it: one value per column of `RECORD_COLUMNS`, in that order, out of
+ * the JSON array the reads pack it into (see `packed` in the store): integers are numbers, text
+ * strings, NULL `null`; a JSON column is its text, parsed here.
+ */
+export type SelectedRow = readonly unknown[];
 
 /** A column written on every update: all but `id` and `user_id`, which never change. */
-export type MutableColumn = Exclude<
-  (typeof COLUMNS)[keyof typeof COLUMNS][number],
-  "id" | "userId"
->;
+export type MutableColumn = Exclude<RecordColumn, "id" | "userId">;
 
 /** The mutable columns, each a named statement parameter. */
 export const MUTABLE_COLUMNS = RECORD_COLUMNS.filter(
   (column): column is MutableColumn => column !== "id" && column !== "userId",
 );
 
-/** Decodes a selected row (the validate hot path: no loop, no lookup). */
-export function toRecord(row: Row): SessionRecord {
+/** A JSON column's value: its text, or already parsed JSON. */
+function fromJson<T>(value: unknown): T {
+  return (typeof value === "string" ? JSON.parse(value) : value) as T;
+}
+
+/**
+ * Decodes a selected row by hand (the validate hot path: no drizzle decoders, no loop). The
+ * object literal is typed as the record: a field added to `SessionRecord` does not compile here
+ * until it is read from its column.
+ */
+export function toRecord(row: SelectedRow): SessionRecord {
   const client: StoredClient = {};
-  if (row.clientIp !== null) client.ip = row.clientIp;
-  if (row.clientUa !== null) client.ua = row.clientUa;
-  if (row.clientDeviceId !== null) client.deviceId = row.clientDeviceId;
+  const ip = row[AT.clientIp];
+  const ua = row[AT.clientUa];
+  const deviceId = row[AT.clientDeviceId];
+  if (ip !== null) client.ip = ip as string;
+  if (ua !== null) client.ua = ua as string;
+  if (deviceId !== null) client.deviceId = deviceId as string;
+  const dbsc = row[AT.dbsc];
   return {
-    id: row.id,
-    userId: row.userId,
-    policy: row.policy,
-    impersonatedBy: row.impersonatedBy,
-    version: row.version,
-    secretHash: row.secretHash,
-    previousSecretHash: row.previousSecretHash,
-    rotationNonce: row.rotationNonce,
-    retiredSecretHashes: row.retiredSecretHashes,
-    data: row.data,
-    createdAt: row.createdAt,
-    authenticatedAt: row.authenticatedAt,
-    freshUntil: row.freshUntil,
-    lastActiveAt: row.lastActiveAt,
-    rotatedAt: row.rotatedAt,
-    expiresAt: row.expiresAt,
-    absoluteExpiresAt: row.absoluteExpiresAt,
+    id: row[AT.id] as string,
+    userId: row[AT.userId] as string | null,
+    policy: row[AT.policy] as string,
+    impersonatedBy: row[AT.impersonatedBy] as string | null,
+    version: row[AT.version] as number,
+    secretHash: row[AT.secretHash] as string,
+    previousSecretHash: row[AT.previousSecretHash] as string | null,
+    rotationNonce: row[AT.rotationNonce] as string | null,
+    retiredSecretHashes: fromJson<string[]>(row[AT.retiredSecretHashes]),
+    data: fromJson<Record<string, unknown>>(row[AT.data]),
+    createdAt: row[AT.createdAt] as number,
+    authenticatedAt: row[AT.authenticatedAt] as number,
+    freshUntil: row[AT.freshUntil] as number,
+    lastActiveAt: row[AT.lastActiveAt] as number,
+    rotatedAt: row[AT.rotatedAt] as number,
+    expiresAt: row[AT.expiresAt] as number,
+    absoluteExpiresAt: row[AT.absoluteExpiresAt] as number,
     client,
-    dbsc: row.dbsc ?? null,
+    dbsc: dbsc === null ? null : fromJson<StoredDeviceBinding>(dbsc),
   };
 }
 

@@ -10,7 +10,7 @@ import {
   type SessionRecord,
   type SessionStore,
 } from "@tessera/core/store";
-import { and, eq, gt, inArray, is, lte, ne, or, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, is, lte, ne, or, type SQL, sql } from "drizzle-orm";
 import {
   BaseSQLiteDatabase,
   SQLiteTable,
@@ -21,7 +21,7 @@ import {
   type MutableColumn,
   mutableValues,
   RECORD_COLUMNS,
-  type Row,
+  type SelectedRow,
   toRecord,
 } from "./codec.js";
 import { epochsOf } from "./ddl.js";
@@ -63,12 +63,26 @@ export interface PurgeExpiredOptions {
   batchSize?: number;
 }
 
-/** The columns the store reads, as a drizzle selection. */
-function selection(t: SessionsTable) {
-  const columns: Record<string, unknown> = {};
-  for (const column of RECORD_COLUMNS) columns[column] = t[column];
-  return columns as SessionsTable["_"]["columns"];
+/**
+ * The reads' values packed into one text column: a JSON array built by SQLite (`json_array`), in
+ * the order they are listed (`RECORD_COLUMNS`, then any extra values). The driver then makes one
+ * string instead of two dozen values, and drizzle maps one field instead of each column through
+ * its decoder; one `JSON.parse` takes it apart. Integers stay numbers, NULL `null`, and SQLite
+ * escapes every string for JSON. The JSON columns go in as their text, parsed by the codec, so a
+ * read never depends on SQLite's JSON parser accepting what `JSON.stringify` wrote.
+ */
+function packed(t: SessionsTable, ...extra: SQL[]): SQL<string> {
+  const values = [...RECORD_COLUMNS.map((column) => sql`${t[column]}`), ...extra];
+  return sql<string>`json_array(${sql.join(values, sql`, `)})`;
 }
+
+/** The packed row of a read (see `packed`) as the array the codec maps. */
+function unpack(row: { packed: string }): SelectedRow {
+  return JSON.parse(row.packed) as SelectedRow;
+}
+
+/** Where the epochs follow the record's columns in the packed row of `getWithEpochs`. */
+const EPOCHS_AT = RECORD_COLUMNS.length;
 
 /** Placeholders for every mutable column, named after the column's property. */
 function mutablePlaceholders() {
@@ -78,13 +92,13 @@ function mutablePlaceholders() {
 }
 
 /** An epoch read in a scalar subquery: `revoked_before` of one scope, 0 when unset. */
-function epochOf(e: EpochsTable, scope: unknown) {
+function epochOf(e: EpochsTable, scope: unknown): SQL {
   return sql<number>`coalesce((select ${e.revokedBefore} from ${e} where ${e.scope} = ${scope}), 0)`;
 }
 
 function build(db: AnySQLiteDatabase, t: SessionsTable, e: EpochsTable) {
   const ph = sql.placeholder;
-  const columns = selection(t);
+  const record = { packed: packed(t) };
   // Live in SQL: `expiresAt` is never later than `absoluteExpiresAt`, so this is the kit's
   // `isLive` on the one indexed column.
   const live = gt(t.expiresAt, ph("now"));
@@ -100,18 +114,14 @@ function build(db: AnySQLiteDatabase, t: SessionsTable, e: EpochsTable) {
   }
   return {
     get: db
-      .select(columns)
+      .select(record)
       .from(t)
       .where(and(eq(t.id, ph("id")), live))
       .prepare(),
     // One statement: the session, the global epoch ('') and its user's (none for a guest:
     // `scope = NULL` matches no row).
     getWithEpochs: db
-      .select({
-        ...columns,
-        globalEpoch: epochOf(e, sql`''`),
-        userEpoch: epochOf(e, t.userId),
-      })
+      .select({ packed: packed(t, epochOf(e, sql`''`), epochOf(e, t.userId)) })
       .from(t)
       .where(and(eq(t.id, ph("id")), live))
       .prepare(),
@@ -158,7 +168,7 @@ function build(db: AnySQLiteDatabase, t: SessionsTable, e: EpochsTable) {
       .where(eq(t.id, ph("id")))
       .prepare(),
     listByUser: db
-      .select(columns)
+      .select(record)
       .from(t)
       .where(and(eq(t.userId, ph("userId")), live))
       .prepare(),
@@ -288,8 +298,8 @@ export class SQLiteStore implements SessionStore {
   /** Reads a live record by id: one primary-key `SELECT`. */
   get(id: string): Promise<SessionRecord | null> {
     return this.#call("get", async (q) => {
-      const row = (await q.get.get({ id, now: this.#now() })) as Row | undefined;
-      return row ? toRecord(row) : null;
+      const row = await q.get.get({ id, now: this.#now() });
+      return row ? toRecord(unpack(row)) : null;
     });
   }
 
@@ -300,13 +310,12 @@ export class SQLiteStore implements SessionStore {
    */
   getWithEpochs(id: string): Promise<{ record: SessionRecord; epochs: RevocationEpochs } | null> {
     return this.#call("getWithEpochs", async (q) => {
-      const row = (await q.getWithEpochs.get({ id, now: this.#now() })) as
-        | (Row & { globalEpoch: number; userEpoch: number })
-        | undefined;
-      if (!row) return null;
+      const packedRow = await q.getWithEpochs.get({ id, now: this.#now() });
+      if (!packedRow) return null;
+      const row = unpack(packedRow);
       return {
         record: toRecord(row),
-        epochs: { global: Number(row.globalEpoch), user: Number(row.userEpoch) },
+        epochs: { global: Number(row[EPOCHS_AT]), user: Number(row[EPOCHS_AT + 1]) },
       };
     });
   }
@@ -365,8 +374,8 @@ export class SQLiteStore implements SessionStore {
   /** The user's live records, through the `user_id` index. */
   listByUser(userId: string): Promise<SessionRecord[]> {
     return this.#call("listByUser", async (q) => {
-      const rows = (await q.listByUser.all({ userId, now: this.#now() })) as Row[];
-      return rows.map(toRecord);
+      const rows = await q.listByUser.all({ userId, now: this.#now() });
+      return rows.map((row) => toRecord(unpack(row)));
     });
   }
 
