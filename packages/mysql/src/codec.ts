@@ -69,9 +69,17 @@ export const MUTABLE_COLUMNS = RECORD_COLUMNS.filter(
   (column): column is MutableColumn => column !== "id" && column !== "userId",
 );
 
+/** The last instant `toDatetime` formatted, and its text: calls in the same millisecond share it. */
+let lastMs = Number.NaN;
+let lastText = "";
+
 /** Epoch milliseconds as a `DATETIME(3)` literal in UTC (for comparisons in `WHERE`). */
 export function toDatetime(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 23).replace("T", " ");
+  if (ms !== lastMs) {
+    lastText = new Date(ms).toISOString().slice(0, 23).replace("T", " ");
+    lastMs = ms;
+  }
+  return lastText;
 }
 
 /**
