@@ -213,6 +213,12 @@ export function facts(results = readResults()) {
     "redis-cpu-per-request": row(http, "tessera-express-redis")["server CPU µs / req"],
     "postgres-cpu-per-request": row(http, "tessera-express-postgres")["server CPU µs / req"],
     "dynamodb-cpu-per-request": row(http, "tessera-express-dynamodb")["server CPU µs / req"],
+    "mysql-ratio-to-bare": ratio(row(http, "tessera-express-mysql")),
+    "sqlite-ratio-to-bare": ratio(row(http, "tessera-express-sqlite")),
+    "mysql-ratio-to-raw-read": limit("tessera-express-mysql"),
+    "sqlite-ratio-to-raw-read": limit("tessera-express-sqlite"),
+    "mysql-cpu-per-request": row(http, "tessera-express-mysql")["server CPU µs / req"],
+    "sqlite-cpu-per-request": row(http, "tessera-express-sqlite")["server CPU µs / req"],
     "validate-cpu": validate["CPU / op"],
   };
 }
