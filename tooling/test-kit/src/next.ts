@@ -60,6 +60,27 @@ export async function startNextApp(options: {
     });
     if (built.status !== 0) throw new Error(`next build failed (exit ${built.status})`);
   }
+  // The port is free when probed but taken only when `next start` binds it: another suite
+  // starting a server at the same moment can get it first. Then `next start` fails to bind,
+  // and the other server would answer the readiness check in its place, so readiness also needs
+  // this child's own "Ready in" line; a child that lost the port is retried on a new one.
+  for (let attempt = 1; ; attempt++) {
+    const started = await startOnce(nextBin, appDir, env, readyPath);
+    if (started.ok) return started.app;
+    if (!started.portTaken || attempt >= 3) throw new Error(started.message);
+  }
+}
+
+type StartResult =
+  | { ok: true; app: RunningNextApp }
+  | { ok: false; portTaken: boolean; message: string };
+
+async function startOnce(
+  nextBin: string,
+  appDir: string,
+  env: NodeJS.ProcessEnv,
+  readyPath: string,
+): Promise<StartResult> {
   const port = await freePort();
   let output = "";
   const child: ChildProcess = spawn(
@@ -77,21 +98,33 @@ export async function startNextApp(options: {
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`next start exited early:\n${output}`);
-    try {
-      const response = await fetch(`${url}${readyPath}`);
-      await response.arrayBuffer();
-      if (response.ok) break;
-    } catch {
-      // not listening yet
+    if (child.exitCode !== null || child.signalCode !== null) {
+      return {
+        ok: false,
+        portTaken: output.includes("EADDRINUSE"),
+        message: `next start exited early:\n${output}`,
+      };
+    }
+    if (output.includes("Ready in")) {
+      try {
+        const response = await fetch(`${url}${readyPath}`);
+        await response.arrayBuffer();
+        if (response.ok) break;
+      } catch {
+        // not answering yet
+      }
     }
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`next start did not answer within 60 s:\n${output}`);
+      return {
+        ok: false,
+        portTaken: false,
+        message: `next start did not answer within 60 s:\n${output}`,
+      };
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  return {
+  const app: RunningNextApp = {
     url,
     port,
     output: () => output,
@@ -103,4 +136,5 @@ export async function startNextApp(options: {
       clearTimeout(timer);
     },
   };
+  return { ok: true, app };
 }
