@@ -15,8 +15,9 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { connect } from "node:net";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { stripVTControlCharacters } from "node:util";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 /** The workspace folders whose packages have test suites (pnpm-workspace.yaml). */
@@ -150,11 +151,23 @@ function packagesIn(group) {
   return readdirSync(dir).filter((name) => existsSync(join(dir, name, "package.json")));
 }
 
-/** Adds up the vitest JSON reports of every package into one closing line. */
+/**
+ * Adds up the vitest JSON reports of every package into one closing line, and lists each failed
+ * test (and each file that failed before its tests ran) with the first lines of its message (no
+ * stack), so the end of a long CI log says what broke.
+ */
 function summarise() {
   let passed = 0;
   let failed = 0;
   let skipped = 0;
+  const failures = [];
+  const firstLines = (text) =>
+    stripVTControlCharacters(String(text ?? ""))
+      .split("\n")
+      .filter((line) => !/^\s+at /.test(line))
+      .slice(0, 6)
+      .map((line) => `      ${line}`)
+      .join("\n");
   for (const group of GROUPS) {
     const dir = join(root, group);
     for (const name of packagesIn(group)) {
@@ -164,9 +177,19 @@ function summarise() {
       passed += json.numPassedTests ?? 0;
       failed += json.numFailedTests ?? 0;
       skipped += (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0);
+      for (const file of json.testResults ?? []) {
+        const where = `${group}/${name}/${relative(join(dir, name), file.name ?? "")}`;
+        const tests = (file.assertionResults ?? []).filter((test) => test.status === "failed");
+        for (const test of tests) {
+          failures.push(`  ${where} > ${test.fullName}\n${firstLines(test.failureMessages?.[0])}`);
+        }
+        if (tests.length === 0 && file.status === "failed") {
+          failures.push(`  ${where} (the file failed)\n${firstLines(file.message)}`);
+        }
+      }
     }
   }
-  return { passed, failed, skipped };
+  return { passed, failed, skipped, failures };
 }
 
 async function test() {
@@ -208,7 +231,8 @@ async function test() {
     "--reporter=json",
     "--outputFile.json=.tmp/vitest.json",
   ]);
-  const { passed, failed, skipped } = summarise();
+  const { passed, failed, skipped, failures } = summarise();
+  if (failures.length > 0) console.log(`\nfailed:\n${failures.join("\n")}`);
   console.log(`\ntessera: ${passed} passed, ${failed} failed, ${skipped} skipped`);
   if (status !== 0 || failed > 0 || passed === 0) process.exit(status || 1);
 }
