@@ -2,11 +2,15 @@
  * A session record as a row of the sessions table, and back. Every field has a column of its own
  * (typed columns rather than one JSON document, as in `@tessera/postgres`), named in `COLUMNS`.
  */
-import type {
-  PerField,
-  SessionRecord,
-  StoredClient,
-  StoredDeviceBinding,
+import {
+  type ColumnOf,
+  columnLayout,
+  type MutableColumnOf,
+  oncePerMillisecond,
+  type PerField,
+  type SessionRecord,
+  type StoredClient,
+  type StoredDeviceBinding,
 } from "@tessera/core/store";
 import type { SessionsTable } from "./schema.js";
 
@@ -40,18 +44,19 @@ const COLUMNS = {
 } as const satisfies PerField<readonly Column[]>;
 
 /** A column the store reads and writes. */
-export type RecordColumn = (typeof COLUMNS)[keyof typeof COLUMNS][number];
+export type RecordColumn = ColumnOf<typeof COLUMNS>;
+
+/** Where each column sits in a selected row, and which an update writes (the store kit's layout). */
+const LAYOUT = columnLayout(COLUMNS);
 
 /**
  * Every column the store reads, in the order reads select them: a selected row is an array,
  * `row[AT[column]]` is that column's value.
  */
-export const RECORD_COLUMNS: readonly RecordColumn[] = Object.values(COLUMNS).flat();
+export const RECORD_COLUMNS: readonly RecordColumn[] = LAYOUT.columns;
 
 /** The position of each column in a selected row. */
-export const AT = Object.fromEntries(
-  RECORD_COLUMNS.map((column, index) => [column, index]),
-) as Readonly<Record<RecordColumn, number>>;
+export const AT: Readonly<Record<RecordColumn, number>> = LAYOUT.at;
 
 /**
  * A row as the store reads it: one value per column of `RECORD_COLUMNS`, in that order. The reads
@@ -62,25 +67,18 @@ export const AT = Object.fromEntries(
 export type SelectedRow = readonly unknown[];
 
 /** A column written on every update: all but `id` and `user_id`, which never change. */
-export type MutableColumn = Exclude<RecordColumn, "id" | "userId">;
+export type MutableColumn = MutableColumnOf<typeof COLUMNS>;
 
 /** The mutable columns, each a named statement parameter. */
-export const MUTABLE_COLUMNS = RECORD_COLUMNS.filter(
-  (column): column is MutableColumn => column !== "id" && column !== "userId",
+export const MUTABLE_COLUMNS: readonly MutableColumn[] = LAYOUT.mutable;
+
+/**
+ * Epoch milliseconds as a `DATETIME(3)` literal in UTC (for comparisons in `WHERE`); calls in the
+ * same millisecond share one string.
+ */
+export const toDatetime: (ms: number) => string = oncePerMillisecond((ms) =>
+  new Date(ms).toISOString().slice(0, 23).replace("T", " "),
 );
-
-/** The last instant `toDatetime` formatted, and its text: calls in the same millisecond share it. */
-let lastMs = Number.NaN;
-let lastText = "";
-
-/** Epoch milliseconds as a `DATETIME(3)` literal in UTC (for comparisons in `WHERE`). */
-export function toDatetime(ms: number): string {
-  if (ms !== lastMs) {
-    lastText = new Date(ms).toISOString().slice(0, 23).replace("T", " ");
-    lastMs = ms;
-  }
-  return lastText;
-}
 
 /**
  * A `DATETIME(3)` value in UTC, as the packed row holds it (`YYYY-MM-DD HH:MM:SS.fff`, or six

@@ -3,8 +3,11 @@
  * own (typed columns rather than one jsonb document: see the README), named in `COLUMNS`.
  */
 import {
+  type ColumnOf,
+  columnLayout,
   type FieldOfKind,
   fieldsOfKind,
+  type MutableColumnOf,
   type PerField,
   type SessionRecord,
   type StoredClient,
@@ -43,7 +46,10 @@ const COLUMNS = {
 } as const satisfies PerField<readonly Column[]>;
 
 /** A column the store reads and writes. */
-export type RecordColumn = (typeof COLUMNS)[keyof typeof COLUMNS][number];
+export type RecordColumn = ColumnOf<typeof COLUMNS>;
+
+/** Where each column sits in a selected row, and which an update writes (the store kit's layout). */
+const LAYOUT = columnLayout(COLUMNS);
 
 /** The time columns, which reads select as epoch milliseconds (see `selection` in the store). */
 export type TimeColumn = (typeof COLUMNS)[FieldOfKind<"time">][number];
@@ -55,12 +61,10 @@ export const TIME_COLUMNS: readonly TimeColumn[] = fieldsOfKind("time").flatMap(
  * Every column the store reads, in the order reads select them: a selected row is an array
  * (the driver's array row mode), `row[AT[column]]` is that column's value.
  */
-export const RECORD_COLUMNS: readonly RecordColumn[] = Object.values(COLUMNS).flat();
+export const RECORD_COLUMNS: readonly RecordColumn[] = LAYOUT.columns;
 
 /** The position of each column in a selected row. */
-export const AT = Object.fromEntries(
-  RECORD_COLUMNS.map((column, index) => [column, index]),
-) as Readonly<Record<RecordColumn, number>>;
+export const AT: Readonly<Record<RecordColumn, number>> = LAYOUT.at;
 
 /**
  * A row as the store reads it: one value per column of `RECORD_COLUMNS`, in that order. The reads
@@ -71,12 +75,10 @@ export const AT = Object.fromEntries(
 export type SelectedRow = readonly unknown[];
 
 /** A column written on every update: all but `id` and `user_id`, which never change. */
-export type MutableColumn = Exclude<RecordColumn, "id" | "userId">;
+export type MutableColumn = MutableColumnOf<typeof COLUMNS>;
 
 /** The mutable columns, each a named statement parameter. */
-export const MUTABLE_COLUMNS = RECORD_COLUMNS.filter(
-  (column): column is MutableColumn => column !== "id" && column !== "userId",
-);
+export const MUTABLE_COLUMNS: readonly MutableColumn[] = LAYOUT.mutable;
 
 /** A jsonb value: parsed by node-postgres, postgres.js and PGlite; text from other drivers. */
 function json<T>(value: unknown): T {

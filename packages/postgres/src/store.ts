@@ -6,6 +6,7 @@
 import { InvalidArgumentError, SessionConflictError, TesseraConfigError } from "@tessera/core";
 import {
   isLive,
+  oncePerMillisecond,
   type RevocationEpochs,
   type SessionRecord,
   type SessionStore,
@@ -137,18 +138,11 @@ function fingerprint(text: string): string {
 /** Where `getWithEpochs` puts the two epochs in its row: after the record's columns. */
 const EPOCHS_AT = RECORD_COLUMNS.length;
 
-/** The last instant `iso` formatted, and its text: requests in the same millisecond share it. */
-let lastMs = Number.NaN;
-let lastIso = "";
-
-/** Epoch ms as the ISO text a timestamptz parameter takes (formatting a `Date` is not free). */
-function iso(ms: number): string {
-  if (ms !== lastMs) {
-    lastIso = new Date(ms).toISOString();
-    lastMs = ms;
-  }
-  return lastIso;
-}
+/**
+ * Epoch ms as the ISO text a timestamptz parameter takes (formatting a `Date` is not free, so
+ * requests in the same millisecond share one string).
+ */
+const iso = oncePerMillisecond((ms) => new Date(ms).toISOString());
 
 function build(db: AnyPgDatabase, table: SessionsTable, e: EpochsTable, named: boolean) {
   const t = table;

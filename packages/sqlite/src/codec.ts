@@ -4,11 +4,14 @@
  * array (see `packed` in the store) and map it by hand; writes bind the JSON columns through
  * drizzle's encoders.
  */
-import type {
-  PerField,
-  SessionRecord,
-  StoredClient,
-  StoredDeviceBinding,
+import {
+  type ColumnOf,
+  columnLayout,
+  type MutableColumnOf,
+  type PerField,
+  type SessionRecord,
+  type StoredClient,
+  type StoredDeviceBinding,
 } from "@tessera/core/store";
 import type { SessionsTable } from "./schema.js";
 
@@ -42,18 +45,19 @@ const COLUMNS = {
 } as const satisfies PerField<readonly Column[]>;
 
 /** A column the store reads and writes. */
-export type RecordColumn = (typeof COLUMNS)[keyof typeof COLUMNS][number];
+export type RecordColumn = ColumnOf<typeof COLUMNS>;
+
+/** Where each column sits in a selected row, and which an update writes (the store kit's layout). */
+const LAYOUT = columnLayout(COLUMNS);
 
 /**
  * Every column the store reads and writes, in the order reads select them: a selected row is an
  * array, `row[AT[column]]` is that column's value.
  */
-export const RECORD_COLUMNS: readonly RecordColumn[] = Object.values(COLUMNS).flat();
+export const RECORD_COLUMNS: readonly RecordColumn[] = LAYOUT.columns;
 
 /** The position of each column in a selected row. */
-export const AT = Object.fromEntries(
-  RECORD_COLUMNS.map((column, index) => [column, index]),
-) as Readonly<Record<RecordColumn, number>>;
+export const AT: Readonly<Record<RecordColumn, number>> = LAYOUT.at;
 
 /**
  * A row as the store reads it: one value per column of `RECORD_COLUMNS`, in that order, out of
@@ -63,12 +67,10 @@ export const AT = Object.fromEntries(
 export type SelectedRow = readonly unknown[];
 
 /** A column written on every update: all but `id` and `user_id`, which never change. */
-export type MutableColumn = Exclude<RecordColumn, "id" | "userId">;
+export type MutableColumn = MutableColumnOf<typeof COLUMNS>;
 
 /** The mutable columns, each a named statement parameter. */
-export const MUTABLE_COLUMNS = RECORD_COLUMNS.filter(
-  (column): column is MutableColumn => column !== "id" && column !== "userId",
-);
+export const MUTABLE_COLUMNS: readonly MutableColumn[] = LAYOUT.mutable;
 
 /** A JSON column's value: its text, or already parsed JSON. */
 function fromJson<T>(value: unknown): T {

@@ -4,6 +4,14 @@
  * deadline, the driver-error mapping, the liveness rule), so no store carries a copy of its own.
  */
 export { createStoreCall, type StoreCall, type StoreCallOptions } from "./call.js";
+export {
+  type ColumnLayout,
+  type ColumnMap,
+  type ColumnOf,
+  columnLayout,
+  type MutableColumnOf,
+  oncePerMillisecond,
+} from "./columns.js";
 export { createDeadline, type Deadline } from "./deadline.js";
 export { type FailureHints, storeFailure } from "./failure.js";
 export {
