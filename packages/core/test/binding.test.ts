@@ -106,6 +106,34 @@ describe("binding comparison", () => {
     ).toBe("changed");
   });
 
+  it("tells another browser on the same system, and the same browser on another system, apart", () => {
+    const chromeMac = userAgentFingerprint(CHROME_MAC_131);
+    const safariMac = userAgentFingerprint(
+      "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
+    );
+    const chromeWindows = userAgentFingerprint(
+      CHROME_MAC_131.replace("Macintosh; Intel Mac OS X 10_15_7", "Windows NT 10.0; Win64; x64"),
+    );
+    // Each pair differs in one part only, and the newcomer's major version is not lower (an
+    // update alone would match): only the other family, or the other system, tells them apart.
+    const pairs = [
+      [safariMac, chromeMac],
+      [chromeWindows, chromeMac],
+      [chromeMac, chromeWindows],
+    ] as const;
+    for (const [before, after] of pairs) {
+      const [wasFamily, wasMajor, wasOs] = before!.split("/");
+      const [nowFamily, nowMajor, nowOs] = after!.split("/");
+      expect(wasFamily === nowFamily || wasOs === nowOs).toBe(true);
+      expect(Number(nowMajor)).toBeGreaterThanOrEqual(Number(wasMajor));
+      const was = { ...recorded, ua: before };
+      expect(compareBinding(modes(), was, { ...was, ua: after })).toBe("changed");
+      expect(compareBinding(modes({ userAgent: "strict" }), was, { ...was, ua: after })).toBe(
+        "reject",
+      );
+    }
+  });
+
   it("treats a browser downgrade as a change", () => {
     const old = toStoredClient({ userAgent: CHROME_MAC_131.replace("131", "120") });
     expect(compareBinding(modes(), { ...recorded }, { ...recorded, ua: old.ua })).toBe("changed");

@@ -7,6 +7,7 @@ import {
   generateSessionId,
   hashSecret,
   isSessionId,
+  isToken,
   parseToken,
   secretHashMatches,
   TOKEN_LENGTH,
@@ -47,6 +48,22 @@ describe("token format", () => {
     ["trailing newline", `${"a".repeat(24)}.${"a".repeat(31)}\n`],
   ])("rejects a malformed token (%s)", (_, token) => {
     expect(parseToken(token)).toBeNull();
+    // The gate's cheap check (cookie candidates, bearer headers) refuses the same strings.
+    expect(isToken(token)).toBe(false);
+  });
+
+  it("refuses a token with any other separator, or with anything appended, in both checks", () => {
+    const token = formatToken(generateSessionId(), generateSecret());
+    expect(isToken(token)).toBe(true);
+    for (const separator of ["a", "-", "_", ":", " "]) {
+      const other = `${token.slice(0, 24)}${separator}${token.slice(25)}`;
+      expect(isToken(other)).toBe(false);
+      expect(parseToken(other)).toBeNull();
+    }
+    for (const tail of ["a", ".", "\0", " "]) {
+      expect(isToken(token + tail)).toBe(false);
+      expect(parseToken(token + tail)).toBeNull();
+    }
   });
 
   it("rejects non-strings without throwing", () => {
@@ -96,6 +113,7 @@ describe("token format", () => {
         fc.oneof(valid, mutated, near, fc.string({ minLength: 57, maxLength: 57 })),
         (input) => {
           expect(parseToken(input) !== null).toBe(grammar.test(input));
+          expect(isToken(input)).toBe(grammar.test(input));
           expect(isSessionId(input.slice(0, 24))).toBe(/^[a-z2-7]{24}$/.test(input.slice(0, 24)));
         },
       ),
@@ -107,6 +125,10 @@ describe("token format", () => {
     expect(isSessionId(generateSessionId())).toBe(true);
     expect(isSessionId("short")).toBe(false);
     expect(isSessionId(7)).toBe(false);
+    // Not a string, however id-like its length: refused, never a TypeError.
+    expect(isSessionId(Array.from({ length: 24 }, () => "a"))).toBe(false);
+    expect(isSessionId({ length: 24 })).toBe(false);
+    expect(isSessionId(`${generateSessionId()}a`)).toBe(false);
   });
 });
 
@@ -130,6 +152,9 @@ describe("secret hashing", () => {
     const last = hash.at(-1) === "A" ? "B" : "A";
     expect(secretHashMatches(hash, `${hash.slice(0, -1)}${last}`)).toBe(false);
     expect(secretHashMatches(hash, hash.slice(0, -1))).toBe(false);
+    // A stored value that merely starts with the presented hash is not a match either way round.
+    expect(secretHashMatches(hash, `${hash}A`)).toBe(false);
+    expect(secretHashMatches(hash.slice(0, -1), hash)).toBe(false);
   });
 });
 
