@@ -128,6 +128,36 @@ describe("decideValidate", () => {
     expect(again.action).toBeNull();
   });
 
+  it("rule unconfirmed-rotation: a re-send that does not derive the stored secret sends no token", () => {
+    const { record, token } = login();
+    const rotation = decideValidate(record, facts(token), 5 * MINUTE);
+    const next = rotation.action as SessionRecord;
+    // The record's nonce no longer leads from the previous secret to the current one (a record
+    // changed under the request, or written by something else): nothing is re-sent or written.
+    const changedUnder = { ...next, rotationNonce: "another-nonce" };
+    const again = decideValidate(changedUnder, facts(token), 6 * MINUTE);
+    expect(again.result).toEqual({ ok: false, reason: "invalid-secret" });
+    expect(again.action).toBeNull();
+    expect(again.events.map((event) => event.type)).toEqual(["session.invalid_secret"]);
+  });
+
+  it("rule freshness: the pre-step-up secret ends the step-up's freshness once, then writes nothing", () => {
+    const { record, token } = login();
+    const stepUp = decideValidate(record, facts(token, { mode: "reauthenticate" }), MINUTE);
+    const stepped = stepUp.action as SessionRecord;
+    expect(stepUp.result.ok && stepUp.result.session?.fresh).toBe(true);
+    // The step-up's response was lost: the old cookie comes back while the step-up is fresh.
+    const copy = decideValidate(stepped, facts(token), 2 * MINUTE);
+    expect(copy.result.ok && copy.result.session?.fresh).toBe(false);
+    const ended = copy.action as SessionRecord;
+    expect(ended.freshUntil).toBe(2 * MINUTE);
+    // Again, freshness already ended: re-sent the same token, and no write on every request.
+    const again = decideValidate(ended, facts(token), 3 * MINUTE);
+    expect(again.result.ok && again.result.session?.fresh).toBe(false);
+    expect(again.result.ok && again.result.token).toBe(copy.result.ok && copy.result.token);
+    expect(again.action).toBeNull();
+  });
+
   it("rule reuse-detection: a retired secret outside grace deletes the record and reports theft", () => {
     const { record, token } = login();
     const rotation = decideValidate(record, facts(token), 5 * MINUTE);
@@ -202,7 +232,9 @@ describe("rule device-binding: safe by default", () => {
     const decision = decideValidate(record, facts(token), MINUTE);
     expect(decision.result).toEqual({ ok: false, reason: "device-unbound" });
     expect(decision.action).toBeNull();
-    expect(decision.events.map((event) => event.detail)).toEqual(["missing-bound-cookie"]);
+    expect(decision.events.map(({ type, detail }) => ({ type, detail }))).toEqual([
+      { type: "session.dbsc_refused", detail: "missing-bound-cookie" },
+    ]);
   });
 
   it("refuses it for a forced rotation and a step-up too", () => {
@@ -281,6 +313,11 @@ describe("policy decisions", () => {
     const refused = decideValidate(mine, facts(token, { policies: withKiosk }), MINUTE);
     expect(refused.result).toEqual({ ok: false, reason: "device-unbound" });
     expect(refused.action).toBeNull();
+    // An audit log tells this refusal apart from a copied cookie of a bound session.
+    expect(refused.events.map(({ type, detail }) => ({ type, detail }))).toEqual([
+      { type: "session.dbsc_refused", detail: "device-binding-required" },
+    ]);
+    expect(refused.events[0]?.record?.id).toBe(record.id);
     const route = facts(token, { policies: withKiosk, dbscRoute: "registration" });
     expect(decideValidate(mine, route, MINUTE).result.ok).toBe(true);
   });
