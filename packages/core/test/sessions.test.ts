@@ -85,6 +85,115 @@ describe("createSessions configuration", () => {
     expect(() => createSessions({ store, ...options })).toThrow(TesseraConfigError);
   });
 
+  it.each<[string, Partial<SessionsOptions>, RegExp]>([
+    ["a rotation that is not an object", { rotation: 300 as never }, /^rotation must be an object/],
+    [
+      "a binding that is not an object",
+      { binding: "strict" as never },
+      /^binding must be an object/,
+    ],
+    [
+      "a comparator that is not a function",
+      { binding: { compare: "ip" as never } },
+      /^binding\.compare must be a function/,
+    ],
+    [
+      "an IPv6 prefix over 128",
+      { binding: { ipv6Prefix: 129 } },
+      /ipv6Prefix must be an integer from 0 to 128/,
+    ],
+    [
+      "a negative IPv4 prefix",
+      { binding: { ipv4Prefix: -1 } },
+      /ipv4Prefix must be an integer from 0 to 32/,
+    ],
+    [
+      "a fractional IPv4 prefix",
+      { binding: { ipv4Prefix: 24.5 } },
+      /ipv4Prefix must be an integer/,
+    ],
+    [
+      "an IPv4 prefix as text",
+      { binding: { ipv4Prefix: "24" as never } },
+      /ipv4Prefix must be an integer/,
+    ],
+    [
+      "an onEvent that is not a function",
+      { onEvent: "log" as never },
+      /^onEvent must be a function/,
+    ],
+    ["a clock that is not a function", { now: 5 as never }, /^now must be a function/],
+    ["policies as an array", { policies: [] as never }, /^policies must be an object/],
+    [
+      "a class name with a space",
+      { policies: { "my class": {} } },
+      /"my class" is not a class name/,
+    ],
+    [
+      "a class that is not an object",
+      { policies: { admin: 5 as never } },
+      /^policies\.admin must be an object/,
+    ],
+    [
+      "a class's negative timeout",
+      { policies: { admin: { idleTimeout: -1 } } },
+      /^policies\.admin\.idleTimeout/,
+    ],
+    [
+      "a class's persistent as text",
+      { policies: { admin: { persistent: "yes" as never } } },
+      /^policies\.admin\.persistent must be a boolean/,
+    ],
+    [
+      "a class's requireDeviceBound as a number",
+      { policies: { admin: { requireDeviceBound: 1 as never } } },
+      /^policies\.admin\.requireDeviceBound must be a boolean/,
+    ],
+    [
+      "a session limit of 0",
+      { policies: { admin: { limit: { perUser: 0, when: "refuse" } } } },
+      /^policies\.admin\.limit\.perUser/,
+    ],
+    [
+      "a session limit with an unknown rule",
+      { policies: { admin: { limit: { perUser: 3, when: "oldest" as never } } } },
+      /^policies\.admin\.limit\.when/,
+    ],
+    [
+      "impersonation that is not an object",
+      { impersonation: 5 as never },
+      /^impersonation must be an object/,
+    ],
+    [
+      "a canImpersonate that is not a function",
+      { impersonation: { canImpersonate: true as never } },
+      /^impersonation\.canImpersonate must be a function/,
+    ],
+  ])("names the setting in its TesseraConfigError: %s", (_, options, message) => {
+    expect(() => createSessions({ store, ...options })).toThrow(TesseraConfigError);
+    expect(() => createSessions({ store, ...options })).toThrow(message);
+  });
+
+  it("lets a class override one rotation setting and keep the other from the top level", () => {
+    const sessions = createSessions({
+      store,
+      rotation: { interval: 600, grace: 20 },
+      policies: { admin: { rotation: { interval: 120 } }, kiosk: { freshFor: 0 } },
+    });
+    expect(sessions.policyOf("admin")?.rotation).toEqual({ interval: 120, grace: 20 });
+    expect(sessions.policyOf("kiosk")?.rotation).toEqual({ interval: 600, grace: 20 });
+    expect(sessions.policyOf("kiosk")?.freshFor).toBe(0);
+    expect(sessions.policyOf("default")?.rotation).toEqual({ interval: 600, grace: 20 });
+    // A class's own grace is checked against its merged interval.
+    expect(() =>
+      createSessions({
+        store,
+        rotation: { interval: 600, grace: 20 },
+        policies: { admin: { rotation: { interval: 10 } } },
+      }),
+    ).toThrow(/policies\.admin\.rotation\.grace \(20\) must be shorter/);
+  });
+
   it("throws TesseraConfigError without a store, or with something that is not one", () => {
     expect(() => createSessions({} as SessionsOptions)).toThrow(TesseraConfigError);
     expect(() => createSessions({ store: { get() {} } as never })).toThrow(/no create\(\) method/);
