@@ -206,6 +206,27 @@ describe("clientAddress behind trusted proxies (X-Forwarded-For)", () => {
     expect(clientAddress("10.0.0.1", "203.0.113.9", 3)).toBe("203.0.113.9");
   });
 
+  it("reads a header that starts with empty elements, however many proxies are trusted", () => {
+    expect(clientAddress("10.0.0.1", ", 203.0.113.9", 3)).toBe("203.0.113.9");
+    expect(clientAddress("10.0.0.1", ",,203.0.113.9,", 5)).toBe("203.0.113.9");
+    expect(clientAddress("10.0.0.1", ",", 2)).toBeUndefined();
+  });
+
+  it("accepts ports up to 65535 and RFC 7239 obfuscated ports, nothing else after the address", () => {
+    expect(entryAddress("203.0.113.9:65535")).toBe("203.0.113.9");
+    expect(entryAddress("203.0.113.9:65536")).toBeUndefined();
+    expect(entryAddress("203.0.113.9:_proxy1")).toBe("203.0.113.9");
+    expect(entryAddress("[2001:db8::1]:_a.b-c")).toBe("2001:db8::1");
+    for (const entry of [
+      "203.0.113.9:x_proxy",
+      "203.0.113.9:_",
+      "203.0.113.9:443x",
+      "[2001:db8::1]:x443",
+    ]) {
+      expect(entryAddress(entry), entry).toBeUndefined();
+    }
+  });
+
   it("reads an over-long header from the right instead of ignoring it", () => {
     const junk = Array.from({ length: 800 }, (_, i) => `198.51.100.${i % 250}`).join(", ");
     expect(junk.length).toBeGreaterThan(10_000);
@@ -241,6 +262,16 @@ describe("clientAddress behind trusted proxies (RFC 7239 Forwarded)", () => {
       undefined,
     ]);
     expect(forwardedForValues('for="a\\"b"')).toEqual(['a"b']);
+    // An escaped quote does not close the string: what follows it cannot add an element.
+    const smuggled = 'for="x\\",for=192.0.2.66';
+    expect(forwardedForValues(smuggled)).toEqual(['"x\\",for=192.0.2.66']);
+    expect(clientAddress("10.0.0.1", null, 1, smuggled)).toBeUndefined();
+  });
+
+  it("reads a for= parameter by its whole name, around spaces", () => {
+    expect(clientAddress("10.0.0.1", null, 1, "fork;for=192.0.2.1")).toBe("192.0.2.1");
+    expect(clientAddress("10.0.0.1", null, 1, "xfor=192.0.2.9;for=192.0.2.1")).toBe("192.0.2.1");
+    expect(clientAddress("10.0.0.1", null, 1, 'for = "[2001:db8::1]:4711"')).toBe("2001:db8::1");
   });
 
   it("reads unknown, obfuscated, missing or repeated for= as unknown", () => {
