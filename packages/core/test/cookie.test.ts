@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createSessionCookie, parseBearer } from "../src/cookie.js";
+import { cookieValues, createSessionCookie, parseBearer } from "../src/cookie.js";
 import { TesseraConfigError } from "../src/errors.js";
 
 const at = 1_700_000_000_000;
@@ -72,6 +72,47 @@ describe("session cookie", () => {
     expect(cookie.parse("")).toBeNull();
     expect(cookie.parse(undefined)).toBeNull();
     expect(cookie.parse(`x=${"a".repeat(20_000)}`)).toBeNull();
+  });
+});
+
+describe("every value of one cookie in a Cookie header (what the gate reads)", () => {
+  it("matches the name exactly: no prefix, suffix or other case", () => {
+    const header = "xsession=1; session=2; sessionx=3; Session=4; session_=5";
+    expect(cookieValues(header, "session")).toEqual(["2"]);
+    expect(cookieValues(header, "sessio")).toEqual([]);
+    expect(cookieValues("a=1; b=2", "session")).toEqual([]);
+  });
+
+  it("reads names around spaces and tabs, and values around spaces and quotes", () => {
+    expect(cookieValues(" session =2;\tsession\t= 3 ", "session")).toEqual(["2", "3"]);
+    expect(cookieValues("\u00a0session=5", "session")).toEqual(["5"]);
+    expect(cookieValues("session\u00a0=6", "session")).toEqual(["6"]);
+    expect(cookieValues('session="quoted"; session=""; session="', "session")).toEqual([
+      "quoted",
+      "",
+      '"',
+    ]);
+  });
+
+  it("skips pairs without a value sign, and a sign that belongs to a later pair", () => {
+    expect(cookieValues("session; session=1", "session")).toEqual(["1"]);
+    expect(cookieValues("=x; session=1", "session")).toEqual(["1"]);
+    expect(cookieValues("session;a=b", "session")).toEqual([]);
+  });
+
+  it("keeps every copy in header order up to the limit (cookie tossing shows several)", () => {
+    const header = Array.from({ length: 6 }, (_, i) => `session=v${i}`).join("; ");
+    expect(cookieValues(header, "session")).toEqual(["v0", "v1", "v2", "v3"]);
+    expect(cookieValues(header, "session", 2)).toEqual(["v0", "v1"]);
+    expect(cookieValues(header, "session", 10)).toHaveLength(6);
+  });
+
+  it("reads nothing from an oversized header or a non-string", () => {
+    const big = `session=1; x=${"a".repeat(16 * 1024)}`;
+    expect(cookieValues(big, "session")).toEqual([]);
+    expect(cookieValues(big.slice(0, 16 * 1024), "session")).toEqual(["1"]);
+    expect(cookieValues(undefined, "session")).toEqual([]);
+    expect(cookieValues(null, "session")).toEqual([]);
   });
 });
 
