@@ -64,6 +64,35 @@ describe("user-agent fingerprint", () => {
     [CHROME_ANDROID, "chrome/131/android"],
     ["curl/8.5.0", "curl/8/other"],
     ["", undefined],
+    // Each family by its own token, with every digit of its major version.
+    [
+      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36 OPR/115.0.0.0",
+      "opera/115/windows",
+    ],
+    [
+      "Mozilla/5.0 (Linux; Android 14; SM-S921B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/27.0 Chrome/125.0.0.0 Mobile Safari/537.36",
+      "samsung/27/android",
+    ],
+    [
+      "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/131.0.6778.73 Mobile/15E148 Safari/604.1",
+      "chrome/131/ios",
+    ],
+    [
+      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chromium/120.0.6099.224 Chrome/120.0.6099.224 Safari/537.36",
+      "chromium/120/linux",
+    ],
+    [
+      "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
+      "safari/18/macos",
+    ],
+    [
+      "Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+      "chrome/131/chromeos",
+    ],
+    ["Wget/1.21.4", "wget/1/other"],
+    ["okhttp/4.12.0", "okhttp/4/other"],
+    ["MyApp", "myapp/0/other"],
+    ["1Password/8", "unknown/0/other"],
   ])("fingerprints %s", (ua, fingerprint) => {
     expect(userAgentFingerprint(ua)).toBe(fingerprint);
   });
