@@ -128,6 +128,29 @@ describe("event details", () => {
   });
 });
 
+describe("the stored version", () => {
+  it("rises by exactly one with every write, whichever operation made it", async () => {
+    const store = new MemoryStore();
+    const { sessions, clock } = setup(store);
+    const created = await sessions.create({ userId: "u1" });
+    const id = created.session.id;
+    const version = async () => (await store.get(id))?.version;
+    expect(await version()).toBe(1);
+    await sessions.update(id, { theme: "dark" });
+    expect(await version()).toBe(2);
+    await sessions.bind(id, { deviceId: "phone-1" });
+    expect(await version()).toBe(3);
+    clock.now += 6 * MINUTE; // the rotation interval (5 minutes) has passed
+    const rotated = await sessions.validate(created.token, { deviceId: "phone-1" });
+    expect(rotated.ok && rotated.token).toBeTruthy();
+    expect(await version()).toBe(4);
+    const token = (rotated.ok && rotated.token) as string;
+    const stepUp = await sessions.reauthenticate(token, { deviceId: "phone-1" });
+    expect(stepUp.ok).toBe(true);
+    expect(await version()).toBe(5);
+  });
+});
+
 describe("policyOf", () => {
   it("gives times in seconds, and a copy of the limit", () => {
     const { sessions } = setup();
