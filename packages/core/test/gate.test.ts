@@ -93,6 +93,22 @@ describe("CSRF: unsafe requests and where they come from", () => {
     expect((await open("https://app.test:8080", true)).refusal).toBeNull();
   });
 
+  it("lets a bare allowed host in over https only when the session cookie is Secure", async () => {
+    const from = (origin: string) =>
+      request(
+        { origin, "sec-fetch-site": "same-site", host: "app.example.test" },
+        { method: "POST", secure: true },
+      );
+    const secure = createGate(createSessions({ store: new MemoryStore() }), {
+      allowedOrigins: ["admin.example.test"],
+    });
+    expect((await secure.open(from("https://admin.example.test"))).refusal).toBeNull();
+    expect((await secure.open(from("http://admin.example.test"))).refusal?.status).toBe(403);
+    // Development over plain HTTP (a cookie without Secure): the scheme is not checked.
+    const { gate: plain } = setup({ allowedOrigins: ["admin.example.test"] });
+    expect((await plain.open(from("http://admin.example.test"))).refusal).toBeNull();
+  });
+
   it("treats a default port as no port", async () => {
     const { gate } = setup();
     const state = await gate.open(
