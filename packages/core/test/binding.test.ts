@@ -103,6 +103,21 @@ describe("user-agent fingerprint", () => {
   });
 });
 
+describe("the stored client", () => {
+  it("keeps strings only, bounded: 64 characters of address, 128 of device id", () => {
+    expect(toStoredClient({ ip: 7, userAgent: ["x"], deviceId: {} } as never)).toEqual({});
+    expect(toStoredClient({ ip: "", userAgent: "", deviceId: "" })).toEqual({});
+    expect(toStoredClient(null as never)).toEqual({});
+    expect(toStoredClient("203.0.113.7" as never)).toEqual({});
+    const long = toStoredClient({ ip: "1".repeat(100), deviceId: "d".repeat(300) });
+    expect(long.ip).toHaveLength(64);
+    expect(long.deviceId).toHaveLength(128);
+    expect(
+      toStoredClient({ ip: "203.0.113.7", userAgent: FIREFOX_LINUX, deviceId: "phone-1" }),
+    ).toEqual({ ip: "203.0.113.7", ua: "firefox/133/linux", deviceId: "phone-1" });
+  });
+});
+
 describe("binding comparison", () => {
   const modes = (overrides: Partial<ResolvedBinding> = {}): ResolvedBinding => ({
     ip: "soft",
@@ -197,6 +212,42 @@ describe("binding comparison", () => {
     expect(
       compareBinding(modes(), {}, toStoredClient({ ip: "1.1.1.1", userAgent: FIREFOX_LINUX })),
     ).toBe("match");
+  });
+
+  it("keeps a strict refusal when a soft field changed too, whatever the order of the fields", () => {
+    const moved = { ...recorded, deviceId: "laptop-9", ip: "198.51.100.1" };
+    expect(compareBinding(modes(), recorded, moved)).toBe("reject");
+    const movedUa = { ...recorded, deviceId: "laptop-9", ua: userAgentFingerprint(FIREFOX_LINUX) };
+    expect(compareBinding(modes(), recorded, movedUa)).toBe("reject");
+    const strictUa = modes({ userAgent: "strict" });
+    const uaAndIp = { ...recorded, ua: userAgentFingerprint(FIREFOX_LINUX), ip: "198.51.100.1" };
+    expect(compareBinding(strictUa, recorded, uaAndIp)).toBe("reject");
+  });
+
+  it("ignores a field set to off even when the request's value differs", () => {
+    const other = {
+      ip: "198.51.100.1",
+      ua: userAgentFingerprint(FIREFOX_LINUX),
+      deviceId: "laptop-9",
+    };
+    const off = modes({ ip: "off", userAgent: "off", deviceId: "off" });
+    expect(compareBinding(off, recorded, other)).toBe("match");
+    expect(
+      compareBinding(modes({ deviceId: "off" }), recorded, { ...recorded, deviceId: "x" }),
+    ).toBe("match");
+    expect(compareBinding(modes({ ip: "off" }), recorded, { ...recorded, ip: other.ip })).toBe(
+      "match",
+    );
+    expect(
+      compareBinding(modes({ userAgent: "off" }), recorded, { ...recorded, ua: other.ua }),
+    ).toBe("match");
+  });
+
+  it("treats a soft device id like the other soft fields: absent is no change, another is", () => {
+    const soft = modes({ deviceId: "soft" });
+    const { deviceId: _d, ...withoutDevice } = recorded;
+    expect(compareBinding(soft, recorded, withoutDevice)).toBe("match");
+    expect(compareBinding(soft, recorded, { ...recorded, deviceId: "laptop-9" })).toBe("changed");
   });
 
   it("lets a custom comparator decide", () => {
