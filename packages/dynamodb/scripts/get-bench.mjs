@@ -13,12 +13,13 @@
 import { spawn } from "node:child_process";
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { createTable } from "@tessera/dynamodb/setup";
-import { compareStores } from "../../../tooling/test-kit/src/get-bench.mjs";
+import { compareStores, loadStores } from "../../../tooling/test-kit/src/get-bench.mjs";
 
-const { DynamoDBStore } = await import(process.env.STORE_MODULE || "@tessera/dynamodb");
-const compared = process.env.COMPARE_MODULE
-  ? (await import(process.env.COMPARE_MODULE)).DynamoDBStore
-  : undefined;
+const { Store: DynamoDBStore, Compared: compared } = await loadStores(
+  (module) => import(module),
+  "@tessera/dynamodb",
+  "DynamoDBStore",
+);
 
 // dynalite in a child process (resolved from this package, run from its folder): its CPU must
 // not count as the client's.
@@ -49,8 +50,6 @@ try {
   await client.send(
     new PutItemCommand({ TableName: tableName, Item: { ...rawKey, userId: { S: "bench-user" } } }),
   );
-  console.log(`store: ${process.env.STORE_MODULE || "@tessera/dynamodb"}`);
-  if (compared) console.log(`compared: ${process.env.COMPARE_MODULE}`);
   await compareStores({
     name: "DynamoDBStore",
     store: new DynamoDBStore({ client, tableName }),

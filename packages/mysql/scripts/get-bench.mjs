@@ -21,13 +21,14 @@
 import { migrate, sessionsTable } from "@tessera/mysql/setup";
 import { drizzle } from "drizzle-orm/mysql2";
 import mysql from "mysql2/promise";
-import { compareStores } from "../../../tooling/test-kit/src/get-bench.mjs";
+import { compareStores, loadStores } from "../../../tooling/test-kit/src/get-bench.mjs";
 
 const url = process.env.MYSQL_URL || "mysql://root@127.0.0.1:3306";
-const { MySQLStore } = await import(process.env.STORE_MODULE || "@tessera/mysql");
-const compared = process.env.COMPARE_MODULE
-  ? (await import(process.env.COMPARE_MODULE)).MySQLStore
-  : undefined;
+const { Store: MySQLStore, Compared: compared } = await loadStores(
+  (module) => import(module),
+  "@tessera/mysql",
+  "MySQLStore",
+);
 const database = `tessera_get_bench_${Date.now().toString(36)}`;
 
 const admin = await mysql.createConnection({ uri: url });
@@ -38,8 +39,6 @@ try {
   const db = drizzle({ client: pool });
   await migrate(db, { table });
   const raw = "select cast(user_id as char) as user_id from sessions where id = ?";
-  console.log(`store: ${process.env.STORE_MODULE || "@tessera/mysql"}`);
-  if (compared) console.log(`compared: ${process.env.COMPARE_MODULE}`);
   await compareStores({
     name: "MySQLStore",
     store: new MySQLStore({ db, table }),

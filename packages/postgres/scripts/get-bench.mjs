@@ -19,13 +19,14 @@
 import { migrate, sessionsTable } from "@tessera/postgres/setup";
 import { drizzle } from "drizzle-orm/node-postgres";
 import pg from "pg";
-import { compareStores } from "../../../tooling/test-kit/src/get-bench.mjs";
+import { compareStores, loadStores } from "../../../tooling/test-kit/src/get-bench.mjs";
 
 const url = process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test";
-const { PostgresStore } = await import(process.env.STORE_MODULE || "@tessera/postgres");
-const compared = process.env.COMPARE_MODULE
-  ? (await import(process.env.COMPARE_MODULE)).PostgresStore
-  : undefined;
+const { Store: PostgresStore, Compared: compared } = await loadStores(
+  (module) => import(module),
+  "@tessera/postgres",
+  "PostgresStore",
+);
 const schema = `tessera_get_bench_${Date.now().toString(36)}`;
 const pool = new pg.Pool({ connectionString: url, max: 1 });
 
@@ -55,8 +56,6 @@ try {
     name: "bench_raw_select",
     text: `select * from "${schema}"."sessions" where id = $1 and expires_at > $2`,
   };
-  console.log(`store: ${process.env.STORE_MODULE || "@tessera/postgres"}`);
-  if (compared) console.log(`compared: ${process.env.COMPARE_MODULE}`);
   await compareStores({
     name: "PostgresStore",
     store: new PostgresStore({ db, table }),

@@ -22,12 +22,13 @@ import { join } from "node:path";
 import { migrate } from "@tessera/sqlite/setup";
 import Database from "better-sqlite3";
 import { drizzle } from "drizzle-orm/better-sqlite3";
-import { compareStores } from "../../../tooling/test-kit/src/get-bench.mjs";
+import { compareStores, loadStores } from "../../../tooling/test-kit/src/get-bench.mjs";
 
-const { SQLiteStore } = await import(process.env.STORE_MODULE || "@tessera/sqlite");
-const compared = process.env.COMPARE_MODULE
-  ? (await import(process.env.COMPARE_MODULE)).SQLiteStore
-  : undefined;
+const { Store: SQLiteStore, Compared: compared } = await loadStores(
+  (module) => import(module),
+  "@tessera/sqlite",
+  "SQLiteStore",
+);
 const dir = mkdtempSync(join(tmpdir(), "tessera-get-bench-"));
 
 const client = new Database(join(dir, "sessions.db"));
@@ -36,8 +37,6 @@ try {
   const db = drizzle({ client });
   await migrate(db);
   const raw = client.prepare("select user_id from sessions where id = ?");
-  console.log(`store: ${process.env.STORE_MODULE || "@tessera/sqlite"}`);
-  if (compared) console.log(`compared: ${process.env.COMPARE_MODULE}`);
   await compareStores({
     name: "SQLiteStore",
     store: new SQLiteStore({ db }),

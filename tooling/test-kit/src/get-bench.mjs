@@ -44,6 +44,22 @@ export async function measure(series) {
 }
 
 /**
+ * The store class to time, `exportName` of STORE_MODULE (default `defaultModule`, the built
+ * package), and the same class of COMPARE_MODULE (a second build, e.g. the previous version's
+ * dist) when set; prints which modules they came from. `load` is the script's own `import`, so
+ * the modules resolve from its package.
+ */
+export async function loadStores(load, defaultModule, exportName) {
+  const module = process.env.STORE_MODULE || defaultModule;
+  const Store = (await load(module))[exportName];
+  console.log(`store: ${module}`);
+  const other = process.env.COMPARE_MODULE;
+  if (!other) return { Store, Compared: undefined };
+  console.log(`compared: ${other}`);
+  return { Store, Compared: (await load(other))[exportName] };
+}
+
+/**
  * Creates one session in `store` (a browser's client facts, a little data) and times the raw
  * read next to `store.get` and `store.getWithEpochs`, and the same two on `compared` when given.
  * `name` labels the store's series (`PostgresStore`); `raw` is `[label, call(id)]`; `extra` adds
