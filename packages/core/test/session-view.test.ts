@@ -13,34 +13,22 @@ import {
   type UserRecord,
 } from "../src/session.js";
 import type { SessionRecord, StoredDeviceBinding } from "../src/store/index.js";
+import { storedRecord } from "./records.js";
 
 const MINUTE = 60_000;
 const CHROME = "chrome/131/macos";
 const FIREFOX = "firefox/133/linux";
 
 function record(overrides: Partial<SessionRecord> = {}): UserRecord {
-  return {
-    id: "abcdefghijklmnopqrstuvwx",
-    userId: "u1",
-    policy: "default",
-    impersonatedBy: null,
-    version: 1,
-    secretHash: "h".repeat(43),
-    previousSecretHash: null,
-    rotationNonce: null,
-    retiredSecretHashes: [],
+  return storedRecord({
     data: { theme: "dark" },
-    createdAt: 0,
-    authenticatedAt: 0,
     freshUntil: 10 * MINUTE,
     lastActiveAt: 5 * MINUTE,
-    rotatedAt: 0,
     expiresAt: 35 * MINUTE,
     absoluteExpiresAt: 24 * 60 * MINUTE,
     client: { ip: "203.0.113.7", ua: CHROME },
-    dbsc: null,
     ...overrides,
-  } as UserRecord;
+  }) as UserRecord;
 }
 
 const bound: StoredDeviceBinding = {

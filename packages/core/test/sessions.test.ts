@@ -13,6 +13,7 @@ import {
   TesseraError,
 } from "../src/index.js";
 import type { SessionRecord } from "../src/store/index.js";
+import { storedRecord } from "./records.js";
 
 const MINUTE = 60_000;
 const CHROME =
@@ -905,45 +906,14 @@ describe("rule failures: failures", () => {
     });
   });
 
-  const record = (): SessionRecord => ({
-    id: "a".repeat(24),
-
-    userId: "u",
-
-    policy: "default",
-
-    impersonatedBy: null,
-
-    version: 1,
-
-    secretHash: "x".repeat(43),
-
-    previousSecretHash: null,
-
-    rotationNonce: null,
-
-    retiredSecretHashes: [],
-
-    data: {},
-
-    createdAt: 0,
-
-    authenticatedAt: 0,
-
-    freshUntil: 0,
-
-    lastActiveAt: 0,
-
-    rotatedAt: 0,
-
-    expiresAt: Date.now() + MINUTE,
-
-    absoluteExpiresAt: Date.now() + MINUTE,
-
-    client: {},
-
-    dbsc: null,
-  });
+  const record = (): SessionRecord =>
+    storedRecord({
+      id: "a".repeat(24),
+      userId: "u",
+      secretHash: "x".repeat(43),
+      expiresAt: Date.now() + MINUTE,
+      absoluteExpiresAt: Date.now() + MINUTE,
+    });
 
   const token = `${"a".repeat(24)}.${"b".repeat(32)}`;
 

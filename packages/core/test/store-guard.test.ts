@@ -5,35 +5,14 @@
  */
 import { describe, expect, it } from "vitest";
 import { createSessions, MemoryStore, StoreUnavailableError } from "../src/index.js";
-import type { SessionRecord, SessionStore } from "../src/store/index.js";
+import type { SessionStore } from "../src/store/index.js";
 import { guardStore } from "../src/store-guard.js";
+import { storedRecord } from "./records.js";
 
 const ID = "abcdefghijklmnopqrstuvwx";
 
-function good(overrides: Record<string, unknown> = {}): SessionRecord {
-  return {
-    id: ID,
-    userId: "u1",
-    policy: "default",
-    impersonatedBy: null,
-    version: 1,
-    secretHash: "h".repeat(43),
-    previousSecretHash: null,
-    rotationNonce: null,
-    retiredSecretHashes: [],
-    data: {},
-    createdAt: 0,
-    authenticatedAt: 0,
-    freshUntil: 0,
-    lastActiveAt: 0,
-    rotatedAt: 0,
-    expiresAt: 60_000,
-    absoluteExpiresAt: 120_000,
-    client: {},
-    dbsc: null,
-    ...overrides,
-  } as SessionRecord;
-}
+/** A well-formed record of session `ID`, with `overrides`. */
+const good = (overrides: Record<string, unknown> = {}) => storedRecord(overrides);
 
 /** A store answering every call with `answer` (the six methods, and the epochs when asked). */
 function answering(answer: unknown, epochs = true): SessionStore {
