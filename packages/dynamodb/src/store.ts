@@ -131,6 +131,55 @@ async function mapLimit<T, R>(
   return results;
 }
 
+/**
+ * A logger without `info`, for a client whose logger is the SDK's do-nothing default. The SDK
+ * makes a log-safe copy of each command's input and output (every attribute of the item, walked
+ * against the operation's schema) and hands it to `logger.info`, even when `info` does nothing;
+ * for the hot read, that copy cost about as much as decoding the item. Without `info`, the SDK
+ * skips it; everything else the SDK may log through (`debug`, `warn`, `error`) still does nothing.
+ */
+const LOGS_NOWHERE = Object.freeze({
+  trace() {},
+  debug() {},
+  warn() {},
+  error() {},
+});
+
+/** Whether `client` logs through the SDK's default `NoOpLogger` (no logger configured). */
+function logsNowhere(client: DynamoDBClient): boolean {
+  const logger: unknown = (client as { config?: { logger?: unknown } }).config?.logger;
+  return typeof logger === "object" && logger !== null && logger.constructor?.name === "NoOpLogger";
+}
+
+/** What `quiet` needs of a command: its own middleware stack. */
+interface QuietCommand {
+  middlewareStack: {
+    add(
+      middleware: (
+        next: (args: unknown) => Promise<unknown>,
+        context: { logger?: unknown },
+      ) => (args: unknown) => Promise<unknown>,
+      options: { step: "initialize"; priority: "high"; name: string },
+    ): void;
+  };
+}
+
+/**
+ * `command` with its logger swapped for `LOGS_NOWHERE`, in this command's own middleware stack
+ * (never the application's client). Only for a client that `logsNowhere`, so nothing that would
+ * have been logged is lost.
+ */
+function quiet(command: QuietCommand): QuietCommand {
+  command.middlewareStack.add(
+    (next, context) => (args) => {
+      context.logger = LOGS_NOWHERE;
+      return next(args);
+    },
+    { step: "initialize", priority: "high", name: "tesseraLogsNowhere" },
+  );
+  return command;
+}
+
 function positiveInteger(value: unknown, what: string): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
@@ -158,7 +207,7 @@ function positiveInteger(value: unknown, what: string): number | undefined {
  * TTL attribute names that collide; sends nothing.
  */
 export class DynamoDBStore implements SessionStore {
-  readonly #client: DynamoDBClient;
+  readonly #send: DynamoDBClient["send"];
   readonly #layout: ResolvedLayout;
   readonly #pageSize: number | undefined;
   readonly #concurrency: number;
@@ -176,7 +225,11 @@ export class DynamoDBStore implements SessionStore {
     if (options.now !== undefined && typeof options.now !== "function") {
       throw new TesseraConfigError("now must be a function returning epoch milliseconds");
     }
-    this.#client = options.client;
+    const client = options.client;
+    this.#send = logsNowhere(client)
+      ? (((command: QuietCommand) =>
+          client.send(quiet(command) as never)) as DynamoDBClient["send"])
+      : client.send.bind(client);
     this.#layout = resolveLayout(options);
     this.#pageSize = positiveInteger(options.pageSize, "pageSize");
     this.#concurrency = positiveInteger(options.concurrency, "concurrency") ?? 8;
@@ -202,14 +255,14 @@ export class DynamoDBStore implements SessionStore {
     // A guest session (no user yet) is in no user index.
     if (userId !== null) {
       await this.#call("PutItem (create, user index)", () =>
-        this.#client.send(
+        this.#send(
           new PutItemCommand({ TableName: l.tableName, Item: indexItemOf(l, userId, record) }),
         ),
       );
     }
     const written = await this.#call("PutItem (create)", () =>
       conditional(
-        this.#client.send(
+        this.#send(
           new PutItemCommand({
             TableName: l.tableName,
             Item: toItem(l, record),
@@ -233,7 +286,7 @@ export class DynamoDBStore implements SessionStore {
   async get(id: string): Promise<SessionRecord | null> {
     const l = this.#layout;
     const { Item: item } = await this.#call("GetItem", () =>
-      this.#client.send(
+      this.#send(
         new GetItemCommand({ TableName: l.tableName, Key: keyOf(l, id), ConsistentRead: true }),
       ),
     );
@@ -251,7 +304,7 @@ export class DynamoDBStore implements SessionStore {
     const l = this.#layout;
     const written = await this.#call("PutItem (update)", () =>
       conditional(
-        this.#client.send(
+        this.#send(
           new PutItemCommand({
             TableName: l.tableName,
             Item: toItem(l, record),
@@ -282,7 +335,7 @@ export class DynamoDBStore implements SessionStore {
   async delete(id: string): Promise<void> {
     const l = this.#layout;
     const { Attributes: old } = await this.#call("DeleteItem", () =>
-      this.#client.send(
+      this.#send(
         new DeleteItemCommand({
           TableName: l.tableName,
           Key: keyOf(l, id),
@@ -298,9 +351,7 @@ export class DynamoDBStore implements SessionStore {
   async #deleteIndexItem(userId: string, id: string): Promise<void> {
     const l = this.#layout;
     await this.#call("DeleteItem (user index)", () =>
-      this.#client.send(
-        new DeleteItemCommand({ TableName: l.tableName, Key: indexKeyOf(l, userId, id) }),
-      ),
+      this.#send(new DeleteItemCommand({ TableName: l.tableName, Key: indexKeyOf(l, userId, id) })),
     );
   }
 
@@ -349,7 +400,7 @@ export class DynamoDBStore implements SessionStore {
     const l = this.#layout;
     const deleted = await this.#call("DeleteItem (deleteByUser)", () =>
       conditional(
-        this.#client.send(
+        this.#send(
           new DeleteItemCommand({
             TableName: l.tableName,
             Key: keyOf(l, id),
@@ -388,7 +439,7 @@ export class DynamoDBStore implements SessionStore {
     let startKey: Item | undefined;
     do {
       const page = await this.#call("Query (user index)", () =>
-        this.#client.send(
+        this.#send(
           new QueryCommand({
             TableName: l.tableName,
             KeyConditionExpression: condition,
@@ -426,7 +477,7 @@ export class DynamoDBStore implements SessionStore {
         await sleep(Math.min(1000, 20 * 2 ** attempt) * (0.5 + Math.random() / 2));
       }
       const result = await this.#call("BatchGetItem", () =>
-        this.#client.send(
+        this.#send(
           new BatchGetItemCommand({
             RequestItems: { [l.tableName]: { Keys: keys, ConsistentRead: true } },
           }),
@@ -498,7 +549,7 @@ export class DynamoDBStore implements SessionStore {
     const raise = (key: Item, ttl: number | null) =>
       this.#call("UpdateItem (raiseEpoch)", () =>
         conditional(
-          this.#client.send(
+          this.#send(
             new UpdateItemCommand({
               TableName: l.tableName,
               Key: key,
