@@ -112,10 +112,17 @@ function runtimeAddress(c: Context): string | undefined {
 }
 
 /**
- * One validate per request and session manager, kept on the `Request` itself (sub-apps called
- * with the same request share it): a property rather than a WeakMap, whose entries cost every
- * garbage collection extra work for as long as requests are in flight. The common case, one
- * session manager, keeps its state there directly; a second one turns it into a Map.
+ * One validate per request and session manager, kept on the `Request` itself while the request
+ * runs (sub-apps called with the same request share it), and dropped when the first mount
+ * finishes. The common case, one session manager, keeps its state there directly; a second one
+ * turns it into a Map.
+ *
+ * Dropped, not left for the garbage collector: @hono/node-server's `Request` objects often live
+ * in V8's old generation, and an old object that points at a young one keeps it alive through
+ * every minor collection until the next full one. Left in place, the state kept each finished
+ * request's whole graph (context, response, Node's request) alive that long: on a Hono + Redis
+ * server at 64 connections, 3 MB survived each minor collection instead of 0.2 MB, and the
+ * server spent about a third more CPU per request.
  */
 const CHECKED = Symbol.for("tessera.hono.checked");
 type Checked = Request & { [CHECKED]?: RequestSession | Map<Sessions, RequestSession> };
@@ -126,6 +133,11 @@ function checkedBy(raw: Checked, sessions: Sessions): RequestSession | undefined
   if (checked === undefined) return undefined;
   if (checked instanceof Map) return checked.get(sessions);
   return checked.sessions === sessions ? checked : undefined;
+}
+
+/** Forgets `state` once its request is answered (see `CHECKED`); a second manager's Map stays. */
+function forgetChecked(raw: Checked, state: RequestSession): void {
+  if (raw[CHECKED] === state) raw[CHECKED] = undefined;
 }
 
 /** Notes that `sessions` made `state` for this request. */
@@ -232,11 +244,12 @@ export const tessera = (
     c.set("tessera", state);
     c.set("session", state.session);
     state.onSessionChange = (session) => c.set("session", session);
-    return next().then(() => finish(c, state));
+    return next().then(() => finish(c, raw, state));
   }
 
   /** Once the handler answered: a store failure in it answers 503, then the gate's effects. */
-  function finish(c: Context, state: RequestSession): Promise<undefined> | undefined {
+  function finish(c: Context, raw: Checked, state: RequestSession): Promise<undefined> | undefined {
+    forgetChecked(raw, state);
     // A handler's login/logout failed on the store: 503, not the default 500.
     const failed = c.error ? gate.answerForError(c.error) : null;
     if (!failed) return writeState(c, state);

@@ -265,6 +265,34 @@ describe("Hono when the store fails", () => {
   });
 });
 
+describe("Hono: what a finished request keeps", () => {
+  it("leaves no session state on the Request once it is answered, while nested mounts still share it", async () => {
+    const sessions = createSessions({ store: memoryKind.make(Date.now) });
+    const { token } = await sessions.create({ userId: "alice" });
+    const CHECKED = Symbol.for("tessera.hono.checked");
+    const during: unknown[] = [];
+    const inner = new Hono();
+    inner.use(tessera(sessions));
+    inner.get("*", (c) => {
+      during.push((c.req.raw as unknown as Record<symbol, unknown>)[CHECKED]);
+      return c.json({ user: c.var.session?.userId ?? null });
+    });
+    const app = new Hono();
+    app.use(tessera(sessions));
+    app.all("/inner/*", (c) => inner.fetch(c.req.raw));
+    const request = new Request("http://localhost/inner/me", {
+      headers: { cookie: `${sessions.cookie.name}=${token}` },
+    });
+    const response = await app.fetch(request);
+    expect(await response.json()).toEqual({ user: "alice" });
+    // The inner app found the outer mount's state on the Request while it ran...
+    expect(during).toHaveLength(1);
+    expect(during[0]).toBeDefined();
+    // ...and nothing of it is left there afterwards, so it can be collected with the response.
+    expect((request as unknown as Record<symbol, unknown>)[CHECKED]).toBeUndefined();
+  });
+});
+
 describe("Hono configuration", () => {
   it("reports helpers and guards used without tessera() as a configuration error", async () => {
     const app = new Hono();
