@@ -25,6 +25,23 @@ if (!sharedUp) {
 const clusterInfo = inject("redisCluster");
 const clusterPorts = "ports" in clusterInfo ? clusterInfo.ports : null;
 
+/**
+ * The store contract through `client`, each test's store under a prefix of its own (`prefix` and
+ * a counter; epochs apply to a whole prefix); the raw read takes the session's key directly.
+ */
+function conformanceThrough(label: string, client: Redis | Cluster, prefix: string): void {
+  let stores = 0;
+  let current: RedisStore;
+  runStoreConformance(
+    label,
+    () => {
+      current = new RedisStore({ client, prefix: `${prefix}${++stores}:` });
+      return current;
+    },
+    { rawRead: (id) => client.get(current.sessionKey(id)) },
+  );
+}
+
 describe.runIf(sharedUp)("RedisStore on a single Redis (127.0.0.1:6379)", () => {
   const prefix = uniquePrefix("single");
   const client = new Redis({ host: "127.0.0.1", port: SHARED_PORT, maxRetriesPerRequest: 1 });
@@ -35,18 +52,7 @@ describe.runIf(sharedUp)("RedisStore on a single Redis (127.0.0.1:6379)", () => 
     await client.quit();
   });
 
-  // Each test's store under a prefix of its own (epochs apply to a whole prefix).
-  let stores = 0;
-  let current = store;
-  runStoreConformance(
-    "RedisStore (single node)",
-    () => {
-      current = new RedisStore({ client, prefix: `${prefix}${++stores}:` });
-      return current;
-    },
-    // Reads the session's key directly, not through the store.
-    { rawRead: (id) => client.get(current.sessionKey(id)) },
-  );
+  conformanceThrough("RedisStore (single node)", client, prefix);
 
   /** The user's entries in their index bucket, as [session id, end] pairs. */
   async function entries(userId: string): Promise<[string, number][]> {
@@ -356,16 +362,7 @@ describe.runIf(sharedUp)(
       await client.quit();
     });
 
-    let stores = 0;
-    let current: RedisStore;
-    runStoreConformance(
-      "RedisStore (single node, auto-pipelining)",
-      () => {
-        current = new RedisStore({ client, prefix: `${prefix}${++stores}:` });
-        return current;
-      },
-      { rawRead: (id) => client.get(current.sessionKey(id)) },
-    );
+    conformanceThrough("RedisStore (single node, auto-pipelining)", client, prefix);
   },
 );
 
@@ -381,16 +378,7 @@ describe.runIf(clusterPorts !== null)(
       await client.quit();
     });
 
-    let stores = 0;
-    let current: RedisStore;
-    runStoreConformance(
-      "RedisStore (Redis Cluster, auto-pipelining)",
-      () => {
-        current = new RedisStore({ client, prefix: `tessera-cap${++stores}:` });
-        return current;
-      },
-      { rawRead: (id) => client.get(current.sessionKey(id)) },
-    );
+    conformanceThrough("RedisStore (Redis Cluster, auto-pipelining)", client, "tessera-cap");
   },
 );
 
@@ -406,16 +394,7 @@ describe.runIf(clusterPorts !== null)("RedisStore on a Redis Cluster (3 masters)
     await client.quit();
   });
 
-  let stores = 0;
-  let current = store;
-  runStoreConformance(
-    "RedisStore (Redis Cluster)",
-    () => {
-      current = new RedisStore({ client, prefix: `tessera-c${++stores}:` });
-      return current;
-    },
-    { rawRead: (id) => client.get(current.sessionKey(id)) },
-  );
+  conformanceThrough("RedisStore (Redis Cluster)", client, "tessera-c");
 
   const ownerOf = (key: string) => ownerPort(ports[0]!, key);
 
