@@ -170,21 +170,15 @@ interface QuietCommand {
  * have been logged is lost.
  */
 function quiet(command: QuietCommand): QuietCommand {
-  command.middlewareStack.add(swapLogger, SWAP_LOGGER);
+  command.middlewareStack.add(
+    (next, context) => (args) => {
+      context.logger = LOGS_NOWHERE;
+      return next(args);
+    },
+    { step: "initialize", priority: "high", name: "tesseraLogsNowhere" },
+  );
   return command;
 }
-
-/** The middleware `quiet` adds, one for every command (the SDK resolves it per send). */
-const swapLogger: Parameters<QuietCommand["middlewareStack"]["add"]>[0] =
-  (next, context) => (args) => {
-    context.logger = LOGS_NOWHERE;
-    return next(args);
-  };
-const SWAP_LOGGER = Object.freeze({
-  step: "initialize",
-  priority: "high",
-  name: "tesseraLogsNowhere",
-} as const);
 
 function positiveInteger(value: unknown, what: string): number | undefined {
   if (value === undefined) return undefined;
